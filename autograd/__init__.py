@@ -1,0 +1,23 @@
+"""glassgrad's autograd: a NumPy tensor graph with reverse-mode backprop you can see.
+
+>>> import autograd as ag
+>>> x = ag.Tensor([[1.0, 2.0]], requires_grad=True)
+>>> loss = (x * x).sum()
+>>> loss.backward()
+>>> x.grad
+tensor([[2., 4.]])
+"""
+from .tensor import Tensor, Value  # noqa: F401  (first: the other modules build on it)
+from . import functional  # noqa: F401
+from .dtypes import get_default_dtype, set_default_dtype  # noqa: F401
+from .engine import grad  # noqa: F401
+from .factories import *  # noqa: F401,F403
+from .function import Context, Function  # noqa: F401
+from .functions import *  # noqa: F401,F403
+from .functions import as_tensor  # noqa: F401
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .ops import REGISTRY as PRIMITIVES  # noqa: F401
+from .scope import current_scope, scope  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,84 @@
+"""Default dtype and the rules that turn user data into arrays.
+
+* Python scalars and lists become the default float dtype (float32 unless changed
+  with ``set_default_dtype``); Python bools become ``bool``.
+* NumPy arrays keep their dtype.
+* In a binary op a Python scalar never upcasts the tensor: ``x32 * 2.5`` is float32.
+"""
+import numbers
+
+import numpy as np
+
+_default_dtype = np.dtype(np.float32)
+
+
+def get_default_dtype():
+    """The dtype Python scalars and lists become (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype):
+    """Set the default float dtype; only float32 and float64 are allowed."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
+    _default_dtype = dtype
+
+
+def is_float(dtype):
+    return np.issubdtype(dtype, np.floating)
+
+
+def _python_kind(data):
+    """'bool', 'number' or None (not plain Python data) for scalars and nested lists."""
+    if isinstance(data, bool):
+        return "bool"
+    if isinstance(data, numbers.Number) and not isinstance(data, np.generic):
+        return "number"
+    if isinstance(data, (list, tuple)):
+        kinds = {_python_kind(item) for item in data}
+        if kinds == {"bool"}:
+            return "bool"
+        if kinds <= {"bool", "number"} and kinds:
+            return "number"
+        if not data:
+            return "number"
+    return None
+
+
+def as_array(data, dtype=None):
+    """Turn user data into a NumPy array following the rules above (no copy if possible)."""
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    kind = _python_kind(data)
+    if kind == "bool":
+        return np.asarray(data, dtype=bool)
+    if kind == "number":
+        arr = np.asarray(data)
+        if np.iscomplexobj(arr):
+            return arr
+        return arr.astype(_default_dtype, copy=False)
+    arr = np.asarray(data)
+    if arr.dtype == object:
+        raise TypeError(
+            f"tensor: cannot make a numeric array from {type(data).__name__}; "
+            "pass numbers, nested lists of numbers or a numpy array")
+    return arr
+
+
+def scalar_operand(value, like_dtype):
+    """A Python scalar as a 0-d array that does not upcast a tensor of ``like_dtype``."""
+    if isinstance(value, bool):
+        return np.asarray(value, dtype=like_dtype if like_dtype != bool else bool)
+    if is_float(like_dtype):
+        return np.asarray(value, dtype=like_dtype)
+    if isinstance(value, numbers.Integral) and np.issubdtype(like_dtype, np.integer):
+        return np.asarray(value, dtype=like_dtype)
+    if isinstance(value, numbers.Integral) and like_dtype == bool:
+        return np.asarray(value, dtype=np.int64)
+    return np.asarray(value, dtype=_default_dtype)

@@ -1,0 +1,294 @@
+"""The backward walk: one iterative, topologically ordered pass over the graph.
+
+1. Count, for every node reachable from the roots, how many edges consume it.
+2. Pop nodes whose consumers are all done, latest-created first, so the order is
+   deterministic and matches reading the forward pass backwards.
+3. For each node: take its upstream gradient from a walk-local dict (popped, so it
+   is freed as soon as it is used), call each input's VJP, unbroadcast the result
+   once to the input's shape (and check it), then pass it to the producer of that
+   input or accumulate it into the leaf's ``.grad``.
+
+``backprop_steps`` (the notebook stepper) runs this same generator with
+``observe=True`` and receives one event per node.
+"""
+import heapq
+
+import numpy as np
+
+from . import grad_mode
+from .ops import shape as shape_ops
+from .tensor import Tensor
+
+
+class Event:
+    """What one step of the walk did (used by ``backprop_steps``)."""
+
+    __slots__ = ("node", "grad_output", "input_grads")
+
+    def __init__(self, node, grad_output, input_grads):
+        self.node = node
+        self.grad_output = grad_output
+        self.input_grads = input_grads
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def dependencies(root_nodes):
+    """Map node -> number of consuming edges among the nodes reachable from the roots."""
+    deps = dict.fromkeys(root_nodes, 0)
+    stack = list(deps)
+    while stack:
+        node = stack.pop()
+        for x in node.inputs:
+            if type(x) is Tensor or isinstance(x, Tensor):
+                parent = x.grad_fn
+                if parent is not None:
+                    if parent in deps:
+                        deps[parent] += 1
+                    else:
+                        deps[parent] = 1
+                        stack.append(parent)
+    return deps
+
+
+def _needed_nodes(deps, targets):
+    """Nodes with a path to one of ``targets`` (only those are walked by ``grad``)."""
+    needed = set()
+    for node in sorted(deps, key=lambda n: n.index):   # producers before consumers
+        for x in node.inputs:
+            if isinstance(x, Tensor) and (id(x) in targets or x.grad_fn in needed):
+                needed.add(node)
+                break
+    return needed
+
+
+def _fit(gi, x, node):
+    """Reduce a VJP result to ``x``'s shape (the one unbroadcast) and dtype, or fail."""
+    shape = x.shape
+    if gi.shape != shape:
+        try:
+            gi = shape_ops.sum_to(gi, shape=shape)
+        except ValueError:
+            raise RuntimeError(
+                f"backward: the gradient computed by '{node.name}' (node #{node.index}) has "
+                f"shape {tuple(gi.shape)}, which cannot be reduced to its input's shape "
+                f"{shape}; this is a bug in that op's VJP") from None
+    if gi.dtype != x.dtype:
+        gi = gi.astype(x.dtype) if not isinstance(gi, Tensor) else gi.astype(x.dtype)
+    return gi
+
+
+def _freed_error(node):
+    return RuntimeError(
+        f"backward: trying to backward through the graph a second time: node "
+        f"'{node.name}' (#{node.index}) was freed after the previous backward. Pass "
+        "retain_graph=True to the first backward() if you need to go through it again.")
+
+
+def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
+         observe=False):
+    """Backpropagate ``seeds`` from ``roots``; a generator (see module docstring).
+
+    Without ``targets`` gradients accumulate into leaves' ``.grad``. With ``targets``
+    (a dict id(tensor) -> slot) nothing is accumulated; the gradient reaching each
+    target is stored in ``targets[id(t)][1]``.
+    """
+    grads = {}
+    for root, seed in zip(roots, seeds):
+        if targets is not None and id(root) in targets:
+            slot = targets[id(root)]
+            slot[1] = seed if slot[1] is None else slot[1] + seed
+        if root.grad_fn is None:
+            if targets is None:
+                _accumulate_leaf(root, seed, create_graph)
+        else:
+            _send(grads, root, seed)
+    root_nodes = [r.grad_fn for r in roots if r.grad_fn is not None]
+    deps = dependencies(root_nodes)
+    needed = _needed_nodes(deps, targets) if targets is not None else None
+    ready = []
+    for node in dict.fromkeys(root_nodes):
+        if deps[node] == 0:
+            heapq.heappush(ready, (-node.index, node))
+    done = []
+    mode = grad_mode.enable_grad() if create_graph else grad_mode.no_grad()
+    with mode:
+        while ready:
+            node = heapq.heappop(ready)[1]
+            if node.freed:
+                raise _freed_error(node)
+            g = grads.pop(node, None)
+            if g is None:   # no gradient reached this node: only release its producers
+                _release_producers(node, deps, ready, grads)
+                continue
+            done.append(node)
+            if node.n_outputs == 1:
+                out = node.out()
+                if out is not None:
+                    if out._retains_grad:
+                        _accumulate_leaf(out, g, create_graph)
+                    if targets is not None and id(out) in targets:
+                        slot = targets[id(out)]
+                        slot[1] = g if slot[1] is None else slot[1] + g
+            wanted = [
+                isinstance(x, Tensor) and x.requires_grad and (
+                    needed is None or id(x) in targets or x.grad_fn in needed)
+                for x in node.inputs]
+            input_grads = node.input_grads(g, create_graph, wanted)
+            for x, gi in zip(node.inputs, input_grads):
+                if gi is None:
+                    continue
+                gi = _fit(gi, x, node)
+                parent = x.grad_fn
+                if parent is None:
+                    if targets is None:
+                        _accumulate_leaf(x, gi, create_graph)
+                    else:
+                        slot = targets.get(id(x))
+                        if slot is not None:
+                            slot[1] = gi if slot[1] is None else slot[1] + gi
+                    continue
+                _send(grads, x, gi)
+            _release_producers(node, deps, ready, grads)
+            if observe:
+                yield Event(node, g, input_grads)
+    if not (retain_graph or create_graph):
+        for node in done:
+            node.release()
+
+
+def _release_producers(node, deps, ready, grads):
+    """One consuming edge of each producer is done; queue producers with none left."""
+    for x in node.inputs:
+        if isinstance(x, Tensor):
+            parent = x.grad_fn
+            if parent is not None:
+                deps[parent] -= 1
+                if deps[parent] == 0:
+                    heapq.heappush(ready, (-parent.index, parent))
+
+
+def _send(grads, tensor, g):
+    """Add ``g`` to the upstream gradient waiting at ``tensor``'s producer."""
+    node = tensor.grad_fn
+    if node.n_outputs == 1:
+        old = grads.get(node)
+        grads[node] = g if old is None else old + g
+    else:
+        slots = grads.get(node)
+        if slots is None:
+            slots = grads[node] = [None] * node.n_outputs
+        k = node.output_index(tensor)
+        slots[k] = g if slots[k] is None else slots[k] + g
+
+
+def _accumulate_leaf(leaf, g, create_graph):
+    """leaf.grad += g (a fresh array the first time, so no two grads share memory)."""
+    if create_graph:
+        g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    g = _data(g)
+    if leaf.grad is None:
+        grad = Tensor.__new__(Tensor)
+        grad._init(np.array(g, dtype=leaf.dtype, copy=True))
+        leaf.grad = grad
+    elif leaf.grad.grad_fn is not None or leaf.grad.shape != leaf.shape:
+        leaf.grad = Tensor(leaf.grad.data + g)
+    else:
+        leaf.grad.data = leaf.grad.data + g
+
+
+def _seed(root, gradient, create_graph, opname):
+    """The starting gradient for a root: ones for a scalar, else the given one."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"{opname}: grad can be implicitly created only for scalar outputs; this "
+                f"output has shape {root.shape}. Pass gradient= (a tensor of that shape), "
+                "or reduce it first, e.g. loss.sum().backward()")
+        seed = np.ones(root.shape, dtype=root.dtype)
+    else:
+        seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if seed.shape != root.shape:
+            raise RuntimeError(
+                f"{opname}: gradient has shape {seed.shape} but the output has shape "
+                f"{root.shape}; they must match")
+        seed = seed.astype(root.dtype, copy=False)
+        if create_graph and isinstance(gradient, Tensor):
+            return gradient
+    return Tensor(seed) if create_graph else seed
+
+
+def _check_root(root, opname, k=0):
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{opname}: expected a Tensor output, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"{opname}: element {k} of the outputs does not require grad and has no "
+            "grad_fn; make the inputs with requires_grad=True (and not under no_grad)")
+
+
+def backward(root, gradient=None, retain_graph=False, create_graph=False, inputs=None):
+    """``root.backward()``: accumulate d(root)/d(leaf) into every leaf's ``.grad``."""
+    _check_root(root, "backward")
+    seed = _seed(root, gradient, create_graph, "backward")
+    if inputs is None:
+        for _ in walk([root], [seed], retain_graph=retain_graph, create_graph=create_graph):
+            pass
+        return
+    got = grad([root], inputs, [seed], retain_graph=retain_graph,
+               create_graph=create_graph, allow_unused=True)
+    for t, g in zip(_as_list(inputs), got):
+        if g is not None:
+            _accumulate_leaf(t, g, create_graph)
+
+
+def _as_list(x):
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
+
+    Nothing is accumulated into ``.grad``. With ``create_graph=True`` the results are
+    part of a graph and can be differentiated again.
+    """
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) \
+            else list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "
+                         "outputs; give one per output (None for scalar outputs)")
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: input {k} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {k} (shape {t.shape}) does not require grad; "
+                               "create it with requires_grad=True")
+    for k, o in enumerate(outputs):
+        _check_root(o, "grad", k)
+    seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    targets = {id(t): [t, None] for t in inputs}
+    if retain_graph is None:
+        retain_graph = create_graph
+    for _ in walk(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                  targets=targets):
+        pass
+    result = []
+    for k, t in enumerate(inputs):
+        g = targets[id(t)][1]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {k} (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it")
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor(np.array(g, dtype=t.dtype, copy=True))
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,188 @@
+"""Elementwise functions and operators, composed from the elementwise primitives.
+
+>>> x = ag.tensor([-1.0, 2.0], requires_grad=True)
+>>> ag.relu(x)                # where(x > 0, x, 0): no backward of its own
+"""
+import numpy as np
+
+from .. import ops as P
+from ..ops.registry import apply
+from ._common import NO_PARAMS, as_tensor, binary, call, constant, data_of, operand
+
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "sin", "cos",
+           "tanh", "sigmoid", "softplus", "erf", "sign", "abs", "relu", "square", "clip",
+           "clamp", "maximum", "minimum", "where", "astype", "less", "less_equal",
+           "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
+           "logical_not", "isnan", "isinf", "isfinite", "true_divide", "subtract",
+           "multiply", "negative", "power"]
+
+
+def add(a, b):
+    return apply(P.add, binary(a, b), NO_PARAMS)
+
+
+def sub(a, b):
+    return apply(P.sub, binary(a, b), NO_PARAMS)
+
+
+def mul(a, b):
+    return apply(P.mul, binary(a, b), NO_PARAMS)
+
+
+def div(a, b):
+    a, b = binary(a, b)
+    if data_of(a).dtype.kind in "iub" and data_of(b).dtype.kind in "iub":
+        a, b = astype(as_tensor(a), _default()), astype(as_tensor(b), _default())
+    return apply(P.div, (a, b), NO_PARAMS)
+
+
+def pow(a, b):  # noqa: A001 - mirrors the operator
+    return apply(P.power, binary(a, b), NO_PARAMS)
+
+
+def neg(x):
+    return apply(P.neg, (as_tensor(x),), NO_PARAMS)
+
+
+def _default():
+    from ..dtypes import get_default_dtype
+    return get_default_dtype()
+
+
+def _unary(prim):
+    def fn(x):
+        x = as_tensor(x)
+        if x.data.dtype.kind in "iub":   # like NumPy/PyTorch: ints become floats here
+            x = astype(x, _default())
+        return apply(prim, (x,), NO_PARAMS)
+    fn.__name__ = prim.name
+    fn.__doc__ = f"Elementwise {prim.name}; {prim.rules[0]}."
+    return fn
+
+
+exp = _unary(P.exp)
+log = _unary(P.log)
+sqrt = _unary(P.sqrt)
+sin = _unary(P.sin)
+cos = _unary(P.cos)
+tanh = _unary(P.tanh)
+sigmoid = _unary(P.sigmoid)
+softplus = _unary(P.softplus)
+erf = _unary(P.erf)
+
+
+def sign(x):
+    return apply(P.sign, (as_tensor(x),), NO_PARAMS)
+
+
+def abs(x):  # noqa: A001
+    """|x| = x * sign(x); the gradient at 0 is 0, as in PyTorch."""
+    x = as_tensor(x)
+    return mul(x, sign(x))
+
+
+def relu(x):
+    """max(x, 0) as where(x > 0, x, 0); the gradient at 0 is 0."""
+    x = as_tensor(x)
+    return call(P.where, x.data > 0, x, 0)
+
+
+def square(x):
+    x = as_tensor(x)
+    return mul(x, x)
+
+
+def clip(x, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
+    """Clamp to [min, max]; the gradient passes where min <= x <= max (PyTorch's rule)."""
+    x = as_tensor(x)
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    out = x
+    if max is not None:
+        hi = operand(max, x)
+        out = where(greater(x, hi), hi, out)
+    if min is not None:
+        lo = operand(min, x)
+        out = where(less(x, lo), lo, out)
+    return out
+
+
+clamp = clip
+
+
+def maximum(a, b):
+    """Elementwise max; at ties each side gets half the gradient (as in PyTorch)."""
+    a, b = binary(a, b)
+    ta, tb = as_tensor(a), as_tensor(b)
+    tie_value = div(add(ta, tb), 2)
+    return where(greater(ta, tb), ta, where(less(ta, tb), tb, tie_value))
+
+
+def minimum(a, b):
+    """Elementwise min; at ties each side gets half the gradient (as in PyTorch)."""
+    a, b = binary(a, b)
+    ta, tb = as_tensor(a), as_tensor(b)
+    tie_value = div(add(ta, tb), 2)
+    return where(less(ta, tb), ta, where(greater(ta, tb), tb, tie_value))
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` else ``b``; the condition gets no gradient."""
+    cond = data_of(condition)
+    cond = np.asarray(cond)
+    if cond.dtype != bool:
+        cond = cond.astype(bool)
+    a, b = binary(a, b)
+    return apply(P.where, (cond, a, b), NO_PARAMS)
+
+
+def astype(x, dtype):
+    """Cast to ``dtype``; casting to a non-float dtype cuts the gradient."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    return call(P.cast, x, dtype=dtype)
+
+
+def _compare(ufunc):
+    def fn(a, b):
+        a, b = binary(a, b)
+        return constant(ufunc(data_of(a), data_of(b)))
+    fn.__name__ = ufunc.__name__
+    fn.__doc__ = f"Elementwise {ufunc.__name__} (a boolean tensor, no gradient)."
+    return fn
+
+
+less = _compare(np.less)
+less_equal = _compare(np.less_equal)
+greater = _compare(np.greater)
+greater_equal = _compare(np.greater_equal)
+equal = _compare(np.equal)
+not_equal = _compare(np.not_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+
+
+def logical_not(x):
+    return constant(np.logical_not(data_of(x)))
+
+
+def isnan(x):
+    return constant(np.isnan(data_of(x)))
+
+
+def isinf(x):
+    return constant(np.isinf(data_of(x)))
+
+
+def isfinite(x):
+    return constant(np.isfinite(data_of(x)))
+
+
+# NumPy spellings
+true_divide = div
+subtract = sub
+multiply = mul
+negative = neg
+power = pow

@@ -1,0 +1,253 @@
+"""Shape, index and join functions (NumPy semantics), composed from shape primitives."""
+import numpy as np
+
+from .. import ops as P
+from ..ops.registry import apply
+from ..tensor import Tensor
+from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
+                      normalize_one_axis, shape_args)
+
+__all__ = ["reshape", "view", "transpose", "permute", "swapaxes", "moveaxis", "flatten",
+           "squeeze", "unsqueeze", "expand_dims", "expand", "expand_as", "broadcast_to",
+           "concatenate", "cat", "stack", "split", "chunk", "pad", "getitem", "setitem",
+           "index_add"]
+
+
+def reshape(x, *shape):
+    """New shape with the same data (one -1 is inferred), as ``np.reshape``."""
+    x = as_tensor(x)
+    shape = shape_args(shape, "reshape")
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1]))
+        if shape.count(-1) > 1 or known == 0 or x.data.size % known:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                             f"into {shape}")
+        shape = tuple(x.data.size // known if s == -1 else s for s in shape)
+    if int(np.prod(shape)) != x.data.size:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                         f"({x.data.size} elements) into {shape}")
+    if shape == x.shape:
+        return x
+    return call(P.reshape, x, shape=shape)
+
+
+view = reshape
+
+
+def transpose(x, *axes):
+    """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
+    x = as_tensor(x)
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    if not axes:
+        axes = tuple(range(x.ndim))[::-1]
+    axes = tuple(int(a) % x.ndim if x.ndim else int(a) for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        hint = " (to swap two axes use swapaxes)" if len(axes) == 2 else ""
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                         f"{x.ndim} axes of a tensor of shape {x.shape}{hint}")
+    if axes == tuple(range(x.ndim)):
+        return x
+    return call(P.transpose, x, axes=axes)
+
+
+def permute(x, *dims):
+    """PyTorch's name for transpose with an explicit permutation."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return transpose(x, tuple(dims))
+
+
+def swapaxes(x, axis1, axis2):
+    x = as_tensor(x)
+    a = normalize_one_axis(axis1, x.ndim, "swapaxes")
+    b = normalize_one_axis(axis2, x.ndim, "swapaxes")
+    axes = list(range(x.ndim))
+    axes[a], axes[b] = axes[b], axes[a]
+    return transpose(x, tuple(axes))
+
+
+def moveaxis(x, source, destination):
+    x = as_tensor(x)
+    order = [a for a in range(x.ndim) if a != normalize_one_axis(source, x.ndim, "moveaxis")]
+    order.insert(normalize_one_axis(destination, x.ndim, "moveaxis"),
+                 normalize_one_axis(source, x.ndim, "moveaxis"))
+    return transpose(x, tuple(order))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes start_dim..end_dim into one (all of them by default)."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = normalize_one_axis(start_dim, x.ndim, "flatten")
+    e = normalize_one_axis(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def squeeze(x, axis=None, *, dim=None):
+    """Drop axes of length 1 (all of them, or the given ones)."""
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim, "squeeze", dim)
+    if axis is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in axis and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, axis):
+    """Insert an axis of length 1 at ``axis`` (negative counts from the new end)."""
+    x = as_tensor(x)
+    nd = x.ndim + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"unsqueeze: axis {axis} out of range for a result with {nd} dims")
+    axis %= nd
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+expand_dims = unsqueeze
+
+
+def broadcast_to(x, *shape):
+    """Broadcast to ``shape`` (NumPy rules)."""
+    x = as_tensor(x)
+    shape = shape_args(shape, "broadcast_to")
+    try:
+        np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    if shape == x.shape:
+        return x
+    return call(P.broadcast_to, x, shape=shape)
+
+
+def expand(x, *shape):
+    """PyTorch's broadcast_to: -1 keeps that axis's size."""
+    x = as_tensor(x)
+    shape = shape_args(shape, "expand")
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return broadcast_to(x, shape)
+
+
+def expand_as(x, other):
+    return broadcast_to(x, as_tensor(other).shape)
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join along an existing axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate: expected at least one tensor")
+    axis = normalize_one_axis(axis if dim is None else dim, tensors[0].ndim, "concatenate")
+    for t in tensors[1:]:
+        if t.ndim != tensors[0].ndim or any(
+                a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis):
+            shapes = ", ".join(str(u.shape) for u in tensors)
+            raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    if len(tensors) == 1:
+        return tensors[0]
+    return apply(P.concatenate, tuple(tensors), {"axis": axis})
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join along a new axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected at least one tensor")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    axis = axis if dim is None else dim
+    return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (tensors[0].ndim + 1))
+
+
+def split(x, indices_or_sections, axis=0):
+    """NumPy's split: N equal sections, or split points. Returns a list of tensors."""
+    x = as_tensor(x)
+    axis = normalize_one_axis(axis, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0 or n % sections:
+            raise ValueError(f"split: axis {axis} of length {n} does not divide into "
+                             f"{sections} equal sections; pass split points instead")
+        points = [n // sections * k for k in range(1, sections)]
+    else:
+        points = [int(p) for p in indices_or_sections]
+    bounds = [0] + points + [n]
+    lead = (slice(None),) * axis
+    return [getitem(x, lead + (slice(a, max(a, b)),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def chunk(x, chunks, axis=0, *, dim=None):
+    """PyTorch's chunk: ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
+    x = as_tensor(x)
+    axis = normalize_one_axis(axis if dim is None else dim, x.ndim, "chunk")
+    n = x.shape[axis]
+    size = -(-n // chunks)
+    return split(x, list(range(size, n, size)), axis)
+
+
+def pad(x, pad_width, mode="constant", constant_values=0.0, *, value=None):
+    """NumPy's pad (constant mode): ``pad_width`` is an int, (before, after) or one pair per axis."""
+    x = as_tensor(x)
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    if (widths < 0).any():
+        raise ValueError(f"pad: negative pad widths {pad_width!r}")
+    widths = tuple((int(a), int(b)) for a, b in widths)
+    fill = float(constant_values if value is None else value)
+    return call(P.pad, x, pad_width=widths, value=fill)
+
+
+def _normalize_index(index):
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for part in index:
+        part = data_of(part)
+        if isinstance(part, list):
+            part = np.asarray(part)
+        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must be integer or boolean, "
+                             f"got {part.dtype}")
+        out.append(part)
+    return tuple(out)
+
+
+def getitem(x, index):
+    """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
+    Integer-array indices may repeat: their gradients accumulate."""
+    x = as_tensor(x)
+    index = _normalize_index(index)
+    try:
+        return call(P.getitem, x, index=index)
+    except IndexError as err:
+        raise IndexError(f"getitem: {err} (tensor shape {x.shape})") from None
+
+
+def index_add(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (the adjoint of getitem)."""
+    return call(P.index_add, as_tensor(g), shape=tuple(shape), index=_normalize_index(index))
+
+
+def setitem(x, index, value):
+    """In-place assignment, allowed only where it cannot corrupt a gradient."""
+    if not isinstance(x, Tensor):
+        raise TypeError("setitem: expected a Tensor")
+    from ..grad_mode import is_grad_enabled
+    if x.grad_fn is not None or (x.requires_grad and is_grad_enabled()):
+        raise RuntimeError(
+            f"setitem: in-place assignment to a tensor that is part of a graph "
+            f"(shape {x.shape}) would make its gradient wrong; build a new tensor with "
+            "ag.where(mask, value, x) or index_add, or assign under ag.no_grad() to a leaf")
+    x.data[_normalize_index(index)] = data_of(value)
+    x._version += 1

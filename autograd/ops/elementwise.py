@@ -1,0 +1,154 @@
+"""Elementwise primitives. Broadcasting follows NumPy; the engine unbroadcasts once.
+
+Each block: forward on arrays, one VJP per input ``(g, out, *inputs)``, rule text.
+"""
+import math
+
+import numpy as np
+
+from .registry import defprimitive
+
+__all__ = ["add", "sub", "mul", "div", "neg", "power", "exp", "log", "sqrt", "sin", "cos",
+           "tanh", "sigmoid", "softplus", "sign", "erf", "where", "cast"]
+
+add = defprimitive(
+    "add", np.add,
+    vjps=(lambda g, out, a, b: g,
+          lambda g, out, a, b: g),
+    rules=("d(a+b)/da = 1", "d(a+b)/db = 1"))
+
+sub = defprimitive(
+    "sub", np.subtract,
+    vjps=(lambda g, out, a, b: g,
+          lambda g, out, a, b: -g),
+    rules=("d(a-b)/da = 1", "d(a-b)/db = -1"))
+
+mul = defprimitive(
+    "mul", np.multiply,
+    vjps=(lambda g, out, a, b: g * b,
+          lambda g, out, a, b: g * a),
+    rules=("d(a*b)/da = b", "d(a*b)/db = a"))
+
+div = defprimitive(
+    "div", np.true_divide,
+    vjps=(lambda g, out, a, b: g / b,
+          lambda g, out, a, b: -g * a / (b * b)),
+    rules=("d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"))
+
+neg = defprimitive(
+    "neg", np.negative,
+    vjps=(lambda g, out, x: -g,),
+    rules=("d(-x)/dx = -1",))
+
+
+def _pow_vjp_base(g, out, a, b):
+    # b * a**(b-1), written so that a == 0 with b >= 1 stays finite (no 0/0).
+    return g * b * power(a, b - 1)
+
+
+def _pow_vjp_exponent(g, out, a, b):
+    # out * log(a); where a == 0 the limit (for b > 0) is 0, as in PyTorch.
+    safe = where(a == 0, 1, a)
+    return g * where(a == 0, 0, out * log(safe))
+
+
+power = defprimitive(
+    "pow", np.power,
+    vjps=(_pow_vjp_base, _pow_vjp_exponent),
+    rules=("d(a**b)/da = b*a**(b-1)", "d(a**b)/db = a**b*log(a)"))
+
+exp = defprimitive(
+    "exp", np.exp,
+    vjps=(lambda g, out, x: g * out,),
+    rules=("d exp(x)/dx = exp(x)",))
+
+log = defprimitive(
+    "log", np.log,
+    vjps=(lambda g, out, x: g / x,),
+    rules=("d log(x)/dx = 1/x",))
+
+sqrt = defprimitive(
+    "sqrt", np.sqrt,
+    vjps=(lambda g, out, x: g / (2 * out),),
+    rules=("d sqrt(x)/dx = 1/(2 sqrt(x))",))
+
+sin = defprimitive(
+    "sin", np.sin,
+    vjps=(lambda g, out, x: g * cos(x),),
+    rules=("d sin(x)/dx = cos(x)",))
+
+cos = defprimitive(
+    "cos", np.cos,
+    vjps=(lambda g, out, x: -g * sin(x),),
+    rules=("d cos(x)/dx = -sin(x)",))
+
+tanh = defprimitive(
+    "tanh", np.tanh,
+    vjps=(lambda g, out, x: g * (1 - out * out),),
+    rules=("d tanh(x)/dx = 1 - tanh(x)²",))
+
+
+def _sigmoid_forward(x):
+    """1/(1+exp(-x)) without overflow for large |x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = defprimitive(
+    "sigmoid", _sigmoid_forward,
+    vjps=(lambda g, out, x: g * out * (1 - out),),
+    rules=("d σ(x)/dx = σ(x)(1-σ(x))",))
+
+
+def _softplus_forward(x):
+    """log(1+exp(x)) computed as max(x,0) + log1p(exp(-|x|))."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+softplus = defprimitive(
+    "softplus", _softplus_forward,
+    vjps=(lambda g, out, x: g * sigmoid(x),),
+    rules=("d softplus(x)/dx = σ(x)",))
+
+sign = defprimitive(
+    "sign", np.sign,
+    vjps=(lambda g, out, x: g * 0,),
+    rules=("d sign(x)/dx = 0",))
+
+try:  # SciPy's erf is exact and fast; fall back to math.erf element by element.
+    from scipy.special import erf as _erf_array
+except ImportError:  # pragma: no cover - depends on the environment
+    _erf_array = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf_forward(x):
+    return np.asarray(_erf_array(x), dtype=x.dtype)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+erf = defprimitive(
+    "erf", _erf_forward,
+    vjps=(lambda g, out, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)),),
+    rules=("d erf(x)/dx = 2/√π exp(-x²)",))
+
+where = defprimitive(
+    "where", np.where,
+    vjps=(None,
+          lambda g, out, c, a, b: where(c, g, 0),
+          lambda g, out, c, a, b: where(c, 0, g)),
+    rules=("(condition: no gradient)", "d where(c,a,b)/da = c", "d where(c,a,b)/db = 1-c"))
+
+
+def _cast_forward(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+def _cast_vjp(g, out, x, dtype):
+    return cast(g, dtype=x.dtype)
+
+
+cast = defprimitive(
+    "cast", _cast_forward,
+    vjps=(_cast_vjp,),
+    rules=("d cast(x)/dx = 1 (cast back to x's dtype)",))

@@ -1,0 +1,77 @@
+"""Indexing primitives: getitem and its adjoint index_add, concatenate, pad.
+
+``index_add`` places a gradient into zeros of the source shape; with integer-array
+indices repeated positions accumulate (``np.add.at``), otherwise it assigns.
+"""
+import numpy as np
+
+from .registry import defprimitive
+
+__all__ = ["getitem", "index_add", "concatenate", "pad", "is_basic_index"]
+
+
+def is_basic_index(index):
+    """True if ``index`` (a normalised tuple) has no integer-array parts."""
+    for part in index:
+        if isinstance(part, np.ndarray) and part.dtype != bool:
+            return False
+    return True
+
+
+def _getitem_forward(x, index):
+    return x[index]
+
+
+getitem = defprimitive(
+    "getitem", _getitem_forward,
+    vjps=(lambda g, out, x, index: index_add(g, shape=x.shape, index=index),),
+    rules=("d x[i]/dx: the gradient goes back to the selected places (zeros elsewhere)",))
+
+
+def _index_add_forward(g, shape, index):
+    out = np.zeros(shape, dtype=g.dtype)
+    if is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+index_add = defprimitive(
+    "index_add", _index_add_forward,
+    vjps=(lambda g, out, x, shape, index: getitem(g, index=index),),
+    rules=("d index_add(g)/dg: select the same places",))
+
+
+def _concatenate_forward(*xs, axis):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concatenate_vjp(i, g, out, *xs, axis):
+    start = 0
+    for x in xs[:i]:
+        start += x.shape[axis]
+    index = (slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),)
+    return getitem(g, index=index)
+
+
+concatenate = defprimitive(
+    "concatenate", _concatenate_forward,
+    vjps=(_concatenate_vjp,),
+    rules=("d concat(x_1..x_n)/dx_i: the slice of the gradient where x_i sits",),
+    variadic=True)
+
+
+def _pad_forward(x, pad_width, value=0.0):
+    return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+
+def _pad_vjp(g, out, x, pad_width, value=0.0):
+    index = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
+    return getitem(g, index=index)
+
+
+pad = defprimitive(
+    "pad", _pad_forward,
+    vjps=(_pad_vjp,),
+    rules=("d pad(x)/dx: crop the padding off the gradient",))

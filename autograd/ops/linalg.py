@@ -1,0 +1,101 @@
+"""Linear algebra primitives: matmul (NumPy rules: 1-d, 2-d, batched) and einsum.
+
+For ``C = A @ B``: ``dA = G @ Bᵀ`` and ``dB = Aᵀ @ G``; 1-d operands are treated as a
+row (left) or a column (right) and the batch axes are unbroadcast by the engine.
+"""
+import numpy as np
+
+from .elementwise import mul
+from .registry import defprimitive
+from .shape import broadcast_to, reshape, transpose
+
+__all__ = ["matmul", "einsum"]
+
+
+def _mT(x):
+    """Swap the last two axes."""
+    nd = len(x.shape)
+    return transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _col(x):
+    """Append a trailing axis of length 1."""
+    return reshape(x, shape=tuple(x.shape) + (1,))
+
+
+def _matmul_vjp_a(g, out, a, b):
+    if len(b.shape) == 1:            # out[...] = sum_k a[..., k] b[k]
+        return _col(g) * b
+    if len(a.shape) == 1:            # out[..., m] = sum_k a[k] b[..., k, m]
+        prod = matmul(b, _col(g))    # (..., k, 1)
+        return reshape(prod, shape=tuple(prod.shape[:-1]))
+    return matmul(g, _mT(b))         # (..., n, k)
+
+
+def _matmul_vjp_b(g, out, a, b):
+    if len(a.shape) == 1:
+        if len(b.shape) == 1:
+            return g * a
+        return mul(_col(a), reshape(g, shape=tuple(g.shape[:-1]) + (1, g.shape[-1])))
+    if len(b.shape) == 1:            # out[..., n] = sum_k a[..., n, k] b[k]
+        prod = matmul(_mT(a), _col(g))
+        return reshape(prod, shape=tuple(prod.shape[:-1]))
+    return matmul(_mT(a), g)         # (..., k, m)
+
+
+matmul = defprimitive(
+    "matmul", np.matmul,
+    vjps=(_matmul_vjp_a, _matmul_vjp_b),
+    rules=("d(A@B)/dA: G @ Bᵀ", "d(A@B)/dB: Aᵀ @ G"))
+
+
+def _einsum_forward(*operands, subscripts):
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+
+def _einsum_vjp(i, g, out, *operands, subscripts):
+    """Gradient for operand i: contract g with the other operands onto i's letters.
+
+    Letters of operand i that appear nowhere else were summed away, so the result is
+    broadcast along them; a letter repeated in operand i (a diagonal) is restored by
+    contracting with an identity matrix.
+    """
+    inputs, output = subscripts.split("->")
+    terms = inputs.split(",")
+    target = terms[i]
+    others = [t for j, t in enumerate(terms) if j != i]
+    other_ops = [op for j, op in enumerate(operands) if j != i]
+    available = set(output).union(*others) if others else set(output)
+    sizes = dict(zip(target, operands[i].shape))
+
+    unique = "".join(dict.fromkeys(target))
+    kept = "".join(c for c in unique if c in available)
+    spec = ",".join([output] + others) + "->" + kept
+    grad = einsum(g, *other_ops, subscripts=spec)
+    if kept != unique:   # broadcast along letters that were only summed in operand i
+        shape = tuple(sizes[c] if c in kept else 1 for c in unique)
+        grad = broadcast_to(reshape(grad, shape=shape), shape=tuple(sizes[c] for c in unique))
+    if unique == target:
+        return grad
+    # Repeated letters: rename each repeat and tie it to its first letter with eye().
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            if c not in subscripts]
+    renamed, eyes, eye_terms, seen = [], [], [], set()
+    for c in target:
+        if c in seen:
+            new = free.pop(0)
+            renamed.append(new)
+            eyes.append(np.eye(sizes[c], dtype=operands[i].dtype))
+            eye_terms.append(c + new)
+        else:
+            seen.add(c)
+            renamed.append(c)
+    spec = ",".join([unique] + eye_terms) + "->" + "".join(renamed)
+    return einsum(grad, *eyes, subscripts=spec)
+
+
+einsum = defprimitive(
+    "einsum", _einsum_forward,
+    vjps=(_einsum_vjp,),
+    rules=("d einsum/d operand: einsum of the gradient with the other operands",),
+    variadic=True)

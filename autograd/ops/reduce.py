@@ -1,0 +1,93 @@
+"""Reductions: sum, amax, logsumexp, log_softmax (the stable ones are primitives).
+
+``axis`` arrives normalised by ``autograd.functions`` (None or a tuple of
+non-negative ints), so the VJPs can rebuild the keepdims shape directly.
+"""
+import numpy as np
+
+from .elementwise import exp
+from .registry import defprimitive
+from .shape import broadcast_to, reshape
+
+__all__ = ["sum", "amax", "logsumexp", "log_softmax", "keepdims_shape"]
+
+
+def keepdims_shape(shape, axis):
+    """``shape`` with the reduced axes kept as 1s."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _expand_back(g, x, axis, keepdims):
+    """Reshape a reduced gradient to keepdims form (broadcasting does the rest)."""
+    if keepdims:
+        return g
+    return reshape(g, shape=keepdims_shape(x.shape, axis))
+
+
+def _sum_forward(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _sum_vjp(g, out, x, axis=None, keepdims=False):
+    return broadcast_to(_expand_back(g, x, axis, keepdims), shape=x.shape)
+
+
+sum = defprimitive(  # noqa: A001 - the public name is `sum`
+    "sum", _sum_forward,
+    vjps=(_sum_vjp,),
+    rules=("d sum(x)/dx_i = 1",))
+
+
+def _amax_forward(x, axis=None, keepdims=False):
+    return np.amax(x, axis=axis, keepdims=keepdims)
+
+
+def _amax_vjp(g, out, x, axis=None, keepdims=False):
+    # Ties share the gradient evenly (as torch.amax does).
+    mask = x == _expand_back(out, x, axis, keepdims)
+    count = sum(mask, axis=axis, keepdims=True)
+    return _expand_back(g, x, axis, keepdims) * mask / count
+
+
+amax = defprimitive(
+    "max", _amax_forward,
+    vjps=(_amax_vjp,),
+    rules=("d max(x)/dx_i = 1 where x_i is the max (ties share), else 0",))
+
+
+def _logsumexp_forward(x, axis=None, keepdims=False):
+    m = np.amax(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+    return out
+
+
+def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
+    return _expand_back(g, x, axis, keepdims) * exp(x - _expand_back(out, x, axis, keepdims))
+
+
+logsumexp = defprimitive(
+    "logsumexp", _logsumexp_forward,
+    vjps=(_logsumexp_vjp,),
+    rules=("d logsumexp(x)/dx = softmax(x)",))
+
+
+def _log_softmax_forward(x, axis):
+    m = np.amax(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    shifted = x - m
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, out, x, axis):
+    return g - exp(out) * sum(g, axis=(axis,), keepdims=True)
+
+
+log_softmax = defprimitive(
+    "log_softmax", _log_softmax_forward,
+    vjps=(_log_softmax_vjp,),
+    rules=("d log_softmax(x)/dx: g - softmax(x) * sum(g)",))

@@ -1,0 +1,143 @@
+"""The primitive registry and the graph node.
+
+A primitive is one block: a forward on NumPy arrays, one VJP per input and a short
+rule text. The VJPs are written with operators and registry functions only, so the
+same code runs on arrays (a plain backward) and on Tensors (``create_graph=True``,
+where it records a differentiable graph)::
+
+    exp = defprimitive(
+        "exp", np.exp,
+        vjps=(lambda g, out, x: g * out,),
+        rules=("d exp(x)/dx = exp(x)",),
+    )
+
+Calling a primitive with any Tensor argument records a ``Node``; calling it with
+arrays only just runs the forward. That dispatch is what makes VJPs reusable.
+"""
+import weakref
+
+import numpy as np
+
+from .. import grad_mode, scope
+from ..tensor import Tensor
+
+REGISTRY = {}
+
+
+class Node:
+    """One recorded operation: the ``grad_fn`` of the tensor it produced.
+
+    ``inputs`` are the operands as given (Tensors, or arrays for constants),
+    ``params`` the non-tensor arguments, ``out`` a weak reference to the output
+    Tensor (the consumer nodes hold it strongly), ``index`` the creation order and
+    ``scope`` the module path it was created in.
+    """
+
+    __slots__ = ("op", "inputs", "params", "out", "index", "scope", "freed", "__weakref__")
+    n_outputs = 1
+
+    def __init__(self, op, inputs, params, out):
+        self.op = op
+        self.inputs = inputs
+        self.params = params
+        self.out = weakref.ref(out)
+        self.index = out._index
+        self.scope = scope.current_scope()
+        self.freed = False
+
+    @property
+    def name(self):
+        return self.op.name
+
+    @property
+    def next_functions(self):
+        """The nodes that made the inputs (None for leaves and constants)."""
+        return tuple(x.grad_fn if isinstance(x, Tensor) else None for x in self.inputs)
+
+    def rule(self, i):
+        """The local derivative of the output with respect to input ``i``, in words."""
+        rules = self.op.rules
+        return rules[i] if i < len(rules) else rules[-1]
+
+    def input_grads(self, g, create_graph, wanted):
+        """One gradient per input (None where not ``wanted``) for upstream ``g``.
+
+        On the plain path the VJPs see arrays; with ``create_graph`` they see the
+        Tensors themselves and so record a differentiable graph.
+        """
+        out = self.out()
+        if create_graph:
+            args, outv = self.inputs, out
+        else:
+            args = tuple(x.data if isinstance(x, Tensor) else x for x in self.inputs)
+            outv = out.data if out is not None else None
+        return [self.vjp(i, g, outv, args) if w else None for i, w in enumerate(wanted)]
+
+    def release(self):
+        """Mark the node as used up by a backward without ``retain_graph``."""
+        self.freed = True
+
+    def vjp(self, i, g, out, args):
+        """Gradient contribution to input ``i`` for upstream gradient ``g``."""
+        op = self.op
+        if op.variadic:
+            return op.vjps[0](i, g, out, *args, **self.params)
+        return op.vjps[i](g, out, *args, **self.params)
+
+    def __repr__(self):
+        return f"<{self.op.name} node #{self.index}>"
+
+
+class Primitive:
+    """A differentiable NumPy function with its VJPs and rule texts."""
+
+    __slots__ = ("name", "forward", "vjps", "rules", "variadic", "doc")
+
+    def __init__(self, name, forward, vjps, rules, doc=None, variadic=False):
+        self.name = name
+        self.variadic = variadic
+        self.forward = forward
+        self.vjps = tuple(vjps)
+        self.rules = tuple(rules)
+        self.doc = doc or forward.__doc__
+
+    def __call__(self, *args, **params):
+        for a in args:
+            if isinstance(a, Tensor):
+                return apply(self, args, params)
+        return self.forward(*args, **params)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def defprimitive(name, forward, vjps, rules, doc=None, variadic=False):
+    """Register and return a primitive. ``vjps[i](g, out, *inputs, **params)``.
+
+    A ``variadic`` primitive (any number of tensor inputs) gives a single VJP that
+    also receives the input position: ``vjps[0](i, g, out, *inputs, **params)``.
+    """
+    if name in REGISTRY:
+        raise ValueError(f"defprimitive: a primitive named {name!r} is already registered")
+    if len(rules) == 0:
+        raise ValueError(f"defprimitive {name!r}: give at least one rule text")
+    prim = Primitive(name, forward, vjps, rules, doc, variadic)
+    REGISTRY[name] = prim
+    return prim
+
+
+def apply(op, args, params):
+    """Run ``op`` forward on the arrays of ``args`` and record a Node if needed."""
+    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    data = op.forward(*arrays, **params)
+    out = Tensor.__new__(Tensor)
+    out._init(data)
+    if grad_mode.STATE.enabled:
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                if not out._float:
+                    break
+                out.requires_grad = True
+                out.grad_fn = Node(op, args, params, out)
+                break
+    return out

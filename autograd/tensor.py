@@ -1,0 +1,327 @@
+"""``Tensor`` (also exported as ``Value``): a NumPy array that remembers how it was made.
+
+The class holds data and graph links only; every operator method forwards to a
+function in ``autograd.functions``, which is built from the primitives in ``ops``.
+
+>>> import autograd as ag
+>>> x = ag.Tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
+import itertools
+
+import numpy as np
+
+from . import dtypes, grad_mode
+
+_creation = itertools.count()
+
+
+class Tensor:
+    """An n-d array with an optional gradient and the graph node that produced it."""
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_retains_grad",
+                 "_index", "_float", "_version", "__weakref__")
+    __array_ufunc__ = None          # ndarray <op> Tensor defers to Tensor's reflected op
+    __hash__ = object.__hash__      # __eq__ is elementwise; identity hashing keeps dicts fast
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data.copy() if dtype is None else data.data
+        self._init(dtypes.as_array(data, dtype))
+        self.name = name
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, data):
+        """Fast initialiser used by ops: ``data`` is already an ndarray."""
+        self.data = data
+        self.grad = None
+        self.requires_grad = False
+        self.grad_fn = None
+        self.name = None
+        self._retains_grad = False
+        self._index = next(_creation)
+        self._float = data.dtype.kind == "f"
+        self._version = 0
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        return F.transpose(self)
+
+    @property
+    def mT(self):
+        return F.swapaxes(self, -1, -2)
+
+    def numel(self):
+        return int(self.data.size)
+
+    def dim(self):
+        return self.data.ndim
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ------------------------------------------------------------- grad handling
+    def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        if flag and not self._float:
+            raise RuntimeError(
+                f"requires_grad_: only floating point tensors can require gradients, "
+                f"this one is {self.dtype}; convert it first with .astype(np.float32)")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a non-leaf tensor; use .detach() instead")
+        self.requires_grad = bool(flag)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (no-op on leaves)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+        return None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        out = Tensor.__new__(Tensor)
+        out._init(self.data)
+        return out
+
+    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``engine``)."""
+        engine.backward(self, gradient, retain_graph=retain_graph,
+                        create_graph=create_graph, inputs=inputs)
+
+    def zero_(self):
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    # --------------------------------------------------------------- conversion
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python scalar, "
+                f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self):
+        if self.requires_grad:
+            # PyTorch refuses; we return the data but as a read-only view so that
+            # nobody edits the graph's values behind its back.
+            view = self.data.view()
+            view.flags.writeable = False
+            return view
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def astype(self, dtype):
+        return F.astype(self, dtype)
+
+    def to(self, dtype):
+        return F.astype(self, dtype)
+
+    def float(self):
+        return F.astype(self, np.float32)
+
+    def double(self):
+        return F.astype(self, np.float64)
+
+    def long(self):
+        return F.astype(self, np.int64)
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self.data.astype(dtype, copy=False)
+        return self.data
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with shape {self.shape} is ambiguous; "
+                "use .any() or .all()")
+        return bool(self.data.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self.data.item())
+
+    def __deepcopy__(self, memo):
+        out = Tensor.__new__(Tensor)
+        out._init(self.data.copy())
+        out.requires_grad = self.requires_grad
+        out.name = self.name
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self.data, self.requires_grad, self.name))
+
+    # ---------------------------------------------------------------- printing
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", precision=4,
+                               prefix="tensor(", threshold=200)
+        extras = []
+        if self.data.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64),
+                                   np.dtype(bool)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __str__ = __repr__
+
+    # ---------------------------------------------------------------- operators
+    def __add__(self, other):
+        return F.add(self, other)
+
+    def __radd__(self, other):
+        return F.add(other, self)
+
+    def __sub__(self, other):
+        return F.sub(self, other)
+
+    def __rsub__(self, other):
+        return F.sub(other, self)
+
+    def __mul__(self, other):
+        return F.mul(self, other)
+
+    def __rmul__(self, other):
+        return F.mul(other, self)
+
+    def __truediv__(self, other):
+        return F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return F.div(other, self)
+
+    def __pow__(self, other):
+        return F.pow(self, other)
+
+    def __rpow__(self, other):
+        return F.pow(other, self)
+
+    def __matmul__(self, other):
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return F.matmul(other, self)
+
+    def __neg__(self):
+        return F.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __lt__(self, other):
+        return F.less(self, other)
+
+    def __le__(self, other):
+        return F.less_equal(self, other)
+
+    def __gt__(self, other):
+        return F.greater(self, other)
+
+    def __ge__(self, other):
+        return F.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return F.equal(self, other)
+
+    def __ne__(self, other):
+        return F.not_equal(self, other)
+
+    def __and__(self, other):
+        return F.logical_and(self, other)
+
+    def __or__(self, other):
+        return F.logical_or(self, other)
+
+    def __invert__(self):
+        return F.logical_not(self)
+
+    def __getitem__(self, index):
+        return F.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        F.setitem(self, index, value)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+
+def _rebuild(data, requires_grad, name):
+    t = Tensor(data, requires_grad=requires_grad)
+    t.name = name
+    return t
+
+
+def _add_methods():
+    """Functions that NumPy also has as array methods become Tensor methods."""
+    names = """exp log sqrt sin cos tanh sigmoid relu abs sign clip maximum minimum
+    sum mean var std max min logsumexp softmax log_softmax argmax argmin reshape
+    transpose permute swapaxes flatten squeeze unsqueeze expand broadcast_to split
+    pad matmul pow neg prod any all cumsum view expand_as log1p square softplus
+    erf dot sub add mul div isnan isinf""".split()
+    for n in names:
+        fn = getattr(F, n, None)
+        if fn is not None and n not in Tensor.__dict__:
+            setattr(Tensor, n, fn)
+
+
+Value = Tensor
+
+from . import engine, functions as F  # noqa: E402  (methods look these up at call time)
+
+_add_methods()
