@@ -16,6 +16,7 @@ import heapq
 import numpy as np
 
 from . import grad_mode
+from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
 from .tensor import Tensor
 
@@ -123,6 +124,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
             if g is None:   # no gradient reached this node: only release its producers
                 _release_producers(node, deps, ready, grads)
                 continue
+            if node.clock < CLOCK.count:    # some tensor was written in place since
+                check_versions(node)
             done.append(node)
             if node.n_outputs == 1:
                 out = node.out()

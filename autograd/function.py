@@ -22,6 +22,7 @@ import weakref
 import numpy as np
 
 from . import grad_mode, scope
+from .inplace import CLOCK
 from .tensor import Tensor
 
 
@@ -58,6 +59,7 @@ class FunctionNode:
         self.index = outputs[0]._index
         self.scope = scope.current_scope()
         self.freed = False
+        self.clock = CLOCK.count    # in-place writes so far (inplace.check_versions)
 
     @property
     def name(self):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import ops as P
+from ..inplace import check_allowed
 from ..ops.registry import apply
 from ..tensor import Tensor
 from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
@@ -240,14 +241,10 @@ def index_add(g, shape, index):
 
 
 def setitem(x, index, value):
-    """In-place assignment, allowed only where it cannot corrupt a gradient."""
+    """In-place assignment, allowed only where it cannot corrupt a gradient (``inplace``)."""
     if not isinstance(x, Tensor):
         raise TypeError("setitem: expected a Tensor")
-    from ..grad_mode import is_grad_enabled
-    if x.grad_fn is not None or (x.requires_grad and is_grad_enabled()):
-        raise RuntimeError(
-            f"setitem: in-place assignment to a tensor that is part of a graph "
-            f"(shape {x.shape}) would make its gradient wrong; build a new tensor with "
-            "ag.where(mask, value, x) or index_add, or assign under ag.no_grad() to a leaf")
+    check_allowed(x, "setitem (x[i] = v)",
+                  hint=", e.g. ag.where(mask, value, x) or index_add")
     x.data[_normalize_index(index)] = data_of(value)
     x._version += 1

@@ -19,6 +19,7 @@ import weakref
 import numpy as np
 
 from .. import grad_mode, scope
+from ..inplace import CLOCK
 from ..tensor import Tensor
 
 REGISTRY = {}
@@ -33,7 +34,8 @@ class Node:
     ``scope`` the module path it was created in.
     """
 
-    __slots__ = ("op", "inputs", "params", "out", "index", "scope", "freed", "__weakref__")
+    __slots__ = ("op", "inputs", "params", "out", "index", "scope", "freed", "clock",
+                 "__weakref__")
     n_outputs = 1
 
     def __init__(self, op, inputs, params, out):
@@ -44,6 +46,7 @@ class Node:
         self.index = out._index
         self.scope = scope.current_scope()
         self.freed = False
+        self.clock = CLOCK.count    # in-place writes so far (inplace.check_versions)
 
     @property
     def name(self):
