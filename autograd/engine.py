@@ -15,7 +15,8 @@ import heapq
 
 import numpy as np
 
-from . import grad_mode
+from . import anomaly, grad_mode
+from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
 from .tensor import Tensor
@@ -140,6 +141,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                     needed is None or id(x) in targets or x.grad_fn in needed)
                 for x in node.inputs]
             input_grads = node.input_grads(g, create_graph, wanted)
+            if ANOMALY.enabled:
+                anomaly.after_backward(node, g, input_grads)
             for x, gi in zip(node.inputs, input_grads):
                 if gi is None:
                     continue

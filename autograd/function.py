@@ -21,7 +21,7 @@ import weakref
 
 import numpy as np
 
-from . import grad_mode, scope
+from . import anomaly, grad_mode, scope
 from .inplace import CLOCK
 from .tensor import Tensor
 
@@ -148,4 +148,6 @@ class Function:
                 if t._float:
                     t.requires_grad = True
                     t.grad_fn = node
+        if anomaly.MODE.enabled:
+            anomaly.after_forward(cls.__name__, arrays, kwargs, outputs, outputs[0].grad_fn)
         return tuple(outputs) if multi else outputs[0]

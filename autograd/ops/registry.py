@@ -18,7 +18,8 @@ import weakref
 
 import numpy as np
 
-from .. import grad_mode, scope
+from .. import anomaly, grad_mode, scope
+from ..anomaly import MODE as ANOMALY
 from ..inplace import CLOCK
 from ..tensor import Tensor
 
@@ -152,4 +153,6 @@ def apply(op, args, params):
                 out.requires_grad = True
                 out.grad_fn = Node(op, args, params, out)
                 break
+    if ANOMALY.enabled:
+        anomaly.after_forward(op.name, arrays, params, (out,), out.grad_fn)
     return out
