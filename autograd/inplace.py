@@ -112,8 +112,8 @@ def _array(value):
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
-def _write(t, opname, what, fn):
-    """Check, run ``fn()`` (which writes ``t.data``), then bump the version."""
+def _write(t, opname, value, fn):
+    """Check, run ``fn()`` (which writes ``value`` into ``t.data``), bump the version."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
     check_allowed(t, opname)
@@ -121,17 +121,20 @@ def _write(t, opname, what, fn):
         fn()
     except TypeError as err:            # NumPy's casting errors (UFuncTypeError)
         raise TypeError(
-            f"{opname}: cannot write {what} into a tensor of dtype {t.dtype} and shape "
-            f"{t.shape} in place ({err}); use an out-of-place op or .astype() first") from None
+            f"{opname}: cannot write {_describe(value)} into a tensor of dtype {t.dtype} "
+            f"and shape {t.shape} in place ({err}); use an out-of-place op or .astype() "
+            "first") from None
     except ValueError as err:           # broadcasting, read-only arrays
         raise ValueError(
-            f"{opname}: cannot write {what} into a tensor of shape {t.shape} in place: "
-            f"{err}") from None
+            f"{opname}: cannot write {_describe(value)} into a tensor of shape {t.shape} "
+            f"in place: {err}") from None
     t._version = t._ver + 1
     return t
 
 
 def _describe(value):
+    if isinstance(value, str):
+        return value
     a = _array(value)
     return f"{a.dtype} values of shape {a.shape}"
 
@@ -144,27 +147,27 @@ def add_(t, other, alpha=1, opname="add_"):
 
     def run():
         np.add(t.data, v, out=t.data, casting="same_kind")
-    return _write(t, opname, _describe(v), run)
+    return _write(t, opname, v, run)
 
 
 def mul_(t, other):
     """t *= other (in place)."""
     v = _array(other)
-    return _write(t, "mul_", _describe(v),
+    return _write(t, "mul_", v,
                   lambda: np.multiply(t.data, v, out=t.data, casting="same_kind"))
 
 
 def div_(t, other):
     """t /= other (in place; float tensors only, as true division gives floats)."""
     v = _array(other)
-    return _write(t, "div_", _describe(v),
+    return _write(t, "div_", v,
                   lambda: np.true_divide(t.data, v, out=t.data, casting="same_kind"))
 
 
 def copy_(t, src):
     """Copy ``src`` (broadcast to t's shape, same-kind cast) into t."""
     v = _array(src)
-    return _write(t, "copy_", _describe(v),
+    return _write(t, "copy_", v,
                   lambda: np.copyto(t.data, v, casting="same_kind"))
 
 
@@ -173,7 +176,7 @@ def fill_(t, value, opname="fill_"):
     v = _array(value)
     if v.ndim != 0:
         raise ValueError(f"{opname}: expected a number or a 0-d tensor, got shape {v.shape}")
-    return _write(t, opname, _describe(v),
+    return _write(t, opname, v,
                   lambda: np.copyto(t.data, v, casting="same_kind"))
 
 
