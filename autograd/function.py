@@ -111,8 +111,11 @@ class FunctionNode:
         return out
 
     def release(self):
+        """After a backward without retain_graph: drop the saved arrays (their memory
+        is the one thing only backward needed); the graph structure stays drawable."""
         self.freed = True
         self.ctx._freed = True
+        self.ctx._saved = ()
 
     def __repr__(self):
         return f"<{self.name} node #{self.index}>"
