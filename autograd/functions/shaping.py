@@ -151,7 +151,8 @@ def concatenate(tensors, axis=0, *, dim=None):
             raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
     if len(tensors) == 1:
         return tensors[0]
-    return apply(P.concatenate, tuple(tensors), {"axis": axis})
+    starts = np.cumsum([0] + [t.shape[axis] for t in tensors[:-1]]).tolist()
+    return apply(P.concatenate, tuple(tensors), {"axis": axis, "starts": tuple(starts)})
 
 
 cat = concatenate

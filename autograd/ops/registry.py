@@ -85,7 +85,7 @@ class Node:
         """Gradient contribution to input ``i`` for upstream gradient ``g``."""
         op = self.op
         if op.variadic:
-            return op.vjps[0](i, g, out, *args, **self.params)
+            return op.vjps[0](i, g, out, args, **self.params)   # one tuple: O(1) per call
         return op.vjps[i](g, out, *args, **self.params)
 
     def __repr__(self):
@@ -119,7 +119,8 @@ def defprimitive(name, forward, vjps, rules, doc=None, variadic=False):
     """Register and return a primitive. ``vjps[i](g, out, *inputs, **params)``.
 
     A ``variadic`` primitive (any number of tensor inputs) gives a single VJP that
-    also receives the input position: ``vjps[0](i, g, out, *inputs, **params)``.
+    also receives the input position and the inputs as one tuple (so that n calls on
+    an n-input node cost O(n), not O(n²)): ``vjps[0](i, g, out, inputs, **params)``.
     """
     if name in REGISTRY:
         raise ValueError(f"defprimitive: a primitive named {name!r} is already registered")
