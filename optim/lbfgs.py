@@ -203,7 +203,7 @@ class LBFGS(Optimizer):
 
     # ----------------------------------------------------------------- the step
     @ag.no_grad()
-    def step(self, closure):
+    def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations; returns the initial loss."""
         if closure is None:
             raise RuntimeError("LBFGS.step needs a closure that re-evaluates the loss: "
