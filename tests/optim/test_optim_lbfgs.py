@@ -41,9 +41,12 @@ def _run(lib, steps, **kw):
 @pytest.mark.parametrize("kw", [
     dict(line_search_fn="strong_wolfe"),
     dict(line_search_fn="strong_wolfe", history_size=3, max_iter=10),
+    dict(line_search_fn="strong_wolfe", lr=10),            # extrapolates, then zooms
+    dict(line_search_fn="strong_wolfe", lr=3, history_size=2),
     dict(lr=0.5, max_iter=20),
     dict(lr=0.1, max_iter=20, max_eval=30),
-], ids=["wolfe", "wolfe-short-history", "fixed-step", "fixed-step-small-lr"])
+], ids=["wolfe", "wolfe-short-history", "wolfe-lr10", "wolfe-lr3-history2", "fixed-step",
+        "fixed-step-small-lr"])
 def test_rosenbrock_trajectory_matches_pytorch(kw):
     steps = 6 if kw.get("line_search_fn") else 30
     ours, our_losses, our_evals, our_iters = _run("ours", steps, **kw)
