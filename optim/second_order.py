@@ -24,7 +24,14 @@ __all__ = ["Newton", "GaussNewton", "LevenbergMarquardt"]
 
 
 class _FullBatch(Optimizer):
-    """Shared flat-vector plumbing for the closure-driven methods."""
+    """Shared flat-vector plumbing for the closure-driven methods (one parameter group:
+    the step couples all parameters through H or JᵀJ, so per-group options make no sense)."""
+
+    def add_param_group(self, param_group):
+        if self.param_groups:
+            raise ValueError(f"{type(self).__name__} doesn't support per-parameter options "
+                             "(parameter groups); pass one list of tensors")
+        super().add_param_group(param_group)
 
     def _params(self):
         return [p for g in self.param_groups for p in g["params"]]

@@ -210,6 +210,9 @@ def test_closure_errors():
         optim.GaussNewton([w]).step(lambda: 3.0)
     with pytest.raises(RuntimeError, match="residual vector"):
         optim.LevenbergMarquardt([w]).step()
+    v = ag.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match="parameter groups"):
+        optim.GaussNewton([{"params": [w]}, {"params": [v], "lr": 0.5}])
 
 
 def test_state_dict_round_trip_keeps_lambda():
