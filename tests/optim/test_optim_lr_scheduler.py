@@ -202,3 +202,22 @@ def test_scheduler_drives_training():
         sched.step()
     # θ ← θ (1 − 2η) with η = 0.4, 0.2, 0.1
     np.testing.assert_allclose(w.data, [5.0 * 0.2 * 0.6 * 0.8])
+
+
+def test_resume_with_last_epoch_needs_initial_lr_and_lambda_state_skips_functions():
+    opt, topt = _pair()
+    with pytest.raises(KeyError, match="initial_lr"):
+        ours_sched.StepLR(opt, step_size=2, last_epoch=4)
+    sched = ours_sched.LambdaLR(opt, lr_lambda=_lambda)
+    assert sched.state_dict()["lr_lambdas"] == [None]
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    # resuming from epoch 4 continues the same sequence as PyTorch's resumed scheduler
+    tsched = torch_sched.LambdaLR(topt, lr_lambda=_lambda)
+    for _ in range(4):
+        topt.step()
+        tsched.step()
+    resumed = ours_sched.LambdaLR(opt, lr_lambda=_lambda, last_epoch=4)
+    tresumed = torch_sched.LambdaLR(topt, lr_lambda=_lambda, last_epoch=4)
+    assert resumed.get_last_lr() == pytest.approx(tresumed.get_last_lr(), rel=1e-15)
