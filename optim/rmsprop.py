@@ -68,7 +68,9 @@ class RMSprop(Optimizer):
                 else:
                     avg = np.sqrt(v) + eps
                 if mu > 0:
-                    buf = state["momentum_buffer"] * mu + g / avg
+                    # (created lazily too: a scheduler may switch momentum on later)
+                    buf = state.get("momentum_buffer")
+                    buf = (np.zeros_like(p.data) if buf is None else buf) * mu + g / avg
                     state["momentum_buffer"] = buf
                     self._set_data(p, p.data - lr * buf)
                 else:
