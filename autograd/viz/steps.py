@@ -68,17 +68,12 @@ class BackpropRun:
             return None
         k = len(self.steps)
         node = event.node
-        fitted = []
-        for x, gi in zip(node.inputs, event.input_grads):
-            if gi is None:
-                fitted.append(None)
-                continue
-            gi = engine._fit(gi, x, node)       # the walk's own unbroadcast, for display
-            fitted.append(gi)
-            self._record(tensor_key(x), k, gi)
+        for x, gi in zip(node.inputs, event.input_grads):   # as applied, in x's shape
+            if gi is not None:
+                self._record(tensor_key(x), k, gi)
         for key in _output_keys(node):
             self.node_step[key] = k
-        step = Step(self, k, node, event.grad_output, fitted)
+        step = Step(self, k, node, event.grad_output, list(event.input_grads))
         self.steps.append(step)
         return step
 
