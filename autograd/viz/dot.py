@@ -17,6 +17,7 @@ tensor computed from it. Tensors created under ``ag.scope(...)`` (which every
 ``collapse=k`` draws each module deeper than ``k`` levels as one box.
 """
 import html
+import re
 
 import numpy as np
 
@@ -36,9 +37,21 @@ CURRENT_FILL = "#fff59d"
 CLUSTER_COLOR = "#7e57c2"
 
 
+_SPECIAL = re.compile(r"[&<>\"']")
+_DTYPE_NAMES = {}
+
+
 def esc(text):
     """Escape text for a Graphviz HTML-like label."""
-    return html.escape(str(text), quote=True)
+    text = str(text)
+    return html.escape(text, quote=True) if _SPECIAL.search(text) else text
+
+
+def dtype_name(dtype):
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
 
 
 def quote(text):
@@ -94,7 +107,7 @@ def tensor_label(graph, key, opts, state):
         index = f"  #{obj._index}"
     rows = [_header(kind, key, obj, node_name),
             f'<font point-size="9" color="#555555">{esc(shape_text(arr.shape))} '
-            f"{esc(arr.dtype)}{esc(index)}</font>"]
+            f"{esc(dtype_name(arr.dtype))}{index}</font>"]
     if opts["show_data"]:
         rows.append(esc(summarize(arr, opts["max_full"])))
     if opts["show_grad"] and obj is not None:
@@ -224,6 +237,8 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="LR", group_modules=
         raise ValueError(f"to_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     state = _state if _state is not None else TensorGrads()
     graph = trace(*roots)
+    if hasattr(state, "bind"):
+        state.bind(graph)
     layout = _Layout(graph, group_modules, collapse, max_nodes)
     opts = {"show_data": show_data, "show_grad": show_grad, "max_full": max_full}
     caption = title if title is not None else state.caption

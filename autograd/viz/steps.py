@@ -18,7 +18,6 @@ node ``out = f(x_1, ..., x_n)`` the step shows the chain rule at work::
 mul d(a*b)/da = b; d(a*b)/db = a [3.0, 2.0]
 """
 from .. import engine
-from ..tensor import Tensor
 from .dot import dot_body
 from .render import make_graph
 from .trace import tensor_key
@@ -142,19 +141,20 @@ class StepState:
         self.current = set(_output_keys(step.grad_fn))
         self.caption = step.caption()
 
+    def bind(self, graph):
+        """Called by the renderer with the traced graph (to know each key's consumers)."""
+        self.consumers = graph.consumers
+
     def grad(self, key, tensor):
+        """The gradient summed so far; noted "so far" until every consumer pushed back."""
         k = self.step.index
         g = self.run.grad_at(key, k)
         if g is None:
             return None, ""
-        done = self.run.node_step.get(key)
-        if done is not None and done <= k:
-            return g, ""
-        last = self.run.history[key][-1][0]
-        if isinstance(tensor, Tensor) and tensor.grad_fn is None and self.run.finished \
-                and last <= k:
-            return g, ""
-        return g, "so far"
+        steps = self.run.node_step
+        consumers = getattr(self, "consumers", {}).get(key, ())
+        final = all(steps.get(c, k + 1) <= k for c in consumers)
+        return g, "" if final else "so far"
 
     def status(self, key):
         if key in self.current:

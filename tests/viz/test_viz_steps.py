@@ -140,6 +140,7 @@ def test_draw_shows_the_moment_current_done_and_known_gradients():
     assert dotmod.CURRENT_FILL not in line[c] and dotmod.DONE_COLOR not in line[c]
     assert "grad 16" in line[d]
     assert "grad (so far) 16" in line[a]           # 16 then, 64 at the end
+    assert "grad 16<" in line[c]                   # final: its only consumer (d) is done
     assert "grad" not in line[b].replace("#d50000", "")   # nothing reached b yet
     assert f'"t{c._index}" -> "t{d._index}" [color="{dotmod.GRAD_COLOR}"' in text
     assert "&#8706; 16" in text                   # the contribution on the edge
