@@ -2,7 +2,8 @@
 
 One row per (step, input that needs a gradient):
 
-    step | node | op | value | upstream grad g | input | rule ∂out/∂x | contribution | grad so far
+    step | node | op | value | upstream grad g | input | rule ∂out/∂x | contribution
+    | grad so far
 
 where ``contribution = g · ∂out/∂x`` (the VJP, reduced to the input's shape) and
 "grad so far" is that input's gradient summed over the steps up to this one.
@@ -19,7 +20,7 @@ import html
 
 from ..tensor import Tensor
 from .steps import BackpropRun
-from .summary import summarize
+from .summary import summarize, summarize_grad
 from .trace import tensor_key, trace
 
 COLUMNS = ("step", "node", "op", "value", "upstream grad", "input", "rule",
@@ -78,7 +79,7 @@ class Explanation:
                     "op": step.op if first else "",
                     "value": summarize(step.node.data) if first and step.node is not None
                     else "",
-                    "upstream grad": _grad_text(step.grad_output) if first else "",
+                    "upstream grad": summarize_grad(step.grad_output) if first else "",
                     "input": describe(x),
                     "rule": step.rules[pos],
                     "contribution": "-" if contribution is None else summarize(contribution),
@@ -117,12 +118,6 @@ class Explanation:
             body.append("<tr>" + "".join(tds) + "</tr>")
         return ('<table class="glassgrad-explain"><thead><tr>' + head + "</tr></thead><tbody>"
                 + "".join(body) + "</tbody></table>")
-
-
-def _grad_text(g):
-    if isinstance(g, (list, tuple)):
-        return "; ".join(summarize(x) for x in g)
-    return summarize(g)
 
 
 def _clip(text):

@@ -12,13 +12,14 @@ import html
 
 from .explain import run_all
 from .render import GraphvizNotFoundError
-from .summary import summarize
+from .summary import summarize_grad
 
 
 def _caption(step):
+    upstream = html.escape(summarize_grad(step.grad_output))
     return (f"step {step.index}: {html.escape(step.op)} "
             f"(#{step.grad_fn.index}) - {html.escape(step.rule)} - upstream grad "
-            f'<span style="color:#d50000">{html.escape(summarize(step.grad_output))}</span>')
+            f'<span style="color:#d50000">{upstream}</span>')
 
 
 def _svg_or_message(graph):

@@ -70,6 +70,13 @@ def summarize(a, max_full=MAX_FULL):
     return text
 
 
+def summarize_grad(g, max_full=MAX_FULL):
+    """Like summarize; a list (one gradient per output of a multi-output node) is joined."""
+    if isinstance(g, (list, tuple)):
+        return "; ".join(summarize(x, max_full) for x in g)
+    return summarize(g, max_full)
+
+
 def shape_text(shape):
     """``(2, 3)`` for shapes, ``()`` for scalars."""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"

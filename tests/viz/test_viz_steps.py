@@ -172,6 +172,11 @@ def test_multi_output_function_steps():
     np.testing.assert_array_equal(x2.grad.data, x.grad.data)
     assert steps[-1].op == "Split2" and isinstance(steps[-1].grad_output, list)
     assert "Split2" in steps[-1].draw().source
+    loss3, x3 = build()
+    table = ag.explain(loss3)
+    (row,) = [r for r in table.rows if r["op"] == "Split2"]
+    assert row["upstream grad"].count(";") == 1 and row["rule"] == "Split2.backward (user-defined)"
+    assert x3.grad is None
 
 
 def test_retain_graph_and_gradient_argument():
@@ -281,3 +286,23 @@ def test_engine_walk_events_carry_applied_contributions():
     assert ga.shape == (2, 3) and gb.shape == (3,)        # unbroadcast as applied
     np.testing.assert_array_equal(gb, b.grad.data * 0 + 2)
     np.testing.assert_array_equal(b.grad.data, [2.0, 2.0, 2.0])
+
+
+def test_step_drawing_with_collapsed_modules_marks_the_box():
+    x = ag.Tensor(np.array([0.5, -1.0]), requires_grad=True, name="x")
+    with ag.scope("block"):
+        with ag.scope("inner"):
+            h = ag.tanh(x * 2.0)
+    loss = (h * h).sum()
+    steps = list(ag.backprop_steps(loss))
+    assert [s.op for s in steps] == ["sum", "mul", "tanh", "mul"]
+    text = steps[2].draw(collapse=1).source        # tanh runs inside block.inner
+    box = next(ln for ln in text.splitlines() if '"module:block.inner" [' in ln)
+    assert dotmod.CURRENT_FILL in box and "2 ops" in box
+    assert 'subgraph "cluster_block" {' in text
+    text = steps[1].draw(collapse=1).source
+    box = next(ln for ln in text.splitlines() if '"module:block.inner" [' in ln)
+    assert dotmod.CURRENT_FILL not in box and dotmod.DONE_COLOR not in box
+    text = steps[3].draw(collapse=0).source
+    box = next(ln for ln in text.splitlines() if '"module:block" [' in ln)
+    assert dotmod.CURRENT_FILL in box
