@@ -81,13 +81,14 @@ class TensorGrads:
         return None
 
 
-def _header(kind, key, obj, node_name):
+def _header(kind, obj, node_name):
+    """``name = op`` for op results, ``name kind`` for leaves (just one if no name)."""
     name = getattr(obj, "name", None)
-    if kind in ("op", "root") and node_name is not None:
+    if node_name is not None:
         if name:
             return f"<b>{esc(name)}</b> = {esc(node_name)}"
         return f"<b>{esc(node_name)}</b>"
-    word = {"param": "param", "leaf": "leaf", "const": "const", "root": "leaf"}[kind]
+    word = "leaf" if kind == "root" else kind
     if name:
         return f'<b>{esc(name)}</b> <font point-size="9">{word}</font>'
     return f"<b>{word}</b>"
@@ -105,7 +106,7 @@ def tensor_label(graph, key, opts, state):
         arr = obj.data
         node_name = obj.grad_fn.name if obj.grad_fn is not None else None
         index = f"  #{obj._index}"
-    rows = [_header(kind, key, obj, node_name),
+    rows = [_header(kind, obj, node_name),
             f'<font point-size="9" color="#555555">{esc(shape_text(arr.shape))} '
             f"{esc(dtype_name(arr.dtype))}{index}</font>"]
     if opts["show_data"]:
@@ -121,13 +122,14 @@ def tensor_label(graph, key, opts, state):
 
 
 def _node_attrs(kind, status):
-    attrs = [f'fillcolor="{FILL[kind]}"']
+    fill = CURRENT_FILL if status == "current" else FILL[kind]
+    attrs = [f'fillcolor="{fill}"']
     if kind == "const":
         attrs.append('style="rounded,filled,dashed"')
     if kind == "root":
         attrs.append("peripheries=2")
     if status == "current":
-        attrs += [f'fillcolor="{CURRENT_FILL}"', f'color="{GRAD_COLOR}"', "penwidth=3"]
+        attrs += [f'color="{GRAD_COLOR}"', "penwidth=3"]
     elif status == "done":
         attrs += [f'color="{DONE_COLOR}"', "penwidth=2"]
     elif kind == "root":
@@ -254,7 +256,8 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="LR", group_modules=
     for rep in layout.visible:
         if rep.startswith("module:"):
             members = set(layout.members[rep])
-            statuses = {state.status(k) for k in members}
+            statuses = {state.status(k) for k in members         # the ops inside decide
+                        if k in graph.tensors and graph.tensors[k].grad_fn is not None}
             status = "current" if "current" in statuses else (
                 "done" if statuses == {"done"} else None)
             attrs = ["shape=box3d"] + _node_attrs("module", status)

@@ -293,16 +293,18 @@ def test_step_drawing_with_collapsed_modules_marks_the_box():
     with ag.scope("block"):
         with ag.scope("inner"):
             h = ag.tanh(x * 2.0)
-    loss = (h * h).sum()
+    with ag.scope("head"):
+        loss = (h * h * 3.0).sum()                # has a constant inside the box
     steps = list(ag.backprop_steps(loss))
-    assert [s.op for s in steps] == ["sum", "mul", "tanh", "mul"]
-    text = steps[2].draw(collapse=1).source        # tanh runs inside block.inner
-    box = next(ln for ln in text.splitlines() if '"module:block.inner" [' in ln)
-    assert dotmod.CURRENT_FILL in box and "2 ops" in box
-    assert 'subgraph "cluster_block" {' in text
-    text = steps[1].draw(collapse=1).source
-    box = next(ln for ln in text.splitlines() if '"module:block.inner" [' in ln)
-    assert dotmod.CURRENT_FILL not in box and dotmod.DONE_COLOR not in box
-    text = steps[3].draw(collapse=0).source
-    box = next(ln for ln in text.splitlines() if '"module:block" [' in ln)
-    assert dotmod.CURRENT_FILL in box
+    assert [s.op for s in steps] == ["sum", "mul", "mul", "tanh", "mul"]
+
+    def box(step, path, collapse):
+        text = steps[step].draw(collapse=collapse).source
+        return next(ln for ln in text.splitlines() if f'"module:{path}" [' in ln)
+    current = box(3, "block.inner", 1)             # tanh runs inside block.inner
+    assert dotmod.CURRENT_FILL in current and "2 ops" in current
+    assert 'subgraph "cluster_block" {' in steps[3].draw(collapse=1).source
+    waiting = box(1, "block.inner", 1)
+    assert dotmod.CURRENT_FILL not in waiting and dotmod.DONE_COLOR not in waiting
+    assert dotmod.DONE_COLOR in box(3, "head", 0)   # all its ops pushed back
+    assert dotmod.CURRENT_FILL in box(4, "block", 0)
