@@ -110,10 +110,6 @@ class Step:
         wanted = [r for r, g in zip(self.rules, input_grads) if g is not None]
         self.rule = "; ".join(dict.fromkeys(wanted or self.rules))
 
-    @property
-    def key(self):
-        return tensor_key(self.node) if self.node is not None else None
-
     def caption(self):
         name = getattr(self.node, "name", None)
         who = f"{name} = {self.op}" if name else self.op
@@ -140,6 +136,7 @@ class StepState:
         self.run = step._run
         self.current = set(_output_keys(step.grad_fn))
         self.caption = step.caption()
+        self.consumers = {}
 
     def bind(self, graph):
         """Called by the renderer with the traced graph (to know each key's consumers)."""
@@ -152,7 +149,7 @@ class StepState:
         if g is None:
             return None, ""
         steps = self.run.node_step
-        consumers = getattr(self, "consumers", {}).get(key, ())
+        consumers = self.consumers.get(key, ())
         final = all(steps.get(c, k + 1) <= k for c in consumers)
         return g, "" if final else "so far"
 
