@@ -116,8 +116,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
             heapq.heappush(ready, (-node.index, node))
     done = []
     # Grad mode is switched per node, not around the loop: with observe=True the
-    # generator is suspended between nodes and the caller must keep its own mode.
-    mode = grad_mode.enable_grad if create_graph else grad_mode.no_grad
+    # generator is suspended between nodes and the caller keeps its own mode.
+    state, recording = grad_mode.STATE, bool(create_graph)
     while ready:
         node = heapq.heappop(ready)[1]
         if node.freed:
@@ -127,51 +127,43 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
             _release_producers(node, deps, ready, grads)
             continue
         done.append(node)
-        with mode():
-            input_grads = _apply_node(node, g, grads, targets, needed, create_graph)
+        outer, state.enabled = state.enabled, recording
+        try:
+            if node.n_outputs == 1:
+                out = node.out()
+                if out is not None:
+                    if out._retains_grad:
+                        _accumulate_leaf(out, g, create_graph)
+                    if targets is not None and id(out) in targets:
+                        slot = targets[id(out)]
+                        slot[1] = g if slot[1] is None else slot[1] + g
+            wanted = [
+                isinstance(x, Tensor) and x.requires_grad and (
+                    needed is None or id(x) in targets or x.grad_fn in needed)
+                for x in node.inputs]
+            input_grads = node.input_grads(g, create_graph, wanted)
+            for k, (x, gi) in enumerate(zip(node.inputs, input_grads)):
+                if gi is None:
+                    continue
+                gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
+                parent = x.grad_fn
+                if parent is None:
+                    if targets is None:
+                        _accumulate_leaf(x, gi, create_graph)
+                    else:
+                        slot = targets.get(id(x))
+                        if slot is not None:
+                            slot[1] = gi if slot[1] is None else slot[1] + gi
+                    continue
+                _send(grads, x, gi)
+        finally:
+            state.enabled = outer
         _release_producers(node, deps, ready, grads)
         if observe:
             yield Event(node, g, input_grads)
     if not (retain_graph or create_graph):
         for node in done:
             node.release()
-
-
-def _apply_node(node, g, grads, targets, needed, create_graph):
-    """Run one node's VJPs for upstream ``g`` and send each result to its input.
-
-    Returns the contributions as applied (reduced to each input's shape; None
-    where the input needs no gradient).
-    """
-    if node.n_outputs == 1:
-        out = node.out()
-        if out is not None:
-            if out._retains_grad:
-                _accumulate_leaf(out, g, create_graph)
-            if targets is not None and id(out) in targets:
-                slot = targets[id(out)]
-                slot[1] = g if slot[1] is None else slot[1] + g
-    wanted = [
-        isinstance(x, Tensor) and x.requires_grad and (
-            needed is None or id(x) in targets or x.grad_fn in needed)
-        for x in node.inputs]
-    input_grads = node.input_grads(g, create_graph, wanted)
-    applied = [None] * len(input_grads)
-    for k, (x, gi) in enumerate(zip(node.inputs, input_grads)):
-        if gi is None:
-            continue
-        gi = applied[k] = _fit(gi, x, node)
-        parent = x.grad_fn
-        if parent is None:
-            if targets is None:
-                _accumulate_leaf(x, gi, create_graph)
-            else:
-                slot = targets.get(id(x))
-                if slot is not None:
-                    slot[1] = gi if slot[1] is None else slot[1] + gi
-            continue
-        _send(grads, x, gi)
-    return applied
 
 
 def _release_producers(node, deps, ready, grads):
