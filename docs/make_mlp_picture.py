@@ -24,10 +24,10 @@ def mlp_loss():
         model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
         out = model(x)
     except ImportError:
-        w1 = ag.randn(3, 5, requires_grad=True, name="0.weight")
-        b1 = ag.zeros((5,), requires_grad=True, name="0.bias")
-        w2 = ag.randn(5, 2, requires_grad=True, name="2.weight")
-        b2 = ag.zeros((2,), requires_grad=True, name="2.bias")
+        w1, b1 = ag.randn(3, 5, requires_grad=True), ag.zeros((5,), requires_grad=True)
+        w2, b2 = ag.randn(5, 2, requires_grad=True), ag.zeros((2,), requires_grad=True)
+        for t, name in ((w1, "0.weight"), (b1, "0.bias"), (w2, "2.weight"), (b2, "2.bias")):
+            t.name = name
         with ag.scope("Sequential"):
             with ag.scope("0", absolute=True):
                 h = x @ w1 + b1
