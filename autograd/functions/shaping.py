@@ -229,11 +229,7 @@ def getitem(x, index):
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
     Integer-array indices may repeat: their gradients accumulate."""
     x = as_tensor(x)
-    index = _normalize_index(index)
-    try:
-        return call(P.getitem, x, index=index)
-    except IndexError as err:
-        raise IndexError(f"getitem: {err} (tensor shape {x.shape})") from None
+    return call(P.getitem, x, index=_normalize_index(index))   # errors name op and shape
 
 
 def index_add(g, shape, index):
