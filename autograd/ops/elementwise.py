@@ -32,7 +32,7 @@ mul = defprimitive(
 div = defprimitive(
     "div", np.true_divide,
     vjps=(lambda g, out, a, b: g / b,
-          lambda g, out, a, b: -g * a / (b * b)),
+          lambda g, out, a, b: -g * out / b),     # -a/b² as (a/b)/b: b*b may overflow
     rules=("d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"))
 
 neg = defprimitive(
@@ -47,9 +47,10 @@ def _pow_vjp_base(g, out, a, b):
 
 
 def _pow_vjp_exponent(g, out, a, b):
-    # out * log(a); where a == 0 the limit (for b > 0) is 0, as in PyTorch.
+    # out * log(a); where a == 0 the limit (for b > 0) is 0, as in PyTorch. The zero is
+    # put in before multiplying, so that out = inf there does not make inf * 0 = NaN.
     safe = where(a == 0, 1, a)
-    return g * where(a == 0, 0, out * log(safe))
+    return g * (where(a == 0, 0, out) * log(safe))
 
 
 power = defprimitive(
@@ -127,9 +128,16 @@ def _erf_forward(x):
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
+
+def _erf_vjp(g, out, x):
+    # exp(-x²) is 0 beyond |x| = 30 in float64; bounding x first keeps x*x from
+    # overflowing (and warning) for huge inputs.
+    bounded = where((x < 30) & (x > -30), x, 30.0)
+    return g * _TWO_OVER_SQRT_PI * exp(-(bounded * bounded))
+
 erf = defprimitive(
     "erf", _erf_forward,
-    vjps=(lambda g, out, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)),),
+    vjps=(_erf_vjp,),
     rules=("d erf(x)/dx = 2/√π exp(-x²)",))
 
 where = defprimitive(

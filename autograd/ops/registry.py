@@ -142,8 +142,9 @@ def apply(op, args, params):
     arrays = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
         data = op.forward(*arrays, **params)
-    except (ValueError, IndexError) as err:
-        raise type(err)(_forward_error(op, arrays, err)) from None
+    except (ValueError, IndexError, TypeError) as err:
+        cls = TypeError if isinstance(err, TypeError) else type(err)   # e.g. UFuncTypeError
+        raise cls(_forward_error(op, arrays, err)) from None
     out = Tensor.__new__(Tensor)
     out._init(data)
     if grad_mode.STATE.enabled:
