@@ -388,16 +388,17 @@ def _scheduler_step(scheduler, monitored):
 
 def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
         history=None, early_stopping=None, scheduler=None, start_epoch=0, progress=True,
-        on_epoch_end=None):
+        on_epoch_start=None, on_epoch_end=None):
     """Train for epochs ``start_epoch+1 .. epochs``; return the ``History``.
 
-    Each epoch: ``train_epoch`` on ``train_loader`` (its seeded order is set with
-    ``set_epoch`` so a resumed run shuffles like an uninterrupted one), ``evaluate``
-    on ``val_loader``, one row ``epoch, train_loss, train_acc, val_loss, val_acc, lr,
-    time`` in ``history``, a scheduler step (``ReduceLROnPlateau`` gets the val
-    loss), ``early_stopping.step(val_loss, model)`` (the train loss without a val_loader),
-    ``on_epoch_end(epoch, history)`` (e.g. to save a checkpoint), and a stop if early
-    stopping says so. One tqdm bar covers all batches.
+    Each epoch: ``train_loader.set_epoch(epoch)`` (a seeded loader then shuffles a
+    resumed run like an uninterrupted one), ``on_epoch_start(epoch)`` (e.g. to
+    reseed), ``train_epoch``, ``evaluate`` on ``val_loader``, one row ``epoch,
+    train_loss, train_acc, val_loss, val_acc, lr, time`` in ``history``, a scheduler
+    step (``ReduceLROnPlateau`` gets the monitored loss), ``early_stopping.step(
+    val_loss, model)`` (the train loss without a val_loader), ``on_epoch_end(epoch,
+    history)`` (e.g. to save a checkpoint), then a stop if early stopping says so.
+    Epochs are counted from 1. One tqdm bar covers all batches of the run.
     """
     history = History() if history is None else history
     total = max(0, epochs - start_epoch) * len(train_loader)
@@ -408,6 +409,8 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
                 bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
             if hasattr(train_loader, "set_epoch"):
                 train_loader.set_epoch(epoch)
+            if on_epoch_start is not None:
+                on_epoch_start(epoch + 1)
             t0 = time.perf_counter()
             train = train_epoch(model, train_loader, loss_fn, optimizer, bar)
             row = {"epoch": epoch + 1, "train_loss": train["loss"], "train_acc": train["acc"]}
