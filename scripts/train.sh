@@ -21,4 +21,6 @@ then
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q -e ".[train]"
 fi
+# the matrices are tiny: one BLAS thread avoids wake-up stalls (see --blas-threads)
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 exec "$VENV/bin/python" -m nn.demo "$@"

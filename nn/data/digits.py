@@ -1,10 +1,11 @@
 """The 8x8 handwritten digits, shipped with the package (no download).
 
 1,797 grey-scale images of the digits 0-9, 8x8 pixels with integer values 0..16:
-the test set of the UCI "Optical Recognition of Handwritten Digits" data (E. Alpaydin
-and C. Kaynak, 1998; https://doi.org/10.24432/C50P49, CC BY 4.0), the same copy that
-scikit-learn bundles as ``sklearn.datasets.load_digits``. Each pixel counts the "on"
-pixels of a 4x4 block of a 32x32 bitmap, so the values are 0..16.
+the test set (``optdigits.tes``) of the UCI Machine Learning Repository's "Optical
+Recognition of Handwritten Digits" (E. Alpaydin and C. Kaynak, 1998; licence CC BY
+4.0), the same copy that scikit-learn bundles as ``sklearn.datasets.load_digits``.
+Each pixel counts the "on" pixels of a 4x4 block of a 32x32 bitmap, so the values
+are 0..16. See ``nn/data/README.md`` for the source, licence and conversion.
 
 ``digits.npz`` holds ``X`` (uint8, (1797, 64), row-major 8x8 images) and ``y`` (uint8,
 (1797,)); about 45 KB.
