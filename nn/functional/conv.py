@@ -72,6 +72,9 @@ def _padding_pairs(padding, kernel, dilation, stride, nsp, opname):
 
 def _convnd(x, weight, bias, stride, padding, dilation, groups, nsp, opname):
     x, weight = ag.as_tensor(x), ag.as_tensor(weight)
+    if x.ndim == nsp + 1:   # unbatched (C, *S), as PyTorch allows
+        return _convnd(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
+                       nsp, opname)[0]
     _check_input(x, weight, nsp, opname)
     n, c = x.shape[:2]
     o, cg = weight.shape[:2]
@@ -129,6 +132,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transposend(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       nsp, opname):
     x, weight = ag.as_tensor(x), ag.as_tensor(weight)
+    if x.ndim == nsp + 1:   # unbatched (C, *S)
+        return _conv_transposend(x.unsqueeze(0), weight, bias, stride, padding,
+                                 output_padding, groups, dilation, nsp, opname)[0]
     _check_input(x, weight, nsp, opname, transposed=True)
     n, c = x.shape[:2]
     spatial = tuple(x.shape[2:])
