@@ -49,6 +49,16 @@ def _causal_mask(tgt_len, src_len, dtype):
     return np.where(allowed, 0.0, -np.inf).astype(dtype)
 
 
+def _safe_softmax(scores):
+    """Softmax over the last axis that gives 0 (not NaN) for a row masked out entirely,
+    as PyTorch's scaled_dot_product_attention does."""
+    dead = np.all(scores.data == -np.inf, axis=-1, keepdims=True)   # (..., L, 1)
+    if not dead.any():
+        return ag.softmax(scores, axis=-1)
+    weights = ag.softmax(ag.where(dead, 0.0, scores), axis=-1)
+    return ag.where(dead, 0.0, weights)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, training=True):
     """``softmax(q k^T * scale + mask) v`` over the last two axes, as PyTorch.
@@ -56,6 +66,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev); ``attn_mask``
     broadcasts to (..., L, S): bool (True = may attend) or float (added);
     ``is_causal`` masks the upper triangle; ``scale`` defaults to ``1/sqrt(E)``.
+    A query row with every key masked gets zero weights (PyTorch's safe softmax).
     Dropout (``dropout_p``) is applied to the attention weights.
     """
     q, k, v = (ag.as_tensor(t) for t in (query, key, value))
@@ -72,7 +83,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = _additive_mask(attn_mask, q.dtype, False, "scaled_dot_product_attention")
     if mask is not None:
         scores = scores + mask
-    weights = _dropout(ag.softmax(scores, axis=-1), dropout_p, training)
+    weights = _dropout(_safe_softmax(scores), dropout_p, training)
     return weights @ v                                                # (..., L, Ev)
 
 
@@ -132,7 +143,10 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     if mask is not None:
         scores = scores.reshape(bsz, num_heads, tgt_len, src_len) + mask
         scores = scores.reshape(bsz * num_heads, tgt_len, src_len)    # (N*h, L, S)
-    weights = _dropout(ag.softmax(scores, axis=-1), dropout_p, training)
+    # PyTorch: with need_weights the plain softmax (a fully masked row gives NaN),
+    # without it scaled_dot_product_attention's softmax (such a row gives 0).
+    weights = ag.softmax(scores, axis=-1) if need_weights else _safe_softmax(scores)
+    weights = _dropout(weights, dropout_p, training)
     out = weights @ v                                                 # (N*h, L, hd)
     out = out.transpose(1, 0, 2).reshape(tgt_len, bsz, embed_dim)     # (L, N, E)
     out = out @ out_proj_weight.T                                     # (L, N, E)

@@ -166,3 +166,26 @@ def test_attention_errors():
     x = ag.zeros((L, N, E))
     with pytest.raises(ValueError, match="key_padding_mask"):
         mha(x, x, x, key_padding_mask=np.zeros((N, L + 1), dtype=bool))
+
+
+def test_fully_masked_rows_like_torch():
+    """SDPA (and MHA without weights) give 0 for a query that may attend to nothing;
+    MHA with need_weights gives NaN there, exactly as PyTorch."""
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((1, 2, 3, 4))
+    allowed = np.ones((3, 3), dtype=bool)
+    allowed[0] = False
+    qo = ag.Tensor(q, requires_grad=True)
+    out = F.scaled_dot_product_attention(qo, qo, qo, attn_mask=allowed)
+    np.testing.assert_array_equal(out.data[:, :, 0], 0.0)
+    out.sum().backward()
+    qt = torch.tensor(q, requires_grad=True)
+    torch.nn.functional.scaled_dot_product_attention(qt, qt, qt, attn_mask=torch.tensor(
+        allowed)).sum().backward()
+    np.testing.assert_allclose(qo.grad.data, qt.grad.numpy(), atol=1e-10)
+    mha = nn.MultiheadAttention(4, 2)
+    x = ag.Tensor(rng.standard_normal((3, 1, 4)))
+    everything = np.ones((1, 3), dtype=bool)
+    assert np.isnan(mha(x, x, x, key_padding_mask=everything)[0].data).all()
+    no_weights = mha(x, x, x, key_padding_mask=everything, need_weights=False)[0].data
+    np.testing.assert_allclose(no_weights, np.broadcast_to(mha.out_proj.bias.data, (3, 1, 4)))
