@@ -148,3 +148,39 @@ def test_lenet_has_61706_parameters():
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
     assert sum(p.numel() for p in lenet.parameters()) == 61706
     assert lenet(ag.randn(2, 1, 32, 32)).shape == (2, 10)
+
+
+def _second_order_directional(fn, x, w, seed=9, eps=1e-5):
+    """d/dt of <v, grad s>(x + t dx, w + t dw) by backprop-of-backprop and by central
+    differences, where s = <r, fn(x, w)>."""
+    rng = np.random.default_rng(seed)
+    r = rng.standard_normal(fn(ag.Tensor(x), ag.Tensor(w)).shape)
+    vx, vw, dx, dw = (rng.standard_normal(a.shape) for a in (x, w, x, w))
+
+    def h(xa, wa):
+        xt, wt = ag.Tensor(xa, requires_grad=True), ag.Tensor(wa, requires_grad=True)
+        gx, gw = ag.grad((fn(xt, wt) * r).sum(), [xt, wt], create_graph=True)
+        return (gx * vx).sum() + (gw * vw).sum(), xt, wt
+
+    value, xt, wt = h(x, w)
+    hx, hw = ag.grad(value, [xt, wt])
+    analytic = (hx.data * dx).sum() + (hw.data * dw).sum()
+    numeric = (h(x + eps * dx, w + eps * dw)[0].item()
+               - h(x - eps * dx, w - eps * dw)[0].item()) / (2 * eps)
+    return analytic, numeric
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
+    lambda x, w: F.conv_transpose2d(x, w.transpose(1, 0, 2, 3).reshape(4, 1, 3, 2), stride=2,
+                                    padding=1, output_padding=1, groups=2),
+])
+def test_conv_first_and_second_derivatives_by_finite_differences(fn):
+    """Double backprop (e.g. a gradient penalty) works through unfold/fold + matmul."""
+    rng = np.random.default_rng(8)
+    x = ag.Tensor(rng.standard_normal((2, 4, 5, 5)), requires_grad=True)
+    w = ag.Tensor(rng.standard_normal((2, 2, 3, 2)), requires_grad=True)
+    assert ag.gradcheck(fn, (x, w))
+    analytic, numeric = _second_order_directional(fn, x.data, w.data)
+    assert abs(analytic) > 1e-3
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6)
