@@ -77,7 +77,8 @@ def test_conv_transpose2d_matches_torch(kw):
 
 
 def test_conv_transpose2d_output_size():
-    ours, theirs = nn.ConvTranspose2d(2, 3, 3, stride=2), torch.nn.ConvTranspose2d(2, 3, 3, stride=2)
+    ours = nn.ConvTranspose2d(2, 3, 3, stride=2)
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, stride=2)
     x = np.random.default_rng(4).standard_normal((1, 2, 4, 4))
     assert ours(ag.Tensor(x), output_size=(10, 9)).shape == (1, 3, 10, 9)
     assert tuple(theirs(torch.tensor(x).float(), output_size=(10, 9)).shape) == (1, 3, 10, 9)

@@ -93,7 +93,8 @@ def test_adaptive_avg_pool1d_and_unbatched():
     check(nn.AdaptiveAvgPool2d(3), torch.nn.AdaptiveAvgPool2d(3), x)
 
 
-@pytest.mark.parametrize("kw", [dict(output_size=(4, 3)), dict(output_size=2, return_indices=True)])
+@pytest.mark.parametrize("kw", [dict(output_size=(4, 3)),
+                                dict(output_size=2, return_indices=True)])
 def test_adaptive_max_pool2d_with_ties(kw):
     check(nn.AdaptiveMaxPool2d(**kw), torch.nn.AdaptiveMaxPool2d(**kw), relu_ties((2, 3, 9, 7)))
 

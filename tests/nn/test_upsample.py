@@ -59,7 +59,8 @@ def test_interpolate_linear_1d(align_corners):
 
 def test_fixed_mode_upsampling_layers():
     x = np.random.default_rng(3).standard_normal((1, 2, 3, 4))
-    check(nn.UpsamplingBilinear2d(scale_factor=2), torch.nn.UpsamplingBilinear2d(scale_factor=2), x)
+    check(nn.UpsamplingBilinear2d(scale_factor=2),
+          torch.nn.UpsamplingBilinear2d(scale_factor=2), x)
     check(nn.UpsamplingNearest2d(size=(5, 7)), torch.nn.UpsamplingNearest2d(size=(5, 7)), x)
 
 
