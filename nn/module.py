@@ -40,7 +40,7 @@ class Parameter(Tensor):
     every autograd op; ops on it return plain Tensors.
     """
 
-    __slots__ = ("_auto_named",)
+    __slots__ = ("_auto_name",)
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
@@ -48,7 +48,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             data = data.data
         self._init(ag.dtypes.as_array(data))
-        self._auto_named = False
+        self._auto_name = None     # the name a Module gave it (kept unless the user renames)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -62,7 +62,7 @@ class Parameter(Tensor):
             return memo[id(self)]
         out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
         out.name = self.name
-        out._auto_named = self._auto_named
+        out._auto_name = self._auto_name
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = out
@@ -173,10 +173,10 @@ class Module:
         for name, mod in self.named_modules():
             object.__setattr__(mod, "_scope_name", name or type(self).__name__)
         for name, p in self.named_parameters():
-            if p.name is None or getattr(p, "_auto_named", False):
+            if p.name is None or p.name == getattr(p, "_auto_name", None):
                 p.name = name
                 if isinstance(p, Parameter):
-                    p._auto_named = True
+                    p._auto_name = name
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` runs before ``forward``; it may return new args."""
@@ -280,8 +280,7 @@ class Module:
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
                 "must be created explicitly: use nn.Parameter(tensor.detach())")
         if param is not None and param.name is None:
-            param.name = name
-            param._auto_named = True
+            param.name = param._auto_name = name
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):

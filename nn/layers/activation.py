@@ -104,7 +104,7 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """x if x > 0 else a * x with a learnable ``weight`` a of shape (num_parameters,)."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
