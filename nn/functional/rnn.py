@@ -36,11 +36,13 @@ def _rnn_step(ax, h, w_hh, b_hh, relu):
     return ag.relu(a) if relu else ag.tanh(a)
 
 
-def _lstm_step(ax, h, c, w_hh, b_hh):
+def _lstm_step(ax, h, c, w_hh, b_hh, w_hr=None):
     gates = ax + _affine(h, w_hh, b_hh)                               # (B, 4H)
     i, f, g, o = ag.split(gates, 4, axis=-1)                          # 4 x (B, H)
     c_new = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
-    h_new = ag.sigmoid(o) * ag.tanh(c_new)
+    h_new = ag.sigmoid(o) * ag.tanh(c_new)                            # (B, H)
+    if w_hr is not None:
+        h_new = h_new @ w_hr.T                                        # (B, P) projection
     return h_new, c_new
 
 
@@ -95,12 +97,14 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     return _gru_step(_affine(x, w_ih, b_ih), h, w_hh, b_hh)
 
 
-def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False,
+                 w_hr=None):
     """One layer, one direction over a whole sequence ``x`` (T, B, I).
 
     Returns ``(outputs (T, B, H), h_T, c_T)`` (``c_T`` is None unless LSTM); with
     ``reverse`` the sequence is read from the last step to the first and the outputs
-    are put back in the original time order.
+    are put back in the original time order. ``w_hr`` (P, H) is an LSTM's output
+    projection (``proj_size``): then ``h`` and the outputs have P features.
     """
     if mode not in GATES:
         raise ValueError(f"run_sequence: mode must be one of {sorted(GATES)}, got {mode!r}")
@@ -112,7 +116,7 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
     for t in order:
         ax = ax_all[t]                                                # (B, G*H)
         if mode == "LSTM":
-            h, c = _lstm_step(ax, h, c, w_hh, b_hh)
+            h, c = _lstm_step(ax, h, c, w_hh, b_hh, w_hr)
         elif mode == "GRU":
             h = _gru_step(ax, h, w_hh, b_hh)
         else:

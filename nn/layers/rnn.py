@@ -5,7 +5,8 @@ For layer ``k`` and direction suffix ``""`` or ``"_reverse"`` the parameters are
 ``weight_ih_l{k}{suffix}`` (G*H, I_k), ``weight_hh_l{k}{suffix}`` (G*H, H),
 ``bias_ih_l{k}{suffix}`` and ``bias_hh_l{k}{suffix}`` (G*H,), where G is 1 (RNN),
 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n) and ``I_k`` is the input size for ``k = 0``
-and ``D*H`` after that. All are drawn from U(-1/sqrt(H), 1/sqrt(H)).
+and ``D*H`` after that. An LSTM with ``proj_size=P`` also has ``weight_hr_l{k}{suffix}``
+(P, H) projecting h to P features. All are drawn from U(-1/sqrt(H), 1/sqrt(H)).
 
 >>> lstm = nn.LSTM(10, 20, num_layers=2, batch_first=True, bidirectional=True)
 >>> out, (h_n, c_n) = lstm(ag.randn(3, 5, 10))
@@ -33,7 +34,8 @@ class RNNBase(Module):
     """The multi-layer, optionally bidirectional time loop shared by RNN, LSTM and GRU."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
+                 dtype=None):
         super().__init__()
         name = type(self).__name__
         if not (0 <= dropout <= 1):
@@ -41,22 +43,28 @@ class RNNBase(Module):
         if hidden_size <= 0 or num_layers <= 0:
             raise ValueError(f"{name}: hidden_size and num_layers must be positive, got "
                              f"{hidden_size} and {num_layers}")
+        if proj_size and (mode != "LSTM" or not 0 < proj_size < hidden_size):
+            raise ValueError(f"{name}: proj_size must be 0, or (LSTM only) between 0 and "
+                             f"hidden_size={hidden_size}, got {proj_size}")
         self.mode = mode
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias = num_layers, bias
         self.batch_first, self.dropout = batch_first, float(dropout)
-        self.bidirectional = bidirectional
+        self.bidirectional, self.proj_size = bidirectional, proj_size
         gates = GATES[mode] * hidden_size
+        out_size = proj_size or hidden_size                           # features of h
         directions = 2 if bidirectional else 1
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * directions
+            layer_in = input_size if layer == 0 else out_size * directions
             for suffix in ("", "_reverse")[:directions]:
                 shapes = {f"weight_ih_l{layer}{suffix}": (gates, layer_in),
-                          f"weight_hh_l{layer}{suffix}": (gates, hidden_size)}
+                          f"weight_hh_l{layer}{suffix}": (gates, out_size)}
                 if bias:
                     shapes[f"bias_ih_l{layer}{suffix}"] = (gates,)
                     shapes[f"bias_hh_l{layer}{suffix}"] = (gates,)
+                if proj_size:
+                    shapes[f"weight_hr_l{layer}{suffix}"] = (proj_size, hidden_size)
                 for pname, shape in shapes.items():
                     setattr(self, pname, _param(*shape, dtype=dtype))
                     self._flat_weights_names.append(pname)
@@ -71,14 +79,13 @@ class RNNBase(Module):
         get = getattr
         w_ih = get(self, f"weight_ih_l{layer}{suffix}")
         w_hh = get(self, f"weight_hh_l{layer}{suffix}")
-        if self.bias:
-            return (w_ih, w_hh, get(self, f"bias_ih_l{layer}{suffix}"),
-                    get(self, f"bias_hh_l{layer}{suffix}"))
-        return w_ih, w_hh, None, None
+        b_ih = get(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
+        b_hh = get(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+        return w_ih, w_hh, b_ih, b_hh
 
-    def _check_state(self, state, batch, what):
+    def _check_state(self, state, batch, what, size):
         directions = 2 if self.bidirectional else 1
-        expected = (self.num_layers * directions, batch, self.hidden_size)
+        expected = (self.num_layers * directions, batch, size)
         if state.shape != expected:
             raise ValueError(f"{type(self).__name__}: expected {what} of shape {expected} "
                              f"(num_layers*directions, batch, hidden_size), got {state.shape}")
@@ -104,24 +111,27 @@ class RNNBase(Module):
             x = x.transpose(1, 0, 2)                                  # (T, B, I)
         batch = x.shape[1]
         directions = 2 if self.bidirectional else 1
+        h_size = self.proj_size or self.hidden_size
         if hx is None:
-            zeros = ag.zeros((self.num_layers * directions, batch, self.hidden_size),
-                             dtype=x.dtype)
-            h0, c0 = zeros, (zeros if lstm else None)
+            states = self.num_layers * directions
+            h0 = ag.zeros((states, batch, h_size), dtype=x.dtype)
+            c0 = ag.zeros((states, batch, self.hidden_size), dtype=x.dtype) if lstm else None
         elif lstm:
             h0, c0 = (ag.as_tensor(s) for s in hx)
-            self._check_state(h0, batch, "h_0")
-            self._check_state(c0, batch, "c_0")
+            self._check_state(h0, batch, "h_0", h_size)
+            self._check_state(c0, batch, "c_0", self.hidden_size)
         else:
             h0, c0 = ag.as_tensor(hx), None
-            self._check_state(h0, batch, "h_0")
+            self._check_state(h0, batch, "h_0", h_size)
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 k = layer * directions + d
+                w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
                 out, h, c = F.run_sequence(self.mode, x, h0[k], c0[k] if lstm else None,
-                                           *self._weights(layer, suffix), reverse=d == 1)
+                                           *self._weights(layer, suffix), reverse=d == 1,
+                                           w_hr=w_hr)
                 outs.append(out)                                      # (T, B, H)
                 h_n.append(h)
                 c_n.append(c)
@@ -151,6 +161,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -164,7 +176,7 @@ class RNN(RNNBase):
                              f"{nonlinearity!r}")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype)
+                         dtype=dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -173,9 +185,9 @@ class LSTM(RNNBase):
     ``forward(input, (h_0, c_0))`` returns ``(output, (h_n, c_n))``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, proj_size, dtype)
 
 
 class GRU(RNNBase):
@@ -185,7 +197,7 @@ class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, dtype=dtype)
 
 
 class RNNCellBase(Module):

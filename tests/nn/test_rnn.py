@@ -167,3 +167,13 @@ def test_functional_cells_and_errors():
         nn.LSTM(I, H)(ag.zeros((T, B, I)), (ag.zeros((2, B, H)), ag.zeros((1, B, H))))
     with pytest.raises(ValueError, match="GRU.*input"):
         nn.GRU(I, H)(ag.zeros((T, B, I + 1)))
+
+
+@pytest.mark.parametrize("with_state", [True, False])
+def test_lstm_proj_size(with_state):
+    rng = np.random.default_rng(7)
+    kw = dict(num_layers=2, bidirectional=True, batch_first=True, proj_size=3)
+    inputs = [rng.standard_normal((B, T, I))]
+    if with_state:
+        inputs.append((rng.standard_normal((4, B, 3)), rng.standard_normal((4, B, H))))
+    check(nn.LSTM(I, H, **kw), torch.nn.LSTM(I, H, **kw).double(), inputs)
