@@ -129,8 +129,14 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     mask = _additive_mask(attn_mask, q.dtype, True, "multi_head_attention")
     if mask is None and is_causal:
         mask = _causal_mask(tgt_len, src_len, q.dtype)
-    if mask is not None and mask.ndim == 3:
-        mask = mask.reshape(bsz, num_heads, tgt_len, src_len)         # (N, h, L, S)
+    if mask is not None:
+        allowed = {2: (tgt_len, src_len), 3: (bsz * num_heads, tgt_len, src_len)}
+        if allowed.get(mask.ndim) != tuple(mask.shape):
+            raise ValueError(f"multi_head_attention: attn_mask must be (L, S) = "
+                             f"{allowed[2]} or (N*num_heads, L, S) = {allowed[3]}, got "
+                             f"{tuple(mask.shape)}")
+        if mask.ndim == 3:
+            mask = mask.reshape(bsz, num_heads, tgt_len, src_len)     # (N, h, L, S)
     pad = _additive_mask(key_padding_mask, q.dtype, True, "multi_head_attention")
     if pad is not None:
         if tuple(pad.shape) != (bsz, src_len):

@@ -166,6 +166,8 @@ def test_attention_errors():
     x = ag.zeros((L, N, E))
     with pytest.raises(ValueError, match="key_padding_mask"):
         mha(x, x, x, key_padding_mask=np.zeros((N, L + 1), dtype=bool))
+    with pytest.raises(ValueError, match="attn_mask"):
+        mha(x, x, x, attn_mask=np.zeros((N, L, L), dtype=bool))
 
 
 def test_fully_masked_rows_like_torch():
