@@ -182,19 +182,19 @@ def _softmax_dim(name, ndim, dim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, dtype=None):  # noqa: A002
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """exp(x_i) / sum_j exp(x_j) along ``dim``."""
     x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
     return ag.softmax(x, axis=_softmax_dim("softmax", x.ndim, dim))
 
 
-def softmin(input, dim=None, dtype=None):  # noqa: A002
+def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """softmax(-x)."""
     x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
     return ag.softmax(-x, axis=_softmax_dim("softmin", x.ndim, dim))
 
 
-def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """x_i - logsumexp(x) along ``dim``."""
     x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
     return ag.log_softmax(x, axis=_softmax_dim("log_softmax", x.ndim, dim))

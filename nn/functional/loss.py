@@ -44,6 +44,33 @@ def _reduce(loss, reduction, name):
     return loss
 
 
+def _legacy(size_average, reduce, reduction):
+    """PyTorch's mapping of the deprecated size_average/reduce flags to ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return "mean"
+    return "sum" if reduce else "none"
+
+
+def _weighted(loss, weight, reduction, name, mean_by_weight=True):
+    """PyTorch's elementwise-weighted regression losses: w * l, and for 'mean'
+    sum(w l) / sum(w) (mse, l1) or mean(w l) (huber)."""
+    if weight is None:
+        return _reduce(loss, reduction, name)
+    w = _t(weight)
+    if w.shape != loss.shape:
+        raise ValueError(f"{name}: weights and input must have the same size, got "
+                         f"{w.shape} and {loss.shape}")
+    _check_reduction(reduction, name)
+    loss = loss * w
+    if reduction == "mean" and mean_by_weight:
+        return ag.sum(loss) / ag.sum(w)
+    return _reduce(loss, reduction, name)
+
+
 def _pointwise_args(input, target, name):  # noqa: A002
     x, y = _t(input), _t(target)
     if x.shape != y.shape:
@@ -54,30 +81,37 @@ def _pointwise_args(input, target, name):  # noqa: A002
     return x, y
 
 
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    """(x - y)²."""
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+             weight=None):
+    """(x - y)²; with an elementwise ``weight``, 'mean' is sum(w l) / sum(w)."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, "mse_loss")
     d = x - y
-    return _reduce(d * d, reduction, "mse_loss")
+    return _weighted(d * d, weight, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction="mean"):  # noqa: A002
-    """|x - y|."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+            weight=None):
+    """|x - y|; with an elementwise ``weight``, 'mean' is sum(w l) / sum(w)."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, "l1_loss")
-    return _reduce(ag.abs(x - y), reduction, "l1_loss")
+    return _weighted(ag.abs(x - y), weight, reduction, "l1_loss")
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
-    """0.5 d² if |d| < delta else delta (|d| - 0.5 delta), d = x - y."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+    """0.5 d² if |d| < delta else delta (|d| - 0.5 delta), d = x - y; with a
+    ``weight``, 'mean' is mean(w l) (PyTorch's choice for this loss)."""
     x, y = _pointwise_args(input, target, "huber_loss")
     d = x - y
     ad = ag.abs(d)
     loss = ag.where(ad.data < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-    return _reduce(loss, reduction, "huber_loss")
+    return _weighted(loss, weight, reduction, "huber_loss", mean_by_weight=False)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                   reduction="mean", beta=1.0):
     """0.5 d² / beta if |d| < beta else |d| - 0.5 beta (= l1 when beta = 0)."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, "smooth_l1_loss")
     d = x - y
     ad = ag.abs(d)
@@ -101,8 +135,10 @@ def _same_shape(x, y, name):
             f"({x.shape}) is deprecated. Please ensure they have the same size.")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
+                         reduce=None, reduction="mean"):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100 like PyTorch."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     _same_shape(x, y, "binary_cross_entropy")
     if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
@@ -115,12 +151,14 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None,  # noqa: A002
+                                     size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Sigmoid + BCE in one stable formula, with z the logits:
 
         l = (1 - y) z + (1 + (pw - 1) y) softplus(-z),    times ``weight``.
     """
+    reduction = _legacy(size_average, reduce, reduction)
     z, y = _t(input), _t(target)
     _same_shape(z, y, "binary_cross_entropy_with_logits")
     sp = ag.softplus(-z)
@@ -177,8 +215,10 @@ def _gather_target(logp, t, ignore_index, weight):
     return ag.reshape(loss, t.shape), ag.reshape(w, t.shape)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+             reduce=None, reduction="mean"):
     """-w[y] x[y] for log-probabilities x (classes at dim 1); weighted mean by default."""
+    reduction = _legacy(size_average, reduce, reduction)
     x = _t(input)
     _check_reduction(reduction, "nll_loss")
     t = _check_targets(x, target, ignore_index, "nll_loss")
@@ -207,8 +247,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
         loss = (1 - e) nll + (e / C) sum_c w_c (-log p_c)
     """
-    if size_average is not None or reduce is not None:
-        raise TypeError("cross_entropy: size_average/reduce are deprecated; use reduction=")
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
@@ -223,7 +262,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if tdata.dtype.kind == "f":
         return _cross_entropy_probs(logp, _t(target), weight, reduction, label_smoothing,
                                     class_dim)
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll
     t = np.asarray(tdata)
@@ -277,7 +316,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # n
     ``'mean'`` divides by the number of elements, as PyTorch does.
     """
     if size_average is not None or reduce is not None:
-        raise TypeError("kl_div: size_average/reduce are deprecated; use reduction=")
+        reduction = _legacy(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     if log_target:
         loss = ag.exp(y) * (y - x)
@@ -299,6 +338,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
 
         l = sum_{j != y} w[y] max(0, margin - x[y] + x[j])^p / C.
     """
+    reduction = _legacy(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
     x = _t(input)
@@ -326,20 +366,26 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     return _reduce(loss, reduction, "multi_margin_loss")
 
 
-def soft_margin_loss(input, target, reduction="mean"):  # noqa: A002
+def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                     reduction="mean"):
     """log(1 + exp(-y x)) for labels y in {-1, 1}."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _pointwise_args(input, target, "soft_margin_loss")
     return _reduce(ag.softplus(-y * x), reduction, "soft_margin_loss")
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
     """max(0, -y (x1 - x2) + margin)."""
+    reduction = _legacy(size_average, reduce, reduction)
     loss = ag.relu(-_t(target) * (_t(input1) - _t(input2)) + margin)
     return _reduce(loss, reduction, "margin_ranking_loss")
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):  # noqa: A002
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None,  # noqa: A002
+                         reduce=None, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     loss = ag.where(y.data == 1, x, 0.0) + ag.where(y.data == -1, ag.relu(margin - x), 0.0)
     return _reduce(loss, reduction, "hinge_embedding_loss")
@@ -348,6 +394,7 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):  # noqa: 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None,  # noqa: A002
                      eps=1e-8, reduce=None, reduction="mean"):
     """exp(x) - y x (log_input) or x - y log(x + eps); ``full`` adds Stirling's term."""
+    reduction = _legacy(size_average, reduce, reduction)
     x, y = _t(input), _t(target)
     if log_input:
         loss = ag.exp(x) - y * x
@@ -374,8 +421,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6,  # noqa: A002
     return _reduce(loss, reduction, "gaussian_nll_loss")
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
+                          reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     a, b, y = _t(input1), _t(input2), _t(target)
     eps = 1e-12
     cos = ag.sum(a * b, axis=-1) / ag.sqrt((ag.sum(a * a, axis=-1) + eps)

@@ -193,3 +193,27 @@ def test_mse_warns_on_broadcasting_target():
 def test_legacy_size_average_maps_to_reduction():
     assert nn.MSELoss(size_average=False).reduction == "sum"
     assert nn.L1Loss(reduce=False).reduction == "none"
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+@pytest.mark.parametrize("red", ["mean", "sum", "none"])
+def test_elementwise_weighted_regression_losses(name, red):
+    x, y = _reg()
+    w = R.random(x.shape)
+    xs, txs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got = getattr(F, name)(xs, ag.tensor(y), reduction=red, weight=ag.tensor(w))
+    want = getattr(tnn.functional, name)(txs, torch.tensor(y), reduction=red,
+                                          weight=torch.tensor(w))
+    assert_close(got, want, name)
+    got.sum().backward()
+    want.sum().backward()
+    assert_close(xs.grad, txs.grad, name + " grad")
+
+
+def test_functional_legacy_flags_and_positional_torch_calls():
+    x, t = _ce()
+    got = F.nll_loss(ag.tensor(x), t, None, None, -100, None, "sum")
+    want = tnn.functional.nll_loss(torch.tensor(x), torch.tensor(t), None, None, -100,
+                                   None, "sum")
+    assert_close(got, want, "positional nll_loss")
+    assert F.mse_loss(ag.ones(3), ag.zeros(3), size_average=False).item() == 3.0
