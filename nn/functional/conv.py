@@ -22,7 +22,8 @@ import numbers
 
 import autograd as ag
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold"]
 
 
 def ntuple(value, n, what, opname):
@@ -129,6 +130,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution of ``x`` (N, C_in, D, H, W) with ``weight``
+    (C_out, C_in/groups, KD, KH, KW); same rules as ``conv2d``."""
+    return _convnd(x, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
 def _conv_transposend(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       nsp, opname):
     x, weight = ag.as_tensor(x), ag.as_tensor(weight)
@@ -204,3 +211,54 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """
     return _conv_transposend(x, weight, bias, stride, padding, output_padding, groups,
                              dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-d transposed convolution: ``weight`` (C_in, C_out/groups, KD, KH, KW)."""
+    return _conv_transposend(x, weight, bias, stride, padding, output_padding, groups,
+                             dilation, 3, "conv_transpose3d")
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """PyTorch's ``F.unfold`` (im2col): (N, C, H, W) -> (N, C*KH*KW, L), one column per
+    window position, ``L = OH*OW``; rows ordered (c, kh, kw)."""
+    x = ag.as_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"unfold: expected a 4-d input (N, C, H, W), got shape {x.shape}")
+    kernel = ntuple(kernel_size, 2, "kernel_size", "unfold")
+    dilation = ntuple(dilation, 2, "dilation", "unfold")
+    stride = ntuple(stride, 2, "stride", "unfold")
+    pad = ntuple(padding, 2, "padding", "unfold")
+    n, c = x.shape[:2]
+    if any(pad):
+        x = ag.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    cols = ag.ops.unfold(x, kernel=kernel, stride=stride, dilation=dilation)
+    oh, ow = cols.shape[2:4]                                          # (N, C, OH, OW, KH, KW)
+    cols = cols.transpose(0, 1, 4, 5, 2, 3)                           # (N, C, KH, KW, OH, OW)
+    return cols.reshape(n, c * kernel[0] * kernel[1], oh * ow)        # (N, C*K, L)
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """PyTorch's ``F.fold`` (col2im), the adjoint of ``unfold``: (N, C*KH*KW, L) ->
+    (N, C, H, W), summing overlapping windows."""
+    x = ag.as_tensor(x)
+    kernel = ntuple(kernel_size, 2, "kernel_size", "fold")
+    dilation = ntuple(dilation, 2, "dilation", "fold")
+    stride = ntuple(stride, 2, "stride", "fold")
+    pad = ntuple(padding, 2, "padding", "fold")
+    size = ntuple(output_size, 2, "output_size", "fold")
+    kk = kernel[0] * kernel[1]
+    padded = (size[0] + 2 * pad[0], size[1] + 2 * pad[1])
+    oh, ow = (ag.ops.window_output_shape(padded, kernel, stride, dilation))
+    if x.ndim != 3 or x.shape[1] % kk or x.shape[2] != oh * ow:
+        raise ValueError(f"fold: expected input (N, C*{kk}, {oh * ow}) for output_size "
+                         f"{size}, kernel {kernel}, got shape {x.shape}")
+    n, c = x.shape[0], x.shape[1] // kk
+    cols = x.reshape(n, c, kernel[0], kernel[1], oh, ow)              # (N, C, KH, KW, OH, OW)
+    cols = cols.transpose(0, 1, 4, 5, 2, 3)                           # (N, C, OH, OW, KH, KW)
+    y = ag.ops.fold(cols, shape=(n, c) + padded, kernel=kernel, stride=stride,
+                    dilation=dilation)                                # (N, C, H_pad, W_pad)
+    if any(pad):
+        y = y[:, :, pad[0]:pad[0] + size[0], pad[1]:pad[1] + size[1]]  # (N, C, H, W)
+    return y

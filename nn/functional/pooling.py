@@ -22,8 +22,8 @@ import autograd as ag
 
 from .conv import ntuple
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
+           "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
 
 
 def _pool_out_size(size, k, s, p, d, ceil_mode):
@@ -117,6 +117,13 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
                        2, "max_pool2d")
 
 
+def max_pool3d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """3-d max pooling of ``x`` (N, C, D, H, W); see ``max_pool2d``."""
+    return _max_poolnd(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       3, "max_pool3d")
+
+
 def _avg_poolnd(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override, nsp, opname):
     x = ag.as_tensor(x)
@@ -156,6 +163,13 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     size including padding (``count_include_pad=True``) or only real elements."""
     return _avg_poolnd(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override, 2, "avg_pool2d")
+
+
+def avg_pool3d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """3-d average pooling of ``x`` (N, C, D, H, W); see ``avg_pool2d``."""
+    return _avg_poolnd(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, 3, "avg_pool3d")
 
 
 def _adaptive_sizes(x, output_size, nsp, opname):

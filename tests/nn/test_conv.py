@@ -185,3 +185,21 @@ def test_conv_first_and_second_derivatives_by_finite_differences(fn):
     analytic, numeric = _second_order_directional(fn, x.data, w.data)
     assert abs(analytic) > 1e-3
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6)
+
+
+def test_conv3d_and_conv_transpose3d_match_torch():
+    x = np.random.default_rng(10).standard_normal((2, 4, 5, 6, 4))
+    kw = dict(in_channels=4, out_channels=6, kernel_size=(3, 2, 2), stride=(1, 2, 1),
+              padding=1, dilation=(1, 1, 2), groups=2)
+    check_module(nn.Conv3d(**kw), torch.nn.Conv3d(**kw).double(), x)
+    kw = dict(in_channels=4, out_channels=2, kernel_size=2, stride=2, output_padding=1)
+    check_module(nn.ConvTranspose3d(**kw), torch.nn.ConvTranspose3d(**kw).double(), x)
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=3), dict(kernel_size=(3, 2), dilation=(1, 2),
+                                                         padding=1, stride=(2, 1))])
+def test_unfold_and_fold_match_torch(kw):
+    x = np.random.default_rng(11).standard_normal((2, 3, 7, 6))
+    check_module(nn.Unfold(**kw), torch.nn.Unfold(**kw), x)
+    cols = torch.nn.functional.unfold(torch.tensor(x), **kw).numpy()
+    check_module(nn.Fold((7, 6), **kw), torch.nn.Fold((7, 6), **kw), cols)

@@ -104,3 +104,11 @@ def test_pool_errors():
         F.max_pool2d(ag.zeros((1, 1, 5, 5)), 2, padding=2)
     with pytest.raises(ValueError, match="max_pool2d.*4-d"):
         F.max_pool2d(ag.zeros((5, 5)), 2)
+
+
+def test_3d_pools_match_torch():
+    x = relu_ties((2, 2, 5, 6, 4), seed=8)
+    kw = dict(kernel_size=(3, 2, 2), stride=2, padding=1, ceil_mode=True)
+    check(nn.MaxPool3d(**kw), torch.nn.MaxPool3d(**kw), x)
+    check(nn.AvgPool3d(**kw, count_include_pad=False),
+          torch.nn.AvgPool3d(**kw, count_include_pad=False), x)
