@@ -6,6 +6,18 @@ import autograd as ag
 __all__ = ["embedding", "one_hot"]
 
 
+def index_array(x, name):
+    """Integer indices as an int array. ``ag.tensor([1, 2])`` is float (Python lists
+    become the default dtype), so whole-valued float arrays are accepted too."""
+    arr = np.asarray(x.data if isinstance(x, ag.Tensor) else x)
+    if arr.dtype.kind in "iu":
+        return arr
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        return arr.astype(np.int64)
+    raise TypeError(f"{name}: indices must be integers, got dtype {arr.dtype}; "
+                    "use .astype(np.int64)")
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
               scale_grad_by_freq=False, sparse=False):
     """out[..., :] = weight[input[...], :] for integer ``input`` of any shape.
@@ -14,10 +26,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     ``norm_type``-norm exceeds it are rescaled in place first (as PyTorch does).
     ``scale_grad_by_freq``: each row's gradient is divided by its count in ``input``.
     """
-    idx = np.asarray(input.data if isinstance(input, ag.Tensor) else input)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}; "
-                        "use .astype(np.int64)")
+    idx = index_array(input, "embedding")
     w = ag.as_tensor(weight)
     num = w.shape[0]
     if idx.size and (idx.min() < -num or idx.max() >= num):
@@ -51,7 +60,7 @@ def _renorm_rows(weight, rows, max_norm, norm_type):
 
 def one_hot(tensor, num_classes=-1):
     """An int64 (..., num_classes) array-tensor with a 1 at each index (no gradient)."""
-    idx = np.asarray(tensor.data if isinstance(tensor, ag.Tensor) else tensor)
+    idx = index_array(tensor, "one_hot")
     if num_classes < 0:
         num_classes = int(idx.max()) + 1
     return ag.Tensor(np.eye(num_classes, dtype=np.int64)[idx])

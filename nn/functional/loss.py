@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 import autograd as ag
+from .embedding import index_array
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy", "kl_div",
@@ -182,11 +183,13 @@ def _class_last(x):
 
 
 def _check_targets(x, target, ignore_index, name):
-    t = np.asarray(target.data if isinstance(target, ag.Tensor) else target)
-    if t.dtype.kind not in "iu":
+    try:
+        t = index_array(target, name)
+    except TypeError:
         raise TypeError(
-            f"{name}: class-index targets must be integers, got dtype {t.dtype}; "
-            "use .astype(np.int64) (or pass class probabilities of the input's shape)")
+            f"{name}: class-index targets must be integers, got non-integral values; "
+            "use .astype(np.int64) (or pass class probabilities of the input's shape)"
+        ) from None
     want = x.shape[:1] + x.shape[2:] if x.ndim >= 2 else ()
     if t.shape != want:
         raise ValueError(
@@ -259,13 +262,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     n_classes = x.shape[class_dim]
     logp = ag.log_softmax(x, axis=class_dim)
     tdata = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
-    if tdata.dtype.kind == "f":
+    if tdata.dtype.kind == "f" and tdata.shape == x.shape:
         return _cross_entropy_probs(logp, _t(target), weight, reduction, label_smoothing,
                                     class_dim)
-    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    t = _check_targets(x, tdata, ignore_index, "cross_entropy")
+    nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll
-    t = np.asarray(tdata)
     ignored = t == ignore_index
     if weight is not None:
         smooth = -ag.sum(logp * _class_view(weight, x.ndim), axis=class_dim)
@@ -345,9 +348,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     if x.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected a 1-d or 2-d input, got {x.shape}")
     x2 = ag.reshape(x, (1, -1)) if x.ndim == 1 else x          # (N, C)
-    t = np.asarray(target.data if isinstance(target, ag.Tensor) else target).reshape(-1)
+    t = index_array(target, "multi_margin_loss").reshape(-1)
     n, c = x2.shape
-    if t.shape != (n,) or t.dtype.kind not in "iu":
+    if t.shape != (n,):
         raise ValueError(f"multi_margin_loss: expected {n} integer targets, got "
                          f"{t.shape} of {t.dtype}")
     if ((t < 0) | (t >= c)).any():

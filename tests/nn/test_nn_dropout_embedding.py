@@ -89,7 +89,8 @@ def test_embedding_defaults_and_errors():
     with pytest.raises(IndexError, match="index out of range"):
         m(np.array([1000]))
     with pytest.raises(TypeError, match="integers"):
-        m(np.array([1.0]))
+        m(np.array([1.5]))
+    np.testing.assert_array_equal(m(ag.tensor([[3, 4]])).data, m(np.array([[3, 4]])).data)
     frozen = nn.Embedding.from_pretrained(np.eye(3))
     assert not frozen.weight.requires_grad
     assert repr(m) == "Embedding(1000, 8, padding_idx=0)"

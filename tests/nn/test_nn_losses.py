@@ -178,7 +178,7 @@ def test_class_target_errors_are_clear():
     with pytest.raises(ValueError, match="expected target of shape \\(3,\\)"):
         F.cross_entropy(x, np.array([0, 1]))
     with pytest.raises(TypeError, match="integers"):
-        F.nll_loss(x, np.array([0.0, 1.0, 2.0]))
+        F.nll_loss(x, np.array([0.5, 1.0, 2.0]))
     with pytest.raises(ValueError, match="not a valid value for reduction"):
         F.mse_loss(x, x, reduction="avg")
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -217,3 +217,12 @@ def test_functional_legacy_flags_and_positional_torch_calls():
                                    None, "sum")
     assert_close(got, want, "positional nll_loss")
     assert F.mse_loss(ag.ones(3), ag.zeros(3), size_average=False).item() == 3.0
+
+
+def test_whole_valued_float_targets_are_class_indices():
+    """ag.tensor([0, 2, 1]) is float (lists become the default dtype): accept it."""
+    x = ag.tensor(R.standard_normal((3, 4)))
+    want = F.cross_entropy(x, np.array([0, 2, 1])).item()
+    assert F.cross_entropy(x, ag.tensor([0, 2, 1])).item() == want
+    assert nn.CrossEntropyLoss(label_smoothing=0.1)(x, [0, 2, 1]).item() > 0
+    assert F.multi_margin_loss(x, ag.tensor([0, 2, 1])).item() > 0
