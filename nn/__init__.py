@@ -9,7 +9,8 @@
 Parameter names, shapes and default initialisations equal PyTorch's.
 """
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle  # noqa: F401
-from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .containers import (ModuleDict, ModuleList, ParameterDict,  # noqa: F401
+                         ParameterList, Sequential)
 from .layers import *  # noqa: F401,F403
 from . import functional, init, utils  # noqa: F401
 from .io import load, save  # noqa: F401

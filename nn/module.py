@@ -441,9 +441,28 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype):
-        """Cast floating-point parameters and buffers to ``dtype`` in place."""
+    def to(self, *args, **kwargs):
+        """Cast floating-point parameters and buffers to a dtype in place.
+
+        Accepts PyTorch's spellings: ``to(np.float64)``, ``to(dtype=...)``,
+        ``to("cpu")``, ``to("cpu", np.float64)``; glassgrad only runs on the CPU.
+        """
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and not str(device).startswith("cpu"):
+            raise RuntimeError(f"to: glassgrad runs on the CPU only, got device {device!r}")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"to: only floating point dtypes are supported, got {dtype}")
         for module in self.modules():
             for table in (module._parameters, module._buffers):
                 for t in table.values():
@@ -451,6 +470,9 @@ class Module:
                         t.data = t.data.astype(dtype)
                         if t.grad is not None:
                             t.grad = Tensor(t.grad.data.astype(dtype))
+        return self
+
+    def cpu(self):
         return self
 
     def double(self):

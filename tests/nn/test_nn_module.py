@@ -345,3 +345,23 @@ def test_user_parameter_names_are_kept():
     m.weight.name = "W"
     m(ag.ones((1, 2)))
     assert m.weight.name == "W" and m.bias.name == "bias"
+
+
+def test_parameter_list_and_dict_register_like_torch():
+    pl = nn.ParameterList([nn.Parameter(ag.ones(2)), ag.zeros(3)])
+    tpl = tnn.ParameterList([tnn.Parameter(torch.ones(2)), torch.zeros(3)])
+    assert [n for n, _ in pl.named_parameters()] == [n for n, _ in tpl.named_parameters()]
+    assert len(pl) == 2 and isinstance(pl[1], nn.Parameter) and pl[-1].shape == (3,)
+    pd = nn.ParameterDict({"a": ag.ones(1), "b": nn.Parameter(ag.ones(2))})
+    assert list(pd.state_dict()) == ["a", "b"] and "a" in pd and len(pd) == 2
+
+
+def test_to_accepts_torch_spellings():
+    m = nn.Linear(2, 2)
+    assert m.to("cpu") is m and m.cpu() is m
+    m.to("cpu", np.float32)
+    assert m.weight.dtype == np.float32
+    m.to(dtype=np.float64)
+    assert m.weight.dtype == np.float64
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.to("cuda")
