@@ -16,12 +16,14 @@ assignment, exactly like ``torch.nn.Module``::
     [name for name, _ in net.named_parameters()]
     # ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
 
-Calling a module pushes its dotted path (``"fc1"``, ``"features.0"``; the root uses
-its class name) as the autograd scope, so every graph node created inside knows
-which module made it and ``draw_graph`` can cluster by module. The containers
+Calling a module pushes its dotted path (``"fc1"``, ``"features.0"``, as in
+``named_modules()``) as the autograd scope, so every graph node created inside knows
+which module made it and ``draw_graph`` can cluster by module. The outermost model
+pushes nothing (it is the whole picture); a lone layer uses its class name. The containers
 ``Sequential``, ``ModuleList`` and ``ModuleDict`` live in ``containers.py``.
 """
 import collections
+import contextlib
 import itertools
 
 import numpy as np
@@ -145,12 +147,9 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: Module.__init__() was not called; "
                 "call super().__init__() first in your __init__")
-        if not _call_stack:
-            self._name_tree()
-        path = self.__dict__.get("_scope_name") or type(self).__name__
         _call_stack.append(self)
         try:
-            with ag.scope(path, absolute=True):
+            with self._scope():
                 for hook in list(self._forward_pre_hooks.values()):
                     res = hook(self, args)
                     if res is not None:
@@ -164,14 +163,33 @@ class Module:
             _call_stack.pop()
         return out
 
+    def _scope(self):
+        """The graph scope of this call.
+
+        The outermost call names the tree (see ``_name_tree``). A model with
+        sub-modules is the whole picture, so it pushes no scope and its sub-modules
+        become the top-level clusters ("features.0"); a lone layer called on its own
+        is one cluster named by its class ("Linear"). A module called inside another
+        but not registered anywhere under the root nests by class name.
+        """
+        if len(_call_stack) == 1:
+            self._name_tree()
+            if self._modules:
+                return contextlib.nullcontext()
+            return ag.scope(type(self).__name__, absolute=True)
+        path = self.__dict__.get("_scope_name")
+        if path:
+            return ag.scope(path, absolute=True)
+        return ag.scope(type(self).__name__)
+
     def _name_tree(self):
         """Record every sub-module's dotted path and every Parameter's dotted name.
 
-        Run by the outermost call: the root scope is its class name, the children's
-        scopes are their names under the root (``"features.0"``).
+        Run by the outermost call: the children's scopes are their names under the
+        root (``"features.0"``), as in ``named_modules()``.
         """
         for name, mod in self.named_modules():
-            object.__setattr__(mod, "_scope_name", name or type(self).__name__)
+            object.__setattr__(mod, "_scope_name", name or None)
         for name, p in self.named_parameters():
             if p.name is None or p.name == getattr(p, "_auto_name", None):
                 p.name = name

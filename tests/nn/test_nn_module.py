@@ -330,7 +330,7 @@ def test_calls_push_dotted_paths_and_name_parameters():
     assert scopes["features.0"] == "features.0"
     assert scopes["heads.1"] == "heads.1"
     assert scopes["extra.ln"] == "extra.ln"
-    assert scopes[""] == "Net"                          # the root: its class name
+    assert scopes[""] is None                           # the model is the whole picture
     assert m.features[0].weight.name == "features.0.weight"
     assert ag.current_scope() is None                   # popped again
 
@@ -365,3 +365,24 @@ def test_to_accepts_torch_spellings():
     assert m.weight.dtype == np.float64
     with pytest.raises(RuntimeError, match="CPU only"):
         m.to("cuda")
+
+
+def test_unregistered_module_called_inside_nests_by_class_name():
+    class Outer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return nn.Tanh()(self.fc(x))          # a throwaway module, not registered
+
+    y = Outer()(ag.ones((1, 2)))
+    assert y.grad_fn.scope == "Tanh"
+    assert y.grad_fn.inputs[0].grad_fn.scope == "fc"
+
+
+def test_reused_child_called_as_root_gets_a_fresh_scope():
+    outer = nn.Sequential(nn.Linear(2, 2))
+    outer(ag.ones((1, 2)))
+    assert outer[0](ag.ones((1, 2))).grad_fn.scope == "Linear"
+    assert outer(ag.ones((1, 2))).grad_fn.scope == "0"
