@@ -51,7 +51,9 @@ def prelu(input, weight):  # noqa: A002
 
     ``weight`` has shape (1,) or (C,) where C = input.shape[1].
     """
-    x, a = _t(input), _t(weight)
+    x = _t(input)
+    a = weight if isinstance(weight, ag.Tensor) else ag.Tensor(
+        ag.dtypes.as_array(weight, x.dtype if x.dtype.kind == "f" else None))
     if a.size != 1:
         if x.ndim < 2 or x.shape[1] != a.size:
             raise ValueError(

@@ -29,6 +29,17 @@ def _t(x):
     return ag.as_tensor(x)
 
 
+def _aux(value, like):
+    """An auxiliary array argument (weights, a NumPy target) in the input's dtype, so a
+    float64 NumPy weight does not upcast a float32 loss; Tensors are used as given."""
+    if value is None or isinstance(value, ag.Tensor):
+        return value
+    arr = np.asarray(value)
+    if arr.dtype.kind in "fiub" and like.dtype.kind == "f":
+        arr = arr.astype(like.dtype)
+    return ag.Tensor(arr)
+
+
 def _check_reduction(reduction, name):
     if reduction not in _REDUCTIONS:
         raise ValueError(
@@ -61,7 +72,7 @@ def _weighted(loss, weight, reduction, name, mean_by_weight=True):
     sum(w l) / sum(w) (mse, l1) or mean(w l) (huber)."""
     if weight is None:
         return _reduce(loss, reduction, name)
-    w = _t(weight)
+    w = _aux(weight, loss)
     if w.shape != loss.shape:
         raise ValueError(f"{name}: weights and input must have the same size, got "
                          f"{w.shape} and {loss.shape}")
@@ -73,7 +84,8 @@ def _weighted(loss, weight, reduction, name, mean_by_weight=True):
 
 
 def _pointwise_args(input, target, name):  # noqa: A002
-    x, y = _t(input), _t(target)
+    x = _t(input)
+    y = _aux(target, x)
     if x.shape != y.shape:
         warnings.warn(
             f"{name}: using a target size {y.shape} that is different to the input size "
@@ -140,7 +152,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
                          reduce=None, reduction="mean"):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100 like PyTorch."""
     reduction = _legacy(size_average, reduce, reduction)
-    x, y = _t(input), _t(target)
+    x = _t(input)
+    y, weight = _aux(target, x), _aux(weight, x)
     _same_shape(x, y, "binary_cross_entropy")
     if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
         raise ValueError(
@@ -160,11 +173,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None,  # noqa: A002
         l = (1 - y) z + (1 + (pw - 1) y) softplus(-z),    times ``weight``.
     """
     reduction = _legacy(size_average, reduce, reduction)
-    z, y = _t(input), _t(target)
+    z = _t(input)
+    y, weight, pos_weight = _aux(target, z), _aux(weight, z), _aux(pos_weight, z)
     _same_shape(z, y, "binary_cross_entropy_with_logits")
     sp = ag.softplus(-z)
     if pos_weight is not None:
-        log_weight = 1.0 + (_t(pos_weight) - 1.0) * y
+        log_weight = 1.0 + (pos_weight - 1.0) * y
         loss = (1.0 - y) * z + log_weight * sp
     else:
         loss = (1.0 - y) * z + sp
@@ -211,7 +225,7 @@ def _gather_target(logp, t, ignore_index, weight):
     safe = np.where(keep, tf, 0)
     picked = flat[np.arange(tf.size), safe]                    # (M,)
     if weight is not None:
-        w = ag.as_tensor(weight)[safe] * keep.astype(flat.dtype)
+        w = _aux(weight, flat)[safe] * keep.astype(flat.dtype)
     else:
         w = ag.as_tensor(keep.astype(flat.dtype))
     loss = -(picked * w)
@@ -256,6 +270,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
     x = _t(input)
+    weight = _aux(weight, x)
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     class_dim = 0 if x.ndim == 1 else 1
@@ -263,7 +278,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = ag.log_softmax(x, axis=class_dim)
     tdata = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
     if tdata.dtype.kind == "f" and tdata.shape == x.shape:
-        return _cross_entropy_probs(logp, _t(target), weight, reduction, label_smoothing,
+        return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
     t = _check_targets(x, tdata, ignore_index, "cross_entropy")
     nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
@@ -320,7 +335,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # n
     """
     if size_average is not None or reduce is not None:
         reduction = _legacy(size_average, reduce, reduction)
-    x, y = _t(input), _t(target)
+    x = _t(input)
+    y = _aux(target, x)
     if log_target:
         loss = ag.exp(y) * (y - x)
     else:
@@ -360,7 +376,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     z = ag.relu(margin - x_target + x2)                        # (N, C)
     h = z if p == 1 else z * z
     if weight is not None:
-        h = h * ag.reshape(_t(weight)[t], (n, 1))
+        h = h * ag.reshape(_aux(weight, x)[t], (n, 1))
     not_target = np.ones((n, c), dtype=x.dtype)
     not_target[rows, t] = 0
     loss = ag.sum(h * not_target, axis=1) / c                  # (N,)

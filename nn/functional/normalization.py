@@ -16,6 +16,14 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize
            "local_response_norm"]
 
 
+def _aux(value, like):
+    """NumPy weights/statistics in the input's dtype (no float64 upcast of a float32
+    input); Tensors are used as given."""
+    if value is None or isinstance(value, ag.Tensor):
+        return value
+    return ag.Tensor(np.asarray(value, dtype=like.dtype))
+
+
 def _channel_view(t, ndim):
     """A (C,) tensor shaped (1, C, 1, ...) to broadcast against an (N, C, ...) input."""
     return ag.reshape(t, (1, -1) + (1,) * (ndim - 2))
@@ -40,6 +48,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
     not training: use running_mean and running_var.
     """
     x = ag.as_tensor(input)
+    weight, bias = _aux(weight, x), _aux(bias, x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with a channel dim (N, C, ...), "
                          f"got shape {x.shape}")
@@ -49,7 +58,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        mean, var = view(ag.as_tensor(running_mean)), view(ag.as_tensor(running_var))
+        mean, var = view(_aux(running_mean, x)), view(_aux(running_var, x))
         y = (x - mean) / ag.sqrt(var + eps)
         return _affine(y, weight, bias, view)
     axes = (0,) + tuple(range(2, ndim))
@@ -79,6 +88,7 @@ def _update_running(buffer, batch_value, momentum):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
     """Normalise over the last ``len(normalized_shape)`` dims (each sample separately)."""
     x = ag.as_tensor(input)
+    weight, bias = _aux(weight, x), _aux(bias, x)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
@@ -104,6 +114,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A0
     """Split the C channels into ``num_groups`` groups and normalise each group of each
     sample over its channels and spatial positions; then a per-channel affine."""
     x = ag.as_tensor(input)
+    weight, bias = _aux(weight, x), _aux(bias, x)
     if x.ndim < 2:
         raise ValueError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
     n, c = x.shape[:2]
@@ -122,6 +133,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
                   bias=None, use_input_stats=True, momentum=0.1, eps=1e-5):
     """Normalise each channel of each sample over its spatial dims."""
     x = ag.as_tensor(input)
+    weight, bias = _aux(weight, x), _aux(bias, x)
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     axes = tuple(range(2, x.ndim))
