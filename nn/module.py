@@ -109,7 +109,7 @@ class RemovableHandle:
 _call_stack = []
 
 
-def _check_name(kind, name, module):
+def _check_name(kind, name):
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
     if name == "":
@@ -286,7 +286,7 @@ class Module:
             raise AttributeError(
                 "cannot assign parameter before Module.__init__() call; "
                 "call super().__init__() first")
-        _check_name("parameter", name, self)
+        _check_name("parameter", name)
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
@@ -311,7 +311,7 @@ class Module:
             raise AttributeError(
                 "cannot assign buffer before Module.__init__() call; "
                 "call super().__init__() first")
-        _check_name("buffer", name, self)
+        _check_name("buffer", name)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if isinstance(tensor, np.ndarray):
@@ -334,7 +334,7 @@ class Module:
                 "call super().__init__() first")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        _check_name("module", name, self)
+        _check_name("module", name)
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module

@@ -7,23 +7,13 @@ import numpy as np
 
 import autograd as ag
 from .. import functional as F
+from ..functional.loss import _legacy as _legacy_reduction
 from ..module import Module
 
 __all__ = ["L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
            "NLLLoss", "CrossEntropyLoss", "KLDivLoss", "MultiMarginLoss", "SoftMarginLoss",
            "MarginRankingLoss", "HingeEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss",
            "CosineEmbeddingLoss"]
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's mapping of the deprecated size_average/reduce flags to ``reduction``."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if size_average and reduce:
-        return "mean"
-    return "sum" if reduce else "none"
 
 
 def _as_buffer(value):

@@ -8,7 +8,7 @@ import pytest
 
 import autograd as ag
 import nn
-from nn_oracle import assert_close, load_from_torch, run_both
+from nn_oracle import load_from_torch, run_both
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
