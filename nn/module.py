@@ -428,8 +428,9 @@ class Module:
         """Set training mode (``True``) or evaluation mode here and in every child."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for module in self.children():   # via train() so that overrides are honoured
+            module.train(mode)
         return self
 
     def eval(self):

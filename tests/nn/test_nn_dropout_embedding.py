@@ -94,3 +94,18 @@ def test_embedding_defaults_and_errors():
     frozen = nn.Embedding.from_pretrained(np.eye(3))
     assert not frozen.weight.requires_grad
     assert repr(m) == "Embedding(1000, 8, padding_idx=0)"
+
+
+@pytest.mark.parametrize("cls", ["Dropout", "Dropout2d"])
+def test_dropout_eval_and_p0_match_torch(cls, rng):
+    x = rng.standard_normal((2, 3, 4, 4))
+    run_both(torch, getattr(nn, cls)(0.4).eval(), getattr(tnn, cls)(0.4).eval(), [x])
+    run_both(torch, getattr(nn, cls)(0.0), getattr(tnn, cls)(0.0), [x])
+
+
+def test_dropout_train_mode_mask_statistics_match_torch():
+    x = np.ones((400, 50))
+    ours = nn.Dropout(0.2)(ag.tensor(x)).data
+    theirs = tnn.Dropout(0.2)(torch.tensor(x)).numpy()
+    assert set(np.unique(ours)) == set(np.unique(theirs)) == {0.0, 1.25}
+    assert abs((ours == 0).mean() - (theirs == 0).mean()) < 0.02

@@ -386,3 +386,16 @@ def test_reused_child_called_as_root_gets_a_fresh_scope():
     outer(ag.ones((1, 2)))
     assert outer[0](ag.ones((1, 2))).grad_fn.scope == "Linear"
     assert outer(ag.ones((1, 2))).grad_fn.scope == "0"
+
+
+def test_train_goes_through_children_train_overrides():
+    calls = []
+
+    class Frozen(nn.Linear):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(False)          # e.g. a frozen BN-like block
+
+    m = nn.Sequential(Frozen(2, 2), nn.ReLU())
+    m.train()
+    assert calls == [True] and not m[0].training and m[1].training
