@@ -105,8 +105,12 @@ class RemovableHandle:
         self.hooks.pop(self.id, None)
 
 
-# Modules being called right now (outermost first); the outermost one names the paths.
+# Modules being called right now (outermost first); the outermost one names the paths
+# and stamps them with a fresh token, so a path from an earlier, different root is
+# never reused.
 _call_stack = []
+_root_tokens = itertools.count()
+_current_root = [None]
 
 
 def _check_name(kind, name):
@@ -136,6 +140,7 @@ class Module:
         setattr_(self, "_forward_hooks", {})
         setattr_(self, "_forward_pre_hooks", {})
         setattr_(self, "_scope_name", None)
+        setattr_(self, "_scope_token", None)
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args, **kwargs):
@@ -173,12 +178,13 @@ class Module:
         but not registered anywhere under the root nests by class name.
         """
         if len(_call_stack) == 1:
+            _current_root[0] = next(_root_tokens)
             self._name_tree()
             if self._modules:
                 return contextlib.nullcontext()
             return ag.scope(type(self).__name__, absolute=True)
         path = self.__dict__.get("_scope_name")
-        if path:
+        if path and self.__dict__.get("_scope_token") == _current_root[0]:
             return ag.scope(path, absolute=True)
         return ag.scope(type(self).__name__)
 
@@ -190,6 +196,7 @@ class Module:
         """
         for name, mod in self.named_modules():
             object.__setattr__(mod, "_scope_name", name or None)
+            object.__setattr__(mod, "_scope_token", _current_root[0])
         for name, p in self.named_parameters():
             if p.name is None or p.name == getattr(p, "_auto_name", None):
                 p.name = name

@@ -399,3 +399,19 @@ def test_train_goes_through_children_train_overrides():
     m = nn.Sequential(Frozen(2, 2), nn.ReLU())
     m.train()
     assert calls == [True] and not m[0].training and m[1].training
+
+
+def test_a_path_from_another_root_is_not_reused():
+    shared = nn.Tanh()
+    a = nn.Sequential(nn.Linear(2, 2), shared)
+    a(ag.ones((1, 2)))                         # names shared "1" under a
+
+    class B(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return shared(self.fc(x))          # shared is not registered under B
+
+    assert B()(ag.ones((1, 2))).grad_fn.scope == "Tanh"
