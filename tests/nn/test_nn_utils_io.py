@@ -149,3 +149,26 @@ def test_load_never_unpickles(tmp_path):
 
 def test_nn_exports_save_and_load():
     assert nn.save is nn.io.save and nn.load is nn.io.load
+
+
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"a": np.ones(2)}, path)
+    before = path.read_bytes()
+
+    def broken_savez(f, **members):
+        f.write(b"partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        nn.save({"a": np.zeros(2)}, path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"]
+
+
+def test_overwrite_keeps_permissions(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"a": 1}, path)
+    os.chmod(path, 0o640)
+    nn.save({"a": 2}, path)
+    assert (os.stat(path).st_mode & 0o777) == 0o640 and nn.load(path)["a"] == 2
