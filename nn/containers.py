@@ -1,9 +1,16 @@
 """Containers: ``Sequential``, ``ModuleList``, ``ModuleDict`` (PyTorch's semantics).
 
+>>> import nn
 >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
->>> model[0]            # Linear(in_features=4, out_features=8, bias=True)
+>>> model[0]
+Linear(in_features=4, out_features=8, bias=True)
 >>> model[:2]           # a Sequential of the first two layers (same key names)
+Sequential(
+  (0): Linear(in_features=4, out_features=8, bias=True)
+  (1): ReLU()
+)
 >>> len(model), [type(m).__name__ for m in model]
+(3, ['Linear', 'ReLU', 'Linear'])
 """
 import collections
 import operator

@@ -11,8 +11,13 @@ TypeError before any file is touched), written to a temporary file next to the
 target, then moved over it with ``os.replace``. The file is written at exactly
 ``path`` (no ``.npz`` is appended).
 
->>> nn.save(model.state_dict(), "model.npz")
->>> model.load_state_dict(nn.load("model.npz"))
+>>> import os, tempfile, nn
+>>> model = nn.Linear(3, 2)
+>>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+>>> nn.save(model.state_dict(), path)
+>>> model.load_state_dict(nn.load(path))
+<All keys matched successfully>
+>>> import shutil; shutil.rmtree(os.path.dirname(path))
 """
 import json
 import numbers

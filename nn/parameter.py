@@ -1,7 +1,12 @@
 """``nn.Parameter``: the Tensor subclass a Module registers as learnable.
 
->>> w = nn.Parameter(ag.randn(3, 2))     # requires_grad=True, a leaf
+>>> import autograd as ag, nn
+>>> w = nn.Parameter(ag.ones((3, 2)))
+>>> w.requires_grad, w.is_leaf
+(True, True)
 >>> (w * 2).sum().backward()             # works in every autograd op
+>>> w.grad.shape
+(3, 2)
 """
 import numpy as np
 

@@ -1,7 +1,13 @@
 """Gradient clipping and parameter <-> vector conversion (``nn.utils``), as PyTorch.
 
->>> total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
->>> vec = nn.utils.parameters_to_vector(model.parameters())
+>>> import autograd as ag, nn
+>>> model = nn.Linear(3, 2)
+>>> model(ag.ones((4, 3))).sum().backward()
+>>> before = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+>>> float(nn.utils.get_total_norm([p.grad for p in model.parameters()])) <= 1.0
+True
+>>> nn.utils.parameters_to_vector(model.parameters()).shape
+(8,)
 """
 import math
 

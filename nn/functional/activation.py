@@ -3,8 +3,11 @@
 Where a formula has a branch, the unused branch is computed on a clamped input so
 that it can never produce inf/nan that would leak into the gradient (0 * inf).
 
+>>> import autograd as ag, nn.functional as F
 >>> F.gelu(ag.tensor([-1.0, 0.0, 1.0]))          # x * Phi(x), the exact erf form
->>> F.softplus(x, beta=2, threshold=20)          # log(1 + exp(beta x)) / beta
+tensor([-0.1587,  0.    ,  0.8413])
+>>> F.softplus(ag.tensor([0.0, 30.0]), beta=2)   # log(1 + exp(2x)) / 2; x above threshold
+tensor([ 0.3466, 30.    ])
 """
 import math
 import warnings

@@ -3,7 +3,10 @@ scale the survivors by 1 / (1 - p) (inverted dropout), so evaluation is the iden
 
 Masks are drawn from ``ag.get_rng()``: ``ag.manual_seed(s)`` reproduces them.
 
->>> F.dropout(x, p=0.5, training=True)      # E[output] = x
+>>> import autograd as ag, nn.functional as F
+>>> y = F.dropout(ag.ones(8), p=0.5, training=True)
+>>> sorted(set(y.tolist()) | {0.0})           # survivors scaled by 1 / (1 - p): E[y] = x
+[0.0, 2.0]
 """
 import numpy as np
 

@@ -7,6 +7,7 @@ __all__ = ["linear", "bilinear", "identity"]
 def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
     """y = x Wᵀ + b, with x of shape (*, in), W (out, in), b (out,) -> y (*, out).
 
+    >>> import autograd as ag, nn.functional as F
     >>> F.linear(ag.ones((2, 3)), ag.ones((4, 3))).shape
     (2, 4)
     """

@@ -6,8 +6,13 @@ non-ignored targets, exactly like PyTorch:
 
     mean = sum_i w[y_i] l_i / sum_i w[y_i]      (i over targets != ignore_index)
 
->>> F.cross_entropy(logits, target, label_smoothing=0.1)
->>> F.binary_cross_entropy_with_logits(z, y, pos_weight=ag.tensor([3.0]))
+>>> import numpy as np, autograd as ag, nn.functional as F
+>>> logits = ag.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+>>> F.cross_entropy(logits, np.array([0, 1]), label_smoothing=0.1)
+tensor(0.4773)
+>>> F.binary_cross_entropy_with_logits(ag.tensor([0.0]), ag.tensor([1.0]),
+...                                    pos_weight=ag.tensor([3.0]))      # 3 log 2
+tensor(2.0794)
 """
 import warnings
 

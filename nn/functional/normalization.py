@@ -5,8 +5,15 @@ All three compute x_hat = (x - mean) / sqrt(var + eps) with the biased variance
 through mean and var, so it is the full normalisation gradient, not an
 approximation.
 
->>> F.layer_norm(x, (8,))                  # over the last dim
->>> F.batch_norm(x, rm, rv, training=True)  # also updates rm/rv in place
+>>> import numpy as np, autograd as ag, nn.functional as F
+>>> x = ag.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
+>>> F.layer_norm(x, (3,))                            # over the last dim
+tensor([[-1.2247,  0.    ,  1.2247],
+        [-1.2247,  0.    ,  1.2247]])
+>>> rm, rv = np.zeros(3), np.ones(3)
+>>> y = F.batch_norm(x, rm, rv, training=True, momentum=0.5)   # updates rm, rv
+>>> rm, rv                                           # rv gets the unbiased variance
+(array([0.75, 1.5 , 2.25]), array([0.75, 1.5 , 2.75]))
 """
 import numpy as np
 

@@ -13,6 +13,7 @@ class Embedding(Module):
     """``weight`` (num_embeddings, embedding_dim) ~ N(0, 1); the ``padding_idx`` row is
     zero and gets no gradient.
 
+    >>> import numpy as np, nn
     >>> emb = nn.Embedding(10, 3, padding_idx=0)
     >>> emb(np.array([[1, 2, 0]])).shape
     (1, 3, 3)

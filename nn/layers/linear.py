@@ -31,6 +31,7 @@ class Linear(Module):
     Default init as PyTorch: W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with
     a = sqrt(5)) and b ~ U(-1/sqrt(in), 1/sqrt(in)).
 
+    >>> import autograd as ag, nn
     >>> nn.Linear(3, 2)(ag.ones((5, 3))).shape
     (5, 2)
     """
