@@ -86,22 +86,32 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def _rng(generator):
+    """``generator`` (an ``np.random.Generator``) or the shared one of ``ag.get_rng()``."""
+    if generator is None:
+        return ag.get_rng()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"nn.init: generator must be a numpy.random.Generator, got "
+                        f"{type(generator).__name__}")
+    return generator
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     shape = _array(tensor, "uniform_").shape
-    return _fill(tensor, ag.get_rng().uniform(a, b, size=shape), "uniform_")
+    return _fill(tensor, _rng(generator).uniform(a, b, size=shape), "uniform_")
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std²)."""
     shape = _array(tensor, "normal_").shape
-    return _fill(tensor, ag.get_rng().normal(mean, std, size=shape), "normal_")
+    return _fill(tensor, _rng(generator).normal(mean, std, size=shape), "normal_")
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std²) restricted to [a, b] (redrawing values outside)."""
     arr = _array(tensor, "trunc_normal_")
-    rng = ag.get_rng()
+    rng = _rng(generator)
     out = rng.normal(mean, std, size=arr.shape)
     bad = (out < a) | (out > b)
     while bad.any():
@@ -131,47 +141,49 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*arr.shape), "eye_")
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
-    return uniform_(tensor, -a, a)
+    return uniform_(tensor, -a, a, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot normal: N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu",
+                     generator=None):
     """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
     if _array(tensor, "kaiming_uniform_").size == 0:
         return tensor
     fan = _fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu",
+                    generator=None):
     """He normal: N(0, std²), std = gain / sqrt(fan)."""
     if _array(tensor, "kaiming_normal_").size == 0:
         return tensor
     fan = _fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def orthogonal_(tensor, gain=1.0):
+def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian, times gain."""
     arr = _array(tensor, "orthogonal_")
     if arr.ndim < 2:
         raise ValueError("orthogonal_: only tensors with 2 or more dimensions are supported")
     rows, cols = arr.shape[0], arr.size // arr.shape[0]
-    flat = ag.get_rng().normal(size=(rows, cols))
+    flat = _rng(generator).normal(size=(rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -130,3 +130,23 @@ def test_bilinear_flatten_identity_match_torch(rng):
                          (nn.Unflatten(1, (2, 3)), tnn.Unflatten(1, (2, 3))),
                          (nn.Identity(7, k=1), tnn.Identity(7, k=1))]:
         run_both(torch, ours, theirs, [rng.standard_normal((2, 6, 2))])
+
+
+def test_init_signatures_equal_torch_and_generator_is_used():
+    import inspect
+    for name in nn.init.__all__:
+        ours = list(inspect.signature(getattr(nn.init, name)).parameters)
+        assert ours == list(inspect.signature(getattr(tnn.init, name)).parameters), name
+    a = nn.init.normal_(ag.zeros(4), generator=np.random.default_rng(3)).data
+    b = nn.init.normal_(ag.zeros(4), generator=np.random.default_rng(3)).data
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="Generator"):
+        nn.init.uniform_(ag.zeros(2), generator=torch.Generator())
+
+
+def test_trunc_normal_and_orthogonal():
+    ag.manual_seed(0)
+    t = nn.init.trunc_normal_(ag.zeros((200, 50)), std=1.0, a=-1.0, b=1.5).data
+    assert t.min() >= -1.0 and t.max() <= 1.5
+    q = nn.init.orthogonal_(ag.zeros((3, 5)), gain=2.0).data
+    np.testing.assert_allclose(q @ q.T, 4.0 * np.eye(3), atol=1e-12)
