@@ -95,7 +95,7 @@ class Sequential(Module):
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Sequential.insert: index {index} out of range for length {n}")
-        index = index % (n + 1) if index < 0 else index
+        index = index + n if index < 0 else index
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()

@@ -180,7 +180,7 @@ class Module:
                 raise AttributeError(
                     "cannot assign parameters before Module.__init__() call; "
                     "call super().__init__() first")
-            self._remove_everywhere(name)
+            self._remove_everywhere(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -195,7 +195,7 @@ class Module:
                     raise AttributeError(
                         "cannot assign module before Module.__init__() call; "
                         "call super().__init__() first")
-                self._remove_everywhere(name)
+                self._remove_everywhere(name, keep="_modules")
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
@@ -214,11 +214,13 @@ class Module:
                 else:
                     object.__setattr__(self, name, value)
 
-    def _remove_everywhere(self, name):
+    def _remove_everywhere(self, name, keep):
+        """Forget ``name`` in every table but ``keep`` (so re-assigning keeps the order)."""
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
+            if key != keep:
+                d[key].pop(name, None)
         d["_non_persistent_buffers_set"].discard(name)
 
     def __getattr__(self, name):

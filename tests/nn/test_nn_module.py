@@ -415,3 +415,15 @@ def test_a_path_from_another_root_is_not_reused():
             return shared(self.fc(x))          # shared is not registered under B
 
     assert B()(ag.ones((1, 2))).grad_fn.scope == "Tanh"
+
+
+def test_reassigning_keeps_registration_order_like_torch():
+    s, t = nn.Sequential(nn.ReLU(), nn.Tanh()), tnn.Sequential(tnn.ReLU(), tnn.Tanh())
+    s[0], t[0] = nn.Sigmoid(), tnn.Sigmoid()
+    assert repr(s) == repr(t)
+    s.insert(-1, nn.ELU())
+    t.insert(-1, tnn.ELU())
+    assert repr(s) == repr(t)
+    m = nn.Linear(2, 2)
+    m.weight = nn.Parameter(ag.zeros((2, 2)))
+    assert list(m.state_dict()) == ["weight", "bias"]
