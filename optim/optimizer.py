@@ -245,8 +245,6 @@ class Optimizer:
         if hasattr(p, "_version"):
             p._version += 1
 
-    _set_data = _write      # old name, until LBFGS and the second-order methods move over
-
     # ------------------------------------------------------------ state dicts
     def _param_ids(self):
         ids, start = {}, 0
