@@ -2,9 +2,10 @@
 
 The run: load the 1,797 digits (no download), split them into train / validation /
 test sets (stratified, seeded), standardise every pixel with the training set's
-mean and std, then train with Adam on mini-batches of the cross-entropy loss,
+mean and std, then train with Adam on mini-batches of the label-smoothed
+cross-entropy
 
-    L = -(1/B) * sum_i log softmax(f(x_i))[y_i],
+    L = -(1/B) sum_i sum_c q_ic log softmax(f(x_i))_c,   q_ic = (1 - eps)[c = y_i] + eps/10,
 
 showing a tqdm bar with the running loss and accuracy. After every epoch a
 checkpoint is written (model, optimizer, epoch, history, early-stopping state);
@@ -44,7 +45,7 @@ DEFAULTS = {
 # flags that define the model and the data split: a resumed run takes them from the
 # checkpoint (changing them would not continue the same run)
 RUN_KEYS = ("model", "hidden", "channels", "fc", "dropout", "seed", "test_size",
-            "val_size", "batch_size", "weight_decay")
+            "val_size", "batch_size", "weight_decay", "label_smoothing")
 FORMAT = "glassgrad-digits-demo/1"
 
 
@@ -97,6 +98,10 @@ def build_parser():
     t.add_argument("--lr", type=float, default=None,
                    help="Adam learning rate (default: 0.001 for mlp, 0.002 for cnn; with "
                         "--resume it replaces the checkpoint's)")
+    t.add_argument("--label-smoothing", type=float, default=None, metavar="EPS",
+                   help="cross-entropy label smoothing: the target puts 1-EPS on the true "
+                        "class and EPS spread over all classes; the losses shown include "
+                        "it (default: 0.1)")
     t.add_argument("--weight-decay", type=float, default=None, metavar="WD",
                    help="Adam L2 weight decay (default: 0)")
     t.add_argument("--patience", type=int, default=None, metavar="K",
@@ -138,6 +143,8 @@ def _check(cfg):
     need(cfg["lr"] > 0, "--lr", cfg["lr"], "must be positive")
     need(cfg["weight_decay"] >= 0, "--weight-decay", cfg["weight_decay"], "must be >= 0")
     need(0 <= cfg["dropout"] < 1, "--dropout", cfg["dropout"], "must be in [0, 1)")
+    need(0 <= cfg["label_smoothing"] < 1, "--label-smoothing", cfg["label_smoothing"],
+         "must be in [0, 1)")
     need(cfg["patience"] >= 0, "--patience", cfg["patience"], "must be >= 0 (0: off)")
     need(0 < cfg["test_size"] < 1, "--test-size", cfg["test_size"], "must be in (0, 1)")
     need(0 <= cfg["val_size"] < 1, "--val-size", cfg["val_size"], "must be in [0, 1)")
@@ -164,7 +171,8 @@ def resolve_config(args, checkpoint=None):
         given.setdefault("patience", saved["patience"])
     kind = given.get("model", "mlp")
     cfg = {"model": kind, "hidden": [256], "channels": [32, 64], "fc": 128,
-           "batch_size": 32, "weight_decay": 0.0, "patience": 0, "seed": 0,
+           "batch_size": 32, "weight_decay": 0.0, "label_smoothing": 0.1, "patience": 0,
+           "seed": 0,
            "test_size": 0.2, "val_size": 0.1, **DEFAULTS[kind]}
     cfg.update(given)
     if checkpoint is not None and args.lr is None:
@@ -305,7 +313,9 @@ def write_graph(model, loss_fn, x, y, base):
     if draw is None:
         return "graph: autograd.draw_graph is not available in this version; skipped"
     model.zero_grad()
-    loss = loss_fn(model(ag.tensor(x)), ag.tensor(y))
+    images, labels = ag.tensor(x), ag.tensor(y)
+    images.name, labels.name = "images", "labels"
+    loss = loss_fn(model(images), labels)
     loss.name = "loss"
     loss.backward()
     graph = draw(loss, title=f"{type(model).__name__} on {len(y)} digits: forward, loss, "
@@ -340,7 +350,7 @@ def run(args):
     model = build_model(cfg)
     optimizer = optim.Adam(model.parameters(), lr=cfg["lr"] or 1e-3,
                            weight_decay=cfg["weight_decay"])
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg["label_smoothing"])
     history = History()
     stopper = EarlyStopping(cfg["patience"]) if cfg["patience"] else None
     start = 0
