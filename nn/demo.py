@@ -105,9 +105,10 @@ def build_parser():
     t.add_argument("--weight-decay", type=float, default=None, metavar="WD",
                    help="Adam L2 weight decay (default: 0)")
     t.add_argument("--patience", type=int, default=None, metavar="K",
-                   help="early stopping: stop after K consecutive epochs in which the "
-                        "validation loss increased, then keep the best weights; 0 turns "
-                        "it off (default: 0)")
+                   help="early stopping (the course's rule): stop after K consecutive "
+                        "epochs in which the validation loss increased, then go back to "
+                        "the weights of the lowest validation loss; 0 turns it off "
+                        "(default: 3)")
     t.add_argument("--seed", type=int, default=None,
                    help="seed of the split, the initialisation, the shuffles and dropout "
                         "(default: 0)")
@@ -171,10 +172,12 @@ def resolve_config(args, checkpoint=None):
         given.setdefault("patience", saved["patience"])
     kind = given.get("model", "mlp")
     cfg = {"model": kind, "hidden": [256], "channels": [32, 64], "fc": 128,
-           "batch_size": 32, "weight_decay": 0.0, "label_smoothing": 0.1, "patience": 0,
+           "batch_size": 32, "weight_decay": 0.0, "label_smoothing": 0.1, "patience": 3,
            "seed": 0,
            "test_size": 0.2, "val_size": 0.1, **DEFAULTS[kind]}
     cfg.update(given)
+    if "patience" not in given and not cfg["val_size"]:
+        cfg["patience"] = 0                 # nothing to monitor without a val set
     if checkpoint is not None and args.lr is None:
         cfg["lr"] = None                    # keep the optimizer's saved learning rate
     else:
@@ -307,7 +310,7 @@ def restore(ckpt, path, model, optimizer, history, stopper):
 
 
 # ------------------------------------------------------------------- the picture
-def write_graph(model, loss_fn, x, y, base):
+def write_graph(model, loss_fn, x, y, base, label="model"):
     """Draw one forward pass + loss (after backward, so gradients show); return a note."""
     draw = getattr(ag, "draw_graph", None)
     if draw is None:
@@ -318,8 +321,8 @@ def write_graph(model, loss_fn, x, y, base):
     loss = loss_fn(model(images), labels)
     loss.name = "loss"
     loss.backward()
-    graph = draw(loss, title=f"{type(model).__name__} on {len(y)} digits: forward, loss, "
-                             f"gradients")
+    graph = draw(loss, title=f"{label} on {len(y)} test digits: forward pass, loss and "
+                             f"gradients (one box per tensor, a cluster per layer)")
     model.zero_grad()
     if shutil.which("dot") is None:
         with open(base + ".dot", "w") as f:
@@ -414,7 +417,8 @@ def run(args):
                            f"{100 * test['acc']:.2f}%)")
         print(f"curves:     {out['curves']}")
     if not args.no_graph:
-        print(write_graph(model, loss_fn, X_te[:4], y_te[:4], out["graph"]))
+        print(write_graph(model, loss_fn, X_te[:4], y_te[:4], out["graph"],
+                          label=cfg["model"].upper()))
     return 0
 
 

@@ -54,6 +54,8 @@ def test_bad_flags_exit_2(capsys, argv, message):
     (["--dropout", "1"], "--dropout"),
     (["--channels", "8"], "exactly two"),
     (["--patience", "3", "--val-size", "0"], "needs a validation set"),
+    (["--label-smoothing", "1"], "--label-smoothing"),
+    (["--patience", "-1"], "--patience"),
 ])
 def test_bad_values_exit_2(tmp_path, capsys, argv, message):
     assert run(tmp_path, *argv) == 2
@@ -96,6 +98,18 @@ def test_outputs_and_exact_resume(tmp_path, capsys):
     # already at --epochs: nothing to train, still a clean exit
     assert run(two, "--resume", str(ckpt_path), *QUICK[:3]) == 0
     assert "already at epoch 3" in capsys.readouterr().out
+
+
+def test_early_stopping_in_the_demo(tmp_path, capsys):
+    assert run(tmp_path, *QUICK, "--epochs", "300", "--patience", "1") == 0
+    out = capsys.readouterr().out
+    assert "restored the weights of epoch" in out
+    ckpt = nn.load(str(tmp_path / "mlp_checkpoint.npz"))
+    assert ckpt["epoch"] < 300 and ckpt["early_stopping"]["should_stop"]
+    val_loss = ckpt["history"]["val_loss"]
+    assert val_loss[-1] > val_loss[-2]
+    # without a validation set early stopping is off unless asked for
+    assert run(tmp_path, *QUICK, "--epochs", "1", "--val-size", "0") == 0
 
 
 def test_cnn_writes_png_and_graph(tmp_path, capsys):
