@@ -67,10 +67,11 @@ def _int_list(text):
 def build_parser():
     p = argparse.ArgumentParser(
         prog="python -m nn.demo",
-        description="Train an MLP or a small CNN on the shipped 8x8 handwritten digits "
-                    "(1,797 images, 10 classes) with a progress bar; print the test "
-                    "accuracy and write a learning-curve PNG, the model's graph as SVG "
-                    "and a checkpoint that --resume continues.",
+        description="Train an MLP or a small CNN on the shipped 8x8 handwritten digits\n"
+                    "(1,797 images, 10 classes) with a progress bar; print the test\n"
+                    "accuracy and write a learning-curve PNG, the model's graph as SVG\n"
+                    "and a checkpoint that --resume continues. Defaults reach about 99%\n"
+                    "test accuracy in seconds.",
         epilog="examples:\n  python -m nn.demo\n  python -m nn.demo --model cnn\n"
                "  python -m nn.demo --epochs 5 && python -m nn.demo --resume "
                "runs/mlp_checkpoint.npz --epochs 10",
@@ -291,6 +292,9 @@ def read_checkpoint(path):
                         f"(expected format {FORMAT!r})")
     missing = [k for k in ("config", "model", "optimizer", "epoch", "history")
                if k not in ckpt]
+    if not missing and isinstance(ckpt["config"], dict):
+        missing = [f"config[{k!r}]" for k in RUN_KEYS + ("epochs", "patience")
+                   if k not in ckpt["config"]]
     if missing:
         raise DemoError(f"--resume {path}: the checkpoint lacks {', '.join(missing)}")
     return ckpt
@@ -324,15 +328,20 @@ def write_graph(model, loss_fn, x, y, base, label="model"):
     graph = draw(loss, title=f"{label} on {len(y)} test digits: forward pass, loss and "
                              f"gradients (one box per tensor, a cluster per layer)")
     model.zero_grad()
-    if shutil.which("dot") is None:
-        with open(base + ".dot", "w") as f:
-            f.write(graph.source)
-        return (f"graph: Graphviz's `dot` program is not installed, so wrote the DOT text "
-                f"to {base}.dot (install graphviz, or render it with "
-                f"`dot -Tsvg {base}.dot -o {base}.svg`)")
-    with open(base + ".svg", "wb") as f:
-        f.write(graph.pipe(format="svg"))
-    return f"graph:      {base}.svg"
+    problem = "Graphviz's `dot` program is not installed"
+    if shutil.which("dot") is not None:
+        try:
+            svg = graph.pipe(format="svg")
+        except Exception as exc:                  # a broken Graphviz install
+            problem = f"Graphviz failed ({type(exc).__name__}: {exc})"
+        else:
+            with open(base + ".svg", "wb") as f:
+                f.write(svg)
+            return f"graph:      {base}.svg"
+    with open(base + ".dot", "w") as f:
+        f.write(graph.source)
+    return (f"graph: {problem}, so wrote the DOT text to {base}.dot (install graphviz, or "
+            f"render it with `dot -Tsvg {base}.dot -o {base}.svg`)")
 
 
 # -------------------------------------------------------------------------- run
@@ -387,7 +396,11 @@ def run(args):
                  "optimizer": optimizer.state_dict(), "history": hist.state_dict(),
                  "normalization": norm,
                  "early_stopping": None if stopper is None else stopper.state_dict()}
-        nn.save(state, out["checkpoint"])
+        try:
+            nn.save(state, out["checkpoint"])
+        except OSError as exc:
+            raise DemoError(f"cannot write the checkpoint {out['checkpoint']} ({exc}); "
+                            f"choose another --out-dir") from None
 
     t0 = time.perf_counter()
     try:

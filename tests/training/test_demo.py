@@ -76,6 +76,25 @@ def test_unreadable_checkpoints_exit_2(tmp_path, capsys):
         assert message in err and str(path) in err and "Traceback" not in err
 
 
+def test_damaged_checkpoints_and_bad_out_dir_exit_2(tmp_path, capsys):
+    assert run(tmp_path, *QUICK, "--epochs", "1") == 0
+    good = nn.load(str(tmp_path / "mlp_checkpoint.npz"))
+    no_key = dict(good, config={k: v for k, v in good["config"].items() if k != "seed"})
+    nn.save(no_key, str(tmp_path / "no_key.npz"))
+    bad_shape = dict(good, model=dict(good["model"], **{"fc1.weight": np.zeros((3, 3))}))
+    nn.save(bad_shape, str(tmp_path / "bad_shape.npz"))
+    capsys.readouterr()
+    for name, message in [("no_key.npz", "lacks config['seed']"),
+                          ("bad_shape.npz", "does not fit this model")]:
+        assert run(tmp_path, "--resume", str(tmp_path / name), "--epochs", "2") == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert demo.main([*QUICK, "--out-dir", str(a_file)]) == 2
+    assert "cannot create it" in capsys.readouterr().err
+
+
 def test_outputs_and_exact_resume(tmp_path, capsys):
     """2 epochs + resume to 3 ends with the same weights as 3 epochs in one go."""
     one, two = tmp_path / "one", tmp_path / "two"
