@@ -22,7 +22,7 @@ def test_mlp_three_epochs_beats_90_percent():
     X_tr, X_te, y_tr, y_te = digits_split()
     ag.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    opt = optim.Adam(model.parameters(), lr=3e-3)
+    opt = optim.Adam(model.parameters(), lr=1e-2)
     train = DataLoader(TensorDataset(X_tr, y_tr), batch_size=32, shuffle=True, seed=0)
     test = DataLoader(TensorDataset(X_te, y_te), batch_size=256)
     loss_fn = nn.CrossEntropyLoss()
