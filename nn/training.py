@@ -181,6 +181,7 @@ def plot_history(history, path=None, title=None):
     if path is not None:
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     x = history["epoch"] if "epoch" in history else list(range(1, len(history) + 1))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -190,7 +191,8 @@ def plot_history(history, path=None, title=None):
             if key in history:
                 ax.plot(x, history[key], style, markersize=3, label=split)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("cross-entropy loss" if what == "loss" else "accuracy")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("loss" if what == "loss" else "accuracy")
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
