@@ -174,17 +174,17 @@ class History:
 def plot_history(history, path=None, title=None):
     """Loss and accuracy curves (train and val) side by side; saves to ``path`` if given.
 
-    Uses matplotlib's Agg backend when nothing else is selected (no display needed).
-    Returns the matplotlib Figure.
+    Builds a ``matplotlib.figure.Figure`` directly, without pyplot: no display is
+    needed (PNG files are drawn by the Agg renderer) and no global backend is changed,
+    so it is safe in scripts, threads and notebooks (where the returned Figure shows
+    inline). Returns the Figure.
     """
-    import matplotlib
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     x = history["epoch"] if "epoch" in history else list(range(1, len(history) + 1))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2)
     for ax, what in zip(axes, ("loss", "acc")):
         for split, style in (("train", "-o"), ("val", "-s"), ("test", "-^")):
             key = f"{split}_{what}"
@@ -200,7 +200,6 @@ def plot_history(history, path=None, title=None):
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
-        plt.close(fig)
     return fig
 
 
