@@ -87,6 +87,10 @@ class set_detect_anomaly(detect_anomaly):
 
 # ------------------------------------------------------------------ creation sites
 def _short(filename):
+    """Library files relative to the checkout (nn/functional/linear.py), others by their
+    last two path parts (tests/test_model.py)."""
+    if filename.startswith(_LIBRARY):
+        return os.path.relpath(filename, _ROOT)
     parts = os.path.normpath(filename).split(os.sep)
     return os.sep.join(parts[-2:])
 
