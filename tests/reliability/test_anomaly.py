@@ -175,3 +175,27 @@ def test_finite_training_step_is_unchanged_by_anomaly_mode():
         rng = np.random.default_rng(0)
         rng.standard_normal((3, 2))
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_ops_inside_nn_layers_name_the_layer_code_and_the_user_line():
+    import nn
+    layer = nn.Linear(2, 2)
+    with ag.no_grad():
+        layer.weight.fill_(3e38)          # finite, but the product overflows float32
+    x = ag.tensor([[1.0, 1.0]])
+    with ag.detect_anomaly():
+        with pytest.raises(RuntimeError) as info:
+            line = here(); layer(x)  # noqa: E702
+    msg = str(info.value)
+    assert "produced inf" in msg and "nn" + "/" in msg.split("created at")[1], msg
+    assert f"called from reliability/{line}" in msg, msg
+
+
+def test_backward_nan_inside_an_nn_loss_names_the_op_and_user_line():
+    import nn
+    x = ag.tensor([0.0, 4.0], requires_grad=True)
+    target = ag.tensor([1.0, 1.0])
+    with ag.detect_anomaly():
+        line = here(); loss = nn.functional.mse_loss(ag.sqrt(x), target)  # noqa: E702
+        with pytest.raises(RuntimeError, match=rf"backward of 'sqrt'.*{line}"):
+            loss.backward()

@@ -229,3 +229,31 @@ def test_setitem_decision():
     t = ag.zeros(3)
     t[1:] = 2.0                              # plain tensor: allowed
     assert t.tolist() == [0.0, 2.0, 2.0] and t._version == 1
+
+
+def test_optimizer_step_between_forward_and_backward_is_caught():
+    import nn
+    import optim
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x = ag.tensor(np.ones((2, 3)))
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)
+    opt.step()                               # parameters written in place (versions bumped)
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation.*\(3, 1\)|"
+                       r"modified by an in-place operation.*shape \(1,\)|"
+                       r"modified by an in-place operation"):
+        loss.backward()
+    opt.zero_grad()
+    model(x).sum().backward()                # a fresh forward is fine
+    opt.step()
+
+
+def test_load_state_dict_between_forward_and_backward_is_caught():
+    import nn
+    model = nn.Linear(3, 1)
+    x = ag.tensor(np.ones((2, 3)))
+    loss = model(x).sum()
+    model.load_state_dict({k: np.zeros_like(v) for k, v in model.state_dict().items()})
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()

@@ -217,3 +217,36 @@ def test_the_growth_check_catches_a_loop_that_keeps_its_graphs():
     step, _ = raw_mlp(leak=[])
     mem = _traced_training(step, steps=400, probes=(100, 400))
     assert mem[400] - mem[100] > GROWTH_LIMIT, mem
+
+
+def nn_mlp(leak=None):
+    import nn
+    import optim
+    ag.manual_seed(0)
+    rng = np.random.default_rng(1)
+    X = ag.tensor(rng.standard_normal((32, 8)))
+    Y = ag.tensor(rng.standard_normal((32, 1)))
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    loss_fn = nn.MSELoss()
+    losses = [None, None]
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+        losses[1] = loss.item()
+        if losses[0] is None:
+            losses[0] = losses[1]
+        if leak is not None:
+            leak.append(loss)
+    return step, losses
+
+
+def test_nn_optim_training_loop_memory_does_not_grow():
+    step, losses = nn_mlp()
+    mem = _traced_training(step)
+    print("traced memory by step:", mem)
+    assert losses[-1] < 0.5 * losses[0]
+    assert mem[2000] - mem[200] < GROWTH_LIMIT, mem
