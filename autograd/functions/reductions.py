@@ -59,6 +59,8 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
         x = astype(x, get_default_dtype())
     centered = sub(x, mean(x, axis=axis, keepdims=True))
     total = call(P.sum, mul(centered, centered), axis=axis, keepdims=keepdims)
+    if _count(x, axis) == 0:    # the variance of nothing is NaN, without a 0/0 warning
+        return mul(total, np.nan)
     n = _count(x, axis) - ddof
     if n <= 0:      # no degrees of freedom: total/0 (inf, or NaN for 0), as NumPy/PyTorch
         return mul(total, np.inf)
@@ -107,6 +109,8 @@ def log_softmax(x, axis=-1, *, dim=None):
 
 def softmax(x, axis=-1, *, dim=None):
     """exp(log_softmax(x)) along one axis (default: the last)."""
+    x = as_tensor(x)
+    normalize_one_axis(axis if dim is None else dim, x.ndim, "softmax")   # names softmax
     return exp(log_softmax(x, axis, dim=dim))
 
 
