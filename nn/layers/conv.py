@@ -10,15 +10,10 @@ and (C_in, C_out/groups, *kernel) for a transposed one, drawn with
 >>> conv(ag.randn(8, 1, 28, 28)).shape
 (8, 6, 24, 24)
 """
-import math
-
-import numpy as np
-
-import autograd as ag
 from .. import functional as F
 from .. import init
 from ..functional.conv import ntuple
-from ..module import Module, Parameter
+from ..module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d", "Unfold", "Fold"]
@@ -63,19 +58,15 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        dtype = np.dtype(dtype or ag.get_default_dtype())
-        self.weight = Parameter(np.zeros(shape, dtype=dtype))
+        self.weight = init._new_parameter(*shape, dtype=dtype)
         if bias:
-            self.bias = Parameter(np.zeros((out_channels,), dtype=dtype))
+            self.bias = init._new_parameter(out_channels, dtype=dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = init._default_fan_in_bound(self.weight)
-            init.uniform_(self.bias, -bound, bound)
+        init._default_weight_and_bias_(self.weight, self.bias)
 
     def extra_repr(self):
         n = self._nsp

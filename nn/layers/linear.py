@@ -1,18 +1,11 @@
 """``Linear``, ``Bilinear`` and ``Identity``."""
 import math
 
-import numpy as np
-
-import autograd as ag
 from .. import functional as F
 from .. import init
-from ..module import Module, Parameter
+from ..module import Module
 
 __all__ = ["Linear", "Bilinear", "Identity"]
-
-
-def _empty(*shape, dtype=None):
-    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or ag.get_default_dtype())))
 
 
 class Identity(Module):
@@ -40,18 +33,15 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = _empty(out_features, in_features, dtype=dtype)
+        self.weight = init._new_parameter(out_features, in_features, dtype=dtype)
         if bias:
-            self.bias = _empty(out_features, dtype=dtype)
+            self.bias = init._new_parameter(out_features, dtype=dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = init._default_fan_in_bound(self.weight)
-            init.uniform_(self.bias, -bound, bound)
+        init._default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, input):  # noqa: A002
         return F.linear(input, self.weight, self.bias)
@@ -69,9 +59,9 @@ class Bilinear(Module):
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype)
+        self.weight = init._new_parameter(out_features, in1_features, in2_features, dtype=dtype)
         if bias:
-            self.bias = _empty(out_features, dtype=dtype)
+            self.bias = init._new_parameter(out_features, dtype=dtype)
         else:
             self.register_parameter("bias", None)
         bound = 1 / math.sqrt(in1_features)

@@ -15,19 +15,13 @@ and ``D*H`` after that. An LSTM with ``proj_size=P`` also has ``weight_hr_l{k}{s
 """
 import math
 
-import numpy as np
-
 import autograd as ag
 from .. import functional as F
 from .. import init
 from ..functional.rnn import GATES
-from ..module import Module, Parameter
+from ..module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
-
-
-def _param(*shape, dtype=None):
-    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or ag.get_default_dtype())))
 
 
 class RNNBase(Module):
@@ -66,7 +60,7 @@ class RNNBase(Module):
                 if proj_size:
                     shapes[f"weight_hr_l{layer}{suffix}"] = (proj_size, hidden_size)
                 for pname, shape in shapes.items():
-                    setattr(self, pname, _param(*shape, dtype=dtype))
+                    setattr(self, pname, init._new_parameter(*shape, dtype=dtype))
                     self._flat_weights_names.append(pname)
         self.reset_parameters()
 
@@ -210,11 +204,11 @@ class RNNCellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         gates = self._gates * hidden_size
-        self.weight_ih = _param(gates, input_size, dtype=dtype)
-        self.weight_hh = _param(gates, hidden_size, dtype=dtype)
+        self.weight_ih = init._new_parameter(gates, input_size, dtype=dtype)
+        self.weight_hh = init._new_parameter(gates, hidden_size, dtype=dtype)
         if bias:
-            self.bias_ih = _param(gates, dtype=dtype)
-            self.bias_hh = _param(gates, dtype=dtype)
+            self.bias_ih = init._new_parameter(gates, dtype=dtype)
+            self.bias_hh = init._new_parameter(gates, dtype=dtype)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
