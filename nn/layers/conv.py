@@ -20,10 +20,12 @@ __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
 
 
 class _ConvNd(Module):
-    """Shared constructor, init and repr of the convolution layers."""
+    """Shared constructor, init, forward and repr of the convolution layers; a subclass
+    names its functional form in ``_fn`` and its number of spatial dims in ``_nsp``."""
 
     _nsp = 2
     _transposed = False
+    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
@@ -68,6 +70,10 @@ class _ConvNd(Module):
     def reset_parameters(self):
         init._default_weight_and_bias_(self.weight, self.bias)
 
+    def forward(self, input):  # noqa: A002
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
     def extra_repr(self):
         n = self._nsp
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -89,10 +95,7 @@ class Conv1d(_ConvNd):
     """1-d convolution over (N, C_in, L): weight (C_out, C_in/groups, K)."""
 
     _nsp = 1
-
-    def forward(self, input):  # noqa: A002
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _fn = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -102,19 +105,14 @@ class Conv2d(_ConvNd):
     (stride 1) or ``"valid"``; ``groups=in_channels`` gives a depthwise convolution.
     """
 
-    def forward(self, input):  # noqa: A002
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _fn = staticmethod(F.conv2d)
 
 
 class Conv3d(_ConvNd):
     """3-d convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, KD, KH, KW)."""
 
     _nsp = 3
-
-    def forward(self, input):  # noqa: A002
-        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _fn = staticmethod(F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -125,6 +123,11 @@ class _ConvTransposeNd(_ConvNd):
                  dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, dtype)
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self._output_padding(input, output_size), self.groups,
+                        self.dilation)
 
     def _output_padding(self, input, output_size):  # noqa: A002
         """The output_padding that makes the output exactly ``output_size``."""
@@ -148,32 +151,21 @@ class ConvTranspose1d(_ConvTransposeNd):
     """1-d transposed convolution: weight (C_in, C_out/groups, K)."""
 
     _nsp = 1
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     """2-d transposed convolution: weight (C_in, C_out/groups, KH, KW);
     ``H_out = (H - 1)s - 2p + d(KH - 1) + output_padding + 1``."""
 
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
     """3-d transposed convolution: weight (C_in, C_out/groups, KD, KH, KW)."""
 
     _nsp = 3
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose3d)
 
 
 class Unfold(Module):
