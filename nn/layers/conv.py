@@ -14,6 +14,7 @@ from .. import functional as F
 from .. import init
 from ..functional.conv import ntuple
 from ..module import Module
+from .linear import _register_weight_and_bias
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d", "Unfold", "Fold"]
@@ -60,11 +61,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = init._new_parameter(*shape, dtype=dtype)
-        if bias:
-            self.bias = init._new_parameter(out_channels, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, shape, out_channels, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -8,6 +8,16 @@ from ..module import Module
 __all__ = ["Linear", "Bilinear", "Identity"]
 
 
+def _register_weight_and_bias(module, weight_shape, bias_size, bias, dtype):
+    """Register ``module.weight`` of ``weight_shape`` and ``module.bias`` of
+    ``(bias_size,)`` (None when not ``bias``) as zeros, for the layer's init to fill."""
+    module.weight = init._new_parameter(*weight_shape, dtype=dtype)
+    if bias:
+        module.bias = init._new_parameter(bias_size, dtype=dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
 class Identity(Module):
     """Returns its input unchanged (arguments are accepted and ignored)."""
 
@@ -33,11 +43,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = init._new_parameter(out_features, in_features, dtype=dtype)
-        if bias:
-            self.bias = init._new_parameter(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, (out_features, in_features), out_features, bias,
+                                  dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -59,11 +66,8 @@ class Bilinear(Module):
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        self.weight = init._new_parameter(out_features, in1_features, in2_features, dtype=dtype)
-        if bias:
-            self.bias = init._new_parameter(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, (out_features, in1_features, in2_features),
+                                  out_features, bias, dtype)
         bound = 1 / math.sqrt(in1_features)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
