@@ -24,6 +24,13 @@ from ..module import Module
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
+def _reset_uniform(module):
+    """PyTorch's recurrent init: every parameter ~ U(-1/√H, 1/√H), H = hidden_size."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for weight in module.parameters():
+        init.uniform_(weight, -bound, bound)
+
+
 class RNNBase(Module):
     """The multi-layer, optionally bidirectional time loop shared by RNN, LSTM and GRU."""
 
@@ -65,9 +72,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            init.uniform_(weight, -bound, bound)
+        _reset_uniform(self)
 
     def _weights(self, layer, suffix):
         get = getattr
@@ -215,9 +220,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            init.uniform_(weight, -bound, bound)
+        _reset_uniform(self)
 
     def _prepare(self, input, hx):  # noqa: A002
         """Batch an unbatched (I,) input; zeros for a missing state."""
