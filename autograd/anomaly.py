@@ -1,8 +1,17 @@
 """Anomaly mode: stop at the first op that makes a NaN or an infinity, and say where.
 
->>> with ag.detect_anomaly():
-...     y = ag.log(x)          # RuntimeError if x has a 0 and x had no inf: 'log' made -inf
-...     y.sum().backward()     # RuntimeError naming the op whose backward made NaN/inf
+>>> import autograd as ag
+>>> x = ag.tensor([0.0, 4.0], requires_grad=True)
+>>> with ag.detect_anomaly():       # doctest: +ELLIPSIS
+...     y = ag.log(x)               # log(0) = -inf from finite inputs
+Traceback (most recent call last):
+    ...
+RuntimeError: detect_anomaly: 'log' (node #...) produced inf in its output of shape (2,)...
+>>> with ag.detect_anomaly():       # doctest: +ELLIPSIS
+...     ag.sqrt(x).sum().backward()  # d sqrt(x)/dx = inf at 0
+Traceback (most recent call last):
+    ...
+RuntimeError: detect_anomaly: the backward of 'sqrt' (node #...) produced inf in the gradient...
 
 While it is on (``detect_anomaly()`` as a context manager or decorator, or
 ``set_detect_anomaly(True)``):

@@ -27,11 +27,15 @@ Not detected (documented limits): writing into ``t.data`` with NumPy directly
 (``t.data[0] = 1``), writes through NumPy views obtained outside glassgrad, and
 mutating a NumPy array passed to an op as a constant. Use the methods above.
 
+>>> import autograd as ag
 >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
 >>> loss = (w * w).sum()
 >>> with ag.no_grad():
-...     w.sub_(0.1 * w.grad if w.grad is not None else 0.1)
->>> loss.backward()    # RuntimeError: ... modified by an in-place operation ...
+...     _ = w.sub_(0.1)             # an optimizer step before backward
+>>> loss.backward()                 # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+RuntimeError: backward: input 0 of 'mul' (node #...), a tensor of shape (2,), was modified...
 """
 import numpy as np
 
