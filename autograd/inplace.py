@@ -16,8 +16,9 @@ backward (``d(a*b)/da = b``). Changing ``b`` in place between the forward pass a
 The check is cheap: one global counter ``CLOCK.count`` counts every in-place write in
 the process. A node stores the counter's value when it is created (``node.clock``);
 the walk looks at the inputs only when the counter has moved since then. Each write
-stamps the tensor with the new counter value (``_stamp``), so "written after the node
-was recorded" is ``stamp > node.clock``.
+stamps the tensor with the new counter value (``_stamp`` keeps the last few), so
+"written after the node was recorded" is ``last stamp > node.clock``, and the version
+the node saw is the current one minus the writes stamped after ``node.clock``.
 
 ``detach()`` shares its data, so it shares the check: a write through a detached
 tensor also bumps the tensor it was detached from (``_base``), and a node that saved
@@ -52,24 +53,49 @@ class _Clock:
 CLOCK = _Clock()
 
 
-def _stamp(t):
-    """The clock value of the last write to ``t`` or to the tensor it was detached from."""
-    stamp = getattr(t, "_stamp", 0)
+_KEEP = 8      # clock stamps of the last writes kept per tensor (to report versions)
+
+
+def _record(t, stamp):
+    log = getattr(t, "_stamp", None)
+    if log is None:
+        t._stamp = [stamp]
+    else:
+        log.append(stamp)
+        if len(log) > _KEEP:
+            del log[0]
+
+
+def _counter(t):
+    """(version, recent write stamps) of the memory ``t`` holds: an alias made by
+    ``detach()`` reports its base's, which counts the writes through every alias."""
     base = getattr(t, "_base", None)
-    if base is not None:
-        stamp = max(stamp, getattr(base, "_stamp", 0))
-    return stamp
+    owner = base if base is not None else t
+    return owner._ver, getattr(owner, "_stamp", ())
+
+
+def _last_write(t):
+    log = _counter(t)[1]
+    return log[-1] if log else 0
+
+
+def _saved_version(t, clock):
+    """The version ``t`` had when the clock read ``clock`` ("at most" if out of the log)."""
+    now, log = _counter(t)
+    later = sum(1 for s in log if s > clock)
+    exact = len(log) < _KEEP or log[0] <= clock
+    return now, ("" if exact else "at most ") + str(now - later)
 
 
 def bump(t, value):
     """Set ``t``'s version to ``value`` (normally old + 1) and stamp the write."""
     CLOCK.count += 1
     t._ver = value
-    t._stamp = CLOCK.count
+    _record(t, CLOCK.count)
     base = getattr(t, "_base", None)
     if base is not None:
         base._ver += 1
-        base._stamp = CLOCK.count
+        _record(base, CLOCK.count)
 
 
 def share_version(view, base):
@@ -81,16 +107,16 @@ def check_versions(node):
     """Raise if an input or the output of ``node`` was written after it was recorded."""
     clock = node.clock
     for i, x in enumerate(node.inputs):
-        if isinstance(x, Tensor) and _stamp(x) > clock:
+        if isinstance(x, Tensor) and _last_write(x) > clock:
+            now, then = _saved_version(x, clock)
             raise RuntimeError(
                 f"backward: input {i} of '{node.name}' (node #{node.index}), a tensor of "
                 f"shape {x.shape}, was modified by an in-place operation after it was "
-                f"used by '{node.name}': it is now at version {x._version}, newer than "
-                f"the version '{node.name}' saved (the write came after node "
-                f"#{node.index} was recorded). Copy it before modifying (ag.tensor(x)), "
-                "use an out-of-place op (x = x + 1), or modify it after backward().")
+                f"used by '{node.name}': it is at version {now}, '{node.name}' saved it "
+                f"at version {then}. Copy it before modifying (ag.tensor(x)), use an "
+                "out-of-place op (x = x + 1), or modify it after backward().")
     out = node.out()
-    if out is not None and _stamp(out) > clock:
+    if out is not None and _last_write(out) > clock:
         raise RuntimeError(
             f"backward: the output of '{node.name}' (node #{node.index}), shape "
             f"{out.shape}, was modified in place (through a detached alias) after it was "

@@ -257,3 +257,27 @@ def test_load_state_dict_between_forward_and_backward_is_caught():
     model.load_state_dict({k: np.zeros_like(v) for k, v in model.state_dict().items()})
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         loss.backward()
+
+
+def test_the_message_gives_the_saved_and_the_current_version():
+    x, c = leaf([1.0, 2.0]), const([3.0, 4.0])
+    c.add_(1.0)
+    c.add_(1.0)                              # version 2 when mul saves it
+    y = (x * c).sum()
+    c.mul_(2.0)
+    with pytest.raises(RuntimeError, match="it is at version 3, 'mul' saved it at version 2"):
+        y.backward(retain_graph=True)
+    for _ in range(20):                      # beyond the kept history: a bound
+        c.add_(0.0)
+    with pytest.raises(RuntimeError, match="at version 23, 'mul' saved it at version at most"):
+        y.backward()
+
+
+def test_versions_through_a_detached_alias_are_the_shared_memorys():
+    x, c = leaf([1.0, 2.0]), const([3.0, 4.0])
+    d = c.detach()
+    y = (x * d).sum()
+    c.add_(1.0)                              # written through the base
+    with pytest.raises(RuntimeError, match="input 1 .* at version 1, 'mul' saved it at "
+                                           "version 0"):
+        y.backward()
