@@ -24,10 +24,19 @@ def binary(a, b):
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             return (a, b)
-        return (a, operand(b, a))
+        return (_promote_for_scalar(a, b), operand(b, a))
     if isinstance(b, Tensor):
-        return (operand(a, b), b)
+        return (operand(a, b), _promote_for_scalar(b, a))
     return (dtypes.as_array(a), dtypes.as_array(b))
+
+
+def _promote_for_scalar(t, scalar):
+    """An integer tensor meeting a Python float becomes the default float dtype
+    (PyTorch's rule; NumPy would give float64)."""
+    if isinstance(scalar, float) and t.data.dtype.kind in "iub":
+        from ..ops import cast
+        return apply(cast, (t,), {"dtype": dtypes.get_default_dtype()})
+    return t
 
 
 def as_tensor(x):

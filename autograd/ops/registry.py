@@ -126,10 +126,19 @@ def defprimitive(name, forward, vjps, rules, doc=None, variadic=False):
     return prim
 
 
+def _forward_error(op, arrays, err):
+    """The message for a failed forward: the op, every input shape and the cause."""
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    return f"{op.name}: cannot apply to inputs of shapes {shapes}: {err}"
+
+
 def apply(op, args, params):
     """Run ``op`` forward on the arrays of ``args`` and record a Node if needed."""
     arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-    data = op.forward(*arrays, **params)
+    try:
+        data = op.forward(*arrays, **params)
+    except (ValueError, IndexError) as err:
+        raise type(err)(_forward_error(op, arrays, err)) from None
     out = Tensor.__new__(Tensor)
     out._init(data)
     if grad_mode.STATE.enabled:
