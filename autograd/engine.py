@@ -1,8 +1,11 @@
 """The backward walk: one iterative, topologically ordered pass over the graph.
 
-1. Count, for every node reachable from the roots, how many edges consume it.
-2. Pop nodes whose consumers are all done, latest-created first, so the order is
-   deterministic and matches reading the forward pass backwards.
+1. Collect every node reachable from the roots (iterative depth-first search).
+2. Visit them latest-created first. A node's inputs always exist before it, so
+   every consumer of a tensor is created after the tensor's producer: descending
+   creation index is a topological order (the one a ready-queue popping the latest
+   node would give), found with one sort, deterministic, and it reads the forward
+   pass backwards.
 3. For each node: take its upstream gradient from a walk-local dict (popped, so it
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
@@ -11,7 +14,7 @@
 ``backprop_steps`` (the notebook stepper) runs this same generator with
 ``observe=True`` and receives one event per node.
 """
-import heapq
+import operator
 
 import numpy as np
 
@@ -53,10 +56,24 @@ def dependencies(root_nodes):
     return deps
 
 
-def _needed_nodes(deps, targets):
+def reachable(root_nodes):
+    """Every node with a path into one of ``root_nodes`` (iterative, no recursion limit)."""
+    seen = set(root_nodes)
+    stack = list(seen)
+    while stack:
+        for x in stack.pop().inputs:
+            if isinstance(x, Tensor):
+                parent = x.grad_fn
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return seen
+
+
+def _needed_nodes(nodes, targets):
     """Nodes with a path to one of ``targets`` (only those are walked by ``grad``)."""
     needed = set()
-    for node in sorted(deps, key=lambda n: n.index):   # producers before consumers
+    for node in sorted(nodes, key=_creation):   # producers before consumers
         for x in node.inputs:
             if isinstance(x, Tensor) and (id(x) in targets or x.grad_fn in needed):
                 needed.add(node)
@@ -64,9 +81,13 @@ def _needed_nodes(deps, targets):
     return needed
 
 
+_creation = operator.attrgetter("index")
+
+
 def _fit(gi, x, node):
     """Reduce a VJP result to ``x``'s shape (the one unbroadcast) and dtype, or fail."""
-    shape = x.shape
+    data = x.data
+    shape = data.shape
     if gi.shape != shape:
         try:
             gi = shape_ops.sum_to(gi, shape=shape)
@@ -75,8 +96,8 @@ def _fit(gi, x, node):
                 f"backward: the gradient computed by '{node.name}' (node #{node.index}) has "
                 f"shape {tuple(gi.shape)}, which cannot be reduced to its input's shape "
                 f"{shape}; this is a bug in that op's VJP") from None
-    if gi.dtype != x.dtype:
-        gi = gi.astype(x.dtype) if not isinstance(gi, Tensor) else gi.astype(x.dtype)
+    if gi.dtype != data.dtype:
+        gi = gi.astype(data.dtype)
     return gi
 
 
@@ -106,22 +127,16 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         else:
             _send(grads, root, seed)
     root_nodes = [r.grad_fn for r in roots if r.grad_fn is not None]
-    deps = dependencies(root_nodes)
-    needed = _needed_nodes(deps, targets) if targets is not None else None
-    ready = []
-    for node in dict.fromkeys(root_nodes):
-        if deps[node] == 0:
-            heapq.heappush(ready, (-node.index, node))
+    nodes = reachable(root_nodes)
+    needed = _needed_nodes(nodes, targets) if targets is not None else None
     done = []
     mode = grad_mode.enable_grad() if create_graph else grad_mode.no_grad()
     with mode:
-        while ready:
-            node = heapq.heappop(ready)[1]
+        for node in sorted(nodes, key=_creation, reverse=True):
             if node.freed:
                 raise _freed_error(node)
             g = grads.pop(node, None)
-            if g is None:   # no gradient reached this node: only release its producers
-                _release_producers(node, deps, ready, grads)
+            if g is None:   # no gradient reached this node
                 continue
             done.append(node)
             if node.n_outputs == 1:
@@ -132,12 +147,14 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                     if targets is not None and id(out) in targets:
                         slot = targets[id(out)]
                         slot[1] = g if slot[1] is None else slot[1] + g
-            wanted = [
-                isinstance(x, Tensor) and x.requires_grad and (
-                    needed is None or id(x) in targets or x.grad_fn in needed)
-                for x in node.inputs]
+            inputs = node.inputs
+            if needed is None:
+                wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            else:
+                wanted = [isinstance(x, Tensor) and x.requires_grad and (
+                    id(x) in targets or x.grad_fn in needed) for x in inputs]
             input_grads = node.input_grads(g, create_graph, wanted)
-            for x, gi in zip(node.inputs, input_grads):
+            for x, gi in zip(inputs, input_grads):
                 if gi is None:
                     continue
                 gi = _fit(gi, x, node)
@@ -149,25 +166,16 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                         slot = targets.get(id(x))
                         if slot is not None:
                             slot[1] = gi if slot[1] is None else slot[1] + gi
-                    continue
-                _send(grads, x, gi)
-            _release_producers(node, deps, ready, grads)
+                elif parent.n_outputs == 1:
+                    old = grads.get(parent)
+                    grads[parent] = gi if old is None else old + gi
+                else:
+                    _send(grads, x, gi)
             if observe:
                 yield Event(node, g, input_grads)
     if not (retain_graph or create_graph):
         for node in done:
             node.release()
-
-
-def _release_producers(node, deps, ready, grads):
-    """One consuming edge of each producer is done; queue producers with none left."""
-    for x in node.inputs:
-        if isinstance(x, Tensor):
-            parent = x.grad_fn
-            if parent is not None:
-                deps[parent] -= 1
-                if deps[parent] == 0:
-                    heapq.heappush(ready, (-parent.index, parent))
 
 
 def _send(grads, tensor, g):
