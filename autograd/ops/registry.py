@@ -69,9 +69,15 @@ class Node:
         if create_graph:
             args, outv = self.inputs, out
         else:
-            args = tuple(x.data if isinstance(x, Tensor) else x for x in self.inputs)
+            args = [x.data if isinstance(x, Tensor) else x for x in self.inputs]
             outv = out.data if out is not None else None
-        return [self.vjp(i, g, outv, args) if w else None for i, w in enumerate(wanted)]
+        op, params = self.op, self.params
+        if op.variadic:
+            vjp = op.vjps[0]
+            return [vjp(i, g, outv, *args, **params) if w else None
+                    for i, w in enumerate(wanted)]
+        return [vjp(g, outv, *args, **params) if w else None
+                for vjp, w in zip(op.vjps, wanted)]
 
     def release(self):
         """Mark the node as used up by a backward without ``retain_graph``."""
