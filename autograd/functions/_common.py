@@ -14,7 +14,8 @@ def operand(x, like=None):
     """A Tensor stays; a Python scalar becomes a 0-d array that won't upcast ``like``."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, numbers.Number) and not isinstance(x, np.generic) and like is not None:
+    if like is not None and (type(x) is float or type(x) is int or (
+            isinstance(x, numbers.Number) and not isinstance(x, np.generic))):
         return dtypes.scalar_operand(x, like.data.dtype)
     return dtypes.as_array(x)
 
