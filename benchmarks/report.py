@@ -52,7 +52,8 @@ def short(row, spec):
         return "error: " + row["error"][:150]
     if "median" not in row:
         return "no timings"
-    s = f"median {fmt_time(row['median'])} ({fmt_time(row['min'])}–{fmt_time(row['max'])})"
+    s = (f"median {fmt_time(row['median'])} {row['clock']} "
+         f"({fmt_time(row['min'])}–{fmt_time(row['max'])}), wall {fmt_time(row['wall_median'])}")
     if per_op(row, spec):
         s += f", {per_op(row, spec) * 1e6:.2f} µs/op"
     if "peak" in row:
@@ -76,12 +77,13 @@ def table_rows(results):
         bt = best_torch(rows)
         for lib, row in rows.items():
             if "median" not in row:
-                out.append([name, lib, "error: " + row.get("error", "?")[:80],
-                            "", "", "", "", "", ""])
+                out.append([name, lib, "error: " + row.get("error", "?")[:80]]
+                           + [""] * (len(HEADER) - 3))
                 continue
             op = per_op(row, spec)
             out.append([
-                name, lib, fmt_time(row["median"]),
+                name, lib, f"{fmt_time(row['median'])} {row['clock']}",
+                fmt_time(row["wall_median"]),
                 f"{fmt_time(row['min'])}–{fmt_time(row['max'])} (n={row['n']})",
                 "—" if op is None else f"{op * 1e6:.2f}",
                 fmt_ratio(ratio(row["median"], np_med)), fmt_ratio(ratio(row["median"], bt)),
@@ -89,7 +91,7 @@ def table_rows(results):
     return out
 
 
-HEADER = ["workload", "library", "median/iter", "min–max", "µs/op", "× NumPy", "× PyTorch",
+HEADER = ["workload", "library", "median/iter", "wall median", "min–max", "µs/op", "× NumPy", "× PyTorch",
           "peak mem", "check vs NumPy"]
 
 
@@ -188,7 +190,12 @@ def render(results, growth, meta):
         lines.append("- Not run: " + ", ".join(f"{k} ({v})" for k, v in meta["skipped"].items()))
     lines += ["- Each library runs in its own process; peers in their own virtualenvs "
               "(`benchmarks/.envs/`). Timings are per iteration after one warm-up "
-              "iteration, collected in interleaved rounds. `× NumPy` is the ratio to the "
+              "iteration, collected in interleaved rounds; `median/iter` (with its min–max) "
+              "is on the process CPU clock (`cpu`) for single-threaded workers and on the "
+              "wall clock (`wall`) for PyTorch's multi-threaded default, and all ratios and "
+              "targets use it; `wall median` is the wall clock for everyone (it includes "
+              "time other processes took on this shared machine). NumPy-based workers and "
+              "`torch-1t` run with one BLAS/OpenMP thread. `× NumPy` is the ratio to the "
               "hand-written NumPy baseline (`benchmarks/numpy_baseline.py`), `× PyTorch` to "
               "the faster PyTorch configuration (1 thread or default) in this run. Peak "
               "memory is tracemalloc's peak above the start of an iteration (PyTorch "

@@ -6,7 +6,11 @@ for the whole run. For each workload the suite
 1. builds it in every worker from the same seeded arrays,
 2. checks that every library's first loss and gradients match the NumPy baseline,
 3. warms up, then times iterations in interleaved rounds (library A, B, C, A, B, ...)
-   so that a load change on the machine hits every library alike,
+   so that a load change on the machine hits every library alike. The clock is the
+   process's CPU time for single-threaded workers (everything but PyTorch's default
+   configuration), which other processes on a busy machine cannot inflate, and the
+   wall clock for multi-threaded PyTorch, whose CPU time would add up its threads;
+   ``--clock wall`` uses the wall clock everywhere. Both are recorded,
 4. measures peak traced memory (tracemalloc: NumPy allocations are traced; PyTorch's
    are not, so its column reads n/a),
 
@@ -77,6 +81,9 @@ def parse_args(argv):
                    ",".join(LIBRARIES))
     p.add_argument("--growth-steps", type=int, default=None,
                    help="W4 steps for the memory-growth check (default 2000, quick 200)")
+    p.add_argument("--clock", choices=("auto", "cpu", "wall"), default="auto",
+                   help="auto: CPU time for single-threaded workers, wall for PyTorch's "
+                   "multi-threaded default (the default); or one clock for all")
     p.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"),
                    help="where to write the results (default benchmarks/RESULTS.md)")
     return p.parse_args(argv)
@@ -114,6 +121,12 @@ def compare(result, reference, dtype):
     return worst, bad
 
 
+def clock_of(lib, choice):
+    if choice != "auto":
+        return choice
+    return "wall" if lib == "torch" else "cpu"
+
+
 def run_workload(name, workers, args, log):
     """Check, time and measure one workload in every worker that supports it."""
     spec = SPECS[name]
@@ -140,7 +153,7 @@ def run_workload(name, workers, args, log):
                 firsts[lib] = {k: f[k] for k in f.files}
     ref = firsts.get("numpy")
     for lib in live:
-        rows[lib] = {"times": []}
+        rows[lib] = {"times": [], "wall": [], "clock": clock_of(lib, args.clock)}
         if ref is not None:
             err, bad = compare(firsts[lib], ref, spec.dtype)
             rows[lib]["check"] = (err, bad)
@@ -152,7 +165,7 @@ def run_workload(name, workers, args, log):
         if "error" in reply:
             rows[lib] = {"error": reply["error"]}
             continue
-        per_iter[lib] = reply["times"][0]
+        per_iter[lib] = reply[rows[lib]["clock"]][0]
     live = {lib: w for lib, w in live.items() if lib in per_iter}
     rounds = args.repeat or (2 if args.quick else 5)
     budget = 0.12 if args.quick else 0.4          # seconds per library per round
@@ -165,7 +178,8 @@ def run_workload(name, workers, args, log):
             if "error" in reply:
                 rows[lib]["error"] = reply["error"]
                 continue
-            rows[lib]["times"] += reply["times"]
+            rows[lib]["times"] += reply[rows[lib]["clock"]]
+            rows[lib]["wall"] += reply["wall"]
     if not args.quick or name.startswith("W4"):
         for lib, w in live.items():
             if lib.startswith("torch") or per_iter[lib] > 1.0:
@@ -177,7 +191,8 @@ def run_workload(name, workers, args, log):
     for lib, row in rows.items():
         if row.get("times"):
             ts = row["times"]
-            row.update(median=statistics.median(ts), min=min(ts), max=max(ts), n=len(ts))
+            row.update(median=statistics.median(ts), min=min(ts), max=max(ts), n=len(ts),
+                       wall_median=statistics.median(row["wall"]))
             if n_ops:
                 row["n_ops"] = n_ops
         log(f"  {lib:10s} " + report.short(row, spec))

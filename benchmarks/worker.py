@@ -7,7 +7,7 @@ stdout; arrays travel through ``.npz`` files. Commands:
 
 ``setup`` (workload, quick)  build the workload's case from the shared data
 ``first`` (path)             loss and gradients on the initial parameters -> npz
-``time`` (n)                 run n iterations, return each one's seconds
+``time`` (n)                 run n iterations, return each one's wall and CPU seconds
 ``memory`` (n)               tracemalloc peak over n iterations (bytes above the start)
 ``growth`` (steps, every)    RSS and traced memory sampled along many iterations
 """
@@ -59,13 +59,16 @@ class Worker:
         return {}
 
     def time(self, n):
-        times = []
+        """Wall-clock and process CPU seconds of each of n iterations."""
+        wall, cpu = [], []
         step = self.case.step
         for _ in range(n):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             step()
-            times.append(time.perf_counter() - t0)
-        return {"times": times}
+            t1, c1 = time.perf_counter(), time.process_time()
+            wall.append(t1 - t0)
+            cpu.append(c1 - c0)
+        return {"wall": wall, "cpu": cpu}
 
     def memory(self, n):
         gc.collect()
