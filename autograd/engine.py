@@ -148,16 +148,17 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                         slot = targets[id(out)]
                         slot[1] = g if slot[1] is None else slot[1] + g
             inputs = node.inputs
-            if needed is None:
-                wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
-            else:
-                wanted = [isinstance(x, Tensor) and x.requires_grad and (
-                    id(x) in targets or x.grad_fn in needed) for x in inputs]
+            wanted = []
+            for x in inputs:
+                wanted.append(isinstance(x, Tensor) and x.requires_grad and (
+                    needed is None or id(x) in targets or x.grad_fn in needed))
             input_grads = node.input_grads(g, create_graph, wanted)
             for x, gi in zip(inputs, input_grads):
                 if gi is None:
                     continue
-                gi = _fit(gi, x, node)
+                data = x.data
+                if gi.shape != data.shape or gi.dtype != data.dtype:
+                    gi = _fit(gi, x, node)
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
@@ -198,15 +199,17 @@ def _accumulate_leaf(leaf, g, create_graph):
         g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
-    g = _data(g)
-    if leaf.grad is None:
+    if isinstance(g, Tensor):
+        g = g.data
+    grad = leaf.grad
+    if grad is None:
         grad = Tensor.__new__(Tensor)
-        grad._init(np.array(g, dtype=leaf.dtype, copy=True))
+        grad._init(np.array(g, dtype=leaf.data.dtype, copy=True))
         leaf.grad = grad
-    elif leaf.grad.grad_fn is not None or leaf.grad.shape != leaf.shape:
-        leaf.grad = Tensor(leaf.grad.data + g)
+    elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
+        leaf.grad = Tensor(grad.data + g)
     else:
-        leaf.grad.data = leaf.grad.data + g
+        grad.data = grad.data + g
 
 
 def _seed(root, gradient, create_graph, opname):

@@ -69,15 +69,20 @@ class Node:
         if create_graph:
             args, outv = self.inputs, out
         else:
-            args = [x.data if isinstance(x, Tensor) else x for x in self.inputs]
+            args = []
+            for x in self.inputs:
+                args.append(x.data if isinstance(x, Tensor) else x)
             outv = out.data if out is not None else None
         op, params = self.op, self.params
+        grads = []
         if op.variadic:
             vjp = op.vjps[0]
-            return [vjp(i, g, outv, *args, **params) if w else None
-                    for i, w in enumerate(wanted)]
-        return [vjp(g, outv, *args, **params) if w else None
-                for vjp, w in zip(op.vjps, wanted)]
+            for i, w in enumerate(wanted):
+                grads.append(vjp(i, g, outv, *args, **params) if w else None)
+        else:
+            for vjp, w in zip(op.vjps, wanted):
+                grads.append(vjp(g, outv, *args, **params) if w else None)
+        return grads
 
     def release(self):
         """Mark the node as used up by a backward without ``retain_graph``."""
