@@ -136,8 +136,34 @@ erf = defprimitive(
     vjps=(lambda g, out, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)),),
     rules=("d erf(x)/dx = 2/√π exp(-x²)",))
 
+_BITSELECT_MIN = 4096     # below this np.where's fixed cost is the smaller one
+
+
+def _where_forward(condition, a, b):
+    """np.where(condition, a, b), bit for bit.
+
+    np.where branches on every element, which costs ~10x on an unpredictable mask (a
+    ReLU's: ~120 us for 128x256 values). For large float results this selects the
+    bits instead, without branches: (a & m) | (b & ~m) with m all ones where the
+    condition holds, on the values viewed as integers of the same width.
+    """
+    dtype = np.result_type(a, b)
+    shape = np.broadcast_shapes(np.shape(condition), np.shape(a), np.shape(b))
+    if (dtype.kind != "f" or np.asarray(condition).dtype != bool
+            or math.prod(shape) < _BITSELECT_MIN):
+        return np.where(condition, a, b)
+    ints = np.dtype(f"i{dtype.itemsize}")
+    mask = np.negative(np.broadcast_to(condition, shape), dtype=ints)   # -1: all bits set
+    out = np.empty(shape, ints)
+    np.bitwise_and(np.asarray(a, dtype).view(ints), mask, out=out)
+    np.invert(mask, out=mask)
+    mask &= np.asarray(b, dtype).view(ints)
+    out |= mask
+    return out.view(dtype)
+
+
 where = defprimitive(
-    "where", np.where,
+    "where", _where_forward,
     vjps=(None,
           lambda g, out, c, a, b: where(c, g, 0),
           lambda g, out, c, a, b: where(c, 0, g)),
