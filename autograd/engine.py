@@ -24,7 +24,9 @@ from .tensor import Tensor
 
 
 class Event:
-    """What one step of the walk did (used by ``backprop_steps``)."""
+    """What one step of the walk did (used by ``backprop_steps``): the node, the
+    upstream gradient it received and the contribution sent to each input (reduced
+    to that input's shape; None where none was needed)."""
 
     __slots__ = ("node", "grad_output", "input_grads")
 
@@ -130,15 +132,18 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     nodes = reachable(root_nodes)
     needed = _needed_nodes(nodes, targets) if targets is not None else None
     done = []
-    mode = grad_mode.enable_grad() if create_graph else grad_mode.no_grad()
-    with mode:
-        for node in sorted(nodes, key=_creation, reverse=True):
-            if node.freed:
-                raise _freed_error(node)
-            g = grads.pop(node, None)
-            if g is None:   # no gradient reached this node
-                continue
-            done.append(node)
+    # Grad mode is switched per node, not around the loop: with observe=True the
+    # generator is suspended between nodes and the caller keeps its own mode.
+    state, recording = grad_mode.STATE, bool(create_graph)
+    for node in sorted(nodes, key=_creation, reverse=True):
+        if node.freed:
+            raise _freed_error(node)
+        g = grads.pop(node, None)
+        if g is None:   # no gradient reached this node
+            continue
+        done.append(node)
+        outer, state.enabled = state.enabled, recording
+        try:
             if node.n_outputs == 1:
                 out = node.out()
                 if out is not None:
@@ -153,12 +158,12 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                 wanted.append(isinstance(x, Tensor) and x.requires_grad and (
                     needed is None or id(x) in targets or x.grad_fn in needed))
             input_grads = node.input_grads(g, create_graph, wanted)
-            for x, gi in zip(inputs, input_grads):
+            for k, (x, gi) in enumerate(zip(inputs, input_grads)):
                 if gi is None:
                     continue
                 data = x.data
                 if gi.shape != data.shape or gi.dtype != data.dtype:
-                    gi = _fit(gi, x, node)
+                    gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
@@ -172,8 +177,10 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                     grads[parent] = gi if old is None else old + gi
                 else:
                     _send(grads, x, gi)
-            if observe:
-                yield Event(node, g, input_grads)
+        finally:
+            state.enabled = outer
+        if observe:
+            yield Event(node, g, input_grads)
     if not (retain_graph or create_graph):
         for node in done:
             node.release()
