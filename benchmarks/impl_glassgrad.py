@@ -1,13 +1,15 @@
 """glassgrad's versions of the workloads (worker side; the checkout root is on sys.path).
 
-Layers come from ``nn`` when it is importable (Linear, Conv2d, LSTM, cross_entropy);
-otherwise the same computation is composed here from autograd ops, which is exactly
-what the nn layers do. Parameters are loaded from the shared arrays so that the first
+W1-W3 and W7 use autograd directly (0-d Values for W1, exactly as micrograd does);
+W4-W6 use ``nn`` layers (Linear, Conv2d, MaxPool2d, LSTM) and ``F.cross_entropy``.
+Parameters are loaded from the shared arrays (``load_state_dict``) so that the first
 loss and gradients can be compared with every other library.
 """
 import numpy as np
 
 import autograd as ag
+import nn
+import nn.functional as F
 from case import Case
 
 VERSION = ag.__version__
@@ -15,17 +17,6 @@ VERSION = ag.__version__
 
 def _params(d, names):
     return {k: ag.Tensor(d[k].copy(), requires_grad=True) for k in names}
-
-
-def _linear(x, W, b):
-    """x Wᵀ + b, PyTorch's layout (W is (out, in))."""
-    return x @ W.T + b
-
-
-def _cross_entropy(logits, y):
-    """Mean of -log_softmax(logits)[i, y_i]."""
-    logp = ag.log_softmax(logits, axis=1)
-    return -logp[np.arange(len(y)), y].mean()
 
 
 class TrainCase(Case):
@@ -138,67 +129,64 @@ class Chain(Case):
         self.run()
 
 
-class MLP(TrainCase):
-    def __init__(self, d, lr):
-        super().__init__(d, ["W0", "b0", "W1", "b1", "W2", "b2"], lr)
+class ModelCase(TrainCase):
+    """An ``nn`` model loaded from the shared arrays; params named by the shared names."""
+
+    def __init__(self, d, model, names, lr):
+        self.d, self.lr, self.model = d, lr, model
+        state = dict(zip(names.values(), (d[k] for k in names)))
+        model.load_state_dict(state)
+        params = dict(model.named_parameters())
+        self.p = {k: params[name] for k, name in names.items()}
         self.X = ag.Tensor(d["X"])
+        self.y = d["y"]
 
     def loss(self):
-        p = self.p
-        h = ag.relu(_linear(self.X, p["W0"], p["b0"]))
-        h = ag.relu(_linear(h, p["W1"], p["b1"]))
-        return _cross_entropy(_linear(h, p["W2"], p["b2"]), self.d["y"])
+        return F.cross_entropy(self.model(self.X), self.y)
 
 
-def _conv2d(x, W, b):
-    """Cross-correlation, stride 1, no padding: unfold (a view) -> im2col matrix @ Wᵀ."""
-    n, _, h, w = x.shape
-    f, c, kh, kw = W.shape
-    oh, ow = h - kh + 1, w - kw + 1
-    win = ag.ops.unfold(x, kernel=(kh, kw), stride=(1, 1), dilation=(1, 1))
-    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-    out = cols @ W.reshape(f, c * kh * kw).T + b           # (N*OH*OW, F)
-    return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
-
-
-def _maxpool2(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
-
-
-class LeNet(TrainCase):
+class MLP(ModelCase):
     def __init__(self, d, lr):
-        super().__init__(d, ["C0", "c0", "C1", "c1", "W0", "b0", "W1", "b1", "W2", "b2"], lr)
-        self.X = ag.Tensor(d["X"])
-
-    def loss(self):
-        p = self.p
-        h = _maxpool2(ag.relu(_conv2d(self.X, p["C0"], p["c0"])))
-        h = _maxpool2(ag.relu(_conv2d(h, p["C1"], p["c1"])))
-        h = h.reshape(h.shape[0], -1)
-        h = ag.relu(_linear(h, p["W0"], p["b0"]))
-        h = ag.relu(_linear(h, p["W1"], p["b1"]))
-        return _cross_entropy(_linear(h, p["W2"], p["b2"]), self.d["y"])
+        dt = d["X"].dtype
+        model = nn.Sequential(nn.Linear(784, 256, dtype=dt), nn.ReLU(),
+                              nn.Linear(256, 256, dtype=dt), nn.ReLU(),
+                              nn.Linear(256, 10, dtype=dt))
+        names = {"W0": "0.weight", "b0": "0.bias", "W1": "2.weight", "b1": "2.bias",
+                 "W2": "4.weight", "b2": "4.bias"}
+        super().__init__(d, model, names, lr)
 
 
-class LSTM(TrainCase):
+class LeNet(ModelCase):
     def __init__(self, d, lr):
-        super().__init__(d, ["W_ih", "W_hh", "b_ih", "b_hh", "W", "b"], lr)
-        self.X = d["X"]
+        dt = d["X"].dtype
+        model = nn.Sequential(
+            nn.Conv2d(1, 6, 5, dtype=dt), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5, dtype=dt), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(256, 120, dtype=dt), nn.ReLU(), nn.Linear(120, 84, dtype=dt), nn.ReLU(),
+            nn.Linear(84, 10, dtype=dt))
+        names = {"C0": "0.weight", "c0": "0.bias", "C1": "3.weight", "c1": "3.bias",
+                 "W0": "7.weight", "b0": "7.bias", "W1": "9.weight", "b1": "9.bias",
+                 "W2": "11.weight", "b2": "11.bias"}
+        super().__init__(d, model, names, lr)
 
-    def loss(self):
-        p = self.p
-        T, B, _ = self.X.shape
-        H = p["W_hh"].shape[1]
-        w_ih, w_hh, bias = p["W_ih"].T, p["W_hh"].T, p["b_ih"] + p["b_hh"]
-        h = c = ag.zeros((B, H), dtype=self.X.dtype)
-        for t in range(T):
-            a = ag.Tensor(self.X[t]) @ w_ih + h @ w_hh + bias      # (B, 4H)
-            i, f = ag.sigmoid(a[:, :H]), ag.sigmoid(a[:, H:2 * H])
-            g, o = ag.tanh(a[:, 2 * H:3 * H]), ag.sigmoid(a[:, 3 * H:])
-            c = f * c + i * g
-            h = o * ag.tanh(c)
-        return _cross_entropy(_linear(h, p["W"], p["b"]), self.d["y"])
+
+class LSTMNet(nn.Module):
+    def __init__(self, dt):
+        super().__init__()
+        self.lstm = nn.LSTM(32, 128, dtype=dt)
+        self.fc = nn.Linear(128, 10, dtype=dt)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)                       # (T, B, H)
+        return self.fc(out[-1])                     # last step -> (B, 10)
+
+
+class LSTM(ModelCase):
+    def __init__(self, d, lr):
+        names = {"W_ih": "lstm.weight_ih_l0", "W_hh": "lstm.weight_hh_l0",
+                 "b_ih": "lstm.bias_ih_l0", "b_hh": "lstm.bias_hh_l0",
+                 "W": "fc.weight", "b": "fc.bias"}
+        super().__init__(d, LSTMNet(d["X"].dtype), names, lr)
 
 
 class HVP(Case):
