@@ -15,6 +15,7 @@
 ``observe=True`` and receives one event per node.
 """
 import operator
+import sys
 
 import numpy as np
 
@@ -158,16 +159,21 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                 wanted.append(isinstance(x, Tensor) and x.requires_grad and (
                     needed is None or id(x) in targets or x.grad_fn in needed))
             input_grads = node.input_grads(g, create_graph, wanted)
-            for k, (x, gi) in enumerate(zip(inputs, input_grads)):
+            if not observe:
+                del g   # used up; dropping it lets a leaf adopt a gradient that views it
+            for k in range(len(inputs)):
+                gi = input_grads[k]
                 if gi is None:
                     continue
+                x = inputs[k]
                 data = x.data
                 if gi.shape != data.shape or gi.dtype != data.dtype:
                     gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
-                        _accumulate_leaf(x, gi, create_graph)
+                        owned = not create_graph and _unshared(input_grads, k)
+                        _accumulate_leaf(x, gi, create_graph, owned)
                     else:
                         slot = targets.get(id(x))
                         if slot is not None:
@@ -200,8 +206,44 @@ def _send(grads, tensor, g):
         slots[k] = g if slots[k] is None else slots[k] + g
 
 
-def _accumulate_leaf(leaf, g, create_graph):
-    """leaf.grad += g (a fresh array the first time, so no two grads share memory)."""
+def _reference_counts(items, k):
+    """Reference counts of ``items[k]`` and of the array it views (0 if none)."""
+    gi = items[k]
+    base = gi.base
+    return sys.getrefcount(gi), (0 if base is None else sys.getrefcount(base))
+
+
+def _calibrate():
+    """The counts ``_reference_counts`` sees for arrays nothing else refers to, measured
+    once (so that the check does not depend on how an interpreter counts references)."""
+    items = [np.empty(2)]
+    gi = items[0]  # noqa: F841 - mirrors the walk's variable
+    alone = _reference_counts(items, 0)[0]
+    items = [np.empty(2)[::2]]
+    gi = items[0]  # noqa: F841
+    return alone, _reference_counts(items, 0)[1]
+
+
+_ALONE, _BASE_ALONE = _calibrate()
+
+
+def _unshared(input_grads, k):
+    """True if ``input_grads[k]`` (also held by the walk's variable) and the memory it
+    views are referenced by nothing else: not the upstream gradient, not another
+    input's gradient, not a tensor's data. A leaf can then adopt it as its ``.grad``
+    without a copy, as PyTorch's AccumulateGrad steals a buffer no one else uses.
+    """
+    own, base_refs = _reference_counts(input_grads, k)     # before binding any name
+    gi = input_grads[k]
+    if type(gi) is not np.ndarray or not gi.flags.writeable or own > _ALONE:
+        return False
+    base = gi.base
+    return base is None or (type(base) is np.ndarray and base_refs <= _BASE_ALONE)
+
+
+def _accumulate_leaf(leaf, g, create_graph, owned=False):
+    """leaf.grad += g (a fresh array the first time, so no two grads share memory;
+    ``owned`` says nothing else refers to ``g``, which is then adopted as is)."""
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
@@ -211,7 +253,8 @@ def _accumulate_leaf(leaf, g, create_graph):
     grad = leaf.grad
     if grad is None:
         grad = Tensor.__new__(Tensor)
-        grad._init(np.array(g, dtype=leaf.data.dtype, copy=True))
+        owned = owned and g.dtype == leaf.data.dtype
+        grad._init(g if owned else np.array(g, dtype=leaf.data.dtype, copy=True))
         leaf.grad = grad
     elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
         leaf.grad = Tensor(grad.data + g)
