@@ -147,11 +147,13 @@ def _where_forward(condition, a, b):
     bits instead, without branches: (a & m) | (b & ~m) with m all ones where the
     condition holds, on the values viewed as integers of the same width.
     """
-    dtype = np.result_type(a, b)
-    shape = np.broadcast_shapes(np.shape(condition), np.shape(a), np.shape(b))
-    if (dtype.kind != "f" or np.asarray(condition).dtype != bool
-            or math.prod(shape) < _BITSELECT_MIN):
+    size = max(getattr(condition, "size", 1), getattr(a, "size", 1), getattr(b, "size", 1))
+    if size < _BITSELECT_MIN:     # checked first: small (and scalar) graphs pay nothing
         return np.where(condition, a, b)
+    dtype = np.result_type(a, b)
+    if dtype.kind != "f" or np.asarray(condition).dtype != bool:
+        return np.where(condition, a, b)
+    shape = np.broadcast_shapes(np.shape(condition), np.shape(a), np.shape(b))
     ints = np.dtype(f"i{dtype.itemsize}")
     mask = np.negative(np.broadcast_to(condition, shape), dtype=ints)   # -1: all bits set
     out = np.empty(shape, ints)
