@@ -172,7 +172,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
-                        owned = not create_graph and _unshared(input_grads, k)
+                        owned = (x.grad is None and not create_graph
+                                 and _unshared(input_grads, k))
                         _accumulate_leaf(x, gi, create_graph, owned)
                     else:
                         slot = targets.get(id(x))
