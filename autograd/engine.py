@@ -9,7 +9,8 @@
 3. For each node: take its upstream gradient from a walk-local dict (popped, so it
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
-   input or accumulate it into the leaf's ``.grad``.
+   input or accumulate it into the leaf's ``.grad``. Contributions to a producer are
+   summed into one fresh array, after which further ones are added in place.
 
 ``backprop_steps`` (the notebook stepper) runs this same generator with
 ``observe=True`` and receives one event per node.
@@ -133,6 +134,7 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     nodes = reachable(root_nodes)
     needed = _needed_nodes(nodes, targets) if targets is not None else None
     done = []
+    summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
     # Grad mode is switched per node, not around the loop: with observe=True the
     # generator is suspended between nodes and the caller keeps its own mode.
     state, recording = grad_mode.STATE, bool(create_graph)
@@ -181,7 +183,14 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                             slot[1] = gi if slot[1] is None else slot[1] + gi
                 elif parent.n_outputs == 1:
                     old = grads.get(parent)
-                    grads[parent] = gi if old is None else old + gi
+                    if old is None:
+                        grads[parent] = gi
+                    elif parent in summed:       # a sum this walk made: add in place
+                        np.add(old, gi, out=old)
+                    else:
+                        grads[parent] = old = old + gi
+                        if type(old) is np.ndarray:
+                            summed.add(parent)
                 else:
                     _send(grads, x, gi)
         finally:
