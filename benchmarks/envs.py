@@ -60,7 +60,9 @@ def launch_spec(library, log=print):
         python = ensure_env(library, log)
         return None if python is None else (python, env)
     if library == "glassgrad":
-        env["PYTHONPATH"] = ROOT          # the checkout's autograd/, nn/, optim/
+        # the checkout's autograd/, nn/, optim/; GLASSGRAD_ROOT times another checkout
+        # (e.g. an older commit, for before/after numbers)
+        env["PYTHONPATH"] = os.environ.get("GLASSGRAD_ROOT", ROOT)
         return sys.executable, env
     if library.startswith("torch") and not has_module("torch"):
         return None
