@@ -86,6 +86,9 @@ def parse_args(argv):
                    "multi-threaded default (the default); or one clock for all")
     p.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"),
                    help="where to write the results (default benchmarks/RESULTS.md)")
+    p.add_argument("--render", action="store_true",
+                   help="measure nothing: rewrite the results file from the last run's "
+                   "measurements (benchmarks/results.json), e.g. after editing ANALYSIS.md")
     return p.parse_args(argv)
 
 
@@ -210,8 +213,34 @@ def run_growth(workers, args, log):
     return reply.get("samples")
 
 
+MEASUREMENTS = os.path.join(HERE, "results.json")
+
+
+def write_outputs(results, growth, meta, output):
+    """Print the table and the targets; write the results file."""
+    print(report.console_table(results))
+    for line in report.target_lines(report.targets(results, growth)):
+        print(line)
+    with open(output, "w") as f:
+        f.write(report.render(results, growth, meta))
+    print(f"wrote {os.path.relpath(output)} ({meta['elapsed']:.0f} s of measurement)")
+
+
+def render_only(output):
+    with open(MEASUREMENTS) as f:
+        saved = json.load(f)
+    for rows in saved["results"].values():
+        for row in rows.values():
+            if "check" in row:
+                row["check"] = tuple(row["check"])
+    write_outputs(saved["results"], saved["growth"], saved["meta"], output)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.render:
+        render_only(args.output)
+        return
     names = select_workloads(args.only)
     libs = LIBRARIES if args.libs is None else args.libs.split(",")
     log = print
@@ -250,11 +279,6 @@ def main(argv=None):
         "python": platform.python_version(), "versions": versions, "skipped": skipped,
         "elapsed": elapsed, "quick": args.quick,
     }
-    text = report.render(results, growth, meta)
-    print(report.console_table(results))
-    targets = report.targets(results, growth)
-    for line in report.target_lines(targets):
-        print(line)
-    with open(args.output, "w") as f:
-        f.write(text)
-    print(f"wrote {os.path.relpath(args.output)} in {elapsed:.0f} s")
+    with open(MEASUREMENTS, "w") as f:
+        json.dump({"results": results, "growth": growth, "meta": meta}, f)
+    write_outputs(results, growth, meta, args.output)
