@@ -285,12 +285,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     class_dim = 0 if x.ndim == 1 else 1
     n_classes = x.shape[class_dim]
-    logp = ag.log_softmax(x, axis=class_dim)
     tdata = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
     if tdata.dtype.kind == "f" and tdata.shape == x.shape:
+        logp = ag.log_softmax(x, axis=class_dim)
         return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
     t = _check_targets(x, tdata, ignore_index, "cross_entropy")
+    skip = np.expand_dims(t == ignore_index, class_dim)
+    if skip.any():      # ignored rows may hold anything (inf/NaN padding): keep them out
+        x = ag.where(skip, 0.0, x)
+    logp = ag.log_softmax(x, axis=class_dim)
     nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll
