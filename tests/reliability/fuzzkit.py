@@ -160,7 +160,7 @@ def _check_clean(err, call):
             from err
 
 
-def compare(out, ref, call):
+def compare(out, ref, call, atol_floor=0.0):
     """Our output Tensor against the reference array (at our dtype)."""
     ref = np.asarray(ref)
     if out.shape != ref.shape:
@@ -186,7 +186,7 @@ def compare(out, ref, call):
     # relative to the largest value, with an absolute floor: elu(-1e-13) may be 0
     # instead of -1e-13 (exp(x) - 1 vs expm1), layer_norm of a constant row 7e-14
     # instead of 0 (a rounding of the mean divided by sqrt(eps))
-    atol = rtol * max(scale, 1e-30) + max(16 * np.finfo(out.dtype).eps, 1e-12)
+    atol = rtol * max(scale, 1e-30) + max(16 * np.finfo(out.dtype).eps, 1e-12, atol_floor)
     close = np.zeros(ours.shape, dtype=bool)
     with np.errstate(all="ignore"):
         close[finite] = np.abs(ours[finite] - expected[finite]) <= atol + rtol * np.abs(
@@ -214,10 +214,11 @@ def describe(name, args, kwargs):
     return f"{name}({', '.join(parts)})"
 
 
-def run_case(name, fn, ref, args, kwargs, stats, allowed=None):
+def run_case(name, fn, ref, args, kwargs, stats, allowed=None, atol=0.0):
     """Call ``fn`` on tensors, check against ``ref`` on arrays; count outcomes.
 
-    ``allowed``: a regex of warning messages that are intended (not leaks)."""
+    ``allowed``: a regex of warning messages that are intended (not leaks); ``atol``:
+    an absolute tolerance floor for functions that amplify rounding."""
     call = describe(name, args, kwargs)
     tensors, leaves = to_tensors(args)
     with warnings.catch_warnings(record=True) as caught:
@@ -241,7 +242,7 @@ def run_case(name, fn, ref, args, kwargs, stats, allowed=None):
     if len(expected) != len(outs):
         raise Found(f"{call}: {len(outs)} outputs, reference has {len(expected)}")
     for o, e in zip(outs, expected):
-        compare(o, e, call)
+        compare(o, e, call, atol)
     stats["computed"] += 1
     _check_backward(outs, leaves, call, stats)
 

@@ -155,3 +155,10 @@ def test_nll_loss_with_every_target_ignored_is_nan_with_zero_gradient():
 def test_raw_numpy_errors_are_now_named(call, exc, where):
     with pytest.raises(exc, match=rf"^{where}"):
         call()
+
+
+def test_cross_entropy_ignored_rows_neither_warn_nor_send_nan_gradients():
+    x = leaf([[0.0, 1.0], [0.0, np.inf]])
+    loss = F.cross_entropy(x, np.array([1, -100]))          # row 1 is padding
+    loss.backward()
+    assert np.isfinite(loss.item()) and x.grad.data[1].tolist() == [0.0, 0.0]

@@ -30,6 +30,9 @@ STATS = Counter()
 FLOATS = (np.float32, np.float64)
 # PyTorch's own warning for a loss whose target broadcasts against the input: nn repeats
 # it on purpose, so it is not a leak.
+# layer_norm divides a rounding of the mean (1e-7 relative in float32) by sqrt(eps):
+# a constant float32 row gives 7e-5 instead of 0 (PyTorch accumulates in double)
+ATOL = {"layer_norm": 2e-4}
 SIZE_WARNING = (r"target size .* is different to the input size|"
                 r"reduction='mean' divides the total loss")
 
@@ -243,7 +246,8 @@ def test_fuzz_nn_functional(name):
     def run(data):
         args, kwargs = draw(data)
         stats["examples"] += 1
-        fk.run_case(f"F.{name}", fn, ref, args, kwargs, stats, allowed=SIZE_WARNING)
+        fk.run_case(f"F.{name}", fn, ref, args, kwargs, stats, allowed=SIZE_WARNING,
+                    atol=ATOL.get(name, 0.0))
 
     run()
     STATS.update(stats)
