@@ -89,9 +89,13 @@ tanh = defprimitive(
 
 
 def _sigmoid_forward(x):
-    """1/(1+exp(-x)) without overflow for large |x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """1/(1+exp(-x)) without overflow for large |x|, as exp(min(x, 0)) / (1 + exp(-|x|)).
+
+    Both exponents are <= 0, and the two branches of the usual formulation (1/(1+e) for
+    x >= 0, e/(1+e) below) become one expression without np.where, which branches per
+    element and is several times slower on mixed signs.
+    """
+    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
 
 
 sigmoid = defprimitive(
