@@ -9,9 +9,16 @@ With input projections ``a_x = x W_ih^T + b_ih`` and ``a_h = h W_hh^T + b_hh``:
   ``n = tanh(a_x[n] + r * a_h[n])`` (``b_hn`` sits inside ``r * (...)``),
   ``h' = (1 - z) n + z h``
 
-``run_sequence`` computes ``a_x`` for every time step with one matmul, then loops
-over time with only the hidden projection inside the loop; backprop through time is
-just the engine walking that unrolled graph.
+``run_sequence`` transposes the weights and sums the biases once, then loops over
+time; backprop through time is just the engine walking that unrolled graph.
+
+Each step projects its own input slice ``x[t]``, rather than slicing one
+``(T, B, G*H)`` projection of the whole sequence: the adjoint of a slice is a
+zero-filled array of the sliced tensor's full shape, so T slices of a tensor that
+needs a gradient cost O(T^2) in the backward pass. Slicing the input is free when it
+needs no gradient (the usual first layer) and otherwise T times cheaper than slicing
+the projection (I features instead of G*H). The state is carried as ``(1, B, H)`` so
+the outputs are joined by one concatenate, with no reshape per step.
 
 >>> import autograd as ag, nn.functional as F
 >>> h = F.rnn_tanh_cell(ag.randn(3, 4), ag.zeros((3, 5)), ag.randn(5, 4), ag.randn(5, 5))
@@ -25,30 +32,37 @@ __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "run_seque
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _affine(x, weight, bias):
-    """x W^T + b for x (..., in) and W (out, in)."""
-    y = x @ weight.T                                                  # (..., out)
+def _project(x, w_t, bias):
+    """x W^T (+ b) with ``w_t = W^T`` (in, out) already transposed."""
+    y = x @ w_t                                                       # (..., out)
     return y if bias is None else y + bias
 
 
-def _rnn_step(ax, h, w_hh, b_hh, relu):
-    a = ax + _affine(h, w_hh, b_hh)                                   # (B, H)
+def _sum_bias(b_ih, b_hh):
+    """b_ih + b_hh (either may be None): added once per step instead of twice."""
+    if b_ih is None or b_hh is None:
+        return b_hh if b_ih is None else b_ih
+    return b_ih + b_hh
+
+
+def _rnn_step(x, h, w_ih_t, w_hh_t, bias, relu):
+    a = _project(h, w_hh_t, bias) + x @ w_ih_t                        # (B, H)
     return ag.relu(a) if relu else ag.tanh(a)
 
 
-def _lstm_step(ax, h, c, w_hh, b_hh, w_hr=None):
-    gates = ax + _affine(h, w_hh, b_hh)                               # (B, 4H)
+def _lstm_step(x, h, c, w_ih_t, w_hh_t, bias, w_hr_t=None):
+    gates = _project(h, w_hh_t, bias) + x @ w_ih_t                    # (B, 4H)
     i, f, g, o = ag.split(gates, 4, axis=-1)                          # 4 x (B, H)
     c_new = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
     h_new = ag.sigmoid(o) * ag.tanh(c_new)                            # (B, H)
-    if w_hr is not None:
-        h_new = h_new @ w_hr.T                                        # (B, P) projection
+    if w_hr_t is not None:
+        h_new = h_new @ w_hr_t                                        # (B, P) projection
     return h_new, c_new
 
 
-def _gru_step(ax, h, w_hh, b_hh):
-    x_r, x_z, x_n = ag.split(ax, 3, axis=-1)                          # 3 x (B, H)
-    h_r, h_z, h_n = ag.split(_affine(h, w_hh, b_hh), 3, axis=-1)      # 3 x (B, H)
+def _gru_step(x, h, w_ih_t, w_hh_t, b_ih, b_hh):
+    x_r, x_z, x_n = ag.split(_project(x, w_ih_t, b_ih), 3, axis=-1)   # 3 x (B, H)
+    h_r, h_z, h_n = ag.split(_project(h, w_hh_t, b_hh), 3, axis=-1)   # 3 x (B, H)
     r = ag.sigmoid(x_r + h_r)
     z = ag.sigmoid(x_z + h_z)
     n = ag.tanh(x_n + r * h_n)
@@ -72,14 +86,14 @@ def rnn_tanh_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman step: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``."""
     x, h = ag.as_tensor(x), ag.as_tensor(h)
     _check_cell(x, h, w_ih, w_hh, 1, "rnn_tanh_cell")
-    return _rnn_step(_affine(x, w_ih, b_ih), h, w_hh, b_hh, relu=False)
+    return _rnn_step(x, h, w_ih.T, w_hh.T, _sum_bias(b_ih, b_hh), relu=False)
 
 
 def rnn_relu_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman step with ReLU: ``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``."""
     x, h = ag.as_tensor(x), ag.as_tensor(h)
     _check_cell(x, h, w_ih, w_hh, 1, "rnn_relu_cell")
-    return _rnn_step(_affine(x, w_ih, b_ih), h, w_hh, b_hh, relu=True)
+    return _rnn_step(x, h, w_ih.T, w_hh.T, _sum_bias(b_ih, b_hh), relu=True)
 
 
 def lstm_cell(x, state, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -87,14 +101,14 @@ def lstm_cell(x, state, w_ih, w_hh, b_ih=None, b_hh=None):
     x = ag.as_tensor(x)
     h, c = (ag.as_tensor(s) for s in state)
     _check_cell(x, h, w_ih, w_hh, 4, "lstm_cell")
-    return _lstm_step(_affine(x, w_ih, b_ih), h, c, w_hh, b_hh)
+    return _lstm_step(x, h, c, w_ih.T, w_hh.T, _sum_bias(b_ih, b_hh))
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step (gate order r, z, n; ``b_hn`` inside ``r * (h W_hn^T + b_hn)``)."""
     x, h = ag.as_tensor(x), ag.as_tensor(h)
     _check_cell(x, h, w_ih, w_hh, 3, "gru_cell")
-    return _gru_step(_affine(x, w_ih, b_ih), h, w_hh, b_hh)
+    return _gru_step(x, h, w_ih.T, w_hh.T, b_ih, b_hh)
 
 
 def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False,
@@ -108,18 +122,26 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
     """
     if mode not in GATES:
         raise ValueError(f"run_sequence: mode must be one of {sorted(GATES)}, got {mode!r}")
-    steps = x.shape[0]
-    ax_all = _affine(x, w_ih, b_ih)                                   # (T, B, G*H), 1 matmul
-    h, c = h0, c0
+    x = ag.as_tensor(x)
+    steps, batch = x.shape[:2]
+    # A constant input is sliced as a plain array: no node per step.
+    xs = x if x.requires_grad else x.data
+    w_ih_t, w_hh_t = w_ih.T, w_hh.T                                   # (I, G*H), (H, G*H)
+    w_hr_t = None if w_hr is None else w_hr.T                         # (H, P)
+    bias = None if mode == "GRU" else _sum_bias(b_ih, b_hh)           # (G*H,)
+    h = h0.reshape((1,) + tuple(h0.shape))                            # (1, B, H)
+    c = None if c0 is None else c0.reshape((1,) + tuple(c0.shape))    # (1, B, H)
     outputs = [None] * steps
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     for t in order:
-        ax = ax_all[t]                                                # (B, G*H)
+        xt = xs[t:t + 1]                                              # (1, B, I)
         if mode == "LSTM":
-            h, c = _lstm_step(ax, h, c, w_hh, b_hh, w_hr)
+            h, c = _lstm_step(xt, h, c, w_ih_t, w_hh_t, bias, w_hr_t)
         elif mode == "GRU":
-            h = _gru_step(ax, h, w_hh, b_hh)
+            h = _gru_step(xt, h, w_ih_t, w_hh_t, b_ih, b_hh)
         else:
-            h = _rnn_step(ax, h, w_hh, b_hh, relu=mode == "RNN_RELU")
+            h = _rnn_step(xt, h, w_ih_t, w_hh_t, bias, relu=mode == "RNN_RELU")
         outputs[t] = h
-    return ag.stack(outputs, axis=0), h, c                            # (T, B, H)
+    h_t = h.reshape(tuple(h.shape[1:]))                               # (B, H)
+    c_t = None if c is None else c.reshape(tuple(c.shape[1:]))
+    return ag.concatenate(outputs, axis=0), h_t, c_t                  # (T, B, H)
