@@ -123,7 +123,7 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
     if mode not in GATES:
         raise ValueError(f"run_sequence: mode must be one of {sorted(GATES)}, got {mode!r}")
     x = ag.as_tensor(x)
-    steps = x.shape[0]
+    steps, batch = x.shape[:2]
     # The loop runs on transposed (features, batch) states so that every matmul takes
     # the weights as stored: W @ h (contiguous) rather than h @ W^T (a strided view,
     # ~1.5x slower in BLAS), and each gate is a contiguous block of rows.
@@ -131,26 +131,32 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
         xs = x.transpose(0, 2, 1)                                     # (T, I, B) view
     else:   # a constant input is sliced as a plain array: no node per step
         xs = np.ascontiguousarray(x.data.transpose(0, 2, 1))          # (T, I, B)
-    if mode == "GRU":
-        b_x, b_h = (None if b is None else b.reshape(-1, 1) for b in (b_ih, b_hh))
-    else:
-        b_x, b_h = _sum_bias(b_ih, b_hh), None
-        b_x = None if b_x is None else b_x.reshape(-1, 1)             # (G*H, 1)
     h = h0.T                                                          # (H, B)
     c = None if c0 is None else c0.T                                  # (H, B)
     outputs = [None] * steps
     order = range(steps - 1, -1, -1) if reverse else range(steps)
-    for t in order:
-        a_x = _plus(w_ih @ xs[t], b_x)                                # (G*H, B)
-        if mode == "LSTM":
-            h, c = _lstm_gates(a_x + w_hh @ h, c)
-            if w_hr is not None:
-                h = w_hr @ h                                          # (P, B) projection
-        elif mode == "GRU":
-            h = _gru_gates(a_x, _plus(w_hh @ h, b_h), h, axis=0)
-        else:
-            h = _rnn_gates(a_x + w_hh @ h, relu=mode == "RNN_RELU")
-        outputs[t] = h
+    if mode == "GRU":
+        b_x, b_h = (None if b is None else b.reshape(-1, 1) for b in (b_ih, b_hh))
+        for t in order:
+            h = _gru_gates(_plus(w_ih @ xs[t], b_x), _plus(w_hh @ h, b_h), h, axis=0)
+            outputs[t] = h
+    else:
+        # RNN and LSTM: one matmul per step, [W_ih b W_hh] @ [x_t; 1; h] (the bias as
+        # the weight of a constant row of ones), so that a step is 2 nodes before the
+        # cell and the weights' gradients collect in one (G*H, I+1+H) sum.
+        bias = _sum_bias(b_ih, b_hh)
+        w = [w_ih, w_hh] if bias is None else [w_ih, bias.reshape(-1, 1), w_hh]
+        w_cat = ag.concatenate(w, axis=1)                             # (G*H, I+1+H)
+        ones = [] if bias is None else [np.ones((1, batch), dtype=x.dtype)]
+        for t in order:
+            gates = w_cat @ ag.concatenate([xs[t]] + ones + [h], axis=0)  # (G*H, B)
+            if mode == "LSTM":
+                h, c = _lstm_gates(gates, c)
+                if w_hr is not None:
+                    h = w_hr @ h                                      # (P, B) projection
+            else:
+                h = _rnn_gates(gates, relu=mode == "RNN_RELU")
+            outputs[t] = h
     out = ag.concatenate(outputs, axis=0)                             # (T*H, B)
     out = out.reshape((steps,) + tuple(h.shape)).transpose(0, 2, 1)   # (T, B, H) view
     return out, h.T, None if c is None else c.T
