@@ -49,14 +49,6 @@ def _rnn_gates(a, relu):
     return ag.relu(a) if relu else ag.tanh(a)
 
 
-def _lstm_gates(gates, c):
-    """(h', c') from the pre-activations ``gates`` (4H, ...) = [i; f; g; o] and ``c``
-    (H, ...), by the fused primitive ``ag.ops.lstm_cell`` (see autograd/ops/rnn.py)."""
-    n = c.shape[0]
-    hc = ag.ops.lstm_cell(gates, c)                                   # (2H, ...) = [h'; c']
-    return hc[:n], hc[n:]
-
-
 def _gru_gates(a_x, a_h, h, axis):
     """h' from the input and hidden projections, each stacked r, z, n along ``axis``."""
     x_r, x_z, x_n = ag.split(a_x, 3, axis=axis)
@@ -100,8 +92,9 @@ def lstm_cell(x, state, w_ih, w_hh, b_ih=None, b_hh=None):
     h, c = (ag.as_tensor(s) for s in state)
     _check_cell(x, h, w_ih, w_hh, 4, "lstm_cell")
     gates = _plus(x @ w_ih.T + h @ w_hh.T, _sum_bias(b_ih, b_hh))    # (B, 4H)
-    h, c = _lstm_gates(gates.T, c.T)                                  # (H, B) each
-    return h.T, c.T
+    n = c.shape[-1]
+    state = ag.ops.lstm_cell(gates.T, ag.concatenate([h.T, c.T], axis=0))  # (2H, B)
+    return state[:n].T, state[n:].T
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -148,15 +141,21 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
         w = [w_ih, w_hh] if bias is None else [w_ih, bias.reshape(-1, 1), w_hh]
         w_cat = ag.concatenate(w, axis=1)                             # (G*H, I+1+H)
         ones = [] if bias is None else [np.ones((1, batch), dtype=x.dtype)]
+        if mode == "LSTM":   # the fused cell maps a state [h; c] to [h'; c'], reading c
+            n = c.shape[0]
+            state = ag.concatenate([np.zeros((n, batch), dtype=x.dtype), c], axis=0)
         for t in order:
             gates = w_cat @ ag.concatenate([xs[t]] + ones + [h], axis=0)  # (G*H, B)
             if mode == "LSTM":
-                h, c = _lstm_gates(gates, c)
+                state = ag.ops.lstm_cell(gates, state)                # (2H, B) = [h'; c']
+                h = state[:n]
                 if w_hr is not None:
                     h = w_hr @ h                                      # (P, B) projection
             else:
                 h = _rnn_gates(gates, relu=mode == "RNN_RELU")
             outputs[t] = h
+        if mode == "LSTM":
+            c = state[n:]
     out = ag.concatenate(outputs, axis=0)                             # (T*H, B)
     out = out.reshape((steps,) + tuple(h.shape)).transpose(0, 2, 1)   # (T, B, H) view
     return out, h.T, None if c is None else c.T

@@ -5,8 +5,8 @@ from casekit import Case
 P = ag.ops
 
 CASES = {
-    "lstm_cell": [Case(lambda gates, c: P.lstm_cell(gates, c), (12, 2), (3, 2)),
-                  Case(lambda gates, c: P.lstm_cell(gates, c), (8,), (2,), label="1-d"),
-                  Case(lambda gates, c: P.lstm_cell(gates * 4, c), (8, 2, 1), (2, 2, 1),
+    "lstm_cell": [Case(lambda gates, s: P.lstm_cell(gates, s), (12, 2), (6, 2)),
+                  Case(lambda gates, s: P.lstm_cell(gates, s), (8,), (4,), label="1-d"),
+                  Case(lambda gates, s: P.lstm_cell(gates * 4, s), (8, 2, 1), (4, 2, 1),
                        label="saturated gates")],
 }
