@@ -156,6 +156,9 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
             outputs[t] = h
         if mode == "LSTM":
             c = state[n:]
-    out = ag.concatenate(outputs, axis=0)                             # (T*H, B)
-    out = out.reshape((steps,) + tuple(h.shape)).transpose(0, 2, 1)   # (T, B, H) view
+    # Joined along the batch axis, (H, T*B) -> (H, T, B) -> (T, B, H): the gradient of
+    # the (T, B, H) output maps back to (H, T*B) as a view (T and B stay adjacent),
+    # where joining along axis 0 would need a strided copy of the whole sequence.
+    out = ag.concatenate(outputs, axis=1).reshape((h.shape[0], steps, batch))
+    out = out.transpose(1, 2, 0)                                      # (T, B, H) view
     return out, h.T, None if c is None else c.T
