@@ -9,16 +9,24 @@ With input projections ``a_x = x W_ih^T + b_ih`` and ``a_h = h W_hh^T + b_hh``:
   ``n = tanh(a_x[n] + r * a_h[n])`` (``b_hn`` sits inside ``r * (...)``),
   ``h' = (1 - z) n + z h``
 
-``run_sequence`` transposes the weights and sums the biases once, then loops over
-time; backprop through time is just the engine walking that unrolled graph.
+The LSTM's pointwise part is the fused primitive ``ag.ops.lstm_cell`` (state
+``[h; c]`` in, ``[h'; c']`` out; see autograd/ops/rnn.py for why), the others are
+composed. ``run_sequence`` is the time loop; backprop through time is the engine
+walking that unrolled graph. Its design, each choice measured on an LSTM with
+T=50, B=32, I=32, H=128 against hand-written NumPy:
 
-Each step projects its own input slice ``x[t]``, rather than slicing one
-``(T, B, G*H)`` projection of the whole sequence: the adjoint of a slice is a
-zero-filled array of the sliced tensor's full shape, so T slices of a tensor that
-needs a gradient cost O(T^2) in the backward pass. Slicing the input is free when it
-needs no gradient (the usual first layer) and otherwise T times cheaper than slicing
-the projection (I features instead of G*H). The state is carried as ``(1, B, H)`` so
-the outputs are joined by one concatenate, with no reshape per step.
+* Each step projects its own input slice ``x[t]`` rather than slicing one
+  ``(T, B, G*H)`` projection of the whole sequence: the adjoint of a slice is a
+  zero-filled array of the sliced tensor's full shape, so T slices of a tensor that
+  needs a gradient cost O(T^2) in the backward pass (5.2x -> 2.9x). Slicing the input
+  is free when it needs no gradient (the usual first layer), and otherwise T times
+  cheaper than slicing the projection (I features instead of G*H).
+* RNN and LSTM steps are one matmul, ``[W_ih b W_hh] @ [x_t; 1; h]``: the bias is the
+  weight of a constant row of ones, so a step has no bias add or bias reduction and
+  the weights' gradients collect in one sum (2.1x -> 1.65x).
+* The loop runs on transposed ``(features, batch)`` states: ``W @ h`` takes the weight
+  as stored (``h @ W^T`` on the strided transpose is ~1.4x slower in BLAS), and each
+  gate is a contiguous block of rows.
 
 >>> import autograd as ag, nn.functional as F
 >>> h = F.rnn_tanh_cell(ag.randn(3, 4), ag.zeros((3, 5)), ag.randn(5, 4), ag.randn(5, 5))
