@@ -9,10 +9,11 @@ With input projections ``a_x = x W_ih^T + b_ih`` and ``a_h = h W_hh^T + b_hh``:
   ``n = tanh(a_x[n] + r * a_h[n])`` (``b_hn`` sits inside ``r * (...)``),
   ``h' = (1 - z) n + z h``
 
-The LSTM's pointwise part is the fused primitive ``ag.ops.lstm_cell`` (state
-``[h; c]`` in, ``[h'; c']`` out; see autograd/ops/rnn.py for why), the others are
-composed. ``run_sequence`` is the time loop; backprop through time is the engine
-walking that unrolled graph. Its design, each choice measured on an LSTM with
+The LSTM's gates are one sigmoid node over all four blocks (the cell candidate's
+pre-activation doubled: ``tanh(a) = 2 σ(2a) - 1``), combined by the primitive
+``ag.ops.lstm_cell`` (state ``[h; c]`` in, ``[h'; c']`` out; see autograd/ops/rnn.py
+for why); the other cells are composed. ``run_sequence`` is the time loop;
+backprop through time is the engine walking that unrolled graph. Its design, each choice measured on an LSTM with
 T=50, B=32, I=32, H=128 against hand-written NumPy:
 
 * Each step projects its own input slice ``x[t]`` rather than slicing one
@@ -51,6 +52,14 @@ def _sum_bias(b_ih, b_hh):
 
 def _plus(a, b):
     return a if b is None else a + b
+
+
+def _lstm_scale(hidden, dtype, ndim=2):
+    """(4H, 1, ...) column [1; 1; 2; 1]: doubles the cell candidate's pre-activation, so
+    that one sigmoid gives all four gate activations (``tanh(a) = 2 σ(2a) - 1``)."""
+    scale = np.ones((4 * hidden,) + (1,) * (ndim - 1), dtype=dtype)
+    scale[2 * hidden:3 * hidden] = 2
+    return scale
 
 
 def _rnn_gates(a, relu):
@@ -101,7 +110,8 @@ def lstm_cell(x, state, w_ih, w_hh, b_ih=None, b_hh=None):
     _check_cell(x, h, w_ih, w_hh, 4, "lstm_cell")
     gates = _plus(x @ w_ih.T + h @ w_hh.T, _sum_bias(b_ih, b_hh))    # (B, 4H)
     n = c.shape[-1]
-    state = ag.ops.lstm_cell(gates.T, ag.concatenate([h.T, c.T], axis=0))  # (2H, B)
+    acts = ag.sigmoid(gates.T * _lstm_scale(n, gates.dtype, gates.ndim))  # (4H, B)
+    state = ag.ops.lstm_cell(acts, ag.concatenate([h.T, c.T], axis=0))  # (2H, B)
     return state[:n].T, state[n:].T
 
 
@@ -149,13 +159,14 @@ def run_sequence(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
         w = [w_ih, w_hh] if bias is None else [w_ih, bias.reshape(-1, 1), w_hh]
         w_cat = ag.concatenate(w, axis=1)                             # (G*H, I+1+H)
         ones = [] if bias is None else [np.ones((1, batch), dtype=x.dtype)]
-        if mode == "LSTM":   # the fused cell maps a state [h; c] to [h'; c'], reading c
+        if mode == "LSTM":   # one sigmoid for all 4 gates; the cell maps [h; c] -> [h'; c']
             n = c.shape[0]
+            w_cat = w_cat * _lstm_scale(n, w_cat.dtype)
             state = ag.concatenate([np.zeros((n, batch), dtype=x.dtype), c], axis=0)
         for t in order:
             gates = w_cat @ ag.concatenate([xs[t]] + ones + [h], axis=0)  # (G*H, B)
             if mode == "LSTM":
-                state = ag.ops.lstm_cell(gates, state)                # (2H, B) = [h'; c']
+                state = ag.ops.lstm_cell(ag.sigmoid(gates), state)    # (2H, B) = [h'; c']
                 h = state[:n]
                 if w_hr is not None:
                     h = w_hr @ h                                      # (P, B) projection
