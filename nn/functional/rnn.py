@@ -13,8 +13,8 @@ The LSTM's gates are one sigmoid node over all four blocks (the cell candidate's
 pre-activation doubled: ``tanh(a) = 2 σ(2a) - 1``), combined by the primitive
 ``ag.ops.lstm_cell`` (state ``[h; c]`` in, ``[h'; c']`` out; see autograd/ops/rnn.py
 for why); the other cells are composed. ``run_sequence`` is the time loop;
-backprop through time is the engine walking that unrolled graph. Its design, each choice measured on an LSTM with
-T=50, B=32, I=32, H=128 against hand-written NumPy:
+backprop through time is the engine walking that unrolled graph. Its design, each
+choice measured on an LSTM with T=50, B=32, I=32, H=128 against hand-written NumPy:
 
 * Each step projects its own input slice ``x[t]`` rather than slicing one
   ``(T, B, G*H)`` projection of the whole sequence: the adjoint of a slice is a
