@@ -12,8 +12,8 @@ and group), and one batched matmul ``W (G, O/G, C/G*K) @ cols`` does all the
 multiply-adds. That layout gives the output as (N, O, OH*OW), already contiguous in
 PyTorch's (N, O, OH, OW) order (the next ReLU and pooling read it without copies),
 and im2col + matmuls (forward and backward) take 1.2-1.6x less time than with
-``(N*OH*OW, C*K) @ (C*K, O)`` on LeNet's layers, whose thin output BLAS handles badly
-(never more on the wider layers measured, up to 128 channels). The gradient needs no code here: matmul's VJP
+``(N*OH*OW, C*K) @ (C*K, O)`` on LeNet's layers, whose thin output BLAS handles
+badly (never more on the wider layers measured, up to 128 channels). The gradient needs no code here: matmul's VJP
 gives ``dW`` and ``dcols``, and unfold's VJP (``fold``) sums ``dcols`` back into the
 image, reading one contiguous (N, C, OH, OW) block per kernel offset.
 
