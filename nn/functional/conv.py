@@ -15,7 +15,8 @@ and im2col + matmuls (forward and backward) take 1.2-1.6x less time than with
 ``(N*OH*OW, C*K) @ (C*K, O)`` on LeNet's layers, whose thin output BLAS handles
 badly (never more on the wider layers measured, up to 128 channels). The gradient
 needs no code here: matmul's VJP gives ``dW`` and ``dcols``, and unfold's VJP
-(``fold``) sums ``dcols`` back into the image, reading one contiguous (N, C, OH, OW) block per kernel offset.
+(``fold``) sums ``dcols`` back into the image, reading one contiguous
+(N, C, OH, OW) block per kernel offset.
 
 >>> import autograd as ag, nn.functional as F
 >>> x = ag.randn(2, 3, 8, 8)
