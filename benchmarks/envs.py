@@ -56,6 +56,13 @@ def launch_spec(library, log=print):
     env.setdefault("PYTHONHASHSEED", "0")
     if library != "torch":     # one BLAS/OpenMP thread: compare with PyTorch's 1 thread
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # glibc's malloc moves its mmap and trim thresholds as a process frees large blocks,
+    # so whether a step re-faults fresh pages depends on what ran before: a W4-f64 step
+    # took 1,000+ page faults in a fresh process and none after other work, NumPy's
+    # baseline and glassgrad alike. Fixed thresholds (the same for every library) keep
+    # freed memory in the heap, so timings do not depend on allocation history.
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(64 * 2**20))
+    env.setdefault("MALLOC_TRIM_THRESHOLD_", str(256 * 2**20))
     if library in PEERS:
         python = ensure_env(library, log)
         return None if python is None else (python, env)

@@ -86,7 +86,8 @@ class Worker:
         for k in range(1, steps + 1):
             step()
             if k % every == 0 or k == 1:
-                samples.append((k, rss_bytes(), len(gc.get_objects())))
+                live = len(gc.get_objects()) - len(samples)   # not counting the samples
+                samples.append((k, rss_bytes(), live))
         return {"samples": samples}
 
 

@@ -164,14 +164,23 @@ def _where_forward(condition, a, b):
     dtype = np.result_type(a, b)
     if dtype.kind != "f" or np.asarray(condition).dtype != bool:
         return np.where(condition, a, b)
-    shape = np.broadcast_shapes(np.shape(condition), np.shape(a), np.shape(b))
+    cond = np.broadcast_to(condition, np.broadcast_shapes(
+        np.shape(condition), np.shape(a), np.shape(b)))
     ints = np.dtype(f"i{dtype.itemsize}")
-    mask = np.negative(np.broadcast_to(condition, shape), dtype=ints)   # -1: all bits set
-    out = np.empty(shape, ints)
-    np.bitwise_and(np.asarray(a, dtype).view(ints), mask, out=out)
-    np.invert(mask, out=mask)
-    mask &= np.asarray(b, dtype).view(ints)
-    out |= mask
+    a_bits = np.asarray(a, dtype).view(ints)
+    b_bits = np.asarray(b, dtype).view(ints)
+    if b_bits.ndim == 0 and b_bits == 0:           # where(c, a, 0): a ReLU, a mask
+        out = np.negative(cond, dtype=ints)          # -1 (all bits set) where c
+        out &= a_bits
+    elif a_bits.ndim == 0 and a_bits == 0:         # where(c, 0, b): the VJP for b
+        out = np.subtract(cond, 1, dtype=ints)       # -1 where not c
+        out &= b_bits
+    else:
+        mask = np.negative(cond, dtype=ints)
+        out = a_bits & mask
+        np.invert(mask, out=mask)
+        mask &= b_bits
+        out |= mask
     return out.view(dtype)
 
 
