@@ -19,5 +19,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .ops import REGISTRY as PRIMITIVES  # noqa: F401
 from .scope import current_scope, scope  # noqa: F401
+from . import viz  # noqa: F401  (ag.viz.play, ag.viz.trace)
+from .viz import Step, backprop_steps, draw_graph, explain, to_dot  # noqa: F401
 
 __version__ = "0.1.0"

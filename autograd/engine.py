@@ -21,7 +21,9 @@ from .tensor import Tensor
 
 
 class Event:
-    """What one step of the walk did (used by ``backprop_steps``)."""
+    """What one step of the walk did (used by ``backprop_steps``): the node, the
+    upstream gradient it received and the contribution sent to each input (reduced
+    to that input's shape; None where none was needed)."""
 
     __slots__ = ("node", "grad_output", "input_grads")
 
@@ -113,17 +115,20 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         if deps[node] == 0:
             heapq.heappush(ready, (-node.index, node))
     done = []
-    mode = grad_mode.enable_grad() if create_graph else grad_mode.no_grad()
-    with mode:
-        while ready:
-            node = heapq.heappop(ready)[1]
-            if node.freed:
-                raise _freed_error(node)
-            g = grads.pop(node, None)
-            if g is None:   # no gradient reached this node: only release its producers
-                _release_producers(node, deps, ready, grads)
-                continue
-            done.append(node)
+    # Grad mode is switched per node, not around the loop: with observe=True the
+    # generator is suspended between nodes and the caller keeps its own mode.
+    state, recording = grad_mode.STATE, bool(create_graph)
+    while ready:
+        node = heapq.heappop(ready)[1]
+        if node.freed:
+            raise _freed_error(node)
+        g = grads.pop(node, None)
+        if g is None:   # no gradient reached this node: only release its producers
+            _release_producers(node, deps, ready, grads)
+            continue
+        done.append(node)
+        outer, state.enabled = state.enabled, recording
+        try:
             if node.n_outputs == 1:
                 out = node.out()
                 if out is not None:
@@ -137,10 +142,10 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                     needed is None or id(x) in targets or x.grad_fn in needed)
                 for x in node.inputs]
             input_grads = node.input_grads(g, create_graph, wanted)
-            for x, gi in zip(node.inputs, input_grads):
+            for k, (x, gi) in enumerate(zip(node.inputs, input_grads)):
                 if gi is None:
                     continue
-                gi = _fit(gi, x, node)
+                gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
@@ -151,9 +156,11 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                             slot[1] = gi if slot[1] is None else slot[1] + gi
                     continue
                 _send(grads, x, gi)
-            _release_producers(node, deps, ready, grads)
-            if observe:
-                yield Event(node, g, input_grads)
+        finally:
+            state.enabled = outer
+        _release_producers(node, deps, ready, grads)
+        if observe:
+            yield Event(node, g, input_grads)
     if not (retain_graph or create_graph):
         for node in done:
             node.release()

@@ -6,6 +6,7 @@
 import numpy as np
 
 from .. import ops as P
+from ..dtypes import get_default_dtype
 from ..ops.registry import apply
 from ._common import NO_PARAMS, as_tensor, binary, call, constant, data_of, operand
 
@@ -45,7 +46,6 @@ def neg(x):
 
 
 def _default():
-    from ..dtypes import get_default_dtype
     return get_default_dtype()
 
 

@@ -3,9 +3,12 @@
 ``sum``, ``max`` (amax), ``logsumexp`` and ``log_softmax`` are primitives; mean, var,
 std, min, softmax are composed from them.
 """
+import builtins
+
 import numpy as np
 
 from .. import ops as P
+from ..dtypes import get_default_dtype
 from ._common import as_tensor, call, constant, normalize_axis, normalize_one_axis
 from .math import astype, div, exp, mul, neg, sqrt, sub
 
@@ -39,7 +42,7 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Arithmetic mean: sum / count."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "mean")
     if x.data.dtype.kind in "iub":
-        x = astype(x, _default_float())
+        x = astype(x, get_default_dtype())
     return div(call(P.sum, x, axis=axis, keepdims=keepdims), _count(x, axis))
 
 
@@ -49,10 +52,10 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
     if correction is not None:
         ddof = correction
     if x.data.dtype.kind in "iub":
-        x = astype(x, _default_float())
+        x = astype(x, get_default_dtype())
     centered = sub(x, mean(x, axis=axis, keepdims=True))
     total = call(P.sum, mul(centered, centered), axis=axis, keepdims=keepdims)
-    return div(total, builtins_max(_count(x, axis) - ddof, 0))
+    return div(total, builtins.max(_count(x, axis) - ddof, 0))
 
 
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
@@ -123,12 +126,3 @@ def all(x, axis=None, keepdims=False):  # noqa: A001
 def _check_nonempty(x, axis, opname):
     if x.data.size == 0:
         raise ValueError(f"{opname}: cannot reduce an empty tensor of shape {x.shape}")
-
-
-def _default_float():
-    from ..dtypes import get_default_dtype
-    return get_default_dtype()
-
-
-def builtins_max(a, b):
-    return a if a > b else b

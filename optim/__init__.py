@@ -1,0 +1,29 @@
+"""glassgrad's optimizers and learning-rate schedulers (PyTorch's ``torch.optim``).
+
+First order (``step()`` after ``loss.backward()``): SGD, Adam, AdamW, RMSprop, Adagrad.
+Closure driven: LBFGS (closure calls backward), Newton (closure returns the loss),
+GaussNewton and LevenbergMarquardt (closure returns the residual vector).
+
+>>> import numpy as np, autograd as ag, optim
+>>> w = ag.Tensor(np.array([2.0]), requires_grad=True)
+>>> opt = optim.Adam([w], lr=0.1)
+>>> sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+>>> for _ in range(3):
+...     opt.zero_grad(); (w * w).sum().backward(); opt.step(); sched.step()
+"""
+from . import lr_scheduler  # noqa: F401
+from .adagrad import Adagrad  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
+from .lr_scheduler import (  # noqa: F401
+    CosineAnnealingLR, ExponentialLR, InverseTimeLR, LambdaLR, LinearLR, LRScheduler,
+    MultiStepLR, OneCycleLR, ReduceLROnPlateau, StepLR)
+from .optimizer import Optimizer, required  # noqa: F401
+from .rmsprop import RMSprop  # noqa: F401
+from .second_order import GaussNewton, LevenbergMarquardt, Newton  # noqa: F401
+from .sgd import SGD  # noqa: F401
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Newton",
+           "GaussNewton", "LevenbergMarquardt", "lr_scheduler", "LRScheduler", "LambdaLR",
+           "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "ReduceLROnPlateau", "LinearLR", "OneCycleLR", "InverseTimeLR"]

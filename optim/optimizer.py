@@ -1,0 +1,284 @@
+"""``Optimizer``: the base every optimizer shares (PyTorch's ``torch.optim.Optimizer``).
+
+An optimizer holds ``param_groups`` (a list of dicts: ``"params"`` plus that group's
+hyper-parameters, missing ones filled from ``defaults``) and ``state`` (a dict keyed by
+the parameter Tensor holding that parameter's buffers as NumPy arrays and numbers).
+``step`` reads each parameter's ``.grad`` and changes its ``.data`` in place under
+``no_grad``; nothing here ever records a graph node.
+
+>>> import numpy as np, autograd as ag, optim
+>>> w = ag.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1)
+>>> (w * w).sum().backward()
+>>> opt.step()
+>>> w.data
+array([ 0.8, -1.6])
+
+``state_dict()`` uses PyTorch's layout: ``{"state": {id: {...}}, "param_groups":
+[{..., "params": [ids]}]}`` with parameters replaced by integers counted across groups
+in order, so a state saved mid-training can be loaded into a fresh optimizer built on
+the same parameters and training continues exactly as before.
+"""
+import copy
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from autograd import Tensor, enable_grad
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter that has no default and must be given."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def check_number(owner, name, value, low=0.0, high=None, low_open=False, high_open=True):
+    """Raise ``ValueError`` naming ``owner``'s option ``name`` unless ``value`` is a real
+    number in the interval (NaN is always refused)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: invalid {name} {value!r}; expected a real number") from None
+    bad = math.isnan(x) or (x <= low if low_open else x < low)
+    if high is not None:
+        bad = bad or (x >= high if high_open else x > high)
+    if bad:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        rng = f"{lo}{low}, {'inf' if high is None else high}{hi}"
+        raise ValueError(f"{owner}: invalid {name} value: {value} (must be in {rng})")
+    return x
+
+
+def _as_state_value(value, param, key):
+    """A state entry as stored in ``self.state``: arrays (copied, in the parameter's
+    dtype), numbers, or lists/tuples of those. Tensors and 0-d arrays are accepted."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_state_value(v, param, key) for v in value)
+    if isinstance(value, np.ndarray) or (np.isscalar(value) and hasattr(value, "dtype")):
+        arr = np.asarray(value)
+        if key == "step":
+            number = arr.item()
+            return int(number) if float(number).is_integer() else number
+        if arr.dtype.kind == "f" and arr.shape == param.shape:
+            return np.array(arr, dtype=param.dtype, copy=True)
+        if arr.ndim == 0:
+            return arr.item()
+        return np.array(arr, copy=True)
+    if hasattr(value, "numpy") and hasattr(value, "detach"):      # e.g. a torch.Tensor
+        return _as_state_value(value.detach().cpu().numpy(), param, key)
+    return copy.deepcopy(value)
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, closures and state dicts.
+
+    Subclasses call ``super().__init__(params, defaults)`` after validating their
+    hyper-parameters, may override ``_validate_group(group)`` (run for every group,
+    including ones added later) and implement ``step(closure=None)``.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or of "
+                "dicts, but got a single Tensor; wrap it in a list: [x]")
+        if isinstance(params, dict):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or of "
+                "dicts, but got one dict; wrap it in a list: [{'params': ...}]")
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list; "
+                             "pass the tensors to train, e.g. [w, b]")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ----------------------------------------------------------------- groups
+    def _validate_group(self, group):
+        """Check one group's hyper-parameters (override in subclasses)."""
+        if "lr" in group:
+            check_number(type(self).__name__, "lr", group["lr"])
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with ``"params"`` and optional overrides).
+
+        Missing options are filled from ``defaults``; a parameter may belong to one
+        group only.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group: expected a dict, got "
+                            f"{type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}.add_param_group: the group has no 'params' entry")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(f"{name}: parameters must be in an ordered collection (a list), "
+                            "not a set, so that their order is the same in every run")
+        params = list(params)
+        if len(params) == 0:
+            raise ValueError(f"{name}: a parameter group got an empty parameter list")
+        for k, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, but parameter {k} is a "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(
+                    f"{name}: can't optimize a non-leaf Tensor (parameter {k}, shape "
+                    f"{p.shape}, made by {p.grad_fn.name}); pass the leaf it was computed "
+                    "from, or x.detach().requires_grad_()")
+            if not p.requires_grad:
+                raise ValueError(
+                    f"{name}: parameter {k} (shape {p.shape}) does not require grad, so it "
+                    "would never get a gradient; create it with requires_grad=True")
+            if p.dtype.kind != "f":
+                raise ValueError(f"{name}: parameter {k} has dtype {p.dtype}; only floating "
+                                 "point tensors can be optimized")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{name}: a parameter group contains the same parameter twice")
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in taken for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter "
+                             "group; each parameter may belong to one group only")
+        group["params"] = params
+        for key, default in self.defaults.items():
+            if default is required and key not in group:
+                raise ValueError(f"{name}: parameter group didn't specify a value of "
+                                 f"required optimization parameter {key}")
+            group.setdefault(key, default)
+        self._validate_group(group)
+        self.param_groups.append(group)
+
+    # --------------------------------------------------------------- stepping
+    @staticmethod
+    def _eval_closure(closure):
+        """Run ``closure`` with graph recording on (``step`` itself runs under no_grad)."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def step(self, closure=None):
+        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's ``.grad``: to ``None`` (default) or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif p.grad.grad_fn is not None or p.grad.requires_grad:
+                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                else:
+                    p.grad.data[...] = 0
+
+    @staticmethod
+    def _grad_of(p, maximize=False):
+        """A fresh array holding ``p``'s gradient (negated when maximizing)."""
+        g = p.grad.data
+        if g.shape != p.shape:
+            raise RuntimeError(f"optimizer: the gradient of a parameter has shape {g.shape} "
+                               f"but the parameter has shape {p.shape}")
+        return -g if maximize else g.copy()
+
+    @staticmethod
+    def _set_data(p, new):
+        """Write ``new`` into ``p.data`` in place (keeps views of it valid)."""
+        p.data[...] = new
+        p._version += 1
+
+    # ------------------------------------------------------------ state dicts
+    def _param_ids(self):
+        ids, start = {}, 0
+        for group in self.param_groups:
+            for k, p in enumerate(group["params"]):
+                ids.setdefault(id(p), start + k)
+            start += len(group["params"])
+        return ids
+
+    def state_dict(self):
+        """``{"state": {int: {name: array|number}}, "param_groups": [{..., "params": [int]}]}``.
+
+        Parameters are referred to by their position counted across all groups. The
+        arrays are copies, so training on does not change a saved state dict.
+        """
+        ids = self._param_ids()
+        groups, start = [], 0
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = list(range(start, start + len(group["params"])))
+            start += len(group["params"])
+            groups.append(packed)
+        state = {ids[id(p)]: copy.deepcopy(dict(s)) for p, s in self.state.items()
+                 if id(p) in ids}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a dict made by ``state_dict()`` (ours or PyTorch's with arrays for tensors).
+
+        The number of groups and each group's size must match; arrays are copied and
+        cast to the parameter's dtype; ``"step"`` counters become numbers.
+        """
+        name = type(self).__name__
+        if "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
+                             f"'param_groups', got keys {sorted(state_dict)}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: loaded state dict has "
+                             f"{len(saved_groups)} parameter groups, the optimizer has "
+                             f"{len(self.param_groups)}")
+        for k, (g, s) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {k} has "
+                                 f"{len(s['params'])} parameters in the state dict but "
+                                 f"{len(g['params'])} in the optimizer")
+        id_map = {}
+        for g, s in zip(self.param_groups, saved_groups):
+            for p, i in zip(g["params"], s["params"]):
+                id_map[int(i)] = p
+        state = defaultdict(dict)
+        for key, entry in state_dict["state"].items():
+            key = int(key)
+            if key not in id_map:
+                raise ValueError(f"{name}.load_state_dict: state refers to parameter {key}, "
+                                 "which is in no parameter group")
+            p = id_map[key]
+            state[p] = {k: _as_state_value(v, p, k) for k, v in entry.items()}
+        new_groups = []
+        for g, s in zip(self.param_groups, saved_groups):
+            merged = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            merged["params"] = g["params"]
+            new_groups.append(merged)
+        self.state = state
+        self.param_groups = new_groups
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,78 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+import numpy as np
+
+import autograd as ag
+
+from .optimizer import Optimizer, check_number
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), PyTorch's formulation, with momentum and centering.
+
+    With learning rate η, smoothing α, eps ε, momentum μ, weight decay λ::
+
+        g ← g + λ θ
+        v ← α v + (1 − α) g²                         running mean of squares
+        ḡ ← α ḡ + (1 − α) g                          (centered only)
+        s ← √(v − ḡ²) + ε   (centered)   or   √v + ε
+        b ← μ b + g / s,  θ ← θ − η b                (μ > 0)
+        θ ← θ − η g / s                              (μ = 0)
+
+    >>> import numpy as np, autograd as ag, optim
+    >>> w = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> opt = optim.RMSprop([w], lr=0.01)
+    >>> opt.zero_grad(); (w * w).sum().backward(); opt.step()
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        for key in ("lr", "eps", "momentum", "weight_decay", "alpha"):
+            check_number("RMSprop", key, group[key])
+
+    @ag.no_grad()
+    def step(self, closure=None):
+        """One RMSprop update of every parameter that has a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            mu, wd = group["momentum"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = self._grad_of(p, group["maximize"])
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = 0
+                    state["square_avg"] = np.zeros_like(p.data)
+                    if mu > 0:
+                        state["momentum_buffer"] = np.zeros_like(p.data)
+                    if group["centered"]:
+                        state["grad_avg"] = np.zeros_like(p.data)
+                state["step"] += 1
+                if wd != 0:
+                    g = g + wd * p.data
+                v = state["square_avg"] * alpha + (1 - alpha) * (g * g)
+                state["square_avg"] = v
+                if group["centered"]:
+                    gbar = state["grad_avg"]
+                    gbar = gbar + (1 - alpha) * (g - gbar)
+                    state["grad_avg"] = gbar
+                    avg = np.sqrt(v - gbar * gbar) + eps
+                else:
+                    avg = np.sqrt(v) + eps
+                if mu > 0:
+                    # (created lazily too: a scheduler may switch momentum on later)
+                    buf = state.get("momentum_buffer")
+                    buf = (np.zeros_like(p.data) if buf is None else buf) * mu + g / avg
+                    state["momentum_buffer"] = buf
+                    self._set_data(p, p.data - lr * buf)
+                else:
+                    self._set_data(p, p.data - lr * (g / avg))
+        return loss

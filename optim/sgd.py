@@ -1,0 +1,69 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+import autograd as ag
+
+from .optimizer import Optimizer, check_number
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, PyTorch's formulation.
+
+    With learning rate η, momentum μ, dampening τ, weight decay λ and gradient g of the
+    loss at θ (``maximize=True`` uses -g), each ``step()`` does::
+
+        g ← g + λ θ
+        b ← g                       on the first step (the momentum buffer)
+        b ← μ b + (1 − τ) g         afterwards
+        g ← g + μ b   (nesterov)    or    g ← b   (plain momentum)      [only if μ ≠ 0]
+        θ ← θ − η g
+
+    This is the "velocity" form v ← μ v − η g, θ ← θ + v with the learning rate moved
+    out of the buffer, which is why changing η mid-training acts immediately.
+
+    >>> import numpy as np, autograd as ag, optim
+    >>> w = ag.Tensor(np.array([1.0]), requires_grad=True)
+    >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        check_number("SGD", "lr", group["lr"])
+        check_number("SGD", "momentum", group["momentum"])
+        check_number("SGD", "dampening", group["dampening"], low=-float("inf"))
+        check_number("SGD", "weight_decay", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero "
+                             "dampening")
+
+    @ag.no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+            wd = group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = self._grad_of(p, group["maximize"])
+                if wd != 0:
+                    g = g + wd * p.data
+                if mu != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = g.copy()
+                    else:
+                        buf = buf * mu + (1 - tau) * g
+                    state["momentum_buffer"] = buf
+                    g = g + mu * buf if group["nesterov"] else buf
+                self._set_data(p, p.data - lr * g)
+        return loss

@@ -1,0 +1,71 @@
+"""Shared pieces for the optim tests: a tiny tanh network made of raw tensors, built
+identically in glassgrad and in PyTorch (float64), and a runner for both sides."""
+import numpy as np
+import torch
+
+import autograd as ag
+
+RNG = np.random.default_rng(1234)
+X = RNG.normal(size=(6, 3))
+Y = RNG.normal(size=(6, 2))
+START = {"W1": RNG.normal(size=(3, 4)) * 0.7, "b1": RNG.normal(size=(4,)) * 0.1,
+         "W2": RNG.normal(size=(4, 2)) * 0.7, "b2": np.zeros(2)}
+NAMES = ["W1", "b1", "W2", "b2"]
+
+
+def ours_params(start=START):
+    return [ag.Tensor(start[k].copy(), requires_grad=True) for k in NAMES]
+
+
+def torch_params(start=START):
+    return [torch.tensor(start[k].copy(), requires_grad=True) for k in NAMES]
+
+
+def ours_loss(params):
+    """Mean squared error of a 3-4-2 tanh net plus a non-quadratic penalty."""
+    W1, b1, W2, b2 = params
+    h = ag.tanh(ag.Tensor(X) @ W1 + b1)
+    err = h @ W2 + b2 - ag.Tensor(Y)
+    return (err * err).mean() + 0.01 * (W1 ** 4).sum()
+
+
+def torch_loss(params):
+    W1, b1, W2, b2 = params
+    h = torch.tanh(torch.from_numpy(X) @ W1 + b1)
+    err = h @ W2 + b2 - torch.from_numpy(Y)
+    return (err * err).mean() + 0.01 * (W1 ** 4).sum()
+
+
+def groups(params, spec):
+    """``spec`` None: the plain list; else a list of (indices, overrides) groups."""
+    if spec is None:
+        return params
+    return [dict({"params": [params[i] for i in idx]}, **over) for idx, over in spec]
+
+
+def run_ours(opt, params, steps):
+    traj = []
+    for _ in range(steps):
+        opt.zero_grad()
+        ours_loss(params).backward()
+        opt.step()
+        traj.append([p.data.copy() for p in params])
+    return traj
+
+
+def run_torch(opt, params, steps):
+    traj = []
+    for _ in range(steps):
+        opt.zero_grad()
+        torch_loss(params).backward()
+        opt.step()
+        traj.append([p.detach().numpy().copy() for p in params])
+    return traj
+
+
+def assert_same_trajectory(ours, theirs, atol=1e-9):
+    assert len(ours) == len(theirs)
+    for k, (a_list, b_list) in enumerate(zip(ours, theirs)):
+        for name, a, b in zip(NAMES, a_list, b_list):
+            np.testing.assert_allclose(a, b, rtol=0, atol=atol,
+                                       err_msg=f"step {k + 1}, parameter {name}")
