@@ -1,7 +1,8 @@
-"""Regenerate the notebooks: ``python notebooks/_build/build.py [01 02 ...]``.
+"""Regenerate the notebooks: ``python notebooks/_build/build.py [--out DIR] [01 02 ...]``.
 
 Without arguments every ``nbNN_*.py`` script is built; with arguments only those whose
-number or name matches. Each notebook is executed and saved with its outputs.
+number or name matches. Each notebook is executed and saved with its outputs, in
+``notebooks/`` or in ``--out DIR`` (a scratch copy whose parent holds the packages).
 """
 import importlib
 import pathlib
@@ -20,11 +21,14 @@ def scripts():
 
 
 def main(argv):
+    out = nbtools.NOTEBOOKS
+    if argv[:1] == ["--out"]:
+        out, argv = pathlib.Path(argv[1]), argv[2:]
     for mod in scripts():
         if argv and not any(a in mod.NAME for a in argv):
             continue
         t = time.time()
-        path = nbtools.build(mod.NAME, mod.cells())
+        path = nbtools.build(mod.NAME, mod.cells(), out=out)
         print(f"{path.name}: built and executed in {time.time() - t:.1f} s")
 
 

@@ -48,13 +48,63 @@ def cells():
         z = Value(4.0, requires_grad=True, name="z")
         q = x + y; q.name = "q"
         f = q * z; f.name = "f"
-        q.retain_grad()          # keep the gradient of an intermediate node too
+        ag.draw_graph(f)          # the forward graph: leaves in blue, each box = one tensor
+        """),
+        md("""
+        ### Stepping through backprop
+
+        `ag.backprop_steps(f)` runs the engine's own backward walk one node per step. Each
+        step says which node is pushing its gradient back, the upstream gradient it received,
+        the local rule, and what it sends to each input. Exhausting it leaves exactly the
+        gradients `f.backward()` would. (`retain_graph=True` keeps the graph for the views
+        below.)
+        """),
+        code("""
+        steps = list(ag.backprop_steps(f, retain_graph=True))
+        for st in steps:
+            print(f"step {st.index}: {st.op:4s} upstream {float(st.grad_output):+g}   rule: {st.rule}")
+            for inp, g in zip(st.inputs, st.input_grads):
+                print(f"          -> d f / d {inp.name} += {float(g):+g}")
+        print(f"df/dx = {x.grad.item()},  df/dy = {y.grad.item()},  df/dz = {z.grad.item()}")
+        assert [st.op for st in steps] == ["mul", "add"]
+        assert abs(x.grad.item() - 4) < 1e-12 and abs(y.grad.item() - 4) < 1e-12
+        assert abs(z.grad.item() + 2) < 1e-12
+        """),
+        md("""
+        The picture of step 1: `mul` is done, the `add` node (highlighted) is pushing its
+        upstream gradient 4 to $x$ and $y$; gradients known so far are in red.
+        """),
+        code("""
+        steps[1].draw()
+        """),
+        md("""
+        `ag.explain` puts the whole walk in one table (HTML in Jupyter, text when printed),
+        and `ag.viz.play` is the interactive player: a slider and prev/next buttons over
+        the same pictures. Both only *watch*: they leave `.grad` as it was. (The player
+        needs a live kernel; on a static page it shows as a widget placeholder.)
+        """),
+        code("""
+        ag.explain(f)
+        """),
+        code("""
+        ag.viz.play(f)
+        """),
+        md("""
+        Finally the usual way, `f.backward()`, after zeroing the gradients the stepper left.
+        `retain_grad()` also keeps the gradient of the intermediate $q$, and the drawing now
+        shows every gradient in red under its value.
+        """),
+        code("""
+        for leaf in (x, y, z):
+            leaf.grad = None
+        q.retain_grad()
         f.backward()
         print(f"f = {f.item()},  df/dx = {x.grad.item()},  df/dy = {y.grad.item()},  "
               f"df/dz = {z.grad.item()},  df/dq = {q.grad.item()}")
         assert f.item() == -8
         assert abs(x.grad.item() - 4) < 1e-12 and abs(y.grad.item() - 4) < 1e-12
         assert abs(z.grad.item() + 2) < 1e-12 and abs(q.grad.item() - 4) < 1e-12
+        ag.draw_graph(f)
         """),
         md("""
         ### Checking with finite differences
@@ -119,12 +169,16 @@ def cells():
         `sigmoid` primitive does. Both give the same gradients.
         """),
         code("""
-        def neuron(sig):
+        def neuron_graph(sig):
             w = [Value(v, requires_grad=True, name=f"w{i}") for i, v in enumerate([2.0, -3.0, -3.0])]
             xs = [Value(v, requires_grad=True, name=f"x{i}") for i, v in enumerate([-1.0, -2.0])]
-            s = w[0] * xs[0] + w[1] * xs[1] + w[2]
-            out = sig(s)
-            out.backward()
+            s = w[0] * xs[0] + w[1] * xs[1] + w[2]; s.name = "s"
+            out = sig(s); out.name = "f"
+            return out, w, xs
+
+        def neuron(sig):
+            out, w, xs = neuron_graph(sig)
+            out.backward(retain_graph=True)    # keep the graph to draw it below
             return out, w, xs
 
         def sigmoid_by_hand(s):
@@ -141,6 +195,21 @@ def cells():
         # dF/dw = x * sigma', dF/dx = w * sigma', dF/dw2 = sigma'
         assert np.allclose([v.grad.item() for v in w_b], [-ds, -2 * ds, ds])
         assert np.allclose([v.grad.item() for v in x_b], [2 * ds, -3 * ds])
+        """),
+        md("""
+        The two graphs side by side: five nodes after the weighted sum for the hand-written
+        sigmoid, one for the primitive. The explanation table of the long one shows each
+        local rule, e.g. $d(1/u)/du = -1/u^2$ and $d(e^u)/du = e^u$, whose product is
+        $\\sigma(1 - \\sigma)$.
+        """),
+        code("""
+        ag.draw_graph(out_a)
+        """),
+        code("""
+        ag.draw_graph(out_b)
+        """),
+        code("""
+        ag.explain(neuron_graph(sigmoid_by_hand)[0])
         """),
         code("""
         def neuron_value(w0, w1, w2, x0, x1):
@@ -203,6 +272,17 @@ def cells():
         a2.plot(X, Y, "k.", label="data"); a2.plot(grid, pred, label="relu net")
         a2.plot(grid, np.sin(grid), "--", alpha=0.6, label="sin x"); a2.legend(); a2.set_title("fit")
         plt.tight_layout(); plt.show()
+        """),
+        md("""
+        The graph of one training step. Naming the parameters makes the picture readable;
+        each box shows a shape and a summary of the value and of the gradient.
+        """),
+        code("""
+        for p, label in zip(params, ["W1", "b1", "W2", "b2"]):
+            p.name, p.grad = label, None
+        loss = mse(model(X_t), Y_t); loss.name = "loss"
+        loss.backward(retain_graph=True)
+        ag.draw_graph(loss)
         """),
         md("""
         The fit is piecewise linear: each hidden unit contributes one kink. To trust the

@@ -111,6 +111,13 @@ def cells():
         assert np.array_equal(W.grad.numpy(), [[20, 20], [32, 32]])
         """),
         md("""
+        The graph with every gradient attached (red), from $L$ back to $X$ and $W$:
+        """),
+        code("""
+        X.name, W.name, Y.name, f.name, L.name = "X", "W", "Y", "f", "L"
+        ag.draw_graph(L)
+        """),
+        md("""
         **Which matrix is which.** The sheet's answers (a) 52, (b) ones, (c) [[2, 2], [10, 10]],
         (d) [[4, 4], [20, 20]], (e) [[20, 20], [32, 32]] are all correct, but they are easy to
         mislabel when quoted without their letters: **[[4, 4], [20, 20]] is
@@ -172,6 +179,20 @@ def cells():
         assert np.allclose(b1.grad.numpy(), g.sum(axis=0))
         assert np.allclose(b2.grad.numpy(), b1.grad.numpy())
         assert np.allclose(b3.grad.numpy(), b1.grad.numpy())
+        """),
+        md("""
+        In a layer the broadcast is implicit: the `add` node receives $b$ of shape (3,) and
+        the engine reduces the (4, 3) gradient to (3,) on its way to $b$. The drawing shows
+        the shapes at both ends of that edge:
+        """),
+        code("""
+        Xl = ag.randn(4, 2); Xl.name = "X"
+        Wl = ag.randn(2, 3, requires_grad=True); Wl.name = "W"
+        bl = ag.zeros(3, requires_grad=True); bl.name = "b"
+        out = Xl @ Wl + bl; out.name = "Y"
+        out.backward(G)
+        assert np.allclose(bl.grad.numpy(), g.sum(axis=0))
+        ag.draw_graph(out)
         """),
         code("""
         fig, axes = plt.subplots(1, 3, figsize=(8, 2.6), gridspec_kw={"width_ratios": [3, 0.4, 3]})

@@ -153,6 +153,17 @@ def cells():
         assert np.allclose(hinge_grad * 3, [[-1, 1, 0], [0, 0, 0], [1, 1, -2]])
         """),
         md("""
+        The cross-entropy graph: `log_softmax` is one node (a stable primitive), then the
+        fancy index picks the true class of each image and `mean` divides by 3.
+        """),
+        code("""
+        scores.name = "scores"
+        loss = -ag.log_softmax(scores, axis=1)[rows, labels].mean(); loss.name = "loss"
+        loss.backward()
+        assert np.allclose(scores.grad.numpy(), ce_grad)
+        ag.draw_graph(loss)
+        """),
+        md("""
         ## 3. Hinge vs cross-entropy: three models, one image
 
         For one image of class 0, three models score $[5, -3, 2]$, $[5, 10, 10]$ and

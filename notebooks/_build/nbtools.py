@@ -53,22 +53,36 @@ def make(cells):
     return nb
 
 
-def execute(nb, timeout=300):
-    """Run every cell in ``notebooks/`` (raises CellExecutionError on the first error)."""
+def execute(nb, timeout=300, cwd=NOTEBOOKS):
+    """Run every cell in ``cwd`` (raises CellExecutionError on the first error).
+
+    The kernel inherits this process's environment; BLAS is limited to one thread unless
+    the caller chose otherwise, because on a busy 2-core CI machine OpenBLAS's threads
+    make the small matrix products of these notebooks 10-50x slower.
+    """
+    import os
+
     from nbclient import NotebookClient
 
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+                            resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return nb
 
 
-def build(name, cells, run=True):
-    """Write ``notebooks/<name>.ipynb`` (executed with outputs unless ``run`` is False)."""
+def build(name, cells, run=True, out=NOTEBOOKS):
+    """Write ``<out>/<name>.ipynb``, executed there with outputs unless ``run`` is False.
+
+    ``out`` defaults to ``notebooks/``; another directory whose parent holds other copies
+    of the packages lets a notebook be tried against work that is not merged yet.
+    """
+    out = pathlib.Path(out)
     nb = make(cells)
     if run:
-        execute(nb)
-    path = NOTEBOOKS / f"{name}.ipynb"
+        execute(nb, cwd=out)
+    path = out / f"{name}.ipynb"
     nbformat.validate(nb)
     nbformat.write(nb, str(path))
     return path
