@@ -1,6 +1,4 @@
 """Adagrad: per-coordinate step sizes from the sum of all past squared gradients."""
-import numpy as np
-
 import autograd as ag
 
 from .optimizer import Optimizer, check_number
@@ -43,11 +41,14 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             state = self.state[p]
             state["step"] = 0
-            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = ag.full_like(p, group["initial_accumulator_value"])
 
     @ag.no_grad()
     def step(self, closure=None):
-        """One Adagrad update of every parameter that has a gradient."""
+        """One Adagrad update of every parameter that has a gradient.
+
+        Tensor ops under ``no_grad``; the accumulator is a Tensor in ``state[p]["sum"]``.
+        """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, decay, wd, eps = (group["lr"], group["lr_decay"], group["weight_decay"],
@@ -59,9 +60,9 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] += 1
                 if wd != 0:
-                    g = g + wd * p.data
+                    g = g + wd * p
                 clr = lr / (1 + (state["step"] - 1) * decay)
                 state["sum"] = state["sum"] + g * g
-                std = np.sqrt(state["sum"]) + eps
-                self._set_data(p, p.data - clr * (g / std))
+                std = ag.sqrt(state["sum"]) + eps
+                self._write(p, p - clr * (g / std))
         return loss

@@ -1,6 +1,4 @@
 """Adam and AdamW: adaptive moment estimation with bias correction."""
-import numpy as np
-
 import autograd as ag
 
 from .optimizer import Optimizer, check_number
@@ -46,7 +44,11 @@ class Adam(Optimizer):
 
     @ag.no_grad()
     def step(self, closure=None):
-        """One Adam update of every parameter that has a gradient."""
+        """One Adam update of every parameter that has a gradient.
+
+        Tensor ops under ``no_grad`` (about 10 per parameter); the moments are Tensors
+        in ``state[p]`` (``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``), ``step`` an int.
+        """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
@@ -58,13 +60,13 @@ class Adam(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(p.data)
-                    state["exp_avg_sq"] = np.zeros_like(p.data)
+                    state["exp_avg"] = ag.zeros_like(p)
+                    state["exp_avg_sq"] = ag.zeros_like(p)
                     if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                        state["max_exp_avg_sq"] = ag.zeros_like(p)
                 state["step"] += 1
                 t = state["step"]
-                theta = p.data
+                theta = p
                 if wd != 0:
                     if group["decoupled_weight_decay"]:
                         theta = theta * (1 - lr * wd)
@@ -75,11 +77,11 @@ class Adam(Optimizer):
                 v = state["exp_avg_sq"] * beta2 + (1 - beta2) * (g * g)
                 state["exp_avg"], state["exp_avg_sq"] = m, v
                 if group["amsgrad"]:
-                    v = np.maximum(state["max_exp_avg_sq"], v)
+                    v = ag.maximum(state["max_exp_avg_sq"], v)
                     state["max_exp_avg_sq"] = v
                 step_size = lr / (1 - beta1 ** t)
-                denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
-                self._set_data(p, theta - step_size * (m / denom))
+                denom = ag.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
+                self._write(p, theta - step_size * (m / denom))
         return loss
 
 

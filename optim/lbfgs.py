@@ -3,8 +3,13 @@
 The algorithm, its stopping rules and the strong-Wolfe line search with cubic
 interpolation follow PyTorch's ``torch.optim.LBFGS`` (itself after minFunc) step for
 step, so trajectories agree with PyTorch to rounding.
+
+All vectors (the flat gradient, the direction d, the pairs sᵢ, yᵢ) are 1-d Tensors and
+every vector operation is a tensor op under ``no_grad``; only the scalars that steer
+the algorithm (gᵀd, yᵀs, ρᵢ, γ, t, the loss) are Python floats, as the stopping and
+line-search tests compare them.
 """
-import numpy as np
+import math
 
 import autograd as ag
 
@@ -27,7 +32,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square >= 0:
-        d2 = np.sqrt(d2_square)
+        d2 = math.sqrt(d2_square)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
@@ -63,11 +68,11 @@ def _zoom_bracket(ls, f, gtd, c1, c2, tolerance_change, d_norm):
             insuf_progress = False
         f_new, g_new = obj_func(t)
         ls["evals"] += 1
-        gtd_new = g_new.dot(ls["d"])
+        gtd_new = _dot(g_new, ls["d"])
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low]:
             bracket[high], bracket_f[high] = t, f_new
-            bracket_g[high], bracket_gtd[high] = g_new.copy(), gtd_new
+            bracket_g[high], bracket_gtd[high] = g_new, gtd_new
             low, high = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
         else:
             if abs(gtd_new) <= -c2 * gtd:
@@ -76,7 +81,7 @@ def _zoom_bracket(ls, f, gtd, c1, c2, tolerance_change, d_norm):
                 bracket[high], bracket_f[high] = bracket[low], bracket_f[low]
                 bracket_g[high], bracket_gtd[high] = bracket_g[low], bracket_gtd[low]
             bracket[low], bracket_f[low] = t, f_new
-            bracket_g[low], bracket_gtd[low] = g_new.copy(), gtd_new
+            bracket_g[low], bracket_gtd[low] = g_new, gtd_new
     return bracket[low], bracket_f[low], bracket_g[low]
 
 
@@ -84,14 +89,14 @@ def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
                   max_ls=25):
     """Find t with f(x + t d) ≤ f + c₁ t gᵀd and |∇f(x + t d)ᵀd| ≤ −c₂ gᵀd.
 
-    ``obj_func(t)`` returns (loss, flat gradient) at x + t d. Returns
-    (f_new, g_new, t, number of evaluations).
+    ``obj_func(t)`` returns (loss, flat gradient Tensor) at x + t d. Returns
+    (f_new, g_new, t, number of evaluations). Gradients are never changed in place,
+    so they are kept without copies.
     """
-    d_norm = np.abs(d).max()
-    g = g.copy()
+    d_norm = _abs_max(d)
     f_new, g_new = obj_func(t)
     evals = 1
-    gtd_new = g_new.dot(d)
+    gtd_new = _dot(g_new, d)
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     ls_iter = 0
@@ -99,7 +104,7 @@ def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     # Phase 1: step forward (interpolating/extrapolating) until a bracket is found.
     while ls_iter < max_ls:
         if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bracket = ([t_prev, t], [f_prev, f_new], [g_prev, g_new.copy()],
+            bracket = ([t_prev, t], [f_prev, f_new], [g_prev, g_new],
                        [gtd_prev, gtd_new])
             break
         if abs(gtd_new) <= -c2 * gtd:
@@ -107,7 +112,7 @@ def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
             done = True
             break
         if gtd_new >= 0:
-            bracket = ([t_prev, t], [f_prev, f_new], [g_prev, g_new.copy()],
+            bracket = ([t_prev, t], [f_prev, f_new], [g_prev, g_new],
                        [gtd_prev, gtd_new])
             break
         min_step = t + 0.01 * (t - t_prev)
@@ -115,10 +120,10 @@ def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
         tmp = t
         t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
                                bounds=(min_step, max_step))
-        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new, gtd_new
         f_new, g_new = obj_func(t)
         evals += 1
-        gtd_new = g_new.dot(d)
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
     if ls_iter == max_ls:
         bracket = ([0, t], [f, f_new], [g, g_new], None)
@@ -131,6 +136,16 @@ def _strong_wolfe(obj_func, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
               ls_iter=ls_iter, evals=evals, d=d)
     t, f_new, g_new = _zoom_bracket(ls, f, gtd, c1, c2, tolerance_change, d_norm)
     return f_new, g_new, t, ls["evals"]
+
+
+def _dot(a, b):
+    """aᵀb of two 1-d Tensors as a Python float."""
+    return float(a.dot(b))
+
+
+def _abs_max(v):
+    """‖v‖∞ as a Python float."""
+    return float(v.abs().max())
 
 
 class LBFGS(Optimizer):
@@ -150,6 +165,10 @@ class LBFGS(Optimizer):
 
     The closure must zero the gradients, compute the loss, call ``backward`` and return
     the loss; ``step`` returns the loss of its first evaluation.
+
+    ``state`` (kept under the first parameter, as in PyTorch) holds the Tensors ``d``,
+    ``prev_flat_grad`` and the lists ``old_dirs`` (yᵢ), ``old_stps`` (sᵢ), and the
+    numbers ``t``, ``ro``, ``H_diag``, ``prev_loss``, ``func_evals``, ``n_iter``.
     """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
@@ -182,15 +201,16 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------- flat-vector helpers
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros(p.data.size, p.dtype) if p.grad is None
-                               else p.grad.data.reshape(-1) for p in self._params])
+        """All gradients as one new 1-d Tensor (zeros for parameters without one)."""
+        return ag.concatenate([ag.zeros((p.data.size,), dtype=p.dtype) if p.grad is None
+                               else p.grad.reshape(-1) for p in self._params])
 
     def _add_grad(self, t, d):
         """θ ← θ + t d, d being the flat vector over all parameters."""
         offset = 0
         for p in self._params:
             n = p.data.size
-            self._set_data(p, p.data + t * d[offset:offset + n].reshape(p.shape))
+            self._write(p, p + t * d[offset:offset + n].reshape(p.shape))
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -198,7 +218,7 @@ class LBFGS(Optimizer):
         loss = float(self._eval_closure(closure))
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
-            self._set_data(p, saved)
+            self._write(p, saved)
         return loss, flat_grad
 
     # ----------------------------------------------------------------- the step
@@ -222,12 +242,14 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tol_grad:
+        if _abs_max(flat_grad) <= tol_grad:
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
         H_diag = state.get("H_diag")
+        if ro is not None:          # a loaded (e.g. PyTorch) state may hold 0-d arrays
+            ro, H_diag, t = [float(r) for r in ro], float(H_diag), float(t)
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0
         while n_iter < max_iter:
@@ -240,7 +262,7 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * t
-                ys = y.dot(s)
+                ys = _dot(y, s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
@@ -249,43 +271,44 @@ class LBFGS(Optimizer):
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / y.dot(y)
+                    H_diag = ys / _dot(y, y)
                 d = self._two_loop(flat_grad, old_dirs, old_stps, ro, H_diag)
-            prev_flat_grad = flat_grad.copy()
+            prev_flat_grad = flat_grad
             prev_loss = loss
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+                t = min(1.0, 1.0 / float(flat_grad.abs().sum())) * lr
             else:
                 t = lr
-            gtd = flat_grad.dot(d)
+            gtd = _dot(flat_grad, d)
             if gtd > -tol_change:           # not a descent direction
                 break
 
             ls_func_evals = 0
             if group["line_search_fn"] == "strong_wolfe":
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [self._clone(p) for p in self._params]
 
                 def obj_func(step_t, x_init=x_init, d=d):
                     return self._directional_evaluate(closure, x_init, step_t, d)
 
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
                     obj_func, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
+                t = float(t)
                 self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tol_grad
+                opt_cond = _abs_max(flat_grad) <= tol_grad
             else:
                 self._add_grad(t, d)
                 opt_cond = False
                 if n_iter != max_iter:
                     loss = float(self._eval_closure(closure))
                     flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tol_grad
+                    opt_cond = _abs_max(flat_grad) <= tol_grad
                     ls_func_evals = 1
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
 
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tol_change:
+            if _abs_max(d * t) <= tol_change:
                 break
             if abs(loss - prev_loss) < tol_change:
                 break
@@ -296,15 +319,16 @@ class LBFGS(Optimizer):
 
     @staticmethod
     def _two_loop(flat_grad, old_dirs, old_stps, ro, H_diag):
-        """d = −H g from the stored pairs (see the class docstring)."""
+        """d = −H g from the stored pairs (see the class docstring); 4 tensor ops per
+        pair, the coefficients aᵢ, bᵢ are Python floats."""
         k = len(old_dirs)
         al = [0.0] * k
         q = -flat_grad
         for i in range(k - 1, -1, -1):
-            al[i] = old_stps[i].dot(q) * ro[i]
+            al[i] = _dot(old_stps[i], q) * ro[i]
             q = q - al[i] * old_dirs[i]
         r = q * H_diag
         for i in range(k):
-            be_i = old_dirs[i].dot(r) * ro[i]
+            be_i = _dot(old_dirs[i], r) * ro[i]
             r = r + (al[i] - be_i) * old_stps[i]
         return r

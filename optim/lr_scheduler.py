@@ -167,6 +167,17 @@ class MultiStepLR(LRScheduler):
         return [b * self.gamma ** bisect_right(milestones, self.last_epoch)
                 for b in self.base_lrs]
 
+    def state_dict(self):
+        """As the base, with the milestone counts as a plain ``{epoch: count}`` dict (not
+        a ``Counter``) so that the dict holds plain data only."""
+        out = super().state_dict()
+        out["milestones"] = dict(self.milestones)
+        return out
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(k): int(v) for k, v in self.milestones.items()})
+
 
 class ExponentialLR(LRScheduler):
     """η ← γ η every epoch:  η_e = η₀ γᵉ."""

@@ -2,9 +2,11 @@
 
 An optimizer holds ``param_groups`` (a list of dicts: ``"params"`` plus that group's
 hyper-parameters, missing ones filled from ``defaults``) and ``state`` (a dict keyed by
-the parameter Tensor holding that parameter's buffers as NumPy arrays and numbers).
-``step`` reads each parameter's ``.grad`` and changes its ``.data`` in place under
-``no_grad``; nothing here ever records a graph node.
+the parameter Tensor holding that parameter's buffers as Tensors, and numbers).
+``step`` runs under ``no_grad``: it reads each parameter's ``.grad``, computes the new
+value with the library's tensor ops (so it works on any tensor the engine supports)
+and writes it into the parameter's existing array with ``_write``; nothing here ever
+records a graph node.
 
 >>> import numpy as np, autograd as ag, optim
 >>> w = ag.Tensor(np.array([1.0, -2.0]), requires_grad=True)
@@ -17,7 +19,10 @@ array([ 0.8, -1.6])
 ``state_dict()`` uses PyTorch's layout: ``{"state": {id: {...}}, "param_groups":
 [{..., "params": [ids]}]}`` with parameters replaced by integers counted across groups
 in order, so a state saved mid-training can be loaded into a fresh optimizer built on
-the same parameters and training continues exactly as before.
+the same parameters and training continues exactly as before. The exported dict holds
+only plain data: dicts, lists, tuples (e.g. Adam's ``betas``), NumPy arrays (copies of
+the state Tensors), ``int``, ``float``, ``bool``, ``str`` and ``None``; loading turns
+the arrays back into Tensors.
 """
 import copy
 import math
@@ -59,24 +64,42 @@ def check_number(owner, name, value, low=0.0, high=None, low_open=False, high_op
 
 
 def _as_state_value(value, param, key):
-    """A state entry as stored in ``self.state``: arrays (copied, in the parameter's
-    dtype), numbers, or lists/tuples of those. Tensors and 0-d arrays are accepted."""
+    """A loaded state entry as kept in ``self.state``: arrays (NumPy, Tensors or e.g.
+    torch tensors) become Tensors (copied; float arrays shaped like the parameter are
+    cast to its dtype), other 0-d arrays and NumPy scalars become Python numbers (``"step"``
+    an int when whole), lists/tuples are converted item by item."""
     if isinstance(value, Tensor):
         value = value.data
     if isinstance(value, (list, tuple)):
         return type(value)(_as_state_value(v, param, key) for v in value)
-    if isinstance(value, np.ndarray) or (np.isscalar(value) and hasattr(value, "dtype")):
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
         arr = np.asarray(value)
         if key == "step":
             number = arr.item()
             return int(number) if float(number).is_integer() else number
         if arr.dtype.kind == "f" and arr.shape == param.shape:
-            return np.array(arr, dtype=param.dtype, copy=True)
+            return Tensor(np.array(arr, dtype=param.dtype, copy=True))
         if arr.ndim == 0:
             return arr.item()
-        return np.array(arr, copy=True)
+        return Tensor(np.array(arr, copy=True))
     if hasattr(value, "numpy") and hasattr(value, "detach"):      # e.g. a torch.Tensor
         return _as_state_value(value.detach().cpu().numpy(), param, key)
+    return copy.deepcopy(value)
+
+
+def _exported(value):
+    """Plain data for ``state_dict``: Tensors and arrays become NumPy array copies,
+    NumPy scalars Python numbers; dicts, lists and tuples are converted item by item."""
+    if isinstance(value, Tensor):
+        return np.array(value.data, copy=True)
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _exported(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_exported(v) for v in value)
     return copy.deepcopy(value)
 
 
@@ -193,20 +216,34 @@ class Optimizer:
                 else:
                     p.grad.data[...] = 0
 
-    @staticmethod
-    def _grad_of(p, maximize=False):
-        """A fresh array holding ``p``'s gradient (negated when maximizing)."""
-        g = p.grad.data
+    def _grad_of(self, p, maximize=False):
+        """``p``'s gradient as a Tensor (negated when maximizing). It may share memory
+        with ``p.grad``: use it in out-of-place tensor ops only, ``_clone`` to keep it."""
+        g = p.grad
         if g.shape != p.shape:
-            raise RuntimeError(f"optimizer: the gradient of a parameter has shape {g.shape} "
-                               f"but the parameter has shape {p.shape}")
-        return -g if maximize else g.copy()
+            raise RuntimeError(f"{type(self).__name__}: the gradient of a parameter "
+                               f"has shape {g.shape} but the parameter has shape {p.shape}")
+        return -g if maximize else g.detach()
 
     @staticmethod
-    def _set_data(p, new):
-        """Write ``new`` into ``p.data`` in place (keeps views of it valid)."""
-        p.data[...] = new
-        p._version += 1
+    def _clone(t):
+        """A Tensor holding a copy of ``t``'s values (a state buffer that nothing else
+        can change)."""
+        return Tensor(t)
+
+    @staticmethod
+    def _write(p, new):
+        """θ ← new, in place: the values of the Tensor (or array) ``new`` are copied into
+        ``p.data``, which stays the same array object (views of it and references held
+        elsewhere, e.g. by a module, stay valid), cast to ``p``'s dtype; ``p._version``
+        is bumped so the engine can tell the parameter changed."""
+        data = new.data if isinstance(new, Tensor) else np.asarray(new)
+        if data.shape != p.data.shape:
+            raise RuntimeError(f"optimizer: the update for a parameter of shape "
+                               f"{p.data.shape} has shape {data.shape}")
+        p.data[...] = data
+        if hasattr(p, "_version"):
+            p._version += 1
 
     # ------------------------------------------------------------ state dicts
     def _param_ids(self):
@@ -220,25 +257,28 @@ class Optimizer:
     def state_dict(self):
         """``{"state": {int: {name: array|number}}, "param_groups": [{..., "params": [int]}]}``.
 
-        Parameters are referred to by their position counted across all groups. The
-        arrays are copies, so training on does not change a saved state dict.
+        Parameters are referred to by their position counted across all groups. State
+        Tensors are exported as NumPy array copies (so training on does not change a
+        saved state dict) and NumPy scalars as Python numbers; see the module docstring
+        for the complete list of value types.
         """
         ids = self._param_ids()
         groups, start = [], 0
         for group in self.param_groups:
-            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed = {k: _exported(v) for k, v in group.items() if k != "params"}
             packed["params"] = list(range(start, start + len(group["params"])))
             start += len(group["params"])
             groups.append(packed)
-        state = {ids[id(p)]: copy.deepcopy(dict(s)) for p, s in self.state.items()
+        state = {ids[id(p)]: _exported(dict(s)) for p, s in self.state.items()
                  if id(p) in ids}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict):
         """Load a dict made by ``state_dict()`` (ours or PyTorch's with arrays for tensors).
 
-        The number of groups and each group's size must match; arrays are copied and
-        cast to the parameter's dtype; ``"step"`` counters become numbers.
+        The number of groups and each group's size must match; arrays (or Tensors)
+        become state Tensors, copied and, when shaped like the parameter, cast to its
+        dtype; ``"step"`` counters and 0-d arrays become numbers.
         """
         name = type(self).__name__
         if "state" not in state_dict or "param_groups" not in state_dict:

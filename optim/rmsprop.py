@@ -1,6 +1,4 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
-import numpy as np
-
 import autograd as ag
 
 from .optimizer import Optimizer, check_number
@@ -38,7 +36,11 @@ class RMSprop(Optimizer):
 
     @ag.no_grad()
     def step(self, closure=None):
-        """One RMSprop update of every parameter that has a gradient."""
+        """One RMSprop update of every parameter that has a gradient.
+
+        Tensor ops under ``no_grad``; ``square_avg``, ``grad_avg`` (centered) and
+        ``momentum_buffer`` are Tensors in ``state[p]``, ``step`` an int.
+        """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
@@ -50,29 +52,29 @@ class RMSprop(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = 0
-                    state["square_avg"] = np.zeros_like(p.data)
+                    state["square_avg"] = ag.zeros_like(p)
                     if mu > 0:
-                        state["momentum_buffer"] = np.zeros_like(p.data)
+                        state["momentum_buffer"] = ag.zeros_like(p)
                     if group["centered"]:
-                        state["grad_avg"] = np.zeros_like(p.data)
+                        state["grad_avg"] = ag.zeros_like(p)
                 state["step"] += 1
                 if wd != 0:
-                    g = g + wd * p.data
+                    g = g + wd * p
                 v = state["square_avg"] * alpha + (1 - alpha) * (g * g)
                 state["square_avg"] = v
                 if group["centered"]:
                     gbar = state["grad_avg"]
                     gbar = gbar + (1 - alpha) * (g - gbar)
                     state["grad_avg"] = gbar
-                    avg = np.sqrt(v - gbar * gbar) + eps
+                    avg = ag.sqrt(v - gbar * gbar) + eps
                 else:
-                    avg = np.sqrt(v) + eps
+                    avg = ag.sqrt(v) + eps
                 if mu > 0:
                     # (created lazily too: a scheduler may switch momentum on later)
                     buf = state.get("momentum_buffer")
-                    buf = (np.zeros_like(p.data) if buf is None else buf) * mu + g / avg
+                    buf = (ag.zeros_like(p) if buf is None else buf) * mu + g / avg
                     state["momentum_buffer"] = buf
-                    self._set_data(p, p.data - lr * buf)
+                    self._write(p, p - lr * buf)
                 else:
-                    self._set_data(p, p.data - lr * (g / avg))
+                    self._write(p, p - lr * (g / avg))
         return loss

@@ -12,6 +12,13 @@ and get their derivatives from the engine, never from finite differences:
 
 None of the closures calls ``backward``; ``step`` evaluates them itself (with graph
 recording on) and returns the loss at the parameters it started from.
+
+Where NumPy is used, and why: the n×n matrix H (or the m×n Jacobian J) is assembled
+row by row from the engine's gradients into a NumPy array, because the step is a
+dense linear solve, ``numpy.linalg.solve`` / ``lstsq``, which the engine has no op for
+(and needs none: nothing is differentiated through the solve). The solution δ is then
+split per parameter and the update θ ← θ − lr·δ, like restoring θ after a rejected
+LM trial, is written with tensor ops under ``no_grad`` (``Optimizer._write``).
 """
 import numpy as np
 
@@ -39,15 +46,28 @@ class _FullBatch(Optimizer):
     def _first_state(self):
         return self.state[self.param_groups[0]["params"][0]]
 
-    def _flat(self):
-        return np.concatenate([p.data.reshape(-1) for p in self._params()])
-
-    def _assign_flat(self, vec):
-        offset = 0
+    def _split(self, vec):
+        """The flat NumPy vector ``vec`` (e.g. a solver's δ) as one Tensor per parameter,
+        shaped like it."""
+        parts, offset = [], 0
         for p in self._params():
             n = p.data.size
-            self._set_data(p, vec[offset:offset + n].reshape(p.shape))
+            parts.append(Tensor(vec[offset:offset + n].reshape(p.shape)))
             offset += n
+        return parts
+
+    @ag.no_grad()
+    def _update(self, start, delta, lr=1.0):
+        """θ ← θ₀ − lr·δ for every parameter (θ₀ = ``start``, a list of Tensors, or the
+        current values when None); ``delta`` is flat (None: restore θ₀)."""
+        params = self._params()
+        start = params if start is None else start
+        if delta is None:
+            for p, p0 in zip(params, start):
+                self._write(p, p0)
+            return
+        for p, p0, dk in zip(params, start, self._split(delta)):
+            self._write(p, p0 - lr * dk)
 
     def _rows(self, out, params):
         """The Jacobian of the tensor ``out`` w.r.t. ``params``: one backward per element
@@ -141,8 +161,7 @@ class Newton(_FullBatch):
         group = self.param_groups[0]
         damping, lr = group["damping"], group["lr"]
         delta = _solve(hessian + damping * np.eye(g.size), g)
-        with ag.no_grad():
-            self._assign_flat(self._flat() - lr * delta)
+        self._update(None, delta, lr)
         state = self._first_state()
         state["step"] = state.get("step", 0) + 1
         state["grad_norm"] = float(np.linalg.norm(g))
@@ -178,8 +197,7 @@ class GaussNewton(_FullBatch):
             J = self._rows(res, params)
         F = np.asarray(res.data, dtype=np.float64).reshape(-1)
         delta = np.linalg.lstsq(J, F, rcond=None)[0]
-        with ag.no_grad():
-            self._assign_flat(self._flat() - self.param_groups[0]["lr"] * delta)
+        self._update(None, delta, self.param_groups[0]["lr"])
         state = self._first_state()
         state["step"] = state.get("step", 0) + 1
         return Tensor(np.asarray(0.5 * F.dot(F), dtype=res.dtype))
@@ -241,12 +259,11 @@ class LevenbergMarquardt(_FullBatch):
             D = np.diag(np.maximum(np.diag(JtJ), 1e-12 * max(np.diag(JtJ).max(), 1.0)))
         else:
             D = np.eye(JtJ.shape[0])
-        theta = self._flat()
+        theta = [self._clone(p) for p in params]
         accepted = False
         for _ in range(int(group["max_tries"])):
             delta = _solve(JtJ + lam * D, JtF)
-            with ag.no_grad():
-                self._assign_flat(theta - delta)
+            self._update(theta, delta)
             new_loss = self._loss_at(closure)
             if np.isfinite(new_loss) and new_loss < loss:
                 accepted = True
@@ -254,8 +271,7 @@ class LevenbergMarquardt(_FullBatch):
                 break
             lam = min(lam * group["lambda_up"], group["lambda_max"])
         if not accepted:
-            with ag.no_grad():
-                self._assign_flat(theta)
+            self._update(theta, None)
         state["lambda"] = lam
         state["step"] = state.get("step", 0) + 1
         state["accepted"] = accepted

@@ -45,7 +45,11 @@ class SGD(Optimizer):
 
     @ag.no_grad()
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns closure's loss."""
+        """One update of every parameter that has a gradient; returns closure's loss.
+
+        Tensor ops under ``no_grad``: 2 (plain) to 5 (momentum, decay) per parameter;
+        the momentum buffer is a Tensor in ``state[p]["momentum_buffer"]``.
+        """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
@@ -55,15 +59,15 @@ class SGD(Optimizer):
                     continue
                 g = self._grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g + wd * p.data
+                    g = g + wd * p
                 if mu != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = g.copy()
+                        buf = self._clone(g)
                     else:
                         buf = buf * mu + (1 - tau) * g
                     state["momentum_buffer"] = buf
                     g = g + mu * buf if group["nesterov"] else buf
-                self._set_data(p, p.data - lr * g)
+                self._write(p, p - lr * g)
         return loss

@@ -110,7 +110,10 @@ def test_step_updates_in_place_and_records_no_graph():
     (w * w).sum().backward()
     opt.step()
     assert w.data is data and w.is_leaf and w.grad_fn is None
-    assert isinstance(opt.state[w]["momentum_buffer"], np.ndarray)
+    # state buffers are Tensors (updated with tensor ops); state_dict exports arrays
+    buf = opt.state[w]["momentum_buffer"]
+    assert isinstance(buf, ag.Tensor) and not buf.requires_grad and buf.grad_fn is None
+    assert isinstance(opt.state_dict()["state"][0]["momentum_buffer"], np.ndarray)
 
 
 def test_float32_parameters_stay_float32():

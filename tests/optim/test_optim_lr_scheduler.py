@@ -221,3 +221,40 @@ def test_resume_with_last_epoch_needs_initial_lr_and_lambda_state_skips_function
     resumed = ours_sched.LambdaLR(opt, lr_lambda=_lambda, last_epoch=4)
     tresumed = torch_sched.LambdaLR(topt, lr_lambda=_lambda, last_epoch=4)
     assert resumed.get_last_lr() == pytest.approx(tresumed.get_last_lr(), rel=1e-15)
+
+
+PLAIN = (dict, list, tuple, int, float, bool, str, type(None))
+
+
+def _assert_plain(value, path):
+    assert type(value) in PLAIN, f"{path} is a {type(value).__name__}"
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, (list, tuple)) else ())
+    for k, v in items:
+        _assert_plain(v, f"{path}[{k!r}]")
+
+
+@pytest.mark.parametrize("name,kw,setup", CASES + [("ReduceLROnPlateau", {}, {})],
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)] + ["Plateau"])
+def test_scheduler_state_dict_is_plain_data_and_round_trips(name, kw, setup):
+    """Only dicts, lists, tuples, numbers, bools, strings and None (what nn.save stores);
+    a fresh scheduler loaded from it continues with the same learning rates."""
+    runs = []
+    for _ in range(2):
+        opt, _ = _pair(**setup)
+        runs.append((opt, getattr(ours_sched, name)(opt, **kw)))
+    (opt, sched), (opt2, sched2) = runs
+
+    def advance(o, s, k):
+        o.step()
+        s.step(ag.Tensor(np.array(1.0))) if name == "ReduceLROnPlateau" else s.step()
+
+    for k in range(7):
+        advance(opt, sched, k)
+    saved = sched.state_dict()
+    _assert_plain(saved, f"{name}.state_dict()")
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(saved)
+    for k in range(7, 14):
+        advance(opt, sched, k), advance(opt2, sched2, k)
+        assert sched2.get_last_lr() == sched.get_last_lr()

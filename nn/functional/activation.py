@@ -1,0 +1,205 @@
+"""Activation functions, composed of autograd ops (PyTorch's names and formulas).
+
+Where a formula has a branch, the unused branch is computed on a clamped input so
+that it can never produce inf/nan that would leak into the gradient (0 * inf).
+
+>>> import autograd as ag, nn.functional as F
+>>> F.gelu(ag.tensor([-1.0, 0.0, 1.0]))          # x * Phi(x), the exact erf form
+tensor([-0.1587,  0.    ,  0.8413])
+>>> F.softplus(ag.tensor([0.0, 30.0]), beta=2)   # log(1 + exp(2x)) / 2; x above threshold
+tensor([ 0.3466, 30.    ])
+"""
+import math
+import warnings
+
+import autograd as ag
+
+__all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
+           "mish", "sigmoid", "tanh", "softplus", "softsign", "logsigmoid", "hardtanh",
+           "hardsigmoid", "hardswish", "tanhshrink", "softmax", "log_softmax", "softmin",
+           "threshold", "glu"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _t(x):
+    return ag.as_tensor(x)
+
+
+def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names throughout
+    """max(x, 0); the gradient at 0 is 0."""
+    return ag.relu(_t(input))
+
+
+def relu6(input, inplace=False):  # noqa: A002
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """x where x > threshold, else ``value``."""
+    x = _t(input)
+    return ag.where(x.data > threshold, x, value)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """x if x > 0 else negative_slope * x."""
+    x = _t(input)
+    return ag.where(x.data > 0, x, x * negative_slope)
+
+
+def prelu(input, weight):  # noqa: A002
+    """x if x > 0 else a * x, with one learnable slope per channel (dim 1) or a shared one.
+
+    ``weight`` has shape (1,) or (C,) where C = input.shape[1].
+    """
+    x = _t(input)
+    a = weight if isinstance(weight, ag.Tensor) else ag.Tensor(
+        ag.dtypes.as_array(weight, x.dtype if x.dtype.kind == "f" else None))
+    if a.size != 1:
+        if x.ndim < 2 or x.shape[1] != a.size:
+            raise ValueError(
+                f"prelu: weight has {a.size} slopes but the input of shape {x.shape} has "
+                f"{x.shape[1] if x.ndim >= 2 else 1} channels (dim 1)")
+        a = ag.reshape(a, (a.size,) + (1,) * (x.ndim - 2))  # (C, 1, ..., 1)
+    elif a.ndim > 0:
+        a = ag.reshape(a, ())
+    return ag.where(x.data > 0, x, a * x)
+
+
+def _expm1_neg(x):
+    """exp(min(x, 0)) - 1: the negative branch of elu, safe for large positive x."""
+    safe = ag.where(x.data > 0, 0.0, x)
+    return ag.exp(safe) - 1.0
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    x = _t(input)
+    return ag.where(x.data > 0, x, _expm1_neg(x) * alpha)
+
+
+def selu(input, inplace=False):  # noqa: A002
+    """scale * elu(x, alpha) with PyTorch's fixed scale and alpha."""
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    x = _t(input)
+    return ag.where(x.data > 0, x, _expm1_neg(x / alpha) * alpha)
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); with ``approximate='tanh'``
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³)))."""
+    x = _t(input)
+    if approximate == "none":
+        return 0.5 * x * (1.0 + ag.erf(x * (1.0 / math.sqrt(2.0))))
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2.0 / math.pi)
+        return 0.5 * x * (1.0 + ag.tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x * sigmoid(x) (a.k.a. swish)."""
+    x = _t(input)
+    return x * ag.sigmoid(x)
+
+
+def mish(input, inplace=False):  # noqa: A002
+    """x * tanh(softplus(x))."""
+    x = _t(input)
+    return x * ag.tanh(ag.softplus(x))
+
+
+def sigmoid(input):  # noqa: A002
+    """1 / (1 + exp(-x))."""
+    return ag.sigmoid(_t(input))
+
+
+def tanh(input):  # noqa: A002
+    return ag.tanh(_t(input))
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    x = _t(input)
+    smooth = ag.softplus(x * beta) / beta if beta != 1 else ag.softplus(x)
+    return ag.where((x.data * beta) > threshold, x, smooth)
+
+
+def softsign(input):  # noqa: A002
+    """x / (1 + |x|)."""
+    x = _t(input)
+    return x / (1.0 + ag.abs(x))
+
+
+def logsigmoid(input):  # noqa: A002
+    """log(sigmoid(x)) = -softplus(-x), computed stably."""
+    return -ag.softplus(-_t(input))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """clip(x, min_val, max_val); the gradient is 1 strictly inside, 0 outside and at
+    the ends (PyTorch's rule)."""
+    x = _t(input)
+    inside = (x.data > min_val) & (x.data < max_val)
+    return ag.where(inside, x, ag.clip(x.detach(), min_val, max_val))
+
+
+def hardsigmoid(input, inplace=False):  # noqa: A002
+    """relu6(x + 3) / 6."""
+    x = _t(input)
+    inside = (x.data > -3.0) & (x.data < 3.0)
+    return ag.where(inside, x / 6.0 + 0.5, (x.data >= 3.0).astype(x.dtype))
+
+
+def hardswish(input, inplace=False):  # noqa: A002
+    """x * relu6(x + 3) / 6."""
+    x = _t(input)
+    mid = x * (x + 3.0) / 6.0
+    return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, x, mid))
+
+
+def tanhshrink(input):  # noqa: A002
+    x = _t(input)
+    return x - ag.tanh(x)
+
+
+def glu(input, dim=-1):  # noqa: A002
+    """a * sigmoid(b) where (a, b) are the two halves of ``input`` along ``dim``."""
+    x = _t(input)
+    if x.shape[dim] % 2:
+        raise ValueError(
+            f"glu: halving dimension {dim} of shape {x.shape} needs an even size")
+    a, b = ag.split(x, 2, axis=dim)
+    return a * ag.sigmoid(b)
+
+
+def _softmax_dim(name, ndim, dim):
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
+    x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
+    return ag.softmax(x, axis=_softmax_dim("softmax", x.ndim, dim))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """softmax(-x)."""
+    x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
+    return ag.softmax(-x, axis=_softmax_dim("softmin", x.ndim, dim))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """x_i - logsumexp(x) along ``dim``."""
+    x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
+    return ag.log_softmax(x, axis=_softmax_dim("log_softmax", x.ndim, dim))

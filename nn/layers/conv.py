@@ -1,0 +1,218 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``.
+
+Thin Modules over ``nn.functional`` with PyTorch's parameter names, layouts and
+default initialisation: ``weight`` is (C_out, C_in/groups, *kernel) for a convolution
+and (C_in, C_out/groups, *kernel) for a transposed one, drawn with
+``kaiming_uniform_(a=sqrt(5))`` (i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in))), and ``bias``
+(C_out,) ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+>>> conv = nn.Conv2d(1, 6, 5)
+>>> conv(ag.randn(8, 1, 28, 28)).shape
+(8, 6, 24, 24)
+"""
+import math
+
+import numpy as np
+
+import autograd as ag
+from .. import functional as F
+from .. import init
+from ..functional.conv import ntuple
+from ..module import Module, Parameter
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d", "Unfold", "Fold"]
+
+
+class _ConvNd(Module):
+    """Shared constructor, init and repr of the convolution layers."""
+
+    _nsp = 2
+    _transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
+                 dtype=None):
+        super().__init__()
+        name, n = type(self).__name__, self._nsp
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = ntuple(stride, n, "stride", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid") or self._transposed:
+                raise ValueError(f"{name}: padding must be an int or a tuple"
+                                 f"{'' if self._transposed else ', same or valid'}, "
+                                 f"got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided "
+                                 "convolutions")
+            self.padding = padding
+        else:
+            self.padding = ntuple(padding, n, "padding", name)
+        self.dilation = ntuple(dilation, n, "dilation", name)
+        self.output_padding = ntuple(output_padding, n, "output_padding", name)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        if self._transposed:
+            shape = (in_channels, out_channels // groups) + self.kernel_size
+        else:
+            shape = (out_channels, in_channels // groups) + self.kernel_size
+        dtype = np.dtype(dtype or ag.get_default_dtype())
+        self.weight = Parameter(np.zeros(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.zeros((out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = init._default_fan_in_bound(self.weight)
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        n = self._nsp
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-d convolution over (N, C_in, L): weight (C_out, C_in/groups, K)."""
+
+    _nsp = 1
+
+    def forward(self, input):  # noqa: A002
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over (N, C_in, H, W): weight (C_out, C_in/groups, KH, KW).
+
+    ``H_out = (H + 2p - d(KH - 1) - 1) // s + 1``; ``padding`` may be ``"same"``
+    (stride 1) or ``"valid"``; ``groups=in_channels`` gives a depthwise convolution.
+    """
+
+    def forward(self, input):  # noqa: A002
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, KD, KH, KW)."""
+
+    _nsp = 3
+
+    def forward(self, input):  # noqa: A002
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, output_padding, dtype)
+
+    def _output_padding(self, input, output_size):  # noqa: A002
+        """The output_padding that makes the output exactly ``output_size``."""
+        if output_size is None:
+            return self.output_padding
+        n = self._nsp
+        size = tuple(output_size)[-n:]
+        pads = []
+        for i in range(n):
+            smallest = ((input.shape[-n + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            extra = size[i] - smallest
+            if not 0 <= extra < max(self.stride[i], self.dilation[i]):
+                raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)}"
+                                 f" is not reachable from input {input.shape}")
+            pads.append(extra)
+        return tuple(pads)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution: weight (C_in, C_out/groups, K)."""
+
+    _nsp = 1
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution: weight (C_in, C_out/groups, KH, KW);
+    ``H_out = (H - 1)s - 2p + d(KH - 1) + output_padding + 1``."""
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution: weight (C_in, C_out/groups, KD, KH, KW)."""
+
+    _nsp = 3
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class Unfold(Module):
+    """im2col: (N, C, H, W) -> (N, C*KH*KW, L) (see ``F.unfold``)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, input):  # noqa: A002
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Module):
+    """col2im, the adjoint of Unfold: (N, C*KH*KW, L) -> (N, C, H, W)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input):  # noqa: A002
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")

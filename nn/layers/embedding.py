@@ -1,0 +1,76 @@
+"""``Embedding``: a lookup table of ``num_embeddings`` vectors of size ``embedding_dim``."""
+import numpy as np
+
+import autograd as ag
+from .. import functional as F
+from .. import init
+from ..module import Module, Parameter
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """``weight`` (num_embeddings, embedding_dim) ~ N(0, 1); the ``padding_idx`` row is
+    zero and gets no gradient.
+
+    >>> import numpy as np, nn
+    >>> emb = nn.Embedding(10, 3, padding_idx=0)
+    >>> emb(np.array([[1, 2, 0]])).shape
+    (1, 3, 3)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError("Padding_idx must be within num_embeddings")
+            padding_idx = padding_idx % num_embeddings
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            dtype = np.dtype(dtype or ag.get_default_dtype())
+            self.weight = Parameter(np.zeros((num_embeddings, embedding_dim), dtype),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            data = _weight.data if isinstance(_weight, ag.Tensor) else np.asarray(_weight)
+            if data.shape != (num_embeddings, embedding_dim):
+                raise ValueError("Shape of weight does not match num_embeddings and "
+                                 "embedding_dim")
+            self.weight = Parameter(data, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input):  # noqa: A002
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm,
+                           self.norm_type, self.scale_grad_by_freq, self.sparse)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+        """An Embedding holding ``embeddings`` (2-d); frozen (no grad) by default."""
+        data = embeddings.data if isinstance(embeddings, ag.Tensor) else embeddings
+        data = np.array(data)
+        if data.ndim != 2:
+            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = data.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                   sparse, _weight=data, _freeze=freeze)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        return s

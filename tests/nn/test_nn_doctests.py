@@ -1,0 +1,29 @@
+"""The examples in the nn docstrings run and print what they claim."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["nn", "nn.module", "nn.parameter", "nn.containers", "nn.init", "nn.utils",
+           "nn.io", "nn.functional", "nn.functional.activation", "nn.functional.loss",
+           "nn.functional.normalization", "nn.functional.dropout", "nn.functional.linear",
+           "nn.functional.embedding", "nn.layers.linear", "nn.layers.activation",
+           "nn.layers.loss", "nn.layers.normalization", "nn.layers.dropout",
+           "nn.layers.embedding", "nn.layers.flatten"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, float32_default):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+@pytest.fixture
+def float32_default():
+    import numpy as np
+    import autograd as ag
+    old = ag.get_default_dtype()
+    ag.set_default_dtype(np.float32)
+    yield
+    ag.set_default_dtype(old)
