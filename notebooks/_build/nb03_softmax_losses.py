@@ -23,6 +23,7 @@ def cells():
         """),
         setup("""
         import autograd as ag
+        import nn
         from autograd.functional import jacobian
 
         ag.set_default_dtype(np.float64)
@@ -125,6 +126,20 @@ def cells():
         assert abs(ce_each.mean().item() - 2.76) < 5e-3
         assert np.allclose(hinge_each.numpy(), [2.9, 0.0, 12.9])
         assert abs(hinge_each.mean().item() - 15.8 / 3) < 1e-12
+        """),
+        md("""
+        The same numbers from the library's losses. One trap when moving between the course
+        and PyTorch-style code: `nn.MultiMarginLoss` (PyTorch's multiclass hinge) **divides
+        each sample's sum by the number of classes**, so it reports $L_i / C$ — here
+        $2.9/3,\\ 0,\\ 12.9/3$.
+        """),
+        code("""
+        y_t = ag.tensor(labels)
+        ce_lib = nn.CrossEntropyLoss()(scores, y_t)
+        hinge_lib = nn.MultiMarginLoss(reduction="none")(scores, y_t)
+        print("nn.CrossEntropyLoss:", round(ce_lib.item(), 4), "  nn.MultiMarginLoss per image:", hinge_lib.numpy().round(4))
+        assert abs(ce_lib.item() - ce_each.mean().item()) < 1e-12
+        assert np.allclose(hinge_lib.numpy() * 3, [2.9, 0.0, 12.9])
         """),
         md("""
         The course's hinge mean "5.3" is $15.8/3 = 5.2\\overline{6}$ rounded to one decimal; the
@@ -242,6 +257,24 @@ def cells():
         assert np.allclose(z.grad.numpy(), 1 / (1 + np.exp(-z.numpy().astype(float))), atol=1e-6)
         """),
         md("""
+        `nn.BCEWithLogitsLoss` is that stable form. `nn.BCELoss`, which takes probabilities, follows
+        PyTorch and clamps the logarithms at −100: the loss stays finite (100), but for the
+        saturated examples the gradient is 0 instead of 1 — a confidently wrong prediction
+        stops being corrected. Prefer the logits form.
+        """),
+        code("""
+        for loss_fn, inp in [(nn.BCELoss(reduction="none"), lambda: ag.sigmoid(z)),
+                             (nn.BCEWithLogitsLoss(reduction="none"), lambda: z)]:
+            z.grad = None
+            value = loss_fn(inp(), ag.tensor(y0))
+            value.sum().backward()
+            print(f"{type(loss_fn).__name__:18s} loss {value.numpy().round(3)}  grad {z.grad.numpy().round(3)}")
+            if isinstance(loss_fn, nn.BCELoss):
+                assert value.numpy()[-1] == 100 and z.grad.numpy()[-1] == 0
+            else:
+                assert np.allclose(value.numpy(), logits_form.numpy()) and z.grad.numpy()[-1] == 1
+        """),
+        md("""
         ## 5. Label smoothing
 
         Replace the one-hot target by $p' = (1 - \\varepsilon)\\,\\mathbf 1_y + \\varepsilon/K$.
@@ -263,6 +296,8 @@ def cells():
         s_test = ag.tensor([0.3, -1.0, 2.0, 0.5])
         split = (1 - eps) * -ag.log_softmax(s_test)[target] + eps * -ag.log_softmax(s_test).mean()
         assert abs(smoothed_ce(s_test, eps).item() - split.item()) < 1e-12
+        lib = nn.CrossEntropyLoss(label_smoothing=eps)(s_test.reshape(1, K), ag.tensor(np.array([target])))
+        assert abs(lib.item() - split.item()) < 1e-12      # same convention as the library (PyTorch)
 
         gaps = {}
         for e in (0.0, eps):
