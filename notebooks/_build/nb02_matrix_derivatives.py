@@ -118,6 +118,19 @@ def cells():
         ag.draw_graph(L)
         """),
         md("""
+        The engine's own account of the same backward pass: each row is one node, its local
+        rule, and what it sends to each input — the `matmul` row is exactly
+        $G W^\\top$ for $X$ and $X^\\top G$ for $W$.
+        """),
+        code("""
+        Xe = ag.Tensor(X.numpy(), requires_grad=True, name="X")
+        We = ag.Tensor(W.numpy(), requires_grad=True, name="W")
+        Ye = Xe @ We; Ye.name = "Y"
+        fe = Ye ** 2; fe.name = "f"
+        Le = fe.sum(); Le.name = "L"
+        print(ag.explain(Le))
+        """),
+        md("""
         **Which matrix is which.** The sheet's answers (a) 52, (b) ones, (c) [[2, 2], [10, 10]],
         (d) [[4, 4], [20, 20]], (e) [[20, 20], [32, 32]] are all correct, but they are easy to
         mislabel when quoted without their letters: **[[4, 4], [20, 20]] is
