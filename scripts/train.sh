@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Train a model on the shipped 8x8 digits: set up .venv (once) with glassgrad and its
+# training extras (numpy, graphviz, tqdm, matplotlib; no PyTorch), then run
+# `python -m nn.demo` with the given flags, e.g.
+#   bash scripts/train.sh                  # MLP, writes runs/mlp_*.{png,svg,npz}
+#   bash scripts/train.sh --model cnn      # small CNN
+#   bash scripts/train.sh --help           # every flag
+# The graph picture needs Graphviz's `dot` program (apt-get install graphviz /
+# brew install graphviz); without it the DOT text is written instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
+import importlib.metadata as md
+import graphviz, matplotlib, numpy, tqdm  # noqa: F401
+md.version("glassgrad")
+PY
+then
+    echo "setting up $VENV (first run only) ..." >&2
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -e ".[train]"
+fi
+# the matrices are tiny: one BLAS thread avoids wake-up stalls (see --blas-threads)
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+exec "$VENV/bin/python" -m nn.demo "$@"
