@@ -220,8 +220,9 @@ def cells():
         """),
         md("""
         The learned first-layer filters, and what each one makes of a test digit (feature maps
-        after ReLU). They are only 3×3 on an 8×8 image, but the edge and stroke detectors of the
-        course's "image filters" slide are recognisable.
+        after ReLU). They are only 3×3 on an 8×8 image; several are oriented differences (one
+        side positive, the other negative) like the edge detectors of the course's "image
+        filters" slide, and their maps light up on strokes of matching orientation.
         """),
         code("""
         filters = cnn[0].weight.numpy()[:, 0]                   # (8, 3, 3)

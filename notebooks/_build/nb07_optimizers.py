@@ -132,7 +132,8 @@ def cells():
           therefore follows the valley and takes ~20 steps, but it never goes uphill.
 
         glassgrad's closures return the loss (Newton) or the residual vector (GN, LM) and
-        do not call `backward`; the losses reported for GN and LM are $\\tfrac12\\lVert F\\rVert^2 = f/2$.
+        do not call `backward`; GN's and LM's `step` returns $\\tfrac12\\lVert F\\rVert^2 = f/2$, and the
+        curves below plot $f$ itself for every method.
         """),
         code("""
         def run_closure(opt_class, closure_kind, steps, **kw):
