@@ -135,6 +135,27 @@ def cells():
         do not call `backward`; GN's and LM's `step` returns $\\tfrac12\\lVert F\\rVert^2 = f/2$, and the
         curves below plot $f$ itself for every method.
         """),
+        md("""
+        Where Newton's Hessian comes from: `ag.grad(..., create_graph=True)` records the
+        backward pass itself as a graph (drawn below: the gradient of $f$ as a function of
+        $p$), and differentiating that graph again gives the second derivatives. At the start
+        $(-1.2, 1)$: $\\nabla f = (-215.6, -88)$ and
+        $H = \\begin{pmatrix} 2 - 400(y - 3x^2) & -400x \\\\ -400x & 200\\end{pmatrix}
+          = \\begin{pmatrix}1330 & 480\\\\ 480 & 200\\end{pmatrix}$.
+        """),
+        code("""
+        from autograd.functional import hessian
+
+        p = ag.tensor(START, requires_grad=True); p.name = "p"
+        f = rosenbrock(p); f.name = "f"
+        (g,) = ag.grad(f, p, create_graph=True); g.name = "grad f"
+        rows = [ag.grad(g[i], p, retain_graph=True)[0].numpy() for i in range(2)]
+        print("grad f =", g.numpy(), "\\nHessian =\\n", np.array(rows))
+        assert np.allclose(g.numpy(), [-215.6, -88.0])
+        assert np.allclose(rows, [[1330.0, 480.0], [480.0, 200.0]])
+        assert np.allclose(hessian(rosenbrock, ag.tensor(START)).numpy(), rows)
+        ag.draw_graph(g)
+        """),
         code("""
         def run_closure(opt_class, closure_kind, steps, **kw):
             p = ag.tensor(START, requires_grad=True)
