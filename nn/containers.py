@@ -30,6 +30,93 @@ def _index(idx, size, kind):
     return idx % size
 
 
+def _renumber(container, modules):
+    """Make ``modules`` the children of ``container``, keyed "0", "1", ... (PyTorch keeps
+    list-like containers numbered without gaps after a delete or an insert)."""
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container._modules[str(i)] = module
+
+
+class _Indexed(Module):
+    """The list behaviour ModuleList and ParameterList share.
+
+    The items live in one of the module's own tables, ``_table`` ("_modules" or
+    "_parameters"), under the keys "0", "1", ...; a subclass says how a new item is
+    registered (``_register(key, item)``).
+    """
+
+    _table = None
+
+    def _items(self):
+        return self.__dict__[self._table]
+
+    def _register(self, key, item):
+        raise NotImplementedError
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self)[idx])
+        return self._items()[str(_index(idx, len(self), type(self).__name__))]
+
+    def __len__(self):
+        return len(self._items())
+
+    def __iter__(self):
+        return iter(self._items().values())
+
+    def __iadd__(self, items):
+        return self.extend(items)
+
+    def append(self, item):
+        self._register(str(len(self)), item)
+        return self
+
+    def extend(self, items):
+        for item in items:
+            self.append(item)
+        return self
+
+
+class _Keyed(Module):
+    """The dict behaviour ModuleDict and ParameterDict share, over the module's own
+    table ``_table`` ("_modules" or "_parameters"); a subclass defines ``__setitem__``."""
+
+    _table = None
+
+    def _entries(self):
+        return self.__dict__[self._table]
+
+    def __getitem__(self, key):
+        return self._entries()[key]
+
+    def __delitem__(self, key):
+        del self._entries()[key]
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries())
+
+    def __contains__(self, key):
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def items(self):
+        return self._entries().items()
+
+    def values(self):
+        return self._entries().values()
+
+    def update(self, entries):
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for key, value in pairs:
+            self[key] = value
+
+
 class Sequential(Module):
     """Runs its modules in order: ``forward(x) = m_n(...m_2(m_1(x)))``.
 
@@ -63,11 +150,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, keys[_index(idx, len(keys), "Sequential")])
-        # keep the numbering 0..n-1 like PyTorch
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -98,9 +181,7 @@ class Sequential(Module):
         index = index + n if index < 0 else index
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
         return self
 
     def forward(self, input):  # noqa: A002 - PyTorch's name
@@ -109,20 +190,21 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_Indexed):
     """A list of modules whose parameters are registered (keys "0", "1", ...)."""
+
+    _table = "_modules"
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self), "ModuleList"))]
+    def _register(self, key, module):
+        self.add_module(key, module)
 
     def __setitem__(self, idx, module):
+        # setattr, as PyTorch: a non-Module gets __setattr__'s "child module" message
         setattr(self, str(_index(idx, len(self), "ModuleList")), module)
 
     def __delitem__(self, idx):
@@ -131,77 +213,35 @@ class ModuleList(Module):
             del items[idx]
         else:
             del items[_index(idx, len(items), "ModuleList")]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __iadd__(self, modules):
-        return self.extend(modules)
+        _renumber(self, items)
 
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
-
     def insert(self, index, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
             "ModuleList has no forward: iterate over it and call each module yourself")
 
 
-class ModuleDict(Module):
+class ModuleDict(_Keyed):
     """An ordered dict of named modules whose parameters are registered."""
+
+    _table = "_modules"
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
     def __setitem__(self, key, module):
         self.add_module(key, module)
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
 
     def pop(self, key):
         module = self._modules[key]
@@ -210,11 +250,6 @@ class ModuleDict(Module):
 
     def clear(self):
         self._modules.clear()
-
-    def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -229,42 +264,21 @@ def _as_parameter(value):
     raise TypeError(f"expected a Parameter or Tensor, got {type(value).__name__}")
 
 
-class ParameterList(Module):
+class ParameterList(_Indexed):
     """A list of Parameters registered as "0", "1", ... (Tensors are wrapped)."""
+
+    _table = "_parameters"
 
     def __init__(self, values=None):
         super().__init__()
-        self._size = 0
         if values is not None:
             self.extend(values)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ParameterList(list(self)[idx])
-        return self._parameters[str(_index(idx, self._size, "ParameterList"))]
+    def _register(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
 
     def __setitem__(self, idx, value):
-        self.register_parameter(str(_index(idx, self._size, "ParameterList")),
-                                _as_parameter(value))
-
-    def __len__(self):
-        return self._size
-
-    def __iter__(self):
-        return (self._parameters[str(i)] for i in range(self._size))
-
-    def __iadd__(self, values):
-        return self.extend(values)
-
-    def append(self, value):
-        self.register_parameter(str(self._size), _as_parameter(value))
-        self._size += 1
-        return self
-
-    def extend(self, values):
-        for v in values:
-            self.append(v)
-        return self
+        self._register(str(_index(idx, len(self), "ParameterList")), value)
 
     def extra_repr(self):
         return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {p.shape}]"
@@ -274,45 +288,18 @@ class ParameterList(Module):
         raise NotImplementedError("ParameterList has no forward")
 
 
-class ParameterDict(Module):
+class ParameterDict(_Keyed):
     """An ordered dict of named Parameters (Tensors are wrapped)."""
+
+    _table = "_parameters"
 
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        return self._parameters[key]
-
     def __setitem__(self, key, value):
         self.register_parameter(key, _as_parameter(value))
-
-    def __delitem__(self, key):
-        del self._parameters[key]
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
 
     def extra_repr(self):
         return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"

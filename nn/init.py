@@ -18,6 +18,8 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
+from .parameter import Parameter
+
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
            "trunc_normal_", "orthogonal_"]
@@ -193,7 +195,20 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     return _fill(tensor, gain * q.reshape(arr.shape), "orthogonal_")
 
 
-def _default_fan_in_bound(weight):
-    """1 / sqrt(fan_in): PyTorch's bound for a layer's default bias init."""
-    fan_in, _ = _calculate_fan_in_and_fan_out(weight)
-    return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+def _new_parameter(*shape, dtype=None):
+    """A zero-filled Parameter of ``shape`` in ``dtype`` (default: the default dtype), for
+    a layer's constructor to create and then fill with one of the rules above."""
+    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or ag.get_default_dtype())))
+
+
+def _default_weight_and_bias_(weight, bias):
+    """PyTorch's default init of Linear and Conv layers, in place::
+
+        W ~ kaiming_uniform_(a=√5) = U(-1/√fan_in, 1/√fan_in)
+        b ~ U(-1/√fan_in, 1/√fan_in)          (when ``bias`` is not None)
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

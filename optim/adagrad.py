@@ -53,10 +53,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, decay, wd, eps = (group["lr"], group["lr_decay"], group["weight_decay"],
                                   group["eps"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_of(p, group["maximize"])
+            for p, g in self._params_with_grad(group):
                 state = self.state[p]
                 state["step"] += 1
                 if wd != 0:

@@ -53,17 +53,9 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_of(p, group["maximize"])
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["exp_avg"] = ag.zeros_like(p)
-                    state["exp_avg_sq"] = ag.zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = ag.zeros_like(p)
+            for p, g in self._params_with_grad(group):
+                state = self._lazy_state(p, exp_avg=True, exp_avg_sq=True,
+                                         max_exp_avg_sq=group["amsgrad"])
                 state["step"] += 1
                 t = state["step"]
                 theta = p

@@ -30,7 +30,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd import Tensor, enable_grad
+from autograd import Tensor, enable_grad, zeros_like
 
 __all__ = ["Optimizer", "required"]
 
@@ -215,6 +215,25 @@ class Optimizer:
                     p.grad = Tensor(np.zeros_like(p.grad.data))
                 else:
                     p.grad.data[...] = 0
+
+    def _params_with_grad(self, group):
+        """``(p, g)`` for every parameter of ``group`` that has a gradient, ``g`` from
+        ``_grad_of`` (negated when the group maximizes): the loop every ``step`` runs."""
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, self._grad_of(p, group["maximize"])
+
+    def _lazy_state(self, p, **buffers):
+        """``self.state[p]``; on first use set to ``step = 0`` and a zero Tensor like ``p``
+        for each buffer whose flag is true, in the order given (PyTorch's state_dict order),
+        e.g. ``self._lazy_state(p, exp_avg=True, max_exp_avg_sq=group["amsgrad"])``."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = 0
+            for name, wanted in buffers.items():
+                if wanted:
+                    state[name] = zeros_like(p)
+        return state
 
     def _grad_of(self, p, maximize=False):
         """``p``'s gradient as a Tensor (negated when maximizing). It may share memory

@@ -45,18 +45,9 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             mu, wd = group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_of(p, group["maximize"])
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["square_avg"] = ag.zeros_like(p)
-                    if mu > 0:
-                        state["momentum_buffer"] = ag.zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = ag.zeros_like(p)
+            for p, g in self._params_with_grad(group):
+                state = self._lazy_state(p, square_avg=True, momentum_buffer=mu > 0,
+                                         grad_avg=group["centered"])
                 state["step"] += 1
                 if wd != 0:
                     g = g + wd * p

@@ -54,10 +54,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
             wd = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_of(p, group["maximize"])
+            for p, g in self._params_with_grad(group):
                 if wd != 0:
                     g = g + wd * p
                 if mu != 0:

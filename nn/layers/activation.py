@@ -11,17 +11,21 @@ __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU",
            "LogSoftmax", "Softmin"]
 
 
-class _Simple(Module):
-    """An activation without options: ``forward = fn(x)``."""
+class _Elementwise(Module):
+    """An activation without options: ``forward(x) = _fn(x)``."""
 
     _fn = None
+
+    def forward(self, input):  # noqa: A002
+        return type(self)._fn(input)
+
+
+class _Simple(_Elementwise):
+    """The same with PyTorch's ``inplace`` flag (kept for the repr; results are new)."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
-
-    def forward(self, input):  # noqa: A002
-        return type(self)._fn(input)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -58,31 +62,28 @@ class Hardswish(_Simple):
     _fn = staticmethod(F.hardswish)
 
 
-class Sigmoid(Module):
+class Sigmoid(_Elementwise):
     """1 / (1 + exp(-x))."""
-
-    def forward(self, input):  # noqa: A002
-        return F.sigmoid(input)
+    _fn = staticmethod(F.sigmoid)
 
 
-class Tanh(Module):
-    def forward(self, input):  # noqa: A002
-        return F.tanh(input)
+class Tanh(_Elementwise):
+    _fn = staticmethod(F.tanh)
 
 
-class Softsign(Module):
-    def forward(self, input):  # noqa: A002
-        return F.softsign(input)
+class Softsign(_Elementwise):
+    """x / (1 + |x|)."""
+    _fn = staticmethod(F.softsign)
 
 
-class LogSigmoid(Module):
-    def forward(self, input):  # noqa: A002
-        return F.logsigmoid(input)
+class LogSigmoid(_Elementwise):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    _fn = staticmethod(F.logsigmoid)
 
 
-class Tanhshrink(Module):
-    def forward(self, input):  # noqa: A002
-        return F.tanhshrink(input)
+class Tanhshrink(_Elementwise):
+    """x - tanh(x)."""
+    _fn = staticmethod(F.tanhshrink)
 
 
 class LeakyReLU(Module):

@@ -16,14 +16,10 @@ import numpy as np
 import autograd as ag
 from .. import functional as F
 from .. import init
-from ..module import Module, Parameter
+from ..module import Module
 from .linear import Linear
 
 __all__ = ["MultiheadAttention"]
-
-
-def _param(*shape, dtype=None):
-    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or ag.get_default_dtype())))
 
 
 class MultiheadAttention(Module):
@@ -51,16 +47,16 @@ class MultiheadAttention(Module):
         self.dropout, self.batch_first = float(dropout), batch_first
         self.head_dim = embed_dim // num_heads
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = _param(3 * embed_dim, embed_dim, dtype=dtype)
+            self.in_proj_weight = init._new_parameter(3 * embed_dim, embed_dim, dtype=dtype)
             for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
                 self.register_parameter(name, None)
         else:
-            self.q_proj_weight = _param(embed_dim, embed_dim, dtype=dtype)
-            self.k_proj_weight = _param(embed_dim, self.kdim, dtype=dtype)
-            self.v_proj_weight = _param(embed_dim, self.vdim, dtype=dtype)
+            self.q_proj_weight = init._new_parameter(embed_dim, embed_dim, dtype=dtype)
+            self.k_proj_weight = init._new_parameter(embed_dim, self.kdim, dtype=dtype)
+            self.v_proj_weight = init._new_parameter(embed_dim, self.vdim, dtype=dtype)
             self.register_parameter("in_proj_weight", None)
         if bias:
-            self.in_proj_bias = _param(3 * embed_dim, dtype=dtype)
+            self.in_proj_bias = init._new_parameter(3 * embed_dim, dtype=dtype)
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)

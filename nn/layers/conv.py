@@ -10,25 +10,23 @@ and (C_in, C_out/groups, *kernel) for a transposed one, drawn with
 >>> conv(ag.randn(8, 1, 28, 28)).shape
 (8, 6, 24, 24)
 """
-import math
-
-import numpy as np
-
-import autograd as ag
 from .. import functional as F
 from .. import init
 from ..functional.conv import ntuple
-from ..module import Module, Parameter
+from ..module import Module
+from .linear import _register_weight_and_bias
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d", "Unfold", "Fold"]
 
 
 class _ConvNd(Module):
-    """Shared constructor, init and repr of the convolution layers."""
+    """Shared constructor, init, forward and repr of the convolution layers; a subclass
+    names its functional form in ``_fn`` and its number of spatial dims in ``_nsp``."""
 
     _nsp = 2
     _transposed = False
+    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
@@ -63,19 +61,15 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        dtype = np.dtype(dtype or ag.get_default_dtype())
-        self.weight = Parameter(np.zeros(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.zeros((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, shape, out_channels, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = init._default_fan_in_bound(self.weight)
-            init.uniform_(self.bias, -bound, bound)
+        init._default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, input):  # noqa: A002
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
 
     def extra_repr(self):
         n = self._nsp
@@ -98,10 +92,7 @@ class Conv1d(_ConvNd):
     """1-d convolution over (N, C_in, L): weight (C_out, C_in/groups, K)."""
 
     _nsp = 1
-
-    def forward(self, input):  # noqa: A002
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _fn = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -111,19 +102,14 @@ class Conv2d(_ConvNd):
     (stride 1) or ``"valid"``; ``groups=in_channels`` gives a depthwise convolution.
     """
 
-    def forward(self, input):  # noqa: A002
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _fn = staticmethod(F.conv2d)
 
 
 class Conv3d(_ConvNd):
     """3-d convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, KD, KH, KW)."""
 
     _nsp = 3
-
-    def forward(self, input):  # noqa: A002
-        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _fn = staticmethod(F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -134,6 +120,11 @@ class _ConvTransposeNd(_ConvNd):
                  dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, dtype)
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self._output_padding(input, output_size), self.groups,
+                        self.dilation)
 
     def _output_padding(self, input, output_size):  # noqa: A002
         """The output_padding that makes the output exactly ``output_size``."""
@@ -157,32 +148,21 @@ class ConvTranspose1d(_ConvTransposeNd):
     """1-d transposed convolution: weight (C_in, C_out/groups, K)."""
 
     _nsp = 1
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     """2-d transposed convolution: weight (C_in, C_out/groups, KH, KW);
     ``H_out = (H - 1)s - 2p + d(KH - 1) + output_padding + 1``."""
 
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
     """3-d transposed convolution: weight (C_in, C_out/groups, KD, KH, KW)."""
 
     _nsp = 3
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose3d)
 
 
 class Unfold(Module):

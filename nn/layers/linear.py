@@ -1,18 +1,21 @@
 """``Linear``, ``Bilinear`` and ``Identity``."""
 import math
 
-import numpy as np
-
-import autograd as ag
 from .. import functional as F
 from .. import init
-from ..module import Module, Parameter
+from ..module import Module
 
 __all__ = ["Linear", "Bilinear", "Identity"]
 
 
-def _empty(*shape, dtype=None):
-    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or ag.get_default_dtype())))
+def _register_weight_and_bias(module, weight_shape, bias_size, bias, dtype):
+    """Register ``module.weight`` of ``weight_shape`` and ``module.bias`` of
+    ``(bias_size,)`` (None when not ``bias``) as zeros, for the layer's init to fill."""
+    module.weight = init._new_parameter(*weight_shape, dtype=dtype)
+    if bias:
+        module.bias = init._new_parameter(bias_size, dtype=dtype)
+    else:
+        module.register_parameter("bias", None)
 
 
 class Identity(Module):
@@ -40,18 +43,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = _empty(out_features, in_features, dtype=dtype)
-        if bias:
-            self.bias = _empty(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, (out_features, in_features), out_features, bias,
+                                  dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = init._default_fan_in_bound(self.weight)
-            init.uniform_(self.bias, -bound, bound)
+        init._default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, input):  # noqa: A002
         return F.linear(input, self.weight, self.bias)
@@ -69,11 +66,8 @@ class Bilinear(Module):
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype)
-        if bias:
-            self.bias = _empty(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, (out_features, in1_features, in2_features),
+                                  out_features, bias, dtype)
         bound = 1 / math.sqrt(in1_features)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

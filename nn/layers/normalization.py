@@ -18,6 +18,20 @@ def _dtype(dtype):
     return np.dtype(dtype or ag.get_default_dtype())
 
 
+def _register_affine(module, shape, affine, bias, dtype):
+    """Register the learnable scale and shift of y = γ x̂ + β on ``module``: ``weight`` γ
+    = ones(shape) and ``bias`` β = zeros(shape), or None when not ``affine`` (β also None
+    when not ``bias``), in PyTorch's order (weight, then bias)."""
+    if affine:
+        module.weight = Parameter(np.ones(shape, _dtype(dtype)))
+    else:
+        module.register_parameter("weight", None)
+    if affine and bias:
+        module.bias = Parameter(np.zeros(shape, _dtype(dtype)))
+    else:
+        module.register_parameter("bias", None)
+
+
 class _NormBase(Module):
     """Shared state of the batch/instance norms: affine params and running stats."""
 
@@ -30,14 +44,7 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = _dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(np.zeros(num_features, dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_affine(self, num_features, affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", ag.Tensor(np.zeros(num_features, dtype)))
             self.register_buffer("running_var", ag.Tensor(np.ones(num_features, dtype)))
@@ -161,16 +168,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = _dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, input):  # noqa: A002
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -192,15 +190,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dtype = _dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_channels, dtype))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(np.zeros(num_channels, dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_affine(self, num_channels, affine, bias, dtype)
 
     def forward(self, input):  # noqa: A002
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

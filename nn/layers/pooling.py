@@ -11,6 +11,10 @@ __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "Avg
 
 
 class _MaxPoolNd(Module):
+    """Shared options and forward of MaxPool1d/2d/3d; ``_fn`` is the functional form."""
+
+    _fn = None
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
@@ -18,6 +22,10 @@ class _MaxPoolNd(Module):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):  # noqa: A002
+        return self._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                        self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -28,26 +36,20 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """Max over windows of (N, C, L); the gradient goes to each window's first max."""
 
-    def forward(self, input):  # noqa: A002
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding,
-                            self.dilation, self.ceil_mode, self.return_indices)
+    _fn = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     """Max over windows of (N, C, H, W): ``stride`` defaults to ``kernel_size``, padding
     is -inf; the gradient goes to each window's first maximum (PyTorch's rule)."""
 
-    def forward(self, input):  # noqa: A002
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding,
-                            self.dilation, self.ceil_mode, self.return_indices)
+    _fn = staticmethod(F.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
     """Max over windows of (N, C, D, H, W); see MaxPool2d."""
 
-    def forward(self, input):  # noqa: A002
-        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding,
-                            self.dilation, self.ceil_mode, self.return_indices)
+    _fn = staticmethod(F.max_pool3d)
 
 
 class AvgPool1d(Module):
@@ -73,6 +75,8 @@ class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W): the divisor is the window size including
     zero padding (``count_include_pad=True``) or the number of real elements."""
 
+    _fn = staticmethod(F.avg_pool2d)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
@@ -83,8 +87,8 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):  # noqa: A002
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
-                            self.ceil_mode, self.count_include_pad, self.divisor_override)
+        return self._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                        self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -93,9 +97,7 @@ class AvgPool2d(Module):
 class AvgPool3d(AvgPool2d):
     """Mean over windows of (N, C, D, H, W); see AvgPool2d."""
 
-    def forward(self, input):  # noqa: A002
-        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding,
-                            self.ceil_mode, self.count_include_pad, self.divisor_override)
+    _fn = staticmethod(F.avg_pool3d)
 
 
 class _AdaptivePool(Module):

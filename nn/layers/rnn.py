@@ -15,19 +15,20 @@ and ``D*H`` after that. An LSTM with ``proj_size=P`` also has ``weight_hr_l{k}{s
 """
 import math
 
-import numpy as np
-
 import autograd as ag
 from .. import functional as F
 from .. import init
 from ..functional.rnn import GATES
-from ..module import Module, Parameter
+from ..module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-def _param(*shape, dtype=None):
-    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or ag.get_default_dtype())))
+def _reset_uniform(module):
+    """PyTorch's recurrent init: every parameter ~ U(-1/√H, 1/√H), H = hidden_size."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for weight in module.parameters():
+        init.uniform_(weight, -bound, bound)
 
 
 class RNNBase(Module):
@@ -66,14 +67,12 @@ class RNNBase(Module):
                 if proj_size:
                     shapes[f"weight_hr_l{layer}{suffix}"] = (proj_size, hidden_size)
                 for pname, shape in shapes.items():
-                    setattr(self, pname, _param(*shape, dtype=dtype))
+                    setattr(self, pname, init._new_parameter(*shape, dtype=dtype))
                     self._flat_weights_names.append(pname)
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            init.uniform_(weight, -bound, bound)
+        _reset_uniform(self)
 
     def _weights(self, layer, suffix):
         get = getattr
@@ -210,20 +209,18 @@ class RNNCellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         gates = self._gates * hidden_size
-        self.weight_ih = _param(gates, input_size, dtype=dtype)
-        self.weight_hh = _param(gates, hidden_size, dtype=dtype)
+        self.weight_ih = init._new_parameter(gates, input_size, dtype=dtype)
+        self.weight_hh = init._new_parameter(gates, hidden_size, dtype=dtype)
         if bias:
-            self.bias_ih = _param(gates, dtype=dtype)
-            self.bias_hh = _param(gates, dtype=dtype)
+            self.bias_ih = init._new_parameter(gates, dtype=dtype)
+            self.bias_hh = init._new_parameter(gates, dtype=dtype)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            init.uniform_(weight, -bound, bound)
+        _reset_uniform(self)
 
     def _prepare(self, input, hx):  # noqa: A002
         """Batch an unbatched (I,) input; zeros for a missing state."""

@@ -7,51 +7,18 @@ import torch
 import autograd as ag
 import nn
 import nn.functional as F
+from nn_oracle import load_from_torch, run_both
 
 E, HEADS, L, S, N = 8, 2, 4, 5, 3
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = ag.get_default_dtype()
-    ag.set_default_dtype(np.float64)
-    ag.manual_seed(0)
-    yield
-    ag.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")   # conftest: float64, seeded
 
 
-def as_torch(mask):
-    return None if mask is None else torch.tensor(mask)
-
-
-def run_mha(ours, theirs, q, k, v, seed=0, atol=1e-10, **kw):
+def run_mha(ours, theirs, q, k, v, **kw):
     """Same weights, same inputs; compare output, weights and every gradient."""
-    rng = np.random.default_rng(seed)
-    ours.load_state_dict({n: t.detach().numpy() for n, t in theirs.state_dict().items()})
-    xo = [ag.Tensor(a, requires_grad=True) for a in (q, k, v)]
-    xt = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
-    masks_t = {n: as_torch(m) for n, m in kw.items() if "mask" in n}
-    yo, wo = ours(*xo, **kw)
-    yt, wt = theirs(*xt, **{**kw, **masks_t})
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=atol)
-    loss_o = (yo * ag.Tensor(g := rng.standard_normal(yo.shape))).sum()
-    loss_t = (yt * torch.tensor(g)).sum()
-    if wt is not None:
-        np.testing.assert_allclose(wo.data, wt.detach().numpy(), atol=atol)
-        gw = rng.standard_normal(wo.shape)
-        loss_o = loss_o + (wo * ag.Tensor(gw)).sum()
-        loss_t = loss_t + (wt * torch.tensor(gw)).sum()
-    else:
-        assert wo is None
-    loss_o.backward()
-    loss_t.backward()
-    for a, b in zip(xo, xt):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=atol)
-    tparams = dict(theirs.named_parameters())
-    assert [n for n, _ in ours.named_parameters()] == list(tparams)
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), atol=atol,
-                                   err_msg=name)
+    load_from_torch(ours, theirs)
+    run_both(torch, ours, theirs, [q, k, v], rtol=1e-7, atol=1e-10, **kw)
 
 
 def _inputs(batch_first, seed=1, self_attention=False):
@@ -146,17 +113,9 @@ def test_scaled_dot_product_attention(kind):
         kw["attn_mask"] = rng.standard_normal((2, 1, L, S))
     elif kind == "causal":
         kw["is_causal"] = True
-    xo = [ag.Tensor(a, requires_grad=True) for a in (q, k, v)]
-    xt = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
-    yo = F.scaled_dot_product_attention(*xo, **kw)
-    yt = torch.nn.functional.scaled_dot_product_attention(
-        *xt, **{n: as_torch(m) if "mask" in n else m for n, m in kw.items()})
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=1e-10)
-    g = rng.standard_normal(yo.shape)
-    (yo * ag.Tensor(g)).sum().backward()
-    (yt * torch.tensor(g)).sum().backward()
-    for a, b in zip(xo, xt):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=1e-10)
+    run_both(torch, F.scaled_dot_product_attention,
+             torch.nn.functional.scaled_dot_product_attention, [q, k, v], rtol=1e-7,
+             atol=1e-10, **kw)
 
 
 def test_attention_errors():

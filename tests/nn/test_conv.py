@@ -7,34 +7,16 @@ import torch
 import autograd as ag
 import nn
 import nn.functional as F
+from nn_oracle import load_from_torch, run_both
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = ag.get_default_dtype()
-    ag.set_default_dtype(np.float64)
-    ag.manual_seed(0)
-    yield
-    ag.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")   # conftest: float64, seeded
 
 
-def check_module(ours, theirs, x, seed=0, atol=1e-10):
+def check_module(ours, theirs, x):
     """Load theirs' weights into ours; compare output and every gradient."""
-    rng = np.random.default_rng(seed)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    xo, xt = ag.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yo, yt = ours(xo), theirs(xt)
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=atol, rtol=1e-9)
-    g = rng.standard_normal(yo.shape)
-    (yo * ag.Tensor(g)).sum().backward()
-    (yt * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=atol, rtol=1e-9)
-    tparams = dict(theirs.named_parameters())
-    assert [n for n, _ in ours.named_parameters()] == list(tparams)
-    for name, p in ours.named_parameters():
-        assert p.shape == tuple(tparams[name].shape), name
-        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), atol=atol,
-                                   rtol=1e-9, err_msg=name)
+    load_from_torch(ours, theirs)
+    run_both(torch, ours, theirs, [x], rtol=1e-9, atol=1e-10)
 
 
 CONV2D_CASES = [

@@ -13,17 +13,8 @@ MODULES = ["nn", "nn.module", "nn.parameter", "nn.containers", "nn.init", "nn.ut
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name, float32_default):
+def test_docstring_examples(name, float32):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
-
-@pytest.fixture
-def float32_default():
-    import numpy as np
-    import autograd as ag
-    old = ag.get_default_dtype()
-    ag.set_default_dtype(np.float32)
-    yield
-    ag.set_default_dtype(old)

@@ -9,15 +9,6 @@ import nn
 import nn.functional as F
 
 
-@pytest.fixture
-def float32():
-    old = ag.get_default_dtype()
-    ag.set_default_dtype(np.float32)
-    ag.manual_seed(0)
-    yield
-    ag.set_default_dtype(old)
-
-
 pytestmark = pytest.mark.usefixtures("float32")
 
 W3 = np.array([1.0, 2.0, 0.5])

@@ -7,60 +7,16 @@ import torch
 import autograd as ag
 import nn
 import nn.functional as F
+from nn_oracle import load_from_torch, run_both
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = ag.get_default_dtype()
-    ag.set_default_dtype(np.float64)
-    ag.manual_seed(0)
-    yield
-    ag.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")   # conftest: float64, seeded
 
 
-def flatten(out):
-    """(output, h) or (output, (h, c)) -> a flat list."""
-    flat = []
-    for o in out if isinstance(out, tuple) else (out,):
-        flat.extend(flatten(o) if isinstance(o, tuple) else [o])
-    return flat
-
-
-def load(ours, theirs):
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-
-
-def check(ours, theirs, inputs, seed=0, atol=1e-10):
+def check(ours, theirs, inputs):
     """Run both on the same arrays (a nested tuple for LSTM states); compare all."""
-    rng = np.random.default_rng(seed)
-    load(ours, theirs)
-
-    def wrap(a, kind):
-        if isinstance(a, tuple):
-            return tuple(wrap(b, kind) for b in a)
-        return ag.Tensor(a, requires_grad=True) if kind == "ag" else \
-            torch.tensor(a, requires_grad=True)
-
-    xo, xt = [wrap(a, "ag") for a in inputs], [wrap(a, "torch") for a in inputs]
-    yo, yt = flatten(ours(*xo)), flatten(theirs(*xt))
-    assert len(yo) == len(yt)
-    loss_o, loss_t = 0, 0
-    for a, b in zip(yo, yt):
-        assert a.shape == tuple(b.shape)
-        np.testing.assert_allclose(a.data, b.detach().numpy(), atol=atol, rtol=1e-9)
-        g = rng.standard_normal(a.shape)
-        loss_o = loss_o + (a * ag.Tensor(g)).sum()
-        loss_t = loss_t + (b * torch.tensor(g)).sum()
-    loss_o.backward()
-    loss_t.backward()
-    for a, b in zip(flatten(tuple(xo)), flatten(tuple(xt))):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=atol, rtol=1e-9)
-    tparams = dict(theirs.named_parameters())
-    assert [n for n, _ in ours.named_parameters()] == list(tparams)
-    for name, p in ours.named_parameters():
-        assert p.shape == tuple(tparams[name].shape), name
-        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), atol=atol,
-                                   rtol=1e-9, err_msg=name)
+    load_from_torch(ours, theirs)
+    run_both(torch, ours, theirs, inputs, rtol=1e-9, atol=1e-10)
 
 
 CONFIGS = [

@@ -6,37 +6,20 @@ import torch
 
 import autograd as ag
 import nn
+from nn_oracle import load_from_torch, run_both
 
 D, HEADS, FF, T, N = 8, 2, 16, 5, 3
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = ag.get_default_dtype()
-    ag.set_default_dtype(np.float64)
-    ag.manual_seed(0)
-    yield
-    ag.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")   # conftest: float64, seeded
 
 
-def check(ours, theirs, x, train, seed=0, atol=1e-9, **masks):
-    rng = np.random.default_rng(seed)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+def check(ours, theirs, x, train, **masks):
+    """Same weights, same mode, same input and masks; compare output and every gradient."""
+    load_from_torch(ours, theirs)
     ours.train(train)
     theirs.train(train)
-    xo, xt = ag.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yo = ours(xo, **masks)
-    yt = theirs(xt, **{k: None if m is None else torch.tensor(m) for k, m in masks.items()})
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=atol)
-    g = rng.standard_normal(yo.shape)
-    (yo * ag.Tensor(g)).sum().backward()
-    (yt * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=atol)
-    tparams = dict(theirs.named_parameters())
-    assert [n for n, _ in ours.named_parameters()] == list(tparams)
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), atol=atol,
-                                   err_msg=name)
+    run_both(torch, ours, theirs, [x], rtol=1e-7, atol=1e-9, **masks)
 
 
 def _masks(rng, batch_first, kind):

@@ -36,6 +36,12 @@ def torch_loss(params):
     return (err * err).mean() + 0.01 * (W1 ** 4).sum()
 
 
+def rosenbrock(xy):
+    """(1 - x)² + 100 (y - x²)², minimum 0 at (1, 1); works on ours and torch's tensors."""
+    x, y = xy[0], xy[1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
 def groups(params, spec):
     """``spec`` None: the plain list; else a list of (indices, overrides) groups."""
     if spec is None:
@@ -43,24 +49,38 @@ def groups(params, spec):
     return [dict({"params": [params[i] for i in idx]}, **over) for idx, over in spec]
 
 
-def run_ours(opt, params, steps):
+def values(params):
+    """Copies of the values of ``params`` (our Tensors or torch's) as NumPy arrays."""
+    return [p.detach().numpy().copy() for p in params]
+
+
+def closure_for(opt, loss_fn, params):
+    """The closure LBFGS-style optimizers call: zero the grads, evaluate, backprop."""
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(params)
+        loss.backward()
+        return loss
+    return closure
+
+
+def run(opt, loss_fn, params, steps):
+    """``steps`` plain steps (either library); the parameter values after each."""
     traj = []
     for _ in range(steps):
         opt.zero_grad()
-        ours_loss(params).backward()
+        loss_fn(params).backward()
         opt.step()
-        traj.append([p.data.copy() for p in params])
+        traj.append(values(params))
     return traj
+
+
+def run_ours(opt, params, steps):
+    return run(opt, ours_loss, params, steps)
 
 
 def run_torch(opt, params, steps):
-    traj = []
-    for _ in range(steps):
-        opt.zero_grad()
-        torch_loss(params).backward()
-        opt.step()
-        traj.append([p.detach().numpy().copy() for p in params])
-    return traj
+    return run(opt, torch_loss, params, steps)
 
 
 def assert_same_trajectory(ours, theirs, atol=1e-9):

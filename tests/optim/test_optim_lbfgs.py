@@ -5,15 +5,10 @@ import torch
 
 import autograd as ag
 import optim
-from optim_testkit import (assert_same_trajectory, ours_loss, ours_params, torch_loss,
-                           torch_params)
+from optim_testkit import (assert_same_trajectory, closure_for, ours_loss, ours_params,
+                           rosenbrock, torch_loss, torch_params, values)
 
 START = np.array([-1.5, 2.0])
-
-
-def rosenbrock(xy):
-    x, y = xy[0], xy[1]
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
 
 
 def _run(lib, steps, **kw):
@@ -23,17 +18,11 @@ def _run(lib, steps, **kw):
     else:
         xy = torch.tensor(START.copy(), requires_grad=True)
         opt = torch.optim.LBFGS([xy], **kw)
-
-    def closure():
-        opt.zero_grad()
-        loss = rosenbrock(xy)
-        loss.backward()
-        return loss
-
+    closure = closure_for(opt, rosenbrock, xy)
     traj, losses = [], []
     for _ in range(steps):
         losses.append(float(opt.step(closure).detach()))
-        traj.append(np.array(xy.detach().numpy() if lib == "torch" else xy.data))
+        traj.append(xy.detach().numpy().copy())
     state = opt.state[opt.param_groups[0]["params"][0]]
     return np.array(traj), losses, state["func_evals"], state["n_iter"]
 
@@ -72,14 +61,8 @@ def test_tanh_net_matches_pytorch_with_wolfe():
                              line_search_fn="strong_wolfe")
 
     def step(o, ps, loss_fn):
-        def closure():
-            o.zero_grad()
-            loss = loss_fn(ps)
-            loss.backward()
-            return loss
-        o.step(closure)
-        return [np.array(p.detach().numpy() if isinstance(p, torch.Tensor) else p.data)
-                for p in ps]
+        o.step(closure_for(o, loss_fn, ps))
+        return values(ps)
 
     a = [step(opt, ours, ours_loss) for _ in range(4)]
     b = [step(topt, theirs, torch_loss) for _ in range(4)]
@@ -91,34 +74,18 @@ def test_lbfgs_needs_a_closure_and_stops_at_a_stationary_point():
     opt = optim.LBFGS([xy])
     with pytest.raises(RuntimeError, match="closure"):
         opt.step()
-
-    def closure():
-        opt.zero_grad()
-        loss = rosenbrock(xy)
-        loss.backward()
-        return loss
-
-    assert float(opt.step(closure)) == 0.0
+    assert float(opt.step(closure_for(opt, rosenbrock, xy))) == 0.0
     assert xy.data.tolist() == [1.0, 1.0]
 
 
 def test_lbfgs_state_dict_round_trip():
     xy = ag.Tensor(START.copy(), requires_grad=True)
     opt = optim.LBFGS([xy], max_iter=3, history_size=4)
-
-    def make_closure(o, t):
-        def closure():
-            o.zero_grad()
-            loss = rosenbrock(t)
-            loss.backward()
-            return loss
-        return closure
-
-    opt.step(make_closure(opt, xy))
+    opt.step(closure_for(opt, rosenbrock, xy))
     xy2 = ag.Tensor(xy.data.copy(), requires_grad=True)
     opt2 = optim.LBFGS([xy2], max_iter=3, history_size=4)
     opt2.load_state_dict(opt.state_dict())
     for _ in range(3):
-        opt.step(make_closure(opt, xy))
-        opt2.step(make_closure(opt2, xy2))
+        opt.step(closure_for(opt, rosenbrock, xy))
+        opt2.step(closure_for(opt2, rosenbrock, xy2))
     np.testing.assert_array_equal(xy.data, xy2.data)

@@ -5,7 +5,7 @@ import pytest
 
 import autograd as ag
 import optim
-from optim_testkit import ours_loss, ours_params
+from optim_testkit import closure_for, ours_loss, ours_params, rosenbrock
 
 FIRST_ORDER = {
     "SGD": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
@@ -117,20 +117,11 @@ def test_gradients_with_a_graph_leave_no_graph_in_state(name):
             assert not isinstance(value, ag.Tensor) or value.grad_fn is None
 
 
-def _rosenbrock_closure(opt, xy):
-    def closure():
-        opt.zero_grad()
-        loss = (1 - xy[0]) ** 2 + 100 * (xy[1] - xy[0] * xy[0]) ** 2
-        loss.backward()
-        return loss
-    return closure
-
-
 def test_lbfgs_state_is_tensors_and_its_state_dict_plain_data():
     xy = ag.Tensor(np.array([-1.5, 2.0]), requires_grad=True)
     data = xy.data
     opt = optim.LBFGS([xy], max_iter=5, line_search_fn="strong_wolfe")
-    opt.step(_rosenbrock_closure(opt, xy))
+    opt.step(closure_for(opt, rosenbrock, xy))
     assert xy.data is data
     state = opt.state[xy]
     assert isinstance(state["d"], ag.Tensor)
