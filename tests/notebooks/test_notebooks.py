@@ -53,3 +53,9 @@ def test_notebook_is_committed_executed_and_in_sync_with_its_script(path):
     expected = [c.source for c in SCRIPTS[path.stem].cells()]
     assert [c.source for c in nb.cells] == expected, \
         f"{path.name} differs from its script: run python notebooks/_build/build.py {path.stem}"
+
+
+def test_readme_links_every_notebook():
+    readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in PATHS if f"]({p.name})" not in readme]
+    assert not missing, f"notebooks/README.md has no line for {missing}"
