@@ -75,7 +75,7 @@ def scalar_operand(value, like_dtype):
     """A Python scalar as a 0-d array that does not upcast a tensor of ``like_dtype``."""
     if isinstance(value, bool):
         return np.asarray(value, dtype=like_dtype if like_dtype != bool else bool)
-    if is_float(like_dtype):
+    if like_dtype.kind == "f":
         return np.asarray(value, dtype=like_dtype)
     if isinstance(value, numbers.Integral) and np.issubdtype(like_dtype, np.integer):
         return np.asarray(value, dtype=like_dtype)

@@ -1,17 +1,22 @@
 """The backward walk: one iterative, topologically ordered pass over the graph.
 
-1. Count, for every node reachable from the roots, how many edges consume it.
-2. Pop nodes whose consumers are all done, latest-created first, so the order is
-   deterministic and matches reading the forward pass backwards.
+1. Collect every node reachable from the roots (iterative depth-first search).
+2. Visit them latest-created first. A node's inputs always exist before it, so
+   every consumer of a tensor is created after the tensor's producer: descending
+   creation index is a topological order (the one a ready-queue popping the latest
+   node would give), found with one sort, deterministic, and it reads the forward
+   pass backwards.
 3. For each node: take its upstream gradient from a walk-local dict (popped, so it
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
-   input or accumulate it into the leaf's ``.grad``.
+   input or accumulate it into the leaf's ``.grad``. Contributions to a producer are
+   summed into one fresh array, after which further ones are added in place.
 
 ``backprop_steps`` (the notebook stepper) runs this same generator with
 ``observe=True`` and receives one event per node.
 """
-import heapq
+import operator
+import sys
 
 import numpy as np
 
@@ -55,10 +60,24 @@ def dependencies(root_nodes):
     return deps
 
 
-def _needed_nodes(deps, targets):
+def reachable(root_nodes):
+    """Every node with a path into one of ``root_nodes`` (iterative, no recursion limit)."""
+    seen = set(root_nodes)
+    stack = list(seen)
+    while stack:
+        for x in stack.pop().inputs:
+            if isinstance(x, Tensor):
+                parent = x.grad_fn
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return seen
+
+
+def _needed_nodes(nodes, targets):
     """Nodes with a path to one of ``targets`` (only those are walked by ``grad``)."""
     needed = set()
-    for node in sorted(deps, key=lambda n: n.index):   # producers before consumers
+    for node in sorted(nodes, key=_creation):   # producers before consumers
         for x in node.inputs:
             if isinstance(x, Tensor) and (id(x) in targets or x.grad_fn in needed):
                 needed.add(node)
@@ -66,9 +85,13 @@ def _needed_nodes(deps, targets):
     return needed
 
 
+_creation = operator.attrgetter("index")
+
+
 def _fit(gi, x, node):
     """Reduce a VJP result to ``x``'s shape (the one unbroadcast) and dtype, or fail."""
-    shape = x.shape
+    data = x.data
+    shape = data.shape
     if gi.shape != shape:
         try:
             gi = shape_ops.sum_to(gi, shape=shape)
@@ -77,8 +100,8 @@ def _fit(gi, x, node):
                 f"backward: the gradient computed by '{node.name}' (node #{node.index}) has "
                 f"shape {tuple(gi.shape)}, which cannot be reduced to its input's shape "
                 f"{shape}; this is a bug in that op's VJP") from None
-    if gi.dtype != x.dtype:
-        gi = gi.astype(x.dtype) if not isinstance(gi, Tensor) else gi.astype(x.dtype)
+    if gi.dtype != data.dtype:
+        gi = gi.astype(data.dtype)
     return gi
 
 
@@ -108,23 +131,18 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         else:
             _send(grads, root, seed)
     root_nodes = [r.grad_fn for r in roots if r.grad_fn is not None]
-    deps = dependencies(root_nodes)
-    needed = _needed_nodes(deps, targets) if targets is not None else None
-    ready = []
-    for node in dict.fromkeys(root_nodes):
-        if deps[node] == 0:
-            heapq.heappush(ready, (-node.index, node))
+    nodes = reachable(root_nodes)
+    needed = _needed_nodes(nodes, targets) if targets is not None else None
     done = []
+    summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
     # Grad mode is switched per node, not around the loop: with observe=True the
     # generator is suspended between nodes and the caller keeps its own mode.
     state, recording = grad_mode.STATE, bool(create_graph)
-    while ready:
-        node = heapq.heappop(ready)[1]
+    for node in sorted(nodes, key=_creation, reverse=True):
         if node.freed:
             raise _freed_error(node)
         g = grads.pop(node, None)
-        if g is None:   # no gradient reached this node: only release its producers
-            _release_producers(node, deps, ready, grads)
+        if g is None:   # no gradient reached this node
             continue
         done.append(node)
         outer, state.enabled = state.enabled, recording
@@ -137,44 +155,51 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                     if targets is not None and id(out) in targets:
                         slot = targets[id(out)]
                         slot[1] = g if slot[1] is None else slot[1] + g
-            wanted = [
-                isinstance(x, Tensor) and x.requires_grad and (
-                    needed is None or id(x) in targets or x.grad_fn in needed)
-                for x in node.inputs]
+            inputs = node.inputs
+            wanted = []
+            for x in inputs:
+                wanted.append(isinstance(x, Tensor) and x.requires_grad and (
+                    needed is None or id(x) in targets or x.grad_fn in needed))
             input_grads = node.input_grads(g, create_graph, wanted)
-            for k, (x, gi) in enumerate(zip(node.inputs, input_grads)):
+            if not observe:
+                del g   # used up; dropping it lets a leaf adopt a gradient that views it
+            for k in range(len(inputs)):
+                gi = input_grads[k]
                 if gi is None:
                     continue
-                gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
+                x = inputs[k]
+                data = x.data
+                if gi.shape != data.shape or gi.dtype != data.dtype:
+                    gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
-                        _accumulate_leaf(x, gi, create_graph)
+                        owned = (x.grad is None and not create_graph
+                                 and _unshared(input_grads, k))
+                        _accumulate_leaf(x, gi, create_graph, owned)
                     else:
                         slot = targets.get(id(x))
                         if slot is not None:
                             slot[1] = gi if slot[1] is None else slot[1] + gi
-                    continue
-                _send(grads, x, gi)
+                elif parent.n_outputs == 1:
+                    old = grads.get(parent)
+                    if old is None:
+                        grads[parent] = gi
+                    elif parent in summed:       # a sum this walk made: add in place
+                        np.add(old, gi, out=old)
+                    else:
+                        grads[parent] = old = old + gi
+                        if type(old) is np.ndarray:
+                            summed.add(parent)
+                else:
+                    _send(grads, x, gi)
         finally:
             state.enabled = outer
-        _release_producers(node, deps, ready, grads)
         if observe:
             yield Event(node, g, input_grads)
     if not (retain_graph or create_graph):
         for node in done:
             node.release()
-
-
-def _release_producers(node, deps, ready, grads):
-    """One consuming edge of each producer is done; queue producers with none left."""
-    for x in node.inputs:
-        if isinstance(x, Tensor):
-            parent = x.grad_fn
-            if parent is not None:
-                deps[parent] -= 1
-                if deps[parent] == 0:
-                    heapq.heappush(ready, (-parent.index, parent))
 
 
 def _send(grads, tensor, g):
@@ -191,21 +216,60 @@ def _send(grads, tensor, g):
         slots[k] = g if slots[k] is None else slots[k] + g
 
 
-def _accumulate_leaf(leaf, g, create_graph):
-    """leaf.grad += g (a fresh array the first time, so no two grads share memory)."""
+def _reference_counts(items, k):
+    """Reference counts of ``items[k]`` and of the array it views (0 if none)."""
+    gi = items[k]
+    base = gi.base
+    return sys.getrefcount(gi), (0 if base is None else sys.getrefcount(base))
+
+
+def _calibrate():
+    """The counts ``_reference_counts`` sees for arrays nothing else refers to, measured
+    once (so that the check does not depend on how an interpreter counts references)."""
+    items = [np.empty(2)]
+    gi = items[0]  # noqa: F841 - mirrors the walk's variable
+    alone = _reference_counts(items, 0)[0]
+    items = [np.empty(2)[::2]]
+    gi = items[0]  # noqa: F841
+    return alone, _reference_counts(items, 0)[1]
+
+
+_ALONE, _BASE_ALONE = _calibrate()
+
+
+def _unshared(input_grads, k):
+    """True if ``input_grads[k]`` (also held by the walk's variable) and the memory it
+    views are referenced by nothing else: not the upstream gradient, not another
+    input's gradient, not a tensor's data. A leaf can then adopt it as its ``.grad``
+    without a copy, as PyTorch's AccumulateGrad steals a buffer no one else uses.
+    """
+    own, base_refs = _reference_counts(input_grads, k)     # before binding any name
+    gi = input_grads[k]
+    if type(gi) is not np.ndarray or not gi.flags.writeable or own > _ALONE:
+        return False
+    base = gi.base
+    return base is None or (type(base) is np.ndarray and base_refs <= _BASE_ALONE)
+
+
+def _accumulate_leaf(leaf, g, create_graph, owned=False):
+    """leaf.grad += g (a fresh array the first time, so no two grads share memory;
+    ``owned`` says nothing else refers to ``g``, which is then adopted as is)."""
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
-    g = _data(g)
-    if leaf.grad is None:
+    if isinstance(g, Tensor):
+        g = g.data
+    grad = leaf.grad
+    if grad is None:
         grad = Tensor.__new__(Tensor)
-        grad._init(np.array(g, dtype=leaf.dtype, copy=True))
+        owned = owned and g.dtype == leaf.data.dtype
+        grad._init(g if owned else np.array(g, dtype=leaf.data.dtype, copy=True))
         leaf.grad = grad
-    elif leaf.grad.grad_fn is not None or leaf.grad.shape != leaf.shape:
-        leaf.grad = Tensor(leaf.grad.data + g)
+    elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
+        leaf.grad = Tensor(grad.data + g)
     else:
-        leaf.grad.data = leaf.grad.data + g
+        grad.data = grad.data + g
 
 
 def _seed(root, gradient, create_graph, opname):

@@ -164,8 +164,8 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None:
-            return self.data.astype(dtype, copy=False)
-        return self.data
+            return self.data.astype(dtype, copy=bool(copy))
+        return self.data.copy() if copy else self.data
 
     def __float__(self):
         return float(self.item())

@@ -14,8 +14,12 @@ def operand(x, like=None):
     """A Tensor stays; a Python scalar becomes a 0-d array that won't upcast ``like``."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, numbers.Number) and not isinstance(x, np.generic) and like is not None:
-        return dtypes.scalar_operand(x, like.data.dtype)
+    if like is not None and (type(x) is float or type(x) is int or (
+            isinstance(x, numbers.Number) and not isinstance(x, np.generic))):
+        const = dtypes.scalar_operand(x, like.data.dtype)
+        # Next to a NumPy scalar (a 0-d result) the constant is one too: scalar-scalar
+        # arithmetic is NumPy's fast path, ~7x cheaper than scalar with 0-d array.
+        return const[()] if isinstance(like.data, np.generic) else const
     return dtypes.as_array(x)
 
 

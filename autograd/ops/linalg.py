@@ -5,6 +5,7 @@ row (left) or a column (right) and the batch axes are unbroadcast by the engine.
 """
 import numpy as np
 
+from ..tensor import Tensor
 from .elementwise import mul
 from .registry import defprimitive
 from .shape import broadcast_to, reshape, transpose
@@ -32,7 +33,17 @@ def _matmul_vjp_a(g, out, a, b):
     return matmul(g, _mT(b))         # (..., n, k)
 
 
+def _column_major(x):
+    """True for a 2-d operand stored transposed (such as ``W.T`` of a row-major W)."""
+    arr = x.data if isinstance(x, Tensor) else x
+    return arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous
+
+
 def _matmul_vjp_b(g, out, a, b):
+    if len(a.shape) == 2 and _column_major(b):
+        # (Gᵀ A)ᵀ equals Aᵀ G and is laid out like b: for x @ W.T the gradient reaching
+        # W is then row-major like W, not a transposed copy (cheaper to update, adopt).
+        return _mT(matmul(_mT(g), a))
     if len(a.shape) == 1:
         if len(b.shape) == 1:
             return g * a

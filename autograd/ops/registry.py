@@ -24,26 +24,35 @@ from ..tensor import Tensor
 REGISTRY = {}
 
 
-class Node:
+class Node(weakref.ref):
     """One recorded operation: the ``grad_fn`` of the tensor it produced.
 
     ``inputs`` are the operands as given (Tensors, or arrays for constants),
-    ``params`` the non-tensor arguments, ``out`` a weak reference to the output
-    Tensor (the consumer nodes hold it strongly), ``index`` the creation order and
-    ``scope`` the module path it was created in.
+    ``params`` the non-tensor arguments, ``index`` the creation order and ``scope`` the
+    module path it was created in. The node *is* the weak reference to its output
+    Tensor (the consumer nodes hold that strongly): ``node.out()`` returns it, or None
+    once it is gone. One object instead of a node plus a weakref keeps graphs lighter
+    for Python's garbage collector, which walks every long-lived object.
     """
 
-    __slots__ = ("op", "inputs", "params", "out", "index", "scope", "freed", "__weakref__")
+    __slots__ = ("op", "inputs", "params", "index", "scope", "freed", "__weakref__")
     n_outputs = 1
+    __hash__ = object.__hash__     # identity (a weakref would hash and compare its referent)
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    out = weakref.ref.__call__
 
-    def __init__(self, op, inputs, params, out):
+    def __new__(cls, op, inputs, params, out):
+        self = weakref.ref.__new__(cls, out)
         self.op = op
         self.inputs = inputs
         self.params = params
-        self.out = weakref.ref(out)
         self.index = out._index
         self.scope = scope.current_scope()
         self.freed = False
+        return self
+
+    __init__ = object.__init__     # everything is set in __new__ (ref's __init__ takes 1-2 args)
 
     @property
     def name(self):
@@ -69,9 +78,20 @@ class Node:
         if create_graph:
             args, outv = self.inputs, out
         else:
-            args = tuple(x.data if isinstance(x, Tensor) else x for x in self.inputs)
+            args = []
+            for x in self.inputs:
+                args.append(x.data if isinstance(x, Tensor) else x)
             outv = out.data if out is not None else None
-        return [self.vjp(i, g, outv, args) if w else None for i, w in enumerate(wanted)]
+        op, params = self.op, self.params
+        grads = []
+        if op.variadic:
+            vjp = op.vjps[0]
+            for i, w in enumerate(wanted):
+                grads.append(vjp(i, g, outv, *args, **params) if w else None)
+        else:
+            for vjp, w in zip(op.vjps, wanted):
+                grads.append(vjp(g, outv, *args, **params) if w else None)
+        return grads
 
     def release(self):
         """Mark the node as used up by a backward without ``retain_graph``."""

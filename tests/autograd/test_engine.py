@@ -344,3 +344,11 @@ def test_value_is_tensor():
     assert ag.Value is ag.Tensor
     a = ag.Value(2.0, requires_grad=True)
     assert a.ndim == 0 and a.shape == ()
+
+
+def test_array_protocol_honours_copy():
+    t = ag.Tensor([1.0, 2.0])
+    assert np.asarray(t) is t.data
+    c = np.array(t, copy=True)
+    c[0] = 9.0
+    assert t.data[0] == 1.0

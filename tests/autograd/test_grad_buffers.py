@@ -1,0 +1,65 @@
+"""Leaf gradients never share memory with each other, with the seed or with data.
+
+The walk lets a leaf adopt a VJP result as its ``.grad`` without a copy when nothing
+else refers to it (engine._unshared); these cases pin down that adoption never
+aliases a buffer someone else can see.
+"""
+import numpy as np
+import pytest
+
+import autograd as ag
+
+RNG = np.random.default_rng(0)
+
+
+def _leaf(*shape):
+    return ag.Tensor(RNG.standard_normal(shape), requires_grad=True)
+
+
+GRAPHS = {
+    "add": lambda a, b: (a + b).sum(),
+    "mul": lambda a, b: (a * b).sum(),
+    "same input twice": lambda a, b: (a * a + b).sum(),
+    "transposed": lambda a, b: (a.T + b.T).sum(),
+    "scaled transposed": lambda a, b: ((a * 2).T * (b * 2).T).sum(),
+    "reshape": lambda a, b: (a.reshape(12) + b.reshape(12)).sum(),
+    "matmul": lambda a, b: (a @ b.T).sum(),
+    "concat": lambda a, b: ag.concatenate([a * 2, b]).sum(),
+    "split": lambda a, b: sum((p * b[:, :2]).sum() for p in ag.split(a, 2, axis=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_leaf_grads_do_not_alias(name):
+    a, b = _leaf(3, 4), _leaf(3, 4)
+    GRAPHS[name](a, b).backward()
+    ga, gb = a.grad.data, b.grad.data
+    assert not np.shares_memory(ga, gb)
+    for g in (ga, gb):
+        assert g.flags.writeable
+        assert not np.shares_memory(g, a.data) and not np.shares_memory(g, b.data)
+    expected = a.grad.data.copy()
+    b.grad.data[...] = 0          # writing one gradient leaves the other alone
+    np.testing.assert_array_equal(a.grad.data, expected)
+
+
+@pytest.mark.parametrize("make", [lambda a: a * 2.0, lambda a: a + 0.0, lambda a: a.T * 1.0,
+                                  lambda a: a.reshape(12).reshape(3, 4)])
+def test_leaf_grad_does_not_alias_the_seed(make):
+    a = _leaf(3, 4)
+    y = make(a)
+    seed = np.ones(y.shape)
+    y.backward(gradient=seed)
+    assert not np.shares_memory(a.grad.data, seed)
+    a.grad.data[...] = 7
+    assert (seed == 1).all()
+
+
+def test_retained_grad_and_leaf_grad_are_separate():
+    a = _leaf(3, 4)
+    h = a * 2.0
+    h.retain_grad()
+    (h * 3.0).sum().backward()
+    assert not np.shares_memory(a.grad.data, h.grad.data)
+    np.testing.assert_allclose(a.grad.data, 6.0)
+    np.testing.assert_allclose(h.grad.data, 3.0)
