@@ -9,6 +9,7 @@ tensor([[2., 4.]])
 """
 from .tensor import Tensor, Value  # noqa: F401  (first: the other modules build on it)
 from . import functional  # noqa: F401
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .dtypes import get_default_dtype, set_default_dtype  # noqa: F401
 from .engine import grad  # noqa: F401
 from .factories import *  # noqa: F401,F403

@@ -47,6 +47,14 @@ def _python_kind(data):
     return None
 
 
+def _ragged_safe(data):
+    try:
+        return np.asarray(data)
+    except ValueError as err:       # ragged nested lists
+        raise ValueError(f"tensor: cannot make an array from a {type(data).__name__} whose "
+                         f"rows have different lengths ({err})") from None
+
+
 def as_array(data, dtype=None):
     """Turn user data into a NumPy array following the rules above (no copy if possible)."""
     if dtype is not None:
@@ -59,15 +67,15 @@ def as_array(data, dtype=None):
     if kind == "bool":
         return np.asarray(data, dtype=bool)
     if kind == "number":
-        arr = np.asarray(data)
+        arr = _ragged_safe(data)
         if np.iscomplexobj(arr):
             return arr
         return arr.astype(_default_dtype, copy=False)
-    arr = np.asarray(data)
-    if arr.dtype == object:
+    arr = _ragged_safe(data)
+    if arr.dtype.kind in "OUSVMm":  # objects, strings, bytes, records, dates
         raise TypeError(
-            f"tensor: cannot make a numeric array from {type(data).__name__}; "
-            "pass numbers, nested lists of numbers or a numpy array")
+            f"tensor: cannot make a numeric array from {type(data).__name__} (it gives "
+            f"dtype {arr.dtype}); pass numbers, nested lists of numbers or a numpy array")
     return arr
 
 

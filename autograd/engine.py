@@ -20,7 +20,9 @@ import sys
 
 import numpy as np
 
-from . import grad_mode
+from . import anomaly, grad_mode
+from .anomaly import MODE as ANOMALY
+from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
 from .tensor import Tensor
 
@@ -144,6 +146,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         g = grads.pop(node, None)
         if g is None:   # no gradient reached this node
             continue
+        if node.clock < CLOCK.count:    # some tensor was written in place since
+            check_versions(node)
         done.append(node)
         outer, state.enabled = state.enabled, recording
         try:
@@ -161,6 +165,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                 wanted.append(isinstance(x, Tensor) and x.requires_grad and (
                     needed is None or id(x) in targets or x.grad_fn in needed))
             input_grads = node.input_grads(g, create_graph, wanted)
+            if ANOMALY.enabled:
+                anomaly.after_backward(node, g, input_grads)
             if not observe:
                 del g   # used up; dropping it lets a leaf adopt a gradient that views it
             for k in range(len(inputs)):

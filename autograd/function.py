@@ -21,7 +21,8 @@ import weakref
 
 import numpy as np
 
-from . import grad_mode, scope
+from . import anomaly, grad_mode, scope
+from .inplace import CLOCK
 from .tensor import Tensor
 
 
@@ -58,6 +59,7 @@ class FunctionNode:
         self.index = outputs[0]._index
         self.scope = scope.current_scope()
         self.freed = False
+        self.clock = CLOCK.count    # in-place writes so far (inplace.check_versions)
 
     @property
     def name(self):
@@ -109,8 +111,11 @@ class FunctionNode:
         return out
 
     def release(self):
+        """After a backward without retain_graph: drop the saved arrays (their memory
+        is the one thing only backward needed); the graph structure stays drawable."""
         self.freed = True
         self.ctx._freed = True
+        self.ctx._saved = ()
 
     def __repr__(self):
         return f"<{self.name} node #{self.index}>"
@@ -146,4 +151,6 @@ class Function:
                 if t._float:
                     t.requires_grad = True
                     t.grad_fn = node
+        if anomaly.MODE.enabled:
+            anomaly.after_forward(cls.__name__, arrays, kwargs, outputs, outputs[0].grad_fn)
         return tuple(outputs) if multi else outputs[0]

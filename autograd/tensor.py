@@ -22,7 +22,7 @@ class Tensor:
     """An n-d array with an optional gradient and the graph node that produced it."""
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_retains_grad",
-                 "_index", "_float", "_version", "__weakref__")
+                 "_index", "_float", "_ver", "_stamp", "_base", "__weakref__")
     __array_ufunc__ = None          # ndarray <op> Tensor defers to Tensor's reflected op
     __hash__ = object.__hash__      # __eq__ is elementwise; identity hashing keeps dicts fast
 
@@ -44,7 +44,7 @@ class Tensor:
         self._retains_grad = False
         self._index = next(_creation)
         self._float = data.dtype.kind == "f"
-        self._version = 0
+        self._ver = 0
 
     # ----------------------------------------------------------------- attributes
     @property
@@ -115,6 +115,7 @@ class Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
         out = Tensor.__new__(Tensor)
         out._init(self.data)
+        inplace.share_version(out, self)
         return out
 
     def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
@@ -122,10 +123,39 @@ class Tensor:
         engine.backward(self, gradient, retain_graph=retain_graph,
                         create_graph=create_graph, inputs=inputs)
 
+    # ---------------------------------------------------- in-place (see inplace.py)
+    @property
+    def _version(self):
+        """How many times this tensor was modified in place (PyTorch's version counter)."""
+        return self._ver
+
+    @_version.setter
+    def _version(self, value):
+        inplace.bump(self, value)
+
     def zero_(self):
-        self.data[...] = 0
-        self._version += 1
-        return self
+        return inplace.fill_(self, np.zeros((), self.data.dtype), "zero_")
+
+    def fill_(self, value):
+        return inplace.fill_(self, value)
+
+    def copy_(self, src):
+        return inplace.copy_(self, src)
+
+    def add_(self, other, alpha=1):
+        return inplace.add_(self, other, alpha)
+
+    def sub_(self, other, alpha=1):
+        return inplace.add_(self, other, -alpha, "sub_")
+
+    def mul_(self, other):
+        return inplace.mul_(self, other)
+
+    def div_(self, other):
+        return inplace.div_(self, other)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch names
+        return inplace.clamp_(self, min, max)
 
     # --------------------------------------------------------------- conversion
     def item(self):
@@ -322,6 +352,6 @@ def _add_methods():
 
 Value = Tensor
 
-from . import engine, functions as F  # noqa: E402  (methods look these up at call time)
+from . import engine, functions as F, inplace  # noqa: E402  (methods look these up at call time)
 
 _add_methods()

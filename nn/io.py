@@ -164,7 +164,7 @@ def load(path):
     except FileNotFoundError:
         raise
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error,
-            json.JSONDecodeError, TypeError) as err:
+            json.JSONDecodeError, TypeError, AttributeError, RecursionError) as err:
         raise ValueError(
             f"nn.load: {path!r} is not a readable checkpoint written by nn.save "
             f"({type(err).__name__}: {err}); the file may be truncated or of another "

@@ -532,6 +532,11 @@ class Module:
                     f"size mismatch for {key}: copying a param with shape {value.shape} "
                     f"from checkpoint, the shape in current model is {current.shape}.")
                 continue
+            if value.dtype.kind not in "biuf":
+                errors.append(
+                    f"dtype mismatch for {key}: a {value.dtype} value from the checkpoint "
+                    f"cannot be loaded into a {current.dtype} tensor (expected numbers).")
+                continue
             plan.append((current, value))
         if strict:
             if unexpected:

@@ -94,6 +94,8 @@ def normalize_axis(axis, ndim, opname, dim=None):
 
 def normalize_one_axis(axis, ndim, opname):
     """A single axis as a non-negative int."""
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{opname}: axis must be an int, got {axis!r}")
     if ndim == 0:
         if axis in (0, -1):
             return 0

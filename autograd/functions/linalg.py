@@ -53,6 +53,7 @@ def _normalize_subscripts(subscripts, shapes):
             raise ValueError(f"einsum: term {t!r} has {len(t)} letters but its operand "
                              f"has shape {s}")
         new_terms.append(t)
+    _check_letter_sizes(new_terms, shapes)
     if rhs is None:
         letters = "".join(new_terms)
         rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
@@ -60,6 +61,19 @@ def _normalize_subscripts(subscripts, shapes):
     else:
         rhs = rhs.replace("...", ell)
     return ",".join(new_terms) + "->" + rhs
+
+
+def _check_letter_sizes(terms, shapes):
+    """Every letter has one size across the operands (1 broadcasts, as in NumPy)."""
+    seen = {}
+    for k, (t, s) in enumerate(zip(terms, shapes)):
+        for c, n in zip(t, s):
+            j, m = seen.setdefault(c, (k, n))
+            if m != n and 1 not in (m, n):
+                raise ValueError(f"einsum: letter {c!r} has size {m} in operand {j} (shape "
+                                 f"{shapes[j]}) but {n} in operand {k} (shape {s})")
+            if m == 1:
+                seen[c] = (k, n)
 
 
 def einsum(subscripts, *operands):

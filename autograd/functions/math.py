@@ -84,7 +84,7 @@ def abs(x):  # noqa: A001
 def relu(x):
     """max(x, 0) as where(x > 0, x, 0); the gradient at 0 is 0."""
     x = as_tensor(x)
-    return call(P.where, x.data > 0, x, 0)
+    return call(P.where, x.data <= 0, 0, x)     # NaN stays NaN (x <= 0 is False), as in PyTorch
 
 
 def square(x):
@@ -97,32 +97,43 @@ def clip(x, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
     x = as_tensor(x)
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
+    if x.data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        x = astype(x, get_default_dtype())     # int tensor, float bound: default float
     out = x
+    if min is not None:             # min first, then max: max wins if min > max (PyTorch)
+        lo = operand(min, x)
+        out = where(less(out, lo), lo, out)
     if max is not None:
         hi = operand(max, x)
-        out = where(greater(x, hi), hi, out)
-    if min is not None:
-        lo = operand(min, x)
-        out = where(less(x, lo), lo, out)
+        out = where(greater(out, hi), hi, out)
     return out
 
 
 clamp = clip
 
 
+def _exact(a, b):
+    """Integer/bool operands: no gradient, so the exact NumPy result (no float tie value)."""
+    return data_of(a).dtype.kind in "iub" and data_of(b).dtype.kind in "iub"
+
+
 def maximum(a, b):
     """Elementwise max; at ties each side gets half the gradient (as in PyTorch)."""
     a, b = binary(a, b)
+    if _exact(a, b):
+        return _compare(np.maximum)(a, b)
     ta, tb = as_tensor(a), as_tensor(b)
-    tie_value = div(add(ta, tb), 2)
+    tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
     return where(greater(ta, tb), ta, where(less(ta, tb), tb, tie_value))
 
 
 def minimum(a, b):
     """Elementwise min; at ties each side gets half the gradient (as in PyTorch)."""
     a, b = binary(a, b)
+    if _exact(a, b):
+        return _compare(np.minimum)(a, b)
     ta, tb = as_tensor(a), as_tensor(b)
-    tie_value = div(add(ta, tb), 2)
+    tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
     return where(less(ta, tb), ta, where(greater(ta, tb), tb, tie_value))
 
 
@@ -148,7 +159,11 @@ def astype(x, dtype):
 def _compare(ufunc):
     def fn(a, b):
         a, b = binary(a, b)
-        return constant(ufunc(data_of(a), data_of(b)))
+        try:
+            return constant(ufunc(data_of(a), data_of(b)))
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{ufunc.__name__}: cannot compare shapes {np.shape(data_of(a))} "
+                            f"and {np.shape(data_of(b))}: {err}") from None
     fn.__name__ = ufunc.__name__
     fn.__doc__ = f"Elementwise {ufunc.__name__} (a boolean tensor, no gradient)."
     return fn

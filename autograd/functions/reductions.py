@@ -43,7 +43,11 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "mean")
     if x.data.dtype.kind in "iub":
         x = astype(x, get_default_dtype())
-    return div(call(P.sum, x, axis=axis, keepdims=keepdims), _count(x, axis))
+    total = call(P.sum, x, axis=axis, keepdims=keepdims)
+    n = _count(x, axis)
+    if n == 0:      # the mean of nothing is NaN (as in PyTorch), without a 0/0 warning
+        return mul(total, np.nan)
+    return div(total, n)
 
 
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
@@ -55,7 +59,12 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
         x = astype(x, get_default_dtype())
     centered = sub(x, mean(x, axis=axis, keepdims=True))
     total = call(P.sum, mul(centered, centered), axis=axis, keepdims=keepdims)
-    return div(total, builtins.max(_count(x, axis) - ddof, 0))
+    if _count(x, axis) == 0:    # the variance of nothing is NaN, without a 0/0 warning
+        return mul(total, np.nan)
+    n = _count(x, axis) - ddof
+    if n <= 0:      # no degrees of freedom: total/0 (inf, or NaN for 0), as NumPy/PyTorch
+        return mul(total, np.inf)
+    return div(total, n)
 
 
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
@@ -74,6 +83,8 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     """Smallest value over ``axis``: -max(-x)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "min")
     _check_nonempty(x, axis, "min")
+    if x.data.dtype.kind in "iub":      # no gradient; -x would overflow at the int minimum
+        return constant(np.min(x.data, axis=axis, keepdims=keepdims))
     return neg(call(P.amax, neg(x), axis=axis, keepdims=keepdims))
 
 
@@ -84,12 +95,12 @@ amin = min
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably (shifted by the max)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "logsumexp")
-    return call(P.logsumexp, x, axis=axis, keepdims=keepdims)
+    return call(P.logsumexp, _float(x), axis=axis, keepdims=keepdims)
 
 
 def log_softmax(x, axis=-1, *, dim=None):
     """x - logsumexp(x) along one axis (default: the last)."""
-    x = as_tensor(x)
+    x = _float(as_tensor(x))
     axis = normalize_one_axis(axis if dim is None else dim, x.ndim, "log_softmax")
     if x.ndim == 0:
         return sub(x, x)
@@ -98,29 +109,53 @@ def log_softmax(x, axis=-1, *, dim=None):
 
 def softmax(x, axis=-1, *, dim=None):
     """exp(log_softmax(x)) along one axis (default: the last)."""
+    x = as_tensor(x)
+    normalize_one_axis(axis if dim is None else dim, x.ndim, "softmax")   # names softmax
     return exp(log_softmax(x, axis, dim=dim))
+
+
+def _float(x):
+    """Integer and bool tensors become the default float dtype (as in exp, mean)."""
+    return astype(x, get_default_dtype()) if x.data.dtype.kind in "iub" else x
+
+
+def _arg_reduce(fn, opname, x, axis, keepdims):
+    """argmax/argmin: one int axis (or None: the flat index); empty tensors refused."""
+    data = as_tensor(x).data
+    if axis is not None:
+        if not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"{opname}: axis must be an int or None, got {axis!r}")
+        axis = normalize_one_axis(int(axis), data.ndim, opname)
+        if data.ndim == 0:
+            axis = None
+    if data.size == 0 and (axis is None or data.shape[axis] == 0):
+        raise ValueError(f"{opname}: cannot take the {opname} of an empty tensor "
+                         f"(shape {data.shape}) along axis {axis}")
+    return constant(fn(data, axis=axis, keepdims=bool(keepdims)))
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the largest value (an int64 tensor, no gradient)."""
-    data = as_tensor(x).data
-    axis = axis if dim is None else dim
-    return constant(np.argmax(data, axis=axis, keepdims=bool(keepdims or keepdim)))
+    return _arg_reduce(np.argmax, "argmax", x, axis if dim is None else dim,
+                       keepdims or keepdim)
 
 
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the smallest value (an int64 tensor, no gradient)."""
-    data = as_tensor(x).data
-    axis = axis if dim is None else dim
-    return constant(np.argmin(data, axis=axis, keepdims=bool(keepdims or keepdim)))
+    return _arg_reduce(np.argmin, "argmin", x, axis if dim is None else dim,
+                       keepdims or keepdim)
 
 
 def any(x, axis=None, keepdims=False):  # noqa: A001
-    return constant(np.any(as_tensor(x).data, axis=axis, keepdims=keepdims))
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim, "any")
+    return constant(np.any(x.data, axis=axis, keepdims=keepdims))
 
 
 def all(x, axis=None, keepdims=False):  # noqa: A001
-    return constant(np.all(as_tensor(x).data, axis=axis, keepdims=keepdims))
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim, "all")
+    return constant(np.all(x.data, axis=axis, keepdims=keepdims))
 
 
 def _check_nonempty(x, axis, opname):

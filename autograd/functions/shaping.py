@@ -1,7 +1,10 @@
 """Shape, index and join functions (NumPy semantics), composed from shape primitives."""
+import builtins
+
 import numpy as np
 
 from .. import ops as P
+from ..inplace import check_allowed
 from ..ops.registry import apply
 from ..tensor import Tensor
 from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
@@ -37,11 +40,16 @@ view = reshape
 def transpose(x, *axes):
     """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
     x = as_tensor(x)
-    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+    explicit = len(axes) == 1 and isinstance(axes[0], (tuple, list))
+    if len(axes) == 1 and (axes[0] is None or explicit):
         axes = axes[0]
-    if not axes:
+    if not axes and not explicit:
         axes = tuple(range(x.ndim))[::-1]
-    axes = tuple(int(a) % x.ndim if x.ndim else int(a) for a in axes)
+    axes = tuple(int(a) for a in axes)
+    if not builtins.all(-x.ndim <= a < x.ndim for a in axes):
+        raise ValueError(f"transpose: axes {axes} are out of range for a tensor of shape "
+                         f"{x.shape}")
+    axes = tuple(a % x.ndim for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         hint = " (to swap two axes use swapaxes)" if len(axes) == 2 else ""
         raise ValueError(f"transpose: axes {axes} are not a permutation of the "
@@ -62,6 +70,8 @@ def swapaxes(x, axis1, axis2):
     x = as_tensor(x)
     a = normalize_one_axis(axis1, x.ndim, "swapaxes")
     b = normalize_one_axis(axis2, x.ndim, "swapaxes")
+    if x.ndim == 0:         # axis 0 / -1 of a 0-d tensor (PyTorch's rule): nothing to do
+        return x
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, tuple(axes))
@@ -69,6 +79,10 @@ def swapaxes(x, axis1, axis2):
 
 def moveaxis(x, source, destination):
     x = as_tensor(x)
+    if x.ndim == 0:
+        normalize_one_axis(source, 0, "moveaxis")
+        normalize_one_axis(destination, 0, "moveaxis")
+        return x
     order = [a for a in range(x.ndim) if a != normalize_one_axis(source, x.ndim, "moveaxis")]
     order.insert(normalize_one_axis(destination, x.ndim, "moveaxis"),
                  normalize_one_axis(source, x.ndim, "moveaxis"))
@@ -129,6 +143,9 @@ def expand(x, *shape):
     x = as_tensor(x)
     shape = shape_args(shape, "expand")
     lead = len(shape) - x.ndim
+    if lead < 0 or any(s == -1 for s in shape[:lead]):
+        raise ValueError(f"expand: cannot expand a tensor of shape {x.shape} to {shape}; give "
+                         "at least its number of axes, and -1 only for existing axes")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     return broadcast_to(x, shape)
 
@@ -142,6 +159,8 @@ def concatenate(tensors, axis=0, *, dim=None):
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: expected at least one tensor")
+    if tensors[0].ndim == 0:
+        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
     axis = normalize_one_axis(axis if dim is None else dim, tensors[0].ndim, "concatenate")
     for t in tensors[1:]:
         if t.ndim != tensors[0].ndim or any(
@@ -150,7 +169,8 @@ def concatenate(tensors, axis=0, *, dim=None):
             raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
     if len(tensors) == 1:
         return tensors[0]
-    return apply(P.concatenate, tuple(tensors), {"axis": axis})
+    starts = np.cumsum([0] + [t.shape[axis] for t in tensors[:-1]]).tolist()
+    return apply(P.concatenate, tuple(tensors), {"axis": axis, "starts": tuple(starts)})
 
 
 cat = concatenate
@@ -190,21 +210,31 @@ def chunk(x, chunks, axis=0, *, dim=None):
     """PyTorch's chunk: ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
     x = as_tensor(x)
     axis = normalize_one_axis(axis if dim is None else dim, x.ndim, "chunk")
+    if not isinstance(chunks, (int, np.integer)) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = x.shape[axis]
-    size = -(-n // chunks)
+    size = builtins.max(-(-n // chunks), 1)
     return split(x, list(range(size, n, size)), axis)
 
 
 def pad(x, pad_width, mode="constant", constant_values=0.0, *, value=None):
-    """NumPy's pad (constant mode): ``pad_width`` is an int, (before, after) or one pair per axis."""
+    """NumPy's pad (constant mode): ``pad_width`` is an int, (before, after) or one pair
+    per axis."""
     x = as_tensor(x)
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except (ValueError, TypeError):
+        raise ValueError(f"pad: pad_width {pad_width!r} is not an int, a (before, after) "
+                         f"pair or one pair per axis of a tensor of shape {x.shape}") from None
     if (widths < 0).any():
         raise ValueError(f"pad: negative pad widths {pad_width!r}")
     widths = tuple((int(a), int(b)) for a, b in widths)
     fill = float(constant_values if value is None else value)
+    if x.data.dtype.kind in "iub" and not np.isfinite(fill):
+        raise ValueError(f"pad: cannot pad a {x.dtype} tensor with {fill}; convert it to a "
+                         "float dtype first")
     return call(P.pad, x, pad_width=widths, value=fill)
 
 
@@ -227,11 +257,7 @@ def getitem(x, index):
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
     Integer-array indices may repeat: their gradients accumulate."""
     x = as_tensor(x)
-    index = _normalize_index(index)
-    try:
-        return call(P.getitem, x, index=index)
-    except IndexError as err:
-        raise IndexError(f"getitem: {err} (tensor shape {x.shape})") from None
+    return call(P.getitem, x, index=_normalize_index(index))   # errors name op and shape
 
 
 def index_add(g, shape, index):
@@ -240,14 +266,14 @@ def index_add(g, shape, index):
 
 
 def setitem(x, index, value):
-    """In-place assignment, allowed only where it cannot corrupt a gradient."""
+    """In-place assignment, allowed only where it cannot corrupt a gradient (``inplace``)."""
     if not isinstance(x, Tensor):
         raise TypeError("setitem: expected a Tensor")
-    from ..grad_mode import is_grad_enabled
-    if x.grad_fn is not None or (x.requires_grad and is_grad_enabled()):
-        raise RuntimeError(
-            f"setitem: in-place assignment to a tensor that is part of a graph "
-            f"(shape {x.shape}) would make its gradient wrong; build a new tensor with "
-            "ag.where(mask, value, x) or index_add, or assign under ag.no_grad() to a leaf")
-    x.data[_normalize_index(index)] = data_of(value)
+    check_allowed(x, "setitem (x[i] = v)",
+                  hint=", e.g. ag.where(mask, value, x) or index_add")
+    try:
+        x.data[_normalize_index(index)] = data_of(value)
+    except (IndexError, ValueError, TypeError) as err:
+        raise type(err)(f"setitem: cannot assign {np.shape(data_of(value))} values at "
+                        f"{index!r} of a tensor of shape {x.shape}: {err}") from None
     x._version += 1

@@ -43,14 +43,19 @@ index_add = defprimitive(
     rules=("d index_add(g)/dg: select the same places",))
 
 
-def _concatenate_forward(*xs, axis):
+def _concatenate_forward(*xs, axis, starts=None):
     return np.concatenate(xs, axis=axis)
 
 
-def _concatenate_vjp(i, g, out, *xs, axis):
-    start = 0
-    for x in xs[:i]:
-        start += x.shape[axis]
+def _concatenate_vjp(i, g, out, xs, axis, starts=None):
+    # ``starts`` (each input's offset along ``axis``, given by ag.concatenate) makes
+    # this O(1) per input, so a 10,000-way concatenate backprops in linear time.
+    if starts is None:
+        start = 0
+        for x in xs[:i]:
+            start += x.shape[axis]
+    else:
+        start = starts[i]
     index = (slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),)
     return getitem(g, index=index)
 

@@ -64,7 +64,7 @@ def _einsum_forward(*operands, subscripts):
     return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 
-def _einsum_vjp(i, g, out, *operands, subscripts):
+def _einsum_vjp(i, g, out, operands, subscripts):
     """Gradient for operand i: contract g with the other operands onto i's letters.
 
     Letters of operand i that appear nowhere else were summed away, so the result is

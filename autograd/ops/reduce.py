@@ -78,7 +78,9 @@ logsumexp = defprimitive(
 
 def _log_softmax_forward(x, axis):
     m = np.amax(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    # Only an all -inf row is unshifted; a +inf entry makes the row NaN (inf/inf), as in
+    # PyTorch and SciPy, instead of a half-defined [-inf, nan].
+    m = np.where(np.isneginf(m), 0, m)
     shifted = x - m
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

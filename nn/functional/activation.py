@@ -12,6 +12,8 @@ tensor([ 0.3466, 30.    ])
 import math
 import warnings
 
+import numpy as np
+
 import autograd as ag
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
@@ -38,9 +40,9 @@ def relu6(input, inplace=False):  # noqa: A002
 
 
 def threshold(input, threshold, value, inplace=False):  # noqa: A002
-    """x where x > threshold, else ``value``."""
+    """x where x > threshold, else ``value`` (NaN stays NaN, as in PyTorch)."""
     x = _t(input)
-    return ag.where(x.data > threshold, x, value)
+    return ag.where(x.data <= threshold, value, x)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
@@ -98,7 +100,8 @@ def gelu(input, approximate="none"):  # noqa: A002
     if approximate == "none":
         return 0.5 * x * (1.0 + ag.erf(x * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * math.sqrt(2.0 / math.pi)
+        xb = ag.clip(x, -10.0, 10.0)      # tanh is ±1 beyond; x³ of huge x would overflow
+        inner = (xb + 0.044715 * xb * xb * xb) * math.sqrt(2.0 / math.pi)
         return 0.5 * x * (1.0 + ag.tanh(inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
@@ -127,8 +130,12 @@ def tanh(input):  # noqa: A002
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
     x = _t(input)
-    smooth = ag.softplus(x * beta) / beta if beta != 1 else ag.softplus(x)
-    return ag.where((x.data * beta) > threshold, x, smooth)
+    with np.errstate(over="ignore"):        # only tests; an overflowing beta x is not used
+        bx = x.data * beta
+    above, tiny = bx > threshold, bx < -1e4  # tiny: exp(beta x) < 1e-4000, 0 in any dtype
+    xs = ag.where(above | tiny, 0.0, x)     # the smooth branch only where it is used
+    smooth = ag.softplus(xs * beta) / beta if beta != 1 else ag.softplus(xs)
+    return ag.where(above, x, ag.where(tiny, 0.0, smooth))
 
 
 def softsign(input):  # noqa: A002
@@ -152,15 +159,15 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
 
 def hardsigmoid(input, inplace=False):  # noqa: A002
     """relu6(x + 3) / 6."""
-    x = _t(input)
-    inside = (x.data > -3.0) & (x.data < 3.0)
-    return ag.where(inside, x / 6.0 + 0.5, (x.data >= 3.0).astype(x.dtype))
+    x = _t(input)       # NaN fails both tests and stays NaN (as in PyTorch)
+    return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, 1.0, x / 6.0 + 0.5))
 
 
 def hardswish(input, inplace=False):  # noqa: A002
     """x * relu6(x + 3) / 6."""
     x = _t(input)
-    mid = x * (x + 3.0) / 6.0
+    xm = ag.where((x.data <= -3.0) | (x.data >= 3.0), 0.0, x)   # no x² overflow; NaN kept
+    mid = xm * (xm + 3.0) / 6.0
     return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, x, mid))
 
 

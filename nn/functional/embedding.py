@@ -29,7 +29,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     idx = index_array(input, "embedding")
     w = ag.as_tensor(weight)
     num = w.shape[0]
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(f"embedding: index out of range: indices must be in [0, {num}) "
                          f"for a weight of shape {w.shape}, got min {idx.min()} and max "
                          f"{idx.max()}")
@@ -62,5 +62,11 @@ def one_hot(tensor, num_classes=-1):
     """An int64 (..., num_classes) array-tensor with a 1 at each index (no gradient)."""
     idx = index_array(tensor, "one_hot")
     if num_classes < 0:
+        if idx.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty "
+                             "tensor; pass num_classes")
         num_classes = int(idx.max()) + 1
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got min "
+                         f"{idx.min()} and max {idx.max()}")
     return ag.Tensor(np.eye(num_classes, dtype=np.int64)[idx])

@@ -122,7 +122,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
     x, y = _pointwise_args(input, target, "huber_loss")
     d = x - y
     ad = ag.abs(d)
-    loss = ag.where(ad.data < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    dq = ag.where(ad.data < delta, d, 0.0)     # square only where used (no overflow)
+    loss = ag.where(ad.data < delta, 0.5 * dq * dq, delta * (ad - 0.5 * delta))
     return _weighted(loss, weight, reduction, "huber_loss", mean_by_weight=False)
 
 
@@ -135,7 +136,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     ad = ag.abs(d)
     if beta == 0:
         return _reduce(ad, reduction, "smooth_l1_loss")
-    loss = ag.where(ad.data < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+    dq = ag.where(ad.data < beta, d, 0.0)      # square only where used (no overflow)
+    loss = ag.where(ad.data < beta, 0.5 * dq * dq / beta, ad - 0.5 * beta)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -160,7 +162,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
     x = _t(input)
     y, weight = _aux(target, x), _aux(weight, x)
     _same_shape(x, y, "binary_cross_entropy")
-    if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
+    if not np.all((x.data >= 0) & (x.data <= 1)):     # NaN fails too, as in PyTorch
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(did you mean binary_cross_entropy_with_logits?)")
@@ -229,6 +231,7 @@ def _gather_target(logp, t, ignore_index, weight):
     keep = tf != ignore_index
     safe = np.where(keep, tf, 0)
     picked = flat[np.arange(tf.size), safe]                    # (M,)
+    picked = ag.where(keep, picked, 0.0)    # an ignored row's inf/NaN must not leak (0*nan)
     if weight is not None:
         w = _aux(weight, flat)[safe] * keep.astype(flat.dtype)
     else:
@@ -249,6 +252,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
         return loss
     if reduction == "sum":
         return ag.sum(loss)
+    if not np.any(w.data):      # every target ignored: NaN as in PyTorch, without a 0/0
+        return ag.sum(loss) * np.nan
     return ag.sum(loss) / ag.sum(w)
 
 
@@ -280,12 +285,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     class_dim = 0 if x.ndim == 1 else 1
     n_classes = x.shape[class_dim]
-    logp = ag.log_softmax(x, axis=class_dim)
     tdata = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
     if tdata.dtype.kind == "f" and tdata.shape == x.shape:
+        logp = ag.log_softmax(x, axis=class_dim)
         return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
     t = _check_targets(x, tdata, ignore_index, "cross_entropy")
+    skip = np.expand_dims(t == ignore_index, class_dim)
+    if skip.any():      # ignored rows may hold anything (inf/NaN padding): keep them out
+        x = ag.where(skip, 0.0, x)
+    logp = ag.log_softmax(x, axis=class_dim)
     nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll

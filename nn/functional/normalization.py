@@ -164,7 +164,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
         norm = ag.sqrt(ag.sum(x * x, axis=dim, keepdims=True))
     else:
         norm = ag.sum(ag.abs(x) ** p, axis=dim, keepdims=True) ** (1.0 / p)
-    return x / ag.where(norm.data > eps, norm, eps)
+    return x / ag.where(norm.data < eps, eps, norm)     # a NaN norm stays NaN
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):  # noqa: A002

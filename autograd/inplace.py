@@ -1,0 +1,218 @@
+"""In-place modification, made safe with version counters (PyTorch's scheme).
+
+A node keeps references to its input Tensors and reads their ``.data`` again during
+backward (``d(a*b)/da = b``). Changing ``b`` in place between the forward pass and
+``backward()`` would silently give a wrong gradient, so:
+
+* every in-place write bumps the tensor's ``_version`` (``add_ sub_ mul_ div_ copy_
+  fill_ zero_ clamp_``, ``x[i] = v``, and anything else that does ``t._version += 1``,
+  e.g. optimizer steps and ``nn.init``);
+* in-place writes are refused on tensors made by an op (``grad_fn`` set) and on leaves
+  that require grad while grad mode is on: do them under ``ag.no_grad()``;
+* at backward, before a node's VJP runs, its inputs (and its output) must not have
+  been written since the node was recorded; otherwise a ``RuntimeError`` names the op,
+  the input position and shape, and the versions.
+
+The check is cheap: one global counter ``CLOCK.count`` counts every in-place write in
+the process. A node stores the counter's value when it is created (``node.clock``);
+the walk looks at the inputs only when the counter has moved since then. Each write
+stamps the tensor with the new counter value (``_stamp`` keeps the last few), so
+"written after the node was recorded" is ``last stamp > node.clock``, and the version
+the node saw is the current one minus the writes stamped after ``node.clock``.
+
+``detach()`` shares its data, so it shares the check: a write through a detached
+tensor also bumps the tensor it was detached from (``_base``), and a node that saved
+a detached tensor also looks at its base.
+
+Not detected (documented limits): writing into ``t.data`` with NumPy directly
+(``t.data[0] = 1``), writes through NumPy views obtained outside glassgrad, and
+mutating a NumPy array passed to an op as a constant. Use the methods above.
+
+>>> import autograd as ag
+>>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+>>> loss = (w * w).sum()
+>>> with ag.no_grad():
+...     _ = w.sub_(0.1)             # an optimizer step before backward
+>>> loss.backward()                 # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+RuntimeError: backward: input 0 of 'mul' (node #...), a tensor of shape (2,), was modified...
+"""
+import numpy as np
+
+from . import grad_mode
+from .tensor import Tensor
+
+
+class _Clock:
+    """The process-wide count of in-place writes (see the module docstring)."""
+
+    count = 0
+
+
+CLOCK = _Clock()
+
+
+_KEEP = 8      # clock stamps of the last writes kept per tensor (to report versions)
+
+
+def _record(t, stamp):
+    log = getattr(t, "_stamp", None)
+    if log is None:
+        t._stamp = [stamp]
+    else:
+        log.append(stamp)
+        if len(log) > _KEEP:
+            del log[0]
+
+
+def _counter(t):
+    """(version, recent write stamps) of the memory ``t`` holds: an alias made by
+    ``detach()`` reports its base's, which counts the writes through every alias."""
+    base = getattr(t, "_base", None)
+    owner = base if base is not None else t
+    return owner._ver, getattr(owner, "_stamp", ())
+
+
+def _last_write(t):
+    log = _counter(t)[1]
+    return log[-1] if log else 0
+
+
+def _saved_version(t, clock):
+    """The version ``t`` had when the clock read ``clock`` ("at most" if out of the log)."""
+    now, log = _counter(t)
+    later = sum(1 for s in log if s > clock)
+    exact = len(log) < _KEEP or log[0] <= clock
+    return now, ("" if exact else "at most ") + str(now - later)
+
+
+def bump(t, value):
+    """Set ``t``'s version to ``value`` (normally old + 1) and stamp the write."""
+    CLOCK.count += 1
+    t._ver = value
+    _record(t, CLOCK.count)
+    base = getattr(t, "_base", None)
+    if base is not None:
+        base._ver += 1
+        _record(base, CLOCK.count)
+
+
+def share_version(view, base):
+    """``view`` (a detached tensor sharing ``base``'s data) reports writes to ``base``."""
+    view._base = getattr(base, "_base", None) or base
+
+
+def check_versions(node):
+    """Raise if an input or the output of ``node`` was written after it was recorded."""
+    clock = node.clock
+    for i, x in enumerate(node.inputs):
+        if isinstance(x, Tensor) and _last_write(x) > clock:
+            now, then = _saved_version(x, clock)
+            raise RuntimeError(
+                f"backward: input {i} of '{node.name}' (node #{node.index}), a tensor of "
+                f"shape {x.shape}, was modified by an in-place operation after it was "
+                f"used by '{node.name}': it is at version {now}, '{node.name}' saved it "
+                f"at version {then}. Copy it before modifying (ag.tensor(x)), use an "
+                "out-of-place op (x = x + 1), or modify it after backward().")
+    out = node.out()
+    if out is not None and _last_write(out) > clock:
+        raise RuntimeError(
+            f"backward: the output of '{node.name}' (node #{node.index}), shape "
+            f"{out.shape}, was modified in place (through a detached alias) after it was "
+            f"computed; its gradient needs the original value. Copy the detached tensor "
+            "before modifying it (ag.tensor(y.detach())).")
+
+
+def check_allowed(t, opname, hint=""):
+    """Refuse in-place writes that would corrupt a gradient (see the module docstring)."""
+    if t.grad_fn is not None:
+        raise RuntimeError(
+            f"{opname}: in-place modification of a tensor computed by '{t.grad_fn.name}' "
+            f"(node #{t.grad_fn.index}, shape {t.shape}) would make the gradients of its "
+            f"graph wrong; use an out-of-place op instead (y = y + 1){hint}")
+    if t.requires_grad and grad_mode.STATE.enabled:
+        raise RuntimeError(
+            f"{opname}: a leaf tensor that requires grad (shape {t.shape}) cannot be "
+            "modified in-place while gradients are recorded; do it inside "
+            f"`with ag.no_grad():` (as optimizers do) or use an out-of-place op{hint}")
+
+
+def _array(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _write(t, opname, value, fn):
+    """Check, run ``fn()`` (which writes ``value`` into ``t.data``), bump the version."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
+    check_allowed(t, opname)
+    try:
+        fn()
+    except TypeError as err:            # NumPy's casting errors (UFuncTypeError)
+        raise TypeError(
+            f"{opname}: cannot write {_describe(value)} into a tensor of dtype {t.dtype} "
+            f"and shape {t.shape} in place ({err}); use an out-of-place op or .astype() "
+            "first") from None
+    except ValueError as err:           # broadcasting, read-only arrays
+        raise ValueError(
+            f"{opname}: cannot write {_describe(value)} into a tensor of shape {t.shape} "
+            f"in place: {err}") from None
+    t._version = t._ver + 1
+    return t
+
+
+def _describe(value):
+    if isinstance(value, str):
+        return value
+    a = _array(value)
+    return f"{a.dtype} values of shape {a.shape}"
+
+
+def add_(t, other, alpha=1, opname="add_"):
+    """t += alpha * other (in place; ``sub_`` is alpha = -alpha)."""
+    v = _array(other)
+    if alpha != 1:
+        v = v * alpha
+
+    def run():
+        np.add(t.data, v, out=t.data, casting="same_kind")
+    return _write(t, opname, v, run)
+
+
+def mul_(t, other):
+    """t *= other (in place)."""
+    v = _array(other)
+    return _write(t, "mul_", v,
+                  lambda: np.multiply(t.data, v, out=t.data, casting="same_kind"))
+
+
+def div_(t, other):
+    """t /= other (in place; float tensors only, as true division gives floats)."""
+    v = _array(other)
+    return _write(t, "div_", v,
+                  lambda: np.true_divide(t.data, v, out=t.data, casting="same_kind"))
+
+
+def copy_(t, src):
+    """Copy ``src`` (broadcast to t's shape, same-kind cast) into t."""
+    v = _array(src)
+    return _write(t, "copy_", v,
+                  lambda: np.copyto(t.data, v, casting="same_kind"))
+
+
+def fill_(t, value, opname="fill_"):
+    """Set every element to the number ``value``."""
+    v = _array(value)
+    if v.ndim != 0:
+        raise ValueError(f"{opname}: expected a number or a 0-d tensor, got shape {v.shape}")
+    return _write(t, opname, v,
+                  lambda: np.copyto(t.data, v, casting="same_kind"))
+
+
+def clamp_(t, min=None, max=None):  # noqa: A002 - PyTorch names
+    """Clip t to [min, max] in place."""
+    if min is None and max is None:
+        raise ValueError("clamp_: give at least one of min and max")
+    return _write(t, "clamp_", "clipped values",
+                  lambda: np.clip(t.data, min, max, out=t.data, casting="same_kind"))
