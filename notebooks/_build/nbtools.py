@@ -44,9 +44,15 @@ def setup(extra=""):
 
 
 def make(cells):
-    """A notebook object (no outputs) from a list of cells."""
+    """A notebook object (no outputs) from a list of cells.
+
+    Cell ids are numbered (``cell-000``, ...) instead of random, so that rebuilding a
+    notebook changes its file only where its content or outputs change.
+    """
     nb = nbformat.v4.new_notebook()
     nb.cells = list(cells)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3",
                                  "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
