@@ -100,7 +100,8 @@ def bump(t, value):
 
 def share_version(view, base):
     """``view`` (a detached tensor sharing ``base``'s data) reports writes to ``base``."""
-    view._base = getattr(base, "_base", None) or base
+    root = getattr(base, "_base", None)      # a Tensor: never test it for truth
+    view._base = base if root is None else root
 
 
 def check_versions(node):
