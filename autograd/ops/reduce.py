@@ -60,7 +60,8 @@ amax = defprimitive(
 def _logsumexp_forward(x, axis=None, keepdims=False):
     m = np.amax(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # an all -inf slice is -inf, as in PyTorch
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     if not keepdims:
         out = out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
     return out
@@ -82,7 +83,10 @@ def _log_softmax_forward(x, axis):
     # PyTorch and SciPy, instead of a half-defined [-inf, nan].
     m = np.where(np.isneginf(m), 0, m)
     shifted = x - m
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    # An all -inf row (a query that may attend to nothing) is NaN, as in PyTorch; that is
+    # the documented result, not a numerical accident, so NumPy is not asked to warn.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, out, x, axis):
