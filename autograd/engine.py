@@ -180,10 +180,11 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                         slot = targets[id(out)]
                         slot[1] = g if slot[1] is None else slot[1] + g
             inputs = node.inputs
-            wanted = []
-            for x in inputs:
-                wanted.append(isinstance(x, Tensor) and x.requires_grad and (
-                    needed is None or id(x) in targets or x.grad_fn in needed))
+            if needed is None:
+                wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            else:
+                wanted = [isinstance(x, Tensor) and x.requires_grad and (
+                    id(x) in targets or x.grad_fn in needed) for x in inputs]
             input_grads = node.input_grads(g, create_graph, wanted)
             if ANOMALY.enabled:
                 anomaly.after_backward(node, g, input_grads)
