@@ -80,7 +80,8 @@ def as_array(data, dtype=None):
 
 
 _SCALARS = {}      # (type, value, dtype) -> read-only 0-d array
-_SCALARS_MAX = 4096
+_SCALARS_MAX = 64  # a loop's constants fit; values that change every step (an optimizer's
+                   # bias correction) only refill it, bounded at a few KB
 
 
 def scalar_operand(value, like_dtype):
