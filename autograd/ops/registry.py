@@ -154,7 +154,7 @@ def _forward_error(op, arrays, err):
 
 def apply(op, args, params):
     """Run ``op`` forward on the arrays of ``args`` and record a Node if needed."""
-    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     try:
         data = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:
