@@ -1,4 +1,4 @@
-"""``F.linear`` and friends (composed from matmul/add; no backward here)."""
+"""``F.linear`` (the fused ``linear`` primitive) and friends (einsum); no backward here."""
 import autograd as ag
 
 __all__ = ["linear", "bilinear", "identity"]
@@ -17,10 +17,11 @@ def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
             f"linear: input of shape {input.shape} does not match weight of shape "
             f"{weight.shape}; the input's last dimension must be in_features="
             f"{weight.shape[-1]}")
-    out = ag.matmul(input, ag.transpose(weight))
-    if bias is not None:
-        out = out + bias
-    return out
+    args = (input, weight) if bias is None else (input, weight, ag.as_tensor(bias))
+    if weight.ndim == 1:     # PyTorch's (in,) weight: one output feature, dropped
+        out = ag.ops.linear(input, ag.reshape(weight, (1, -1)), *args[2:])
+        return ag.reshape(out, out.shape[:-1])
+    return ag.ops.linear(*args)
 
 
 def bilinear(input1, input2, weight, bias=None):
