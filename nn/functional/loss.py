@@ -198,8 +198,9 @@ def _class_last(x):
     """(N, C, d1, ...) -> (N*d1*..., C); (N, C) stays; (C,) -> (1, C)."""
     if x.ndim == 1:
         return ag.reshape(x, (1, x.shape[0]))
-    if x.ndim > 2:
-        x = ag.moveaxis(x, 1, -1)  # (N, d1, ..., C)
+    if x.ndim == 2:
+        return x
+    x = ag.moveaxis(x, 1, -1)  # (N, d1, ..., C)
     return ag.reshape(x, (-1, x.shape[-1]))
 
 
@@ -217,27 +218,45 @@ def _check_targets(x, target, ignore_index, name):
             f"{name}: expected target of shape {want} for input of shape {x.shape} "
             f"(classes at dim {0 if x.ndim == 1 else 1}), got {t.shape}")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    if bad.any():
-        raise IndexError(
-            f"{name}: Target {t[bad].flat[0]} is out of bounds for {n_classes} classes")
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+        if bad.any():
+            raise IndexError(
+                f"{name}: Target {t[bad].flat[0]} is out of bounds for {n_classes} classes")
     return t
 
 
-def _gather_target(logp, t, ignore_index, weight):
-    """-w[t] * logp[t] per target (0 where ignored) and the per-target weights."""
+def _nll(logp, t, ignore_index, weight, reduction):
+    """PyTorch's NLL of log-probabilities ``logp`` (classes at dim 1) for checked
+    integer targets ``t``: l_i = -w[t_i] logp[i, t_i], 0 where t_i is ignored;
+    'mean' is sum_i l_i / sum_i w[t_i] (over the targets not ignored).
+
+    Only what the targets need is recorded: no mask without ignored targets, no
+    product without weights (then each w[t_i] is 1 and the mean divides by the count).
+    """
     flat = _class_last(logp)                                   # (M, C)
     tf = t.reshape(-1)
     keep = tf != ignore_index
-    safe = np.where(keep, tf, 0)
-    picked = flat[np.arange(tf.size), safe]                    # (M,)
-    picked = ag.where(keep, picked, 0.0)    # an ignored row's inf/NaN must not leak (0*nan)
+    every = bool(keep.all())
+    safe = tf if every else np.where(keep, tf, 0)
+    picked = flat[np.arange(tf.size), safe]                    # logp[i, t_i], (M,)
+    if not every:   # an ignored row's inf/NaN must not leak (0 * nan)
+        picked = ag.where(keep, picked, 0.0)
     if weight is not None:
         w = _aux(weight, flat)[safe] * keep.astype(flat.dtype)
-    else:
-        w = ag.as_tensor(keep.astype(flat.dtype))
-    loss = -(picked * w)
-    return ag.reshape(loss, t.shape), ag.reshape(w, t.shape)
+        picked = picked * w
+    if reduction == "none":
+        return -ag.reshape(picked, t.shape)
+    if reduction == "sum":
+        return -ag.sum(picked)
+    if weight is not None:
+        if not np.any(w.data):  # every target ignored: NaN as in PyTorch, without a 0/0
+            return -ag.sum(picked) * np.nan
+        return -ag.sum(picked) / ag.sum(w)
+    count = tf.size if every else int(keep.sum())
+    if count == 0:
+        return -ag.sum(picked) * np.nan
+    return -ag.sum(picked) / flat.dtype.type(count)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
@@ -247,14 +266,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     x = _t(input)
     _check_reduction(reduction, "nll_loss")
     t = _check_targets(x, target, ignore_index, "nll_loss")
-    loss, w = _gather_target(x, t, ignore_index, weight)
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return ag.sum(loss)
-    if not np.any(w.data):      # every target ignored: NaN as in PyTorch, without a 0/0
-        return ag.sum(loss) * np.nan
-    return ag.sum(loss) / ag.sum(w)
+    return _nll(x, t, ignore_index, weight, reduction)
 
 
 def _class_view(weight, ndim):
@@ -291,14 +303,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
     t = _check_targets(x, tdata, ignore_index, "cross_entropy")
-    skip = np.expand_dims(t == ignore_index, class_dim)
-    if skip.any():      # ignored rows may hold anything (inf/NaN padding): keep them out
-        x = ag.where(skip, 0.0, x)
+    ignored = t == ignore_index
+    if ignored.any():   # ignored rows may hold anything (inf/NaN padding): keep them out
+        x = ag.where(np.expand_dims(ignored, class_dim), 0.0, x)
     logp = ag.log_softmax(x, axis=class_dim)
-    nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = _nll(logp, t, ignore_index, weight, reduction)
     if label_smoothing == 0.0:
         return nll
-    ignored = t == ignore_index
     if weight is not None:
         smooth = -ag.sum(logp * _class_view(weight, x.ndim), axis=class_dim)
     else:
