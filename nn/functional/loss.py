@@ -226,24 +226,28 @@ def _check_targets(x, target, ignore_index, name):
     return t
 
 
-def _nll(logp, t, ignore_index, weight, reduction):
+def _nll(logp, t, keep, weight, reduction):
     """PyTorch's NLL of log-probabilities ``logp`` (classes at dim 1) for checked
-    integer targets ``t``: l_i = -w[t_i] logp[i, t_i], 0 where t_i is ignored;
-    'mean' is sum_i l_i / sum_i w[t_i] (over the targets not ignored).
+    integer targets ``t``: l_i = -w[t_i] logp[i, t_i], 0 where ``keep`` (t's shape) is
+    False; ``keep=None`` when every target counts. 'mean' is sum_i l_i / sum_i w[t_i]
+    over the kept targets.
 
-    Only what the targets need is recorded: no mask without ignored targets, no
-    product without weights (then each w[t_i] is 1 and the mean divides by the count).
+    Only what the targets need is recorded: no mask when every target counts, no
+    product without weights (then each w[t_i] is 1 and the mean divides by the count),
+    and the minus sign goes into the divisor of the mean (x / -n is -(x / n) exactly).
     """
     flat = _class_last(logp)                                   # (M, C)
     tf = t.reshape(-1)
-    keep = tf != ignore_index
-    every = bool(keep.all())
-    safe = tf if every else np.where(keep, tf, 0)
+    if keep is not None:
+        keep = keep.reshape(-1)
+    safe = tf if keep is None else np.where(keep, tf, 0)
     picked = flat[np.arange(tf.size), safe]                    # logp[i, t_i], (M,)
-    if not every:   # an ignored row's inf/NaN must not leak (0 * nan)
+    if keep is not None:    # an ignored row's inf/NaN must not leak (0 * nan)
         picked = ag.where(keep, picked, 0.0)
     if weight is not None:
-        w = _aux(weight, flat)[safe] * keep.astype(flat.dtype)
+        w = _aux(weight, flat)[safe]
+        if keep is not None:
+            w = w * keep.astype(flat.dtype)
         picked = picked * w
     if reduction == "none":
         return -ag.reshape(picked, t.shape)
@@ -251,12 +255,18 @@ def _nll(logp, t, ignore_index, weight, reduction):
         return -ag.sum(picked)
     if weight is not None:
         if not np.any(w.data):  # every target ignored: NaN as in PyTorch, without a 0/0
-            return -ag.sum(picked) * np.nan
-        return -ag.sum(picked) / ag.sum(w)
-    count = tf.size if every else int(keep.sum())
+            return ag.sum(picked) * np.nan
+        return ag.sum(picked) / -ag.sum(w)
+    count = tf.size if keep is None else int(keep.sum())
     if count == 0:
-        return -ag.sum(picked) * np.nan
-    return -ag.sum(picked) / flat.dtype.type(count)
+        return ag.sum(picked) * np.nan
+    return ag.sum(picked) / flat.dtype.type(-count)
+
+
+def _kept(t, ignore_index):
+    """The targets that count (a boolean array), or None when none is ignored."""
+    keep = t != ignore_index
+    return None if keep.all() else keep
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
@@ -266,7 +276,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     x = _t(input)
     _check_reduction(reduction, "nll_loss")
     t = _check_targets(x, target, ignore_index, "nll_loss")
-    return _nll(x, t, ignore_index, weight, reduction)
+    return _nll(x, t, _kept(t, ignore_index), weight, reduction)
 
 
 def _class_view(weight, ndim):
@@ -303,13 +313,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
     t = _check_targets(x, tdata, ignore_index, "cross_entropy")
-    ignored = t == ignore_index
-    if ignored.any():   # ignored rows may hold anything (inf/NaN padding): keep them out
-        x = ag.where(np.expand_dims(ignored, class_dim), 0.0, x)
+    keep = _kept(t, ignore_index)
+    if keep is not None:    # ignored rows may hold anything (inf/NaN padding): keep them out
+        x = ag.where(np.expand_dims(keep, class_dim), x, 0.0)
     logp = ag.log_softmax(x, axis=class_dim)
-    nll = _nll(logp, t, ignore_index, weight, reduction)
+    nll = _nll(logp, t, keep, weight, reduction)
     if label_smoothing == 0.0:
         return nll
+    ignored = t == ignore_index
     if weight is not None:
         smooth = -ag.sum(logp * _class_view(weight, x.ndim), axis=class_dim)
     else:
