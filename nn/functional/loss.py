@@ -230,37 +230,36 @@ def _nll(logp, t, keep, weight, reduction):
     """PyTorch's NLL of log-probabilities ``logp`` (classes at dim 1) for checked
     integer targets ``t``: l_i = -w[t_i] logp[i, t_i], 0 where ``keep`` (t's shape) is
     False; ``keep=None`` when every target counts. 'mean' is sum_i l_i / sum_i w[t_i]
-    over the kept targets.
-
-    Only what the targets need is recorded: no mask when every target counts, no
-    product without weights (then each w[t_i] is 1 and the mean divides by the count),
-    and the minus sign goes into the divisor of the mean (x / -n is -(x / n) exactly).
+    over the kept targets. One ``nll`` node (autograd/ops/loss.py) after the ignored
+    rows are zeroed, so that no inf/NaN they hold can leak (0 * nan).
     """
     flat = _class_last(logp)                                   # (M, C)
     tf = t.reshape(-1)
+    w = None
+    if weight is not None:
+        weight = _aux(weight, flat)
+        if weight.requires_grad:
+            raise ValueError("cross_entropy/nll_loss: class weights are constants, as in "
+                             "PyTorch; pass weight.detach()")
     if keep is not None:
         keep = keep.reshape(-1)
-    safe = tf if keep is None else np.where(keep, tf, 0)
-    picked = flat[np.arange(tf.size), safe]                    # logp[i, t_i], (M,)
-    if keep is not None:    # an ignored row's inf/NaN must not leak (0 * nan)
-        picked = ag.where(keep, picked, 0.0)
+        flat = ag.where(keep[:, None], flat, 0.0)
+        tf = np.where(keep, tf, 0)
+        w = keep.astype(flat.dtype)
     if weight is not None:
-        w = _aux(weight, flat)[safe]
-        if keep is not None:
-            w = w * keep.astype(flat.dtype)
-        picked = picked * w
+        w = weight.data[tf] if w is None else weight.data[tf] * w
     if reduction == "none":
-        return -ag.reshape(picked, t.shape)
+        loss = ag.ops.nll(flat, target=tf, weight=w)
+        return loss if t.shape == loss.shape else ag.reshape(loss, t.shape)
     if reduction == "sum":
-        return -ag.sum(picked)
-    if weight is not None:
-        if not np.any(w.data):  # every target ignored: NaN as in PyTorch, without a 0/0
-            return ag.sum(picked) * np.nan
-        return ag.sum(picked) / -ag.sum(w)
-    count = tf.size if keep is None else int(keep.sum())
-    if count == 0:
-        return ag.sum(picked) * np.nan
-    return ag.sum(picked) / flat.dtype.type(-count)
+        total = flat.dtype.type(1)
+    elif w is None:
+        total = flat.dtype.type(tf.size)
+    else:
+        total = np.sum(w)
+    if not total:   # every target ignored: NaN as in PyTorch, without a 0/0
+        total = flat.dtype.type(np.nan)
+    return ag.ops.nll(flat, target=tf, weight=w, total=total)
 
 
 def _kept(t, ignore_index):
