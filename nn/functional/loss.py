@@ -205,6 +205,8 @@ def _class_last(x):
 
 
 def _check_targets(x, target, ignore_index, name):
+    """Class-index targets as an int array ``t`` and the mask of those that count
+    (``t != ignore_index``; None when every target counts), or a clear error."""
     try:
         t = index_array(target, name)
     except TypeError:
@@ -218,12 +220,17 @@ def _check_targets(x, target, ignore_index, name):
             f"{name}: expected target of shape {want} for input of shape {x.shape} "
             f"(classes at dim {0 if x.ndim == 1 else 1}), got {t.shape}")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
-        bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-        if bad.any():
-            raise IndexError(
-                f"{name}: Target {t[bad].flat[0]} is out of bounds for {n_classes} classes")
-    return t
+    if t.size == 0 or (t.min() >= 0 and t.max() < n_classes):
+        if not 0 <= ignore_index < n_classes:
+            return t, None      # all in range, none equal to an out-of-range ignore_index
+        keep = t != ignore_index
+        return t, None if keep.all() else keep
+    keep = t != ignore_index
+    bad = keep & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(
+            f"{name}: Target {t[bad].flat[0]} is out of bounds for {n_classes} classes")
+    return t, keep          # the out-of-range targets are the ignored ones
 
 
 def _nll(logp, t, keep, weight, reduction):
@@ -262,20 +269,14 @@ def _nll(logp, t, keep, weight, reduction):
     return ag.ops.nll(flat, target=tf, weight=w, total=total)
 
 
-def _kept(t, ignore_index):
-    """The targets that count (a boolean array), or None when none is ignored."""
-    keep = t != ignore_index
-    return None if keep.all() else keep
-
-
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
              reduce=None, reduction="mean"):
     """-w[y] x[y] for log-probabilities x (classes at dim 1); weighted mean by default."""
     reduction = _legacy(size_average, reduce, reduction)
     x = _t(input)
     _check_reduction(reduction, "nll_loss")
-    t = _check_targets(x, target, ignore_index, "nll_loss")
-    return _nll(x, t, _kept(t, ignore_index), weight, reduction)
+    t, keep = _check_targets(x, target, ignore_index, "nll_loss")
+    return _nll(x, t, keep, weight, reduction)
 
 
 def _class_view(weight, ndim):
@@ -311,8 +312,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         logp = ag.log_softmax(x, axis=class_dim)
         return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
-    t = _check_targets(x, tdata, ignore_index, "cross_entropy")
-    keep = _kept(t, ignore_index)
+    t, keep = _check_targets(x, tdata, ignore_index, "cross_entropy")
     if keep is not None:    # ignored rows may hold anything (inf/NaN padding): keep them out
         x = ag.where(np.expand_dims(keep, class_dim), x, 0.0)
     logp = ag.log_softmax(x, axis=class_dim)
