@@ -93,7 +93,7 @@ def _linear_vjp_x(g, out, x, w, b=None):
 def _linear_vjp_w(g, out, x, w, b=None):
     if len(x.shape) == 1:                                  # y_o = Σ_i W_oi x_i
         return _col(g) * x
-    return matmul(_mT(_rows(g)), _rows(x))                 # Gᵀ x: (out, in), row-major
+    return matmul(transpose(_rows(g), axes=(1, 0)), _rows(x))   # Gᵀ x: (out, in), row-major
 
 
 def _linear_vjp_b(g, out, x, w, b=None):

@@ -18,7 +18,6 @@ import numpy as np
 
 from .index import index_add
 from .registry import defprimitive
-from .shape import broadcast_to
 
 __all__ = ["nll"]
 
@@ -33,14 +32,12 @@ def _nll_forward(logp, target, weight=None, total=None):
 
 
 def _nll_vjp(g, out, logp, target, weight=None, total=None):
-    n = len(target)
-    if total is None:
-        rows = -g                                            # (M,)
-    else:
-        rows = broadcast_to(g / -total, shape=(n,))
+    # (M,) per-row gradients, or one 0-d value for all rows of an unweighted mean/sum:
+    # index_add broadcasts it, and the engine sums index_add's own gradient back to 0-d.
+    rows = -g if total is None else g / -total
     if weight is not None:
         rows = rows * weight
-    return index_add(rows, shape=tuple(logp.shape), index=(np.arange(n), target))
+    return index_add(rows, shape=tuple(logp.shape), index=(np.arange(len(target)), target))
 
 
 nll = defprimitive(

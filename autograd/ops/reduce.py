@@ -27,7 +27,7 @@ def _expand_back(g, x, axis, keepdims):
 
 
 def _sum_forward(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)   # np.sum without its ~1.5 µs wrapper
 
 
 def _sum_vjp(g, out, x, axis=None, keepdims=False):
