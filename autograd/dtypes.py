@@ -79,8 +79,35 @@ def as_array(data, dtype=None):
     return arr
 
 
+_SCALARS = {}      # (type, value, dtype) -> read-only 0-d array
+_SCALARS_MAX = 64  # a loop's constants fit; values that change every step (an optimizer's
+                   # bias correction) only refill it, bounded at a few KB
+
+
 def scalar_operand(value, like_dtype):
-    """A Python scalar as a 0-d array that does not upcast a tensor of ``like_dtype``."""
+    """A Python scalar as a 0-d array that does not upcast a tensor of ``like_dtype``.
+
+    The arrays are cached (read-only, so sharing them is safe): ``y * 0.5`` in a loop
+    otherwise spends more time making the constant than multiplying. Zero (whose sign
+    a dict key would lose) and NaN (unequal to itself) are not cached.
+    """
+    key = (type(value), value, like_dtype)
+    try:
+        return _SCALARS[key]
+    except KeyError:
+        pass
+    except TypeError:       # an unhashable number type
+        return _scalar_array(value, like_dtype)
+    const = _scalar_array(value, like_dtype)
+    if value != 0 and value == value:
+        if len(_SCALARS) >= _SCALARS_MAX:
+            _SCALARS.clear()
+        const.flags.writeable = False
+        _SCALARS[key] = const
+    return const
+
+
+def _scalar_array(value, like_dtype):
     if isinstance(value, bool):
         return np.asarray(value, dtype=like_dtype if like_dtype != bool else bool)
     if like_dtype.kind == "f":

@@ -136,11 +136,30 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     nodes = reachable(root_nodes)
     needed = _needed_nodes(nodes, targets) if targets is not None else None
     done = []
-    summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
-    # Grad mode is switched per node, not around the loop: with observe=True the
-    # generator is suspended between nodes and the caller keeps its own mode.
+    # VJPs record a graph exactly when create_graph. With observe=True the generator is
+    # suspended between nodes, so the mode is switched per node (the caller keeps its
+    # own in between); otherwise once around the whole loop.
     state, recording = grad_mode.STATE, bool(create_graph)
-    for node in sorted(nodes, key=_creation, reverse=True):
+    order = sorted(nodes, key=_creation, reverse=True)
+    if observe:
+        yield from _visit(order, grads, targets, needed, create_graph, True, recording, done)
+    else:
+        outer, state.enabled = state.enabled, recording
+        try:
+            yield from _visit(order, grads, targets, needed, create_graph, False, recording,
+                              done)
+        finally:
+            state.enabled = outer
+    if not (retain_graph or create_graph):
+        for node in done:
+            node.release()
+
+
+def _visit(order, grads, targets, needed, create_graph, observe, recording, done):
+    """The loop of ``walk``: each node in ``order`` applies its VJPs once."""
+    state = grad_mode.STATE
+    summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
+    for node in order:
         if node.freed:
             raise _freed_error(node)
         g = grads.pop(node, None)
@@ -149,7 +168,8 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         if node.clock < CLOCK.count:    # some tensor was written in place since
             check_versions(node)
         done.append(node)
-        outer, state.enabled = state.enabled, recording
+        if observe:
+            outer, state.enabled = state.enabled, recording
         try:
             if node.n_outputs == 1:
                 out = node.out()
@@ -160,10 +180,11 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                         slot = targets[id(out)]
                         slot[1] = g if slot[1] is None else slot[1] + g
             inputs = node.inputs
-            wanted = []
-            for x in inputs:
-                wanted.append(isinstance(x, Tensor) and x.requires_grad and (
-                    needed is None or id(x) in targets or x.grad_fn in needed))
+            if needed is None:
+                wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            else:
+                wanted = [isinstance(x, Tensor) and x.requires_grad and (
+                    id(x) in targets or x.grad_fn in needed) for x in inputs]
             input_grads = node.input_grads(g, create_graph, wanted)
             if ANOMALY.enabled:
                 anomaly.after_backward(node, g, input_grads)
@@ -200,12 +221,10 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
                 else:
                     _send(grads, x, gi)
         finally:
-            state.enabled = outer
+            if observe:
+                state.enabled = outer
         if observe:
             yield Event(node, g, input_grads)
-    if not (retain_graph or create_graph):
-        for node in done:
-            node.release()
 
 
 def _send(grads, tensor, g):

@@ -210,17 +210,12 @@ class HVP(Case):
         self.run()
 
 
-def build(name, d, spec):
-    if name == "W1":
-        return MicrogradMLP(d, spec.lr)
-    if name in ("W2", "W3"):
-        return Chain(d, scalar=name == "W3")
-    if name.startswith("W4"):
-        return MLP(d, spec.lr)
-    if name == "W5":
-        return LeNet(d, spec.lr)
-    if name == "W6":
-        return LSTM(d, spec.lr)
-    if name == "W7":
-        return HVP(d)
-    return None
+CASES = {
+    "W1": MicrogradMLP,
+    "W2": Chain,
+    "W3": Chain,
+    "W4": MLP,
+    "W5": LeNet,
+    "W6": LSTM,
+    "W7": HVP,
+}   # see case.build

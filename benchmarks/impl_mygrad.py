@@ -164,15 +164,11 @@ class LSTM(TrainCase):
         return softmax_crossentropy(linear(h, p["W"], p["b"]), self.d["y"])
 
 
-def build(name, d, spec):
-    if name == "W1":
-        return Demo(d, spec.lr)
-    if name in ("W2", "W3"):
-        return Chain(d, scalar=name == "W3")
-    if name.startswith("W4"):
-        return MLP(d, spec.lr)
-    if name == "W5":
-        return LeNet(d, spec.lr)
-    if name == "W6":
-        return LSTM(d, spec.lr)
-    return None
+CASES = {
+    "W1": Demo,
+    "W2": Chain,
+    "W3": Chain,
+    "W4": MLP,
+    "W5": LeNet,
+    "W6": LSTM,
+}   # see case.build

@@ -335,20 +335,15 @@ class HVPCase(Case):
         self.run()
 
 
-def build(name, d, spec):
-    if name == "W1":
-        return MLPScalarCase(d, spec.lr)
-    if name in ("W2", "W3"):
-        return ChainCase(d, scalar=name == "W3")
-    if name.startswith("W4"):
-        return MLPCase(d, spec.lr)
-    if name == "W5":
-        return LeNetCase(d, spec.lr)
-    if name == "W6":
-        return LSTMCase(d, spec.lr)
-    if name == "W7":
-        return HVPCase(d)
-    return None
+CASES = {
+    "W1": MLPScalarCase,
+    "W2": ChainCase,
+    "W3": ChainCase,
+    "W4": MLPCase,
+    "W5": LeNetCase,
+    "W6": LSTMCase,
+    "W7": HVPCase,
+}   # see case.build
 
 
 VERSION = np.__version__

@@ -21,6 +21,7 @@ import tracemalloc
 
 import numpy as np
 
+import case
 import workloads
 
 IMPLS = {"numpy": "numpy_baseline", "glassgrad": "impl_glassgrad", "torch": "impl_torch",
@@ -49,7 +50,7 @@ class Worker:
     def setup(self, workload, quick=False):
         spec = workloads.SPECS[workload]
         data = workloads.make_data(workload, quick)
-        self.case = self.impl.build(workload, data, spec)
+        self.case = case.build(self.impl.CASES, workload, data, spec)
         n_ops = int(data["n_ops"]) if "n_ops" in data else None
         return {"supported": self.case is not None, "n_ops": n_ops}
 

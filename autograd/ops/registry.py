@@ -24,20 +24,22 @@ from ..inplace import CLOCK
 from ..tensor import Tensor
 
 REGISTRY = {}
+_SCOPES = scope._stack      # the innermost name is what a new node records
 
 
 class Node(weakref.ref):
     """One recorded operation: the ``grad_fn`` of the tensor it produced.
 
     ``inputs`` are the operands as given (Tensors, or arrays for constants),
-    ``params`` the non-tensor arguments, ``index`` the creation order and ``scope`` the
+    ``arrays`` their arrays as the forward saw them (what a plain backward uses; freed
+    by ``release``), ``params`` the non-tensor arguments, ``index`` the creation order and ``scope`` the
     module path it was created in. The node *is* the weak reference to its output
     Tensor (the consumer nodes hold that strongly): ``node.out()`` returns it, or None
     once it is gone. One object instead of a node plus a weakref keeps graphs lighter
     for Python's garbage collector, which walks every long-lived object.
     """
 
-    __slots__ = ("op", "inputs", "params", "index", "scope", "freed", "clock",
+    __slots__ = ("op", "inputs", "arrays", "params", "index", "scope", "freed", "clock",
                  "__weakref__")
     n_outputs = 1
     __hash__ = object.__hash__     # identity (a weakref would hash and compare its referent)
@@ -45,13 +47,14 @@ class Node(weakref.ref):
     __ne__ = object.__ne__
     out = weakref.ref.__call__
 
-    def __new__(cls, op, inputs, params, out):
+    def __new__(cls, op, inputs, params, out, arrays):
         self = weakref.ref.__new__(cls, out)
         self.op = op
         self.inputs = inputs
+        self.arrays = arrays
         self.params = params
         self.index = out._index
-        self.scope = scope.current_scope()
+        self.scope = _SCOPES[-1] if _SCOPES else None
         self.freed = False
         self.clock = CLOCK.count    # in-place writes so far (inplace.check_versions)
         return self
@@ -82,10 +85,7 @@ class Node(weakref.ref):
         if create_graph:
             args, outv = self.inputs, out
         else:
-            args = []
-            for x in self.inputs:
-                args.append(x.data if isinstance(x, Tensor) else x)
-            outv = out.data if out is not None else None
+            args, outv = self.arrays, (out.data if out is not None else None)
         op, params = self.op, self.params
         grads = []
         if op.variadic:
@@ -98,15 +98,10 @@ class Node(weakref.ref):
         return grads
 
     def release(self):
-        """Mark the node as used up by a backward without ``retain_graph``."""
+        """Mark the node as used up by a backward without ``retain_graph`` and drop its
+        saved arrays (the inputs stay, so the graph can still be drawn)."""
         self.freed = True
-
-    def vjp(self, i, g, out, args):
-        """Gradient contribution to input ``i`` for upstream gradient ``g``."""
-        op = self.op
-        if op.variadic:
-            return op.vjps[0](i, g, out, args, **self.params)   # one tuple: O(1) per call
-        return op.vjps[i](g, out, *args, **self.params)
+        self.arrays = None
 
     def __repr__(self):
         return f"<{self.op.name} node #{self.index}>"
@@ -173,7 +168,7 @@ def apply(op, args, params):
                 if not out._float:
                     break
                 out.requires_grad = True
-                out.grad_fn = Node(op, args, params, out)
+                out.grad_fn = Node(op, args, params, out, arrays)
                 break
     if ANOMALY.enabled:
         anomaly.after_forward(op.name, arrays, params, (out,), out.grad_fn)

@@ -352,3 +352,35 @@ def test_array_protocol_honours_copy():
     c = np.array(t, copy=True)
     c[0] = 9.0
     assert t.data[0] == 1.0
+
+
+def test_backward_uses_the_arrays_the_forward_saw_and_release_drops_them():
+    a = ag.Tensor(np.array([2.0, 3.0]))             # a constant input of mul
+    x = ag.Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    y = (x * a).sum()
+    node = y.grad_fn.inputs[0].grad_fn
+    a.data = np.array([5.0, 7.0])                   # rebinding is not an in-place write
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])   # as PyTorch: saved values
+    assert node.arrays is not None                  # retained for a second backward
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 6.0])
+    assert node.arrays is None and node.inputs[1] is a       # freed; still drawable
+
+
+def test_relu_matches_torch_at_nan_zero_and_with_infinite_upstream_gradients():
+    torch = pytest.importorskip("torch")
+    values = np.array([np.nan, 0.0, -0.0, -1.0, 2.0, np.inf, -np.inf])
+    upstream = np.array([1.0, 1.0, 1.0, np.inf, np.inf, -np.inf, 1.0])
+    x = ag.Tensor(values, requires_grad=True)
+    y = ag.relu(x)
+    y.backward(upstream)
+    tx = torch.tensor(values, requires_grad=True)
+    ty = torch.relu(tx)
+    ty.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    x2 = ag.Tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    (g,) = ag.grad(ag.relu(x2).sum(), x2, create_graph=True)   # the VJP records a graph
+    (h,) = ag.grad((g * x2).sum(), x2)                          # d(relu'(x)·x)/dx = relu'(x)
+    np.testing.assert_array_equal(h.data, [0.0, 1.0])

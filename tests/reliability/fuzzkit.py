@@ -266,3 +266,18 @@ def _check_backward(outs, leaves, call, stats):
             raise Found(f"{call}: gradient of shape {x.grad.shape} {x.grad.dtype} for an "
                         f"input of shape {x.shape} {x.dtype}")
     stats["backward"] += 1
+
+
+def tally(totals, stats, name):
+    """Add one function's counts to the session totals; it must have computed something."""
+    totals.update(stats)
+    totals["functions"] += 1
+    assert stats["computed"] > 0, f"{name}: no example was computed ({dict(stats)})"
+
+
+def report(totals, label, reference):
+    """Print the session's totals (the numbers quoted for a long campaign)."""
+    if totals["functions"]:
+        print(f"\n{label}: {totals['functions']} functions, {totals['examples']} examples: "
+              f"{totals['refused']} refused cleanly, {totals['computed']} computed and "
+              f"matched {reference}, {totals['backward']} backpropagated")

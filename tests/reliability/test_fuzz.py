@@ -445,14 +445,9 @@ def test_fuzz(name):
             fk.run_case(name, fn, ref, args, kwargs, stats)
 
     run()
-    STATS.update(stats)
-    STATS["functions"] += 1
-    assert stats["computed"] > 0, f"{name}: no example was computed ({dict(stats)})"
+    fk.tally(STATS, stats, name)
 
 
 def test_zz_report_campaign_numbers():
     """Runs last (file order): prints the totals of this session's fuzz run."""
-    if STATS["functions"]:
-        print(f"\nfuzz: {STATS['functions']} functions, {STATS['examples']} examples: "
-              f"{STATS['refused']} refused cleanly, {STATS['computed']} computed and "
-              f"matched NumPy, {STATS['backward']} backpropagated")
+    fk.report(STATS, "fuzz", "NumPy")

@@ -250,13 +250,8 @@ def test_fuzz_nn_functional(name):
                     atol=ATOL.get(name, 0.0))
 
     run()
-    STATS.update(stats)
-    STATS["functions"] += 1
-    assert stats["computed"] > 0, f"{name}: no example was computed ({dict(stats)})"
+    fk.tally(STATS, stats, name)
 
 
 def test_zz_report_campaign_numbers():
-    if STATS["functions"]:
-        print(f"\nnn fuzz: {STATS['functions']} functions, {STATS['examples']} examples: "
-              f"{STATS['refused']} refused cleanly, {STATS['computed']} computed and "
-              f"matched PyTorch, {STATS['backward']} backpropagated")
+    fk.report(STATS, "nn fuzz", "PyTorch")
