@@ -32,6 +32,7 @@ from autograd import Tensor
 from autograd.scope import pop as _pop_scope, push as _push_scope
 
 from .parameter import Parameter
+from .tables import Table as _Table, changes as _tree_changes
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "RemovableHandle"]
 
@@ -64,48 +65,11 @@ class RemovableHandle:
 # Modules being called right now (outermost first); the outermost one names the paths
 # and stamps them with a fresh token, so a path from an earlier, different root is
 # never reused. The naming is kept while the same root is called again and no module's
-# table of sub-modules or parameters has changed since (``_Table`` counts the changes).
+# table of sub-modules or parameters has changed since (``tables.Table`` counts them).
 _call_stack = []
 _root_tokens = itertools.count()
 _current_root = [None]
-_tree_changes = [0]
 _named = [None, -1]     # (weak reference to the root that was named last, _tree_changes then)
-
-
-class _Table(dict):
-    """A module's ``_modules`` or ``_parameters``: a dict that counts its changes.
-
-    Containers and users may edit these tables directly (``_modules.clear()``); any
-    change anywhere makes the next outermost call name its tree again.
-    """
-
-    __slots__ = ()
-
-    def __setitem__(self, key, value):
-        _tree_changes[0] += 1
-        dict.__setitem__(self, key, value)
-
-    def __delitem__(self, key):
-        _tree_changes[0] += 1
-        dict.__delitem__(self, key)
-
-    def __ior__(self, other):
-        _tree_changes[0] += 1
-        return dict.__ior__(self, other)
-
-    def _changing(method):   # noqa: N805 - wraps a dict method below
-        def changed(self, *args, **kwargs):
-            _tree_changes[0] += 1
-            return method(self, *args, **kwargs)
-        changed.__name__ = method.__name__
-        return changed
-
-    pop = _changing(dict.pop)
-    popitem = _changing(dict.popitem)
-    clear = _changing(dict.clear)
-    update = _changing(dict.update)
-    setdefault = _changing(dict.setdefault)
-    del _changing
 
 
 def _check_name(kind, name):
@@ -262,6 +226,9 @@ class Module:
                             f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                             "(Tensor or None expected)")
                     buffers[name] = value
+                elif name in ("_modules", "_parameters") and isinstance(value, dict):
+                    object.__setattr__(self, name, _Table(value))   # a whole new table
+                    _tree_changes[0] += 1
                 else:
                     object.__setattr__(self, name, value)
 

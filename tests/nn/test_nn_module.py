@@ -467,6 +467,8 @@ def test_tree_is_named_once_while_unchanged(monkeypatch):
      "0.weight"),
     (lambda m: m._modules.update({"1": nn.Sigmoid()}), {"0", "1"}, None),
     (lambda m: m._modules.setdefault("2", nn.ReLU()), {"0", "1", "2"}, None),
+    (lambda m: setattr(m, "_modules", collections.OrderedDict(b=m[0], a=m[1])), {"a", "b"},
+     "b.weight"),
 ])
 def test_changes_to_the_tree_rename_it(change, scopes, param):
     m = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
