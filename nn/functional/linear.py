@@ -12,16 +12,17 @@ def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
     (2, 4)
     """
     input, weight = ag.as_tensor(input), ag.as_tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got "
+                         f"shape {weight.shape}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input of shape {input.shape} does not match weight of shape "
             f"{weight.shape}; the input's last dimension must be in_features="
             f"{weight.shape[-1]}")
-    args = (input, weight) if bias is None else (input, weight, ag.as_tensor(bias))
-    if weight.ndim == 1:     # PyTorch's (in,) weight: one output feature, dropped
-        out = ag.ops.linear(input, ag.reshape(weight, (1, -1)), *args[2:])
-        return ag.reshape(out, out.shape[:-1])
-    return ag.ops.linear(*args)
+    if bias is None:
+        return ag.ops.linear(input, weight)
+    return ag.ops.linear(input, weight, ag.as_tensor(bias))
 
 
 def bilinear(input1, input2, weight, bias=None):
