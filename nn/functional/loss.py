@@ -245,9 +245,9 @@ def _nll(logp, t, keep, weight, reduction):
     w = None
     if weight is not None:
         weight = _aux(weight, flat)
-        if weight.requires_grad:
-            raise ValueError("cross_entropy/nll_loss: class weights are constants, as in "
-                             "PyTorch; pass weight.detach()")
+        if weight.requires_grad and ag.is_grad_enabled():
+            raise ValueError("cross_entropy/nll_loss: class weights are constants (PyTorch "
+                             "cannot differentiate them either); pass weight.detach()")
     if keep is not None:
         keep = keep.reshape(-1)
         flat = ag.where(keep[:, None], flat, 0.0)
