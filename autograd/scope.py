@@ -18,15 +18,27 @@ def current_scope():
     return _stack[-1] if _stack else None
 
 
-@contextlib.contextmanager
-def scope(name, absolute=False):
-    """Push ``name`` (joined to the enclosing scope unless ``absolute``) for the block."""
+def push(name, absolute=False):
+    """Enter scope ``name`` (joined to the enclosing one unless ``absolute``) until the
+    matching ``pop()``; returns the full name. ``scope`` is the context-manager form."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"scope: expected a non-empty string name, got {name!r}")
     parent = current_scope()
     full = name if (absolute or parent is None) else f"{parent}.{name}"
     _stack.append(full)
+    return full
+
+
+def pop():
+    """Leave the innermost scope (entered with ``push``)."""
+    _stack.pop()
+
+
+@contextlib.contextmanager
+def scope(name, absolute=False):
+    """Push ``name`` (joined to the enclosing scope unless ``absolute``) for the block."""
+    full = push(name, absolute)
     try:
         yield full
     finally:
-        _stack.pop()
+        pop()

@@ -43,7 +43,7 @@ def mlp_loss():
 def main():
     loss = mlp_loss()
     steps = list(ag.backprop_steps(loss))
-    mid = steps[len(steps) // 2]
+    mid = next(s for s in steps if s.op == "linear")   # the second layer, mid-backprop
     graph = mid.draw(rankdir="TB")
     for fmt in ("svg", "png"):
         path = graph.render(os.path.join(HERE, "mlp_mid_backprop"), format=fmt, cleanup=True)

@@ -23,15 +23,16 @@ pushes nothing (it is the whole picture); a lone layer uses its class name. The 
 ``Sequential``, ``ModuleList`` and ``ModuleDict`` live in ``containers.py``.
 """
 import collections
-import contextlib
 import itertools
+import weakref
 
 import numpy as np
 
-import autograd as ag
 from autograd import Tensor
+from autograd.scope import pop as _pop_scope, push as _push_scope
 
 from .parameter import Parameter
+from .tables import Table as _Table, changes as _tree_changes
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "RemovableHandle"]
 
@@ -63,10 +64,12 @@ class RemovableHandle:
 
 # Modules being called right now (outermost first); the outermost one names the paths
 # and stamps them with a fresh token, so a path from an earlier, different root is
-# never reused.
+# never reused. The naming is kept while the same root is called again and no module's
+# table of sub-modules or parameters has changed since (``tables.Table`` counts them).
 _call_stack = []
 _root_tokens = itertools.count()
 _current_root = [None]
+_named = [None, -1]     # (weak reference to the root that was named last, _tree_changes then)
 
 
 def _check_name(kind, name):
@@ -89,10 +92,10 @@ class Module:
     def __init__(self):
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
-        setattr_(self, "_parameters", {})
+        setattr_(self, "_parameters", _Table())
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
-        setattr_(self, "_modules", {})
+        setattr_(self, "_modules", _Table())
         setattr_(self, "_forward_hooks", {})
         setattr_(self, "_forward_pre_hooks", {})
         setattr_(self, "_scope_name", None)
@@ -109,23 +112,31 @@ class Module:
                 f"{type(self).__name__}: Module.__init__() was not called; "
                 "call super().__init__() first in your __init__")
         _call_stack.append(self)
+        pushed = False
         try:
-            with self._scope():
+            where = self._scope()
+            if where is not None:
+                _push_scope(*where)
+                pushed = True
+            if self._forward_pre_hooks:
                 for hook in list(self._forward_pre_hooks.values()):
                     res = hook(self, args)
                     if res is not None:
                         args = res if isinstance(res, tuple) else (res,)
-                out = self.forward(*args, **kwargs)
+            out = self.forward(*args, **kwargs)
+            if self._forward_hooks:
                 for hook in list(self._forward_hooks.values()):
                     res = hook(self, args, out)
                     if res is not None:
                         out = res
         finally:
+            if pushed:
+                _pop_scope()
             _call_stack.pop()
         return out
 
     def _scope(self):
-        """The graph scope of this call.
+        """The graph scope of this call as ``(name, absolute)``, or None for none.
 
         The outermost call names the tree (see ``_name_tree``). A model with
         sub-modules is the whole picture, so it pushes no scope and its sub-modules
@@ -134,21 +145,25 @@ class Module:
         but not registered anywhere under the root nests by class name.
         """
         if len(_call_stack) == 1:
-            _current_root[0] = next(_root_tokens)
-            self._name_tree()
+            root = _named[0]
+            if root is None or root() is not self or _named[1] != _tree_changes[0]:
+                _current_root[0] = next(_root_tokens)
+                self._name_tree()
+                _named[0], _named[1] = weakref.ref(self), _tree_changes[0]
             if self._modules:
-                return contextlib.nullcontext()
-            return ag.scope(type(self).__name__, absolute=True)
+                return None
+            return type(self).__name__, True
         path = self.__dict__.get("_scope_name")
         if path and self.__dict__.get("_scope_token") == _current_root[0]:
-            return ag.scope(path, absolute=True)
-        return ag.scope(type(self).__name__)
+            return path, True
+        return type(self).__name__, False
 
     def _name_tree(self):
         """Record every sub-module's dotted path and every Parameter's dotted name.
 
-        Run by the outermost call: the children's scopes are their names under the
-        root (``"features.0"``), as in ``named_modules()``.
+        Run by the outermost call when the root or its tree changed since the last
+        naming: the children's scopes are their names under the root (``"features.0"``),
+        as in ``named_modules()``.
         """
         for name, mod in self.named_modules():
             object.__setattr__(mod, "_scope_name", name or None)
@@ -211,6 +226,9 @@ class Module:
                             f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                             "(Tensor or None expected)")
                     buffers[name] = value
+                elif name in ("_modules", "_parameters") and isinstance(value, dict):
+                    object.__setattr__(self, name, _Table(value))   # a whole new table
+                    _tree_changes[0] += 1
                 else:
                     object.__setattr__(self, name, value)
 

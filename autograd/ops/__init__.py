@@ -7,3 +7,4 @@ from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .window import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403

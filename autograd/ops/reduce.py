@@ -27,7 +27,7 @@ def _expand_back(g, x, axis, keepdims):
 
 
 def _sum_forward(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)   # np.sum without its ~1.5 µs wrapper
 
 
 def _sum_vjp(g, out, x, axis=None, keepdims=False):
@@ -77,16 +77,23 @@ logsumexp = defprimitive(
     rules=("d logsumexp(x)/dx = softmax(x)",))
 
 
+def _log_softmax_of_shifted(shifted, axis):
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 def _log_softmax_forward(x, axis):
     m = np.amax(x, axis=axis, keepdims=True)
+    if np.isfinite(m).all():
+        # Nothing can warn (exp of x - max is at most 1 and each sum at least 1): no
+        # errstate, whose few µs matter for the small logits of a classifier.
+        return _log_softmax_of_shifted(x - m, axis)
     # Only an all -inf row is unshifted; a +inf entry makes the row NaN (inf/inf), as in
     # PyTorch and SciPy, instead of a half-defined [-inf, nan].
     m = np.where(np.isneginf(m), 0, m)
-    shifted = x - m
     # An all -inf row (a query that may attend to nothing) is NaN, as in PyTorch; that is
     # the documented result, not a numerical accident, so NumPy is not asked to warn.
     with np.errstate(divide="ignore", invalid="ignore"):
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return _log_softmax_of_shifted(x - m, axis)
 
 
 def _log_softmax_vjp(g, out, x, axis):

@@ -1,4 +1,4 @@
-"""``F.linear`` and friends (composed from matmul/add; no backward here)."""
+"""``F.linear`` (the fused ``linear`` primitive) and friends (einsum); no backward here."""
 import autograd as ag
 
 __all__ = ["linear", "bilinear", "identity"]
@@ -12,15 +12,17 @@ def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
     (2, 4)
     """
     input, weight = ag.as_tensor(input), ag.as_tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got "
+                         f"shape {weight.shape}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input of shape {input.shape} does not match weight of shape "
             f"{weight.shape}; the input's last dimension must be in_features="
             f"{weight.shape[-1]}")
-    out = ag.matmul(input, ag.transpose(weight))
-    if bias is not None:
-        out = out + bias
-    return out
+    if bias is None:
+        return ag.ops.linear(input, weight)
+    return ag.ops.linear(input, weight, ag.as_tensor(bias))
 
 
 def bilinear(input1, input2, weight, bias=None):

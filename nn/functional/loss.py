@@ -198,12 +198,15 @@ def _class_last(x):
     """(N, C, d1, ...) -> (N*d1*..., C); (N, C) stays; (C,) -> (1, C)."""
     if x.ndim == 1:
         return ag.reshape(x, (1, x.shape[0]))
-    if x.ndim > 2:
-        x = ag.moveaxis(x, 1, -1)  # (N, d1, ..., C)
+    if x.ndim == 2:
+        return x
+    x = ag.moveaxis(x, 1, -1)  # (N, d1, ..., C)
     return ag.reshape(x, (-1, x.shape[-1]))
 
 
 def _check_targets(x, target, ignore_index, name):
+    """Class-index targets as an int array ``t`` and the mask of those that count
+    (``t != ignore_index``; None when every target counts), or a clear error."""
     try:
         t = index_array(target, name)
     except TypeError:
@@ -217,27 +220,53 @@ def _check_targets(x, target, ignore_index, name):
             f"{name}: expected target of shape {want} for input of shape {x.shape} "
             f"(classes at dim {0 if x.ndim == 1 else 1}), got {t.shape}")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if t.size == 0 or (t.min() >= 0 and t.max() < n_classes):
+        if not 0 <= ignore_index < n_classes:
+            return t, None      # all in range, none equal to an out-of-range ignore_index
+        keep = t != ignore_index
+        return t, None if keep.all() else keep
+    keep = t != ignore_index
+    bad = keep & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(
             f"{name}: Target {t[bad].flat[0]} is out of bounds for {n_classes} classes")
-    return t
+    return t, keep          # the out-of-range targets are the ignored ones
 
 
-def _gather_target(logp, t, ignore_index, weight):
-    """-w[t] * logp[t] per target (0 where ignored) and the per-target weights."""
+def _nll(logp, t, keep, weight, reduction):
+    """PyTorch's NLL of log-probabilities ``logp`` (classes at dim 1) for checked
+    integer targets ``t``: l_i = -w[t_i] logp[i, t_i], 0 where ``keep`` (t's shape) is
+    False; ``keep=None`` when every target counts. 'mean' is sum_i l_i / sum_i w[t_i]
+    over the kept targets. One ``nll`` node (autograd/ops/loss.py) after the ignored
+    rows are zeroed, so that no inf/NaN they hold can leak (0 * nan).
+    """
     flat = _class_last(logp)                                   # (M, C)
     tf = t.reshape(-1)
-    keep = tf != ignore_index
-    safe = np.where(keep, tf, 0)
-    picked = flat[np.arange(tf.size), safe]                    # (M,)
-    picked = ag.where(keep, picked, 0.0)    # an ignored row's inf/NaN must not leak (0*nan)
+    w = None
     if weight is not None:
-        w = _aux(weight, flat)[safe] * keep.astype(flat.dtype)
+        weight = _aux(weight, flat)
+        if weight.requires_grad and ag.is_grad_enabled():
+            raise ValueError("cross_entropy/nll_loss: class weights are constants (PyTorch "
+                             "cannot differentiate them either); pass weight.detach()")
+    if keep is not None:
+        keep = keep.reshape(-1)
+        flat = ag.where(keep[:, None], flat, 0.0)
+        tf = np.where(keep, tf, 0)
+        w = keep.astype(flat.dtype)
+    if weight is not None:
+        w = weight.data[tf] if w is None else weight.data[tf] * w
+    if reduction == "none":
+        loss = ag.ops.nll(flat, target=tf, weight=w)
+        return loss if t.shape == loss.shape else ag.reshape(loss, t.shape)
+    if reduction == "sum":
+        total = flat.dtype.type(1)
+    elif w is None:
+        total = flat.dtype.type(tf.size)
     else:
-        w = ag.as_tensor(keep.astype(flat.dtype))
-    loss = -(picked * w)
-    return ag.reshape(loss, t.shape), ag.reshape(w, t.shape)
+        total = np.sum(w)
+    if not total:   # every target ignored: NaN as in PyTorch, without a 0/0
+        total = flat.dtype.type(np.nan)
+    return ag.ops.nll(flat, target=tf, weight=w, total=total)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
@@ -246,15 +275,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     reduction = _legacy(size_average, reduce, reduction)
     x = _t(input)
     _check_reduction(reduction, "nll_loss")
-    t = _check_targets(x, target, ignore_index, "nll_loss")
-    loss, w = _gather_target(x, t, ignore_index, weight)
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return ag.sum(loss)
-    if not np.any(w.data):      # every target ignored: NaN as in PyTorch, without a 0/0
-        return ag.sum(loss) * np.nan
-    return ag.sum(loss) / ag.sum(w)
+    t, keep = _check_targets(x, target, ignore_index, "nll_loss")
+    return _nll(x, t, keep, weight, reduction)
 
 
 def _class_view(weight, ndim):
@@ -290,12 +312,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         logp = ag.log_softmax(x, axis=class_dim)
         return _cross_entropy_probs(logp, _aux(target, x), weight, reduction, label_smoothing,
                                     class_dim)
-    t = _check_targets(x, tdata, ignore_index, "cross_entropy")
-    skip = np.expand_dims(t == ignore_index, class_dim)
-    if skip.any():      # ignored rows may hold anything (inf/NaN padding): keep them out
-        x = ag.where(skip, 0.0, x)
+    t, keep = _check_targets(x, tdata, ignore_index, "cross_entropy")
+    if keep is not None:    # ignored rows may hold anything (inf/NaN padding): keep them out
+        x = ag.where(np.expand_dims(keep, class_dim), x, 0.0)
     logp = ag.log_softmax(x, axis=class_dim)
-    nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = _nll(logp, t, keep, weight, reduction)
     if label_smoothing == 0.0:
         return nll
     ignored = t == ignore_index

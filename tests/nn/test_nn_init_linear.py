@@ -120,6 +120,8 @@ def test_linear_matches_torch(bias, shape, rng):
 def test_linear_shape_error_names_shapes():
     with pytest.raises(ValueError, match="linear.*\\(2, 5\\).*\\(4, 3\\)"):
         nn.Linear(3, 4)(ag.ones((2, 5)))
+    with pytest.raises(ValueError, match="linear: weight must be 2-d.*\\(3,\\)"):
+        nn.functional.linear(ag.ones((2, 3)), ag.ones(3))     # torch refuses it too
 
 
 def test_bilinear_flatten_identity_match_torch(rng):
@@ -150,3 +152,28 @@ def test_trunc_normal_and_orthogonal():
     assert t.min() >= -1.0 and t.max() <= 1.5
     q = nn.init.orthogonal_(ag.zeros((3, 5)), gain=2.0).data
     np.testing.assert_allclose(q @ q.T, 4.0 * np.eye(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, b_shape", [
+    ((4, 3), (2, 3), (2,)), ((2, 4, 3), (2, 3), (2,)), ((3,), (2, 3), (2,)),
+    ((4, 3), (2, 3), None), ((4, 3), (2, 3), (1,))],
+    ids=["2-d", "batch axes", "1-d input", "no bias", "broadcast bias"])
+def test_functional_linear_values_grads_and_second_order_match_torch(x_shape, w_shape,
+                                                                     b_shape, rng):
+    """F.linear is one ``linear`` node; its gradients and their gradients equal torch's."""
+    arrays = [rng.standard_normal(s) for s in (x_shape, w_shape, b_shape) if s is not None]
+    ours = [ag.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = nn.functional.linear(*ours)
+    ty = tnn.functional.linear(*theirs)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert y.grad_fn.name == "linear"
+    loss, tloss = (y * y).sum(), (ty * ty).sum()
+    grads = ag.grad(loss, ours, create_graph=True)
+    tgrads = torch.autograd.grad(tloss, theirs, create_graph=True)
+    for g, tg in zip(grads, tgrads):
+        np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12, atol=1e-12)
+    second = ag.grad(sum((g * g).sum() for g in grads), ours)
+    tsecond = torch.autograd.grad(sum((tg * tg).sum() for tg in tgrads), theirs)
+    for g, tg in zip(second, tsecond):
+        np.testing.assert_allclose(g.data, tg.numpy(), rtol=1e-10, atol=1e-10)

@@ -233,3 +233,14 @@ def test_whole_valued_float_targets_are_class_indices():
     assert F.cross_entropy(x, ag.tensor([0, 2, 1])).item() == want
     assert nn.CrossEntropyLoss(label_smoothing=0.1)(x, [0, 2, 1]).item() > 0
     assert F.multi_margin_loss(x, ag.tensor([0, 2, 1])).item() > 0
+
+
+def test_class_weights_are_constants():
+    x, t = ag.tensor(np.ones((2, 3)), requires_grad=True), np.array([0, 2])
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match="class weights are constants.*detach"):
+        F.cross_entropy(x, t, weight=w)
+    with ag.no_grad():
+        assert F.nll_loss(x, t, weight=w).item() == -1.0
+    F.cross_entropy(x, t, weight=w.detach()).backward()
+    assert x.grad is not None

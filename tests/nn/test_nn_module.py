@@ -427,3 +427,69 @@ def test_reassigning_keeps_registration_order_like_torch():
     m = nn.Linear(2, 2)
     m.weight = nn.Parameter(ag.zeros((2, 2)))
     assert list(m.state_dict()) == ["weight", "bias"]
+
+
+# ------------------------------------------- the tree is named once, again after changes
+def _scopes(model, x):
+    """The scope of every graph node made by one call of ``model``."""
+    out = model(x)
+    found, stack = set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        found.add(node.scope)
+        stack.extend(t.grad_fn for t in node.inputs
+                     if isinstance(t, ag.Tensor) and t.grad_fn is not None)
+    return found
+
+
+def test_tree_is_named_once_while_unchanged(monkeypatch):
+    m = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    calls = []
+    original = nn.Module._name_tree
+    monkeypatch.setattr(nn.Module, "_name_tree", lambda self: calls.append(self) or
+                        original(self))
+    x = ag.ones((1, 2), requires_grad=True)
+    for _ in range(3):
+        assert _scopes(m, x) == {"0", "1"}
+    assert calls == [m]
+    m[0](x)                                     # another root: named for that call
+    m(x)                                        # and the model again
+    assert calls == [m, m[0], m]
+
+
+@pytest.mark.parametrize("change, scopes, param", [
+    (lambda m: setattr(m, "1", nn.Sigmoid()), {"0", "1"}, None),
+    (lambda m: m.append(nn.Linear(2, 3)), {"0", "1", "2"}, "2.weight"),
+    (lambda m: m.insert(0, nn.Linear(2, 2)), {"0", "1", "2"}, "0.weight"),
+    (lambda m: m.__delitem__(0), {"0"}, None),
+    (lambda m: m.add_module("extra", nn.Linear(2, 2)), {"0", "1", "extra"}, "extra.weight"),
+    (lambda m: m[0].__setattr__("weight", nn.Parameter(ag.ones((2, 2)))), {"0", "1"},
+     "0.weight"),
+    (lambda m: m._modules.update({"1": nn.Sigmoid()}), {"0", "1"}, None),
+    (lambda m: m._modules.setdefault("2", nn.ReLU()), {"0", "1", "2"}, None),
+    (lambda m: setattr(m, "_modules", collections.OrderedDict(b=m[0], a=m[1])), {"a", "b"},
+     "b.weight"),
+])
+def test_changes_to_the_tree_rename_it(change, scopes, param):
+    m = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    x = ag.ones((1, 2), requires_grad=True)
+    m(x)
+    change(m)
+    assert _scopes(m, x) == scopes
+    if param is not None:
+        assert dict(m.named_parameters())[param].name == param
+
+
+def test_a_change_deep_in_the_tree_renames_it():
+    inner = nn.Sequential(nn.Linear(2, 2))
+    m = nn.Sequential(nn.Sequential(inner), nn.Tanh())
+    x = ag.ones((1, 2), requires_grad=True)
+    assert _scopes(m, x) == {"0.0.0", "1"}
+    inner.add_module("act", nn.ReLU())          # a grandchild of m changes
+    assert _scopes(m, x) == {"0.0.0", "0.0.act", "1"}
+    del inner.act
+    assert _scopes(m, x) == {"0.0.0", "1"}
+    moved = nn.Linear(2, 2)
+    m[0][0][0] = moved                          # replaced three levels down
+    m(x)
+    assert moved.weight.name == "0.0.0.weight"
