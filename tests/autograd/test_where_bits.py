@@ -1,0 +1,46 @@
+"""``where`` selects bits instead of branching for large float results: it must give
+np.where's result bit for bit (NaN payloads, signed zeros, infinities, broadcasting)."""
+import numpy as np
+import pytest
+
+import autograd as ag
+
+P = ag.ops
+
+
+def _special(rng, shape, dtype):
+    a = rng.standard_normal(shape).astype(dtype)
+    flat = a.reshape(-1)
+    flat[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, np.finfo(dtype).tiny]
+    return a
+
+
+def _cases(rng, dtype):
+    x = _special(rng, (128, 64), dtype)
+    y = _special(rng, (128, 64), dtype)[::-1]
+    c = rng.random((128, 64)) < 0.5
+    return [
+        (c, x, 0), (c, 0, x), (c, x, y), (c, x, 0.5), (c, -0.0, y),     # the special forms
+        (c[:1], x, y), (c[:, :1], 0, y), (c, x[:1], 0), (c, x[:, :1], y[:1]),   # broadcasting
+        (np.bool_(True), x, y), (np.bool_(False), x, 0),
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_is_bit_identical_to_numpy_for_large_float_results(dtype):
+    rng = np.random.default_rng(0)
+    for condition, a, b in _cases(rng, dtype):
+        got, want = P.where(condition, a, b), np.where(condition, a, b)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes(), (np.shape(condition), np.shape(a), np.shape(b))
+
+
+def test_relu_gradient_on_a_large_batch_is_numpys_select():
+    rng = np.random.default_rng(1)
+    x = _special(rng, (128, 256), np.float32)
+    g = rng.standard_normal((128, 256)).astype(np.float32)
+    g.reshape(-1)[6:9] = [np.inf, np.nan, -np.inf]
+    t = ag.Tensor(x, requires_grad=True)
+    ag.relu(t).backward(g)
+    out = np.maximum(x, 0)
+    assert t.grad.data.tobytes() == np.where(out <= 0, 0, g).astype(np.float32).tobytes()
