@@ -216,18 +216,39 @@ def run_growth(workers, args, log):
 MEASUREMENTS = os.path.join(HERE, "results.json")
 
 
+def measurements_path(output):
+    """The raw measurements behind a results file: ``benchmarks/results.json`` for the
+    default ``RESULTS.md``, else next to ``output`` (so a trial run elsewhere never
+    replaces the committed measurements)."""
+    if os.path.abspath(output) == os.path.join(HERE, "RESULTS.md"):
+        return MEASUREMENTS
+    return os.path.splitext(output)[0] + ".json"
+
+
+def _write_atomically(path, text):
+    """Write ``text`` to ``path`` via a temporary file and a rename: a crash or a
+    Ctrl-C mid-write leaves the previous file whole."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def write_outputs(results, growth, meta, output):
     """Print the table and the targets; write the results file."""
     print(report.console_table(results))
     for line in report.target_lines(report.targets(results, growth)):
         print(line)
-    with open(output, "w") as f:
-        f.write(report.render(results, growth, meta))
+    _write_atomically(output, report.render(results, growth, meta))
     print(f"wrote {os.path.relpath(output)} ({meta['elapsed']:.0f} s of measurement)")
 
 
 def render_only(output):
-    with open(MEASUREMENTS) as f:
+    with open(measurements_path(output)) as f:
         saved = json.load(f)
     for rows in saved["results"].values():
         for row in rows.values():
@@ -279,6 +300,6 @@ def main(argv=None):
         "python": platform.python_version(), "versions": versions, "skipped": skipped,
         "elapsed": elapsed, "quick": args.quick,
     }
-    with open(MEASUREMENTS, "w") as f:
-        json.dump({"results": results, "growth": growth, "meta": meta}, f)
+    _write_atomically(measurements_path(args.output),
+                      json.dumps({"results": results, "growth": growth, "meta": meta}))
     write_outputs(results, growth, meta, args.output)
