@@ -248,7 +248,11 @@ def write_outputs(results, growth, meta, output):
 
 
 def render_only(output):
-    with open(measurements_path(output)) as f:
+    path = measurements_path(output)
+    if not os.path.exists(path):
+        raise SystemExit(f"benchmarks --render: no measurements at {path}; run the suite "
+                         f"with --output {output} first (or render the default RESULTS.md)")
+    with open(path) as f:
         saved = json.load(f)
     for rows in saved["results"].values():
         for row in rows.values():
