@@ -10,7 +10,7 @@ import numpy as np
 import autograd as ag
 import nn
 import nn.functional as F
-from case import Case
+from case import Case, ScalarMLP
 
 VERSION = ag.__version__
 
@@ -45,61 +45,29 @@ class TrainCase(Case):
             t.data -= lr * t.grad.data
 
 
-class MicrogradMLP(TrainCase):
+class MicrogradMLP(ScalarMLP):
     """W1 exactly as micrograd's demo: every weight, input and op is a 0-d Value."""
 
     def __init__(self, d, lr):
         ag.set_default_dtype(np.float64)
-        self.X = d["X"].tolist()
-        self.y = d["y"].tolist()
-        self.layers = []
-        for k in range(3):
-            W, b = d[f"W{k}"], d[f"b{k}"]
-            neurons = [([ag.Value(w, requires_grad=True) for w in row],
-                        ag.Value(bias, requires_grad=True))
-                       for row, bias in zip(W.tolist(), b.tolist())]
-            self.layers.append((neurons, k < 2))
-        self.params_list = [p for neurons, _ in self.layers for ws, b in neurons
-                            for p in ws + [b]]
-        self.lr = lr
+        super().__init__(d, lr)
 
-    def forward(self, x):
-        for neurons, nonlin in self.layers:
-            out = []
-            for ws, b in neurons:
-                act = sum((wi * xi for wi, xi in zip(ws, x)), b)
-                out.append(ag.relu(act) if nonlin else act)
-            x = out
-        return x[0]
+    def leaf(self, x):
+        return ag.Value(x, requires_grad=True)
 
-    def loss(self):
-        inputs = [[ag.Value(v) for v in row] for row in self.X]
-        scores = [self.forward(x) for x in inputs]
-        losses = [ag.relu(1 + -yi * si) for yi, si in zip(self.y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum(p * p for p in self.params_list)
-        return data_loss + reg_loss
+    const = staticmethod(ag.Value)
+    relu = staticmethod(ag.relu)
 
-    def _backward(self):
+    def zero_grads(self):
         for p in self.params_list:
             p.grad = None
-        loss = self.loss()
-        loss.backward()
-        return loss
 
-    def first(self):
-        loss = self._backward()
-        out = {"loss": loss.item()}
-        for k, (neurons, _) in enumerate(self.layers):
-            out[f"W{k}"] = np.array([[w.grad.item() for w in ws] for ws, _ in neurons])
-            out[f"b{k}"] = np.array([b.grad.item() for _, b in neurons])
-        return out
+    def grad_of(self, p):
+        return p.grad.item()
 
-    def step(self):
-        self._backward()
+    def update(self):
         for p in self.params_list:
             p.data -= self.lr * p.grad.data
-
 
 class Chain(Case):
     def __init__(self, d, scalar):

@@ -8,7 +8,7 @@ from mygrad.nnet.activations import relu, sigmoid
 from mygrad.nnet.layers import conv_nd, max_pool
 from mygrad.nnet.losses import softmax_crossentropy
 
-from case import Case
+from case import Case, ScalarMLP
 
 VERSION = mg.__version__
 
@@ -38,55 +38,26 @@ class TrainCase(Case):
                 t -= self.lr * t.grad
 
 
-class Demo(TrainCase):
+class Demo(ScalarMLP):
     """W1: micrograd's demo with 0-d tensors."""
 
-    def __init__(self, d, lr):
-        self.X, self.y, self.lr = d["X"].tolist(), d["y"].tolist(), lr
-        self.layers = []
-        for k in range(3):
-            neurons = [([mg.tensor(w) for w in row], mg.tensor(b))
-                       for row, b in zip(d[f"W{k}"].tolist(), d[f"b{k}"].tolist())]
-            self.layers.append((neurons, k < 2))
-        self.params_list = [p for ns, _ in self.layers for ws, b in ns for p in ws + [b]]
-        self.p = {}
+    leaf = staticmethod(mg.tensor)
+    relu = staticmethod(relu)
 
-    def loss(self):
-        scores = []
-        for row in self.X:
-            x = [mg.tensor(v, constant=True) for v in row]
-            for neurons, nonlin in self.layers:
-                out = []
-                for ws, b in neurons:
-                    act = sum((wi * xi for wi, xi in zip(ws, x)), b)
-                    out.append(relu(act) if nonlin else act)
-                x = out
-            scores.append(x[0])
-        losses = [relu(1 + -yi * si) for yi, si in zip(self.y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        return data_loss + 1e-4 * sum(p * p for p in self.params_list)
+    def const(self, x):
+        return mg.tensor(x, constant=True)
 
-    def _backward(self):
+    def zero_grads(self):
         for p in self.params_list:
             p.null_grad()
-        loss = self.loss()
-        loss.backward()
-        return loss
 
-    def first(self):
-        loss = self._backward()
-        out = {"loss": loss.item()}
-        for k, (neurons, _) in enumerate(self.layers):
-            out[f"W{k}"] = np.array([[float(w.grad) for w in ws] for ws, _ in neurons])
-            out[f"b{k}"] = np.array([float(b.grad) for _, b in neurons])
-        return out
+    def grad_of(self, p):
+        return float(p.grad)
 
-    def step(self):
-        self._backward()
+    def update(self):
         with mg.no_autodiff:
             for p in self.params_list:
                 p -= self.lr * p.grad
-
 
 class Chain(Case):
     def __init__(self, d, scalar):

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case import Case
+from case import Case, ScalarMLP
 
 VERSION = torch.__version__
 
@@ -40,58 +40,28 @@ class TrainCase(Case):
                 t -= self.lr * t.grad
 
 
-class MicrogradMLP(TrainCase):
+class MicrogradMLP(ScalarMLP):
     """W1 with 0-d tensors, op for op as micrograd's demo."""
 
-    def __init__(self, d, lr):
-        self.X, self.y, self.lr = d["X"].tolist(), d["y"].tolist(), lr
-        self.layers = []
-        for k in range(3):
-            neurons = [([torch.tensor(w, dtype=torch.float64, requires_grad=True)
-                         for w in row], torch.tensor(b, dtype=torch.float64,
-                                                     requires_grad=True))
-                       for row, b in zip(d[f"W{k}"].tolist(), d[f"b{k}"].tolist())]
-            self.layers.append((neurons, k < 2))
-        self.params_list = [p for ns, _ in self.layers for ws, b in ns for p in ws + [b]]
-        self.p = {}
+    def leaf(self, x):
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
-    def forward(self, x):
-        for neurons, nonlin in self.layers:
-            out = []
-            for ws, b in neurons:
-                act = sum((wi * xi for wi, xi in zip(ws, x)), b)
-                out.append(act.relu() if nonlin else act)
-            x = out
-        return x[0]
+    def const(self, x):
+        return torch.tensor(x, dtype=torch.float64)
 
-    def loss(self):
-        inputs = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in self.X]
-        scores = [self.forward(x) for x in inputs]
-        losses = [(1 + -yi * si).relu() for yi, si in zip(self.y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        return data_loss + 1e-4 * sum(p * p for p in self.params_list)
+    relu = staticmethod(torch.relu)
 
-    def _backward(self):
+    def zero_grads(self):
         for p in self.params_list:
             p.grad = None
-        loss = self.loss()
-        loss.backward()
-        return loss
 
-    def first(self):
-        loss = self._backward()
-        out = {"loss": loss.item()}
-        for k, (neurons, _) in enumerate(self.layers):
-            out[f"W{k}"] = np.array([[w.grad.item() for w in ws] for ws, _ in neurons])
-            out[f"b{k}"] = np.array([b.grad.item() for _, b in neurons])
-        return out
+    def grad_of(self, p):
+        return p.grad.item()
 
-    def step(self):
-        self._backward()
+    def update(self):
         with torch.no_grad():
             for p in self.params_list:
                 p -= self.lr * p.grad
-
 
 class Chain(Case):
     def __init__(self, d, scalar):
