@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train a model on the shipped 8x8 digits: set up .venv (once) with glassgrad and its
 # training extras (numpy, graphviz, tqdm, matplotlib; no PyTorch), then run
-# `python -m nn.demo` with the given flags, e.g.
+# `python -m glassgrad.demo` with the given flags, e.g.
 #   bash scripts/train.sh                  # MLP, writes runs/mlp_*.{png,svg,npz}
 #   bash scripts/train.sh --model cnn      # small CNN
 #   bash scripts/train.sh --help           # every flag
@@ -13,7 +13,7 @@ VENV="${VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
 import importlib.metadata as md
-import graphviz, matplotlib, numpy, tqdm  # noqa: F401
+import graphviz, matplotlib, numpy, threadpoolctl, tqdm  # noqa: F401
 md.version("glassgrad")
 PY
 then
@@ -23,4 +23,4 @@ then
 fi
 # the matrices are tiny: one BLAS thread avoids wake-up stalls (see --blas-threads)
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-exec "$VENV/bin/python" -m nn.demo "$@"
+exec "$VENV/bin/python" -m glassgrad.demo "$@"

@@ -20,7 +20,7 @@ def cells():
         import nn
         import optim
         from nn.data import DataLoader, TensorDataset, load_digits, train_test_split
-        from nn.training import accuracy, fit
+        from glassgrad.training import accuracy, fit
         """),
         code("""
         X, y = load_digits()
@@ -38,7 +38,7 @@ def cells():
 
         `nn.Sequential(Linear, ReLU, Linear)` with PyTorch's default initialisation,
         cross-entropy, Adam, minibatches of 64 from a seeded `DataLoader`;
-        `nn.training.fit` runs the usual loop (zero_grad, forward, loss, backward, step)
+        `glassgrad.training.fit` runs the usual loop (zero_grad, forward, loss, backward, step)
         and records a `History` per epoch.
         """),
         code("""

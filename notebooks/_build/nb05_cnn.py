@@ -22,7 +22,7 @@ def cells():
         import nn
         import optim
         from nn.data import DataLoader, TensorDataset, load_digits, train_test_split
-        from nn.training import fit
+        from glassgrad.training import fit
 
         ag.set_default_dtype(np.float64)   # exact arithmetic for the worked examples
         """),

@@ -1,4 +1,4 @@
-"""The examples in the nn.data and nn.training docstrings run and print what they claim."""
+"""The examples in the nn.data and glassgrad.training docstrings run and print what they claim."""
 import doctest
 import importlib
 
@@ -8,7 +8,7 @@ import pytest
 import autograd as ag
 
 MODULES = ["nn.data", "nn.data.dataset", "nn.data.loader", "nn.data.split",
-           "nn.data.digits", "nn.training"]
+           "nn.data.digits", "glassgrad.training"]
 
 
 @pytest.mark.parametrize("name", MODULES)

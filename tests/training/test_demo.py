@@ -1,5 +1,6 @@
-"""python -m nn.demo: flags, errors (exit 2, no traceback), outputs, exact resume."""
+"""python -m glassgrad.demo: flags, errors (exit 2, no traceback), outputs, exact resume."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ if not hasattr(nn, "Sequential"):
     pytest.skip("nn core is not merged on this branch yet", allow_module_level=True)
 pytest.importorskip("optim")
 
-from nn import demo  # noqa: E402
+from glassgrad import demo  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QUICK = ["--no-progress", "--no-plot", "--no-graph", "--hidden", "32"]
@@ -148,7 +149,7 @@ def test_graph_falls_back_to_dot_text(tmp_path, monkeypatch):
     import autograd as ag
     if not hasattr(ag, "draw_graph"):
         pytest.skip("autograd.draw_graph is not merged yet")
-    monkeypatch.setattr(demo.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     model = demo.build_model({"model": "mlp", "hidden": [8], "dropout": 0.0})
     x = np.zeros((2, 64), np.float32)
     note = demo.write_graph(model, nn.CrossEntropyLoss(), x, np.array([1, 2]),
@@ -158,7 +159,7 @@ def test_graph_falls_back_to_dot_text(tmp_path, monkeypatch):
 
 
 def test_module_entry_point_runs(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "nn.demo", "--epochs", "1", *QUICK,
+    proc = subprocess.run([sys.executable, "-m", "glassgrad.demo", "--epochs", "1", *QUICK,
                            "--out-dir", str(tmp_path)], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

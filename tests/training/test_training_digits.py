@@ -1,4 +1,4 @@
-"""A short real training run on the digits with nn + optim, through nn.training.fit."""
+"""A short real training run on the digits with nn + optim, through glassgrad.training.fit."""
 import numpy as np
 import pytest
 
@@ -10,7 +10,7 @@ if not hasattr(nn, "Sequential"):
 optim = pytest.importorskip("optim")
 
 from nn.data import DataLoader, TensorDataset, load_digits, train_test_split  # noqa: E402
-from nn.training import EarlyStopping, History, evaluate, fit  # noqa: E402
+from glassgrad.training import EarlyStopping, History, evaluate, fit  # noqa: E402
 
 
 def digits_split(seed=0):

@@ -6,7 +6,7 @@ import pytest
 
 import autograd as ag
 from nn.data import DataLoader, TensorDataset
-from nn.training import (EarlyStopping, History, RunningMean, accuracy, evaluate, fit,
+from glassgrad.training import (EarlyStopping, History, RunningMean, accuracy, evaluate, fit,
                          plot_history, top_k_accuracy)
 
 

@@ -13,7 +13,7 @@
   backward, step) with a tqdm progress bar showing loss and accuracy.
 
 >>> import numpy as np
->>> from nn.training import accuracy, top_k_accuracy
+>>> from glassgrad.training import accuracy, top_k_accuracy
 >>> scores = np.array([[0.1, 0.9, 0.0], [0.8, 0.15, 0.05]])
 >>> accuracy(scores, [1, 1]), top_k_accuracy(scores, [1, 1], k=2)
 (0.5, 1.0)
@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 import autograd as ag
+from optim.lr_scheduler import ReduceLROnPlateau
 
 __all__ = ["accuracy", "top_k_accuracy", "RunningMean", "History", "EarlyStopping",
            "train_epoch", "evaluate", "fit", "plot_history"]
@@ -381,7 +382,7 @@ def _make_bar(progress, total, initial_desc):
 def _scheduler_step(scheduler, monitored):
     if scheduler is None:
         return
-    if type(scheduler).__name__ == "ReduceLROnPlateau":
+    if isinstance(scheduler, ReduceLROnPlateau):
         scheduler.step(monitored)
     else:
         scheduler.step()
