@@ -1,0 +1,440 @@
+"""The recorder: one run of the traced function, as a flat list of NumPy calls.
+
+Memory is described by *roots* (an array that owns its memory: an input, a tensor's
+array the function found, a constant, or a call's result) and *values* (a root seen
+through a view: the root itself, or a reshape, slice, transpose of it). Every call
+becomes an ``Op`` whose arguments are values, Syms and constants; its results are new
+roots or views of existing ones (found by following ``.base`` to the memory's owner),
+and the values it writes in place (``out=``, ``x[i] = v``, ``np.copyto``) are noted,
+so that a replay can give every root a fixed buffer and run the calls in order.
+"""
+import os
+import sys
+
+import numpy as np
+
+from . import state
+from .traced import Sym, TracedArray
+
+_NUMPY_DIR = os.path.dirname(np.__file__)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_AUTOGRAD = os.path.dirname(_HERE)
+_PROJECT = os.path.dirname(_AUTOGRAD)
+LIBRARY_DIRS = tuple(os.path.join(_PROJECT, name) + os.sep
+                     for name in ("autograd", "nn", "optim", "glassgrad"))
+
+# functions whose Python result describes shapes or types, never values
+SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj,
+                   np.isrealobj, np.min_scalar_type, np.can_cast, np.may_share_memory,
+                   np.shares_memory}
+IN_PLACE_FUNCTIONS = {np.copyto: 0, np.put: 0, np.place: 0, np.putmask: 0,
+                      np.fill_diagonal: 0, np.put_along_axis: 0}
+IN_PLACE_METHODS = {"fill", "put", "sort", "partition", "setfield"}
+
+
+class Uncapturable(Exception):
+    """The function did something a trace cannot replay (``what``, at ``site``)."""
+
+    def __init__(self, what, site):
+        super().__init__(f"{what} ({site})" if site else what)
+        self.what = what
+        self.site = site
+
+
+class Root:
+    """Memory owned by one array. ``kind``: input, foreign (found by the function: a
+    tensor's array, a constant), result (made by op ``created``)."""
+
+    __slots__ = ("index", "owner", "kind", "created", "writes", "slot", "prev", "held",
+                 "scalar", "ptr", "initial")
+
+    def __init__(self, index, owner, kind, created=-1):
+        self.index = index
+        self.owner = owner
+        self.kind = kind
+        self.created = created
+        self.writes = []          # ops writing it in place (after its creation)
+        self.slot = None          # input position / previous trace's root it continues
+        self.prev = None
+        self.held = False         # Python holds it after the trace (a tensor's array)
+        self.scalar = False       # eagerly a NumPy scalar (a 0-d result)
+        self.ptr = None
+        self.initial = None       # a foreign array's values before the trace wrote it
+
+
+class Value:
+    """A root seen through a view: ``arr`` is the plain array of the trace."""
+
+    __slots__ = ("root", "arr")
+
+    def __init__(self, root, arr):
+        self.root = root
+        self.arr = arr
+
+    def spec(self):
+        """(byte offset into the root, shape, strides, dtype): how to rebuild it."""
+        if self.arr is self.root.owner:
+            return (0, self.arr.shape, self.arr.strides, self.arr.dtype)
+        return (_ptr(self.arr) - _root_ptr(self.root), self.arr.shape, self.arr.strides,
+                self.arr.dtype)
+
+
+class SymRef:
+    """A Sym in the program: a leaf (a number in a container) or an op's result."""
+
+    __slots__ = ("index", "leaf", "op", "value")
+
+    def __init__(self, index, value, leaf=None, op=None):
+        self.index = index
+        self.value = value        # in this trace
+        self.leaf = leaf
+        self.op = op
+
+
+class Op:
+    """One recorded call. ``kind``: ufunc, func, method, setitem, rng, sym (Python
+    arithmetic on Syms), decide (a guard: ``fn(args)`` must equal ``expect``), array
+    (a Sym or Python data made into an array)."""
+
+    __slots__ = ("index", "kind", "fn", "args", "kwargs", "outs", "writes", "site",
+                 "expect", "sym")
+
+    def __init__(self, index, kind, fn, args, kwargs):
+        self.index = index
+        self.kind = kind
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.outs = []
+        self.writes = []
+        self.site = None
+        self.expect = None
+        self.sym = None
+
+    @property
+    def name(self):
+        fn = self.fn
+        if self.kind in ("method", "rng"):
+            return str(fn)
+        if self.kind == "setitem":
+            return "setitem"
+        name = getattr(fn, "__name__", None) or repr(fn)
+        owner = getattr(fn, "__self__", None)
+        if isinstance(owner, np.ufunc):
+            return f"{owner.__name__}.{name}"
+        return name
+
+
+def _ptr(a):
+    return a.__array_interface__["data"][0]
+
+
+def _root_ptr(root):
+    if root.ptr is None:
+        root.ptr = _ptr(root.owner)
+    return root.ptr
+
+
+def owner_of(a):
+    """The object owning ``a``'s memory (following ``.base``, as_strided's too)."""
+    o = a
+    while True:
+        b = getattr(o, "base", None)
+        if b is None:
+            return o
+        o = b
+
+
+class Recorder:
+    """Records one call of the traced function (see the module docstring)."""
+
+    def __init__(self, previous=None, strict=False):
+        self.ops = []
+        self.roots = []
+        self.by_owner = {}         # id(owner) -> Root (owners kept alive by the Roots)
+        self.syms = []             # SymRef
+        self.leaves = []           # LeafSlot (compile.lift)
+        self.previous = previous   # the previous trace's {id(owner): root index}
+        self.problems = []         # Uncapturable events (the trace cannot be replayed)
+        self.strict = strict
+        self.inputs = []           # (position path, Value)
+        self.first_site = None
+
+    # ------------------------------------------------------------------ roots
+    def _new_root(self, owner, kind, created=-1):
+        root = Root(len(self.roots), owner, kind, created)
+        self.roots.append(root)
+        self.by_owner[id(owner)] = root
+        if kind == "foreign" and self.previous is not None:
+            root.prev = self.previous.get(id(owner))
+        return root
+
+    def value_of(self, a):
+        """The Value of array ``a`` (a TracedArray of this trace, or any ndarray)."""
+        v = getattr(a, "_v", None) if type(a) is TracedArray else None
+        if v is not None and v.root is self.by_owner.get(id(v.root.owner)):
+            return v
+        plain = np.ndarray.view(a, np.ndarray) if isinstance(a, TracedArray) else a
+        owner = owner_of(plain)
+        root = self.by_owner.get(id(owner))
+        if root is None:
+            root = self._new_root(owner, "foreign")
+        return Value(root, plain)
+
+    def traced(self, value):
+        """A TracedArray showing ``value`` to the traced code."""
+        t = np.ndarray.view(value.arr, TracedArray)
+        t._v = value
+        return t
+
+    def adopt(self, a, kind="foreign"):
+        """A TracedArray for an array the function found (a tensor's array)."""
+        if isinstance(a, np.generic):            # a NumPy scalar: a 0-d constant
+            a = np.array(a)
+        value = self.value_of(a)
+        if kind == "input" and value.root.kind == "foreign" and not value.root.writes:
+            value.root.kind = "input"
+        return self.traced(value)
+
+    # --------------------------------------------------------------- encoding
+    def encode(self, x):
+        """Arguments with arrays as Values and Syms as SymRefs (recursively)."""
+        t = type(x)
+        if t is TracedArray or t is np.ndarray or isinstance(x, np.ndarray):
+            return self.value_of(x)
+        if t is Sym:
+            if x.ref.index < len(self.syms) and self.syms[x.ref.index] is x.ref:
+                return x.ref
+            return x.value                       # a Sym of another trace: its value
+        if t is tuple or t is list:
+            return t(self.encode(v) for v in x)
+        if t is dict:
+            return {k: self.encode(v) for k, v in x.items()}
+        return x
+
+    @staticmethod
+    def concrete(x):
+        t = type(x)
+        if t is Value:
+            return x.arr
+        if t is SymRef:
+            return x.value
+        if t is tuple or t is list:
+            return t(Recorder.concrete(v) for v in x)
+        if t is dict:
+            return {k: Recorder.concrete(v) for k, v in x.items()}
+        return x
+
+    # ------------------------------------------------------------------ ops
+    def _op(self, kind, fn, args, kwargs):
+        op = Op(len(self.ops), kind, fn, args, kwargs)
+        op.site = _site()
+        self.ops.append(op)
+        return op
+
+    @staticmethod
+    def _before_write(values):
+        """Keep a found array's values before the call writes into it (a zeros buffer
+        the function made and fills: the replay must start from the same values)."""
+        for v in values:
+            if type(v) is Value:
+                root = v.root
+                if root.kind == "foreign" and root.initial is None and not root.writes \
+                        and isinstance(root.owner, np.ndarray):
+                    root.initial = root.owner.copy()
+
+    def _written(self, op, values):
+        for v in values:
+            if type(v) is Value:
+                op.writes.append(v)
+                v.root.writes.append(op.index)
+
+    def _result(self, op, res):
+        """Map a call's result to the trace: new roots, or views of known ones."""
+        if isinstance(res, np.ndarray):
+            owner = owner_of(res)
+            root = self.by_owner.get(id(owner))
+            if root is None:
+                root = self._new_root(owner, "result", op.index)
+            value = Value(root, res)
+            op.outs.append(value)
+            return self.traced(value)
+        if isinstance(res, np.generic):
+            arr = np.array(res)
+            root = self._new_root(arr, "result", op.index)
+            root.scalar = True
+            value = Value(root, arr)
+            op.outs.append(value)
+            return self.traced(value)
+        if type(res) is tuple or type(res) is list:
+            return type(res)(self._result(op, r) for r in res)
+        return res
+
+    def ufunc(self, ufunc, method, inputs, kwargs):
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        args, kw = self.encode(inputs), self.encode(kwargs)
+        self._before_write(args[:1] if method == "at" else kw.get("out", ()))
+        res = fn(*self.concrete(args), **self.concrete(kw))
+        op = self._op("ufunc", fn, args, kw)
+        out = kwargs.get("out")
+        if method == "at":
+            self._written(op, args[:1])
+            return None
+        if out is not None:
+            self._written(op, kw["out"])
+            return out[0] if len(out) == 1 else out
+        return self._result(op, res)
+
+    def function(self, func, args, kwargs):
+        if func in SHAPE_FUNCTIONS:
+            return func(*state.plain(args), **state.plain(kwargs))
+        a, kw = self.encode(args), self.encode(kwargs)
+        if func in IN_PLACE_FUNCTIONS:
+            self._before_write(a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])
+        out = kw.get("out")
+        if out is not None:
+            self._before_write(out if type(out) is tuple else (out,))
+        res = func(*self.concrete(a), **self.concrete(kw))
+        op = self._op("func", func, a, kw)
+        if func in IN_PLACE_FUNCTIONS:
+            self._written(op, a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])
+        if kwargs.get("out") is not None:
+            out = kw["out"]
+            self._written(op, out if type(out) is tuple else (out,))
+            return kwargs["out"]
+        if isinstance(res, (bool, int, float, complex)) and not isinstance(res, np.generic):
+            op.kind, op.expect = "decide", res      # a Python value read from data
+            self._check_library(f"np.{func.__name__}() of a traced array")
+            return res
+        return self._result(op, res)
+
+    def method(self, arr, name, args, kwargs):
+        if name == "resize" or (name == "byteswap" and (args or kwargs)):
+            self.uncapturable(f"ndarray.{name}() in place inside a compiled function")
+        a, kw = self.encode((arr,) + tuple(args)), self.encode(kwargs)
+        if name in IN_PLACE_METHODS:
+            self._before_write(a[:1])
+        if kw.get("out") is not None:
+            self._before_write((kw["out"],))
+        res = getattr(np.ndarray, name)(*self.concrete(a), **self.concrete(kw))
+        op = self._op("method", name, a, kw)
+        if name in IN_PLACE_METHODS:
+            self._written(op, a[:1])
+            return res
+        if kwargs.get("out") is not None:
+            self._written(op, (kw["out"],))
+            return kwargs["out"]
+        return self._result(op, res)
+
+    def setitem(self, arr, index, value):
+        a = self.encode((arr, index, value))
+        self._before_write(a[:1])
+        np.ndarray.__setitem__(*self.concrete(a))
+        op = self._op("setitem", "setitem", a, {})
+        self._written(op, a[:1])
+
+    def rng(self, generator, name, args, kwargs):
+        a, kw = self.encode(args), self.encode(kwargs)
+        res = getattr(generator, name)(*self.concrete(a), **self.concrete(kw))
+        op = self._op("rng", name, a, kw)
+        if name in ("shuffle",):
+            self._written(op, a[:1])
+            return res
+        return self._result(op, res)
+
+    def array(self, fn, args, kwargs):
+        """np.asarray/np.array/... of data holding traced values or Syms."""
+        a, kw = self.encode(args), self.encode(kwargs)
+        res = fn(*self.concrete(a), **self.concrete(kw))
+        op = self._op("func", fn, a, kw)
+        return self._result(op, res)
+
+    # ------------------------------------------------------------ leaving values
+    def leave(self, arr, what, fn):
+        """bool()/float()/item()/... of a traced array: a guard in library code, where
+        branches only pick a fast path or check input; not capturable in user code."""
+        v = self.value_of(arr)
+        res = fn(v.arr)
+        op = self._op("decide", fn, (v,), {})
+        op.expect = res
+        self._check_library(f"{what}() of a traced value")
+        return res
+
+    def _check_library(self, what):
+        site, user = _first_outside()
+        if user:
+            self.uncapturable(f"{what}: its Python value would be frozen at the first "
+                              "call's (data-dependent control flow or a number read from "
+                              "the data)", site)
+
+    def uncapturable(self, what, site=None):
+        problem = Uncapturable(what, site or _first_outside()[0])
+        if self.strict:
+            raise problem
+        self.problems.append(problem)
+
+    # --------------------------------------------------------------------- Syms
+    def new_sym(self, value, leaf=None, op=None):
+        ref = SymRef(len(self.syms), value, leaf=leaf, op=op)
+        self.syms.append(ref)
+        return Sym(value, ref)
+
+    def sym_op(self, fn, args):
+        a = self.encode(args)
+        value = fn(*self.concrete(a))
+        op = self._op("sym", fn, a, {})
+        sym = self.new_sym(value, op=op.index)
+        op.sym = sym.ref
+        return sym
+
+    def sym_decide(self, fn, args):
+        a = self.encode(args)
+        res = fn(*self.concrete(a))
+        op = self._op("decide", fn, a, {})
+        op.expect = res
+        return res
+
+    def sym_array(self, sym, dtype):
+        return self.array(np.asarray, (sym,), {} if dtype is None else {"dtype": dtype})
+
+
+def _site():
+    """(filename, line, function) of the frames that made the call, innermost first,
+    up to the compiled function's boundary (numpy's and this package's frames skipped)."""
+    out = []
+    f = sys._getframe(2)
+    while f is not None and len(out) < 12:
+        code = f.f_code
+        name = code.co_filename
+        if code is _BOUNDARY[0]:
+            break
+        if not (name.startswith(_NUMPY_DIR) or name.startswith(_HERE)):
+            out.append((name, f.f_lineno, code.co_name))
+        f = f.f_back
+    return tuple(out)
+
+
+_BOUNDARY = [None]     # the code object of the frame that calls the traced function
+
+
+def _first_outside():
+    """(site text, True if user code): who made the call, the innermost frame outside
+    numpy and this package; user code is anything outside autograd/, nn/, optim/ and
+    glassgrad/. The text names that frame, and for library code the user's line too."""
+    site = _site()
+    if not site:
+        return "", False
+    inner = site[0]
+    if not inner[0].startswith(LIBRARY_DIRS):
+        return format_frame(inner), True
+    user = next((f for f in site if not f[0].startswith(LIBRARY_DIRS)), None)
+    text = format_frame(inner)
+    return (text + (f", called from {format_frame(user)}" if user else "")), False
+
+
+def format_frame(frame):
+    import linecache
+    filename, line, func = frame
+    text = linecache.getline(filename, line).strip()
+    return f"{os.path.relpath(filename)}:{line} in {func}" + (f": {text}" if text else "")
+
