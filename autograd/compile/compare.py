@@ -71,8 +71,12 @@ def _same_root(a, b):
         return None                     # the same array again, or the last call's result
     if a.owner is b.owner:
         return None
-    x = a.owner if a.initial is None else a.initial
-    y = b.owner if b.initial is None else b.initial
+    if a.writes or b.writes:
+        if a.initial is None or b.initial is None:
+            return "an array made outside the trace and then written (traced once more)"
+        x, y = a.initial, b.initial
+    else:
+        x, y = a.owner, b.owner
     if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)):
         return "a different object"
     if x.shape != y.shape or x.dtype != y.dtype or not np.array_equal(

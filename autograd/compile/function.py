@@ -11,6 +11,7 @@ function returns and has all its effects. A compiled call checks the guards, cop
 the inputs into the program's buffers and replays the program.
 """
 import functools
+import gc
 import warnings
 
 import numpy as np
@@ -22,7 +23,7 @@ from . import recorder as recorder_module
 from .compare import first_difference
 from .lift import Lifted
 from .program import Program
-from .recorder import Recorder, Uncapturable, Value, format_frame
+from .recorder import Recorder, Uncapturable, Value, format_frame, frames
 from .seams import Seams
 from .state import GuardFailure
 from .traced import Sym, TracedArray
@@ -165,9 +166,22 @@ class CompiledFunction:
 
     # ----------------------------------------------------------------- trace
     def _trace(self, entry, args, kwargs):
+        """A call run with recording on. The cyclic GC is paused meanwhile: a trace
+        makes a handful of objects per NumPy call, and collections walking them took a
+        third of a trace's time (reference cycles made meanwhile are collected later)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._traced_call(entry, args, kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _traced_call(self, entry, args, kwargs):
         self.counts["traces"] += 1
         world = self.world = World(discover(self.fn, args, kwargs))
-        rec = Recorder(previous=entry.last_table, strict=self.strict)
+        rec = Recorder(previous=entry.last_table, strict=self.strict,
+                       depth=64 if entry.disagreements else 4)
         for problem in world.hooks():
             rec.uncapturable(f"hooks run Python that a replay would skip: {problem}")
         before = world.snapshot()
@@ -260,7 +274,8 @@ recorder_module._BOUNDARY[0] = _call_traced.__code__
 
 
 def _where(op):
-    return format_frame(op.site[0]) if op.site else "?"
+    site = frames(op.site)
+    return format_frame(site[0]) if site else "?"
 
 
 def _describe(rec, diff):
@@ -268,8 +283,9 @@ def _describe(rec, diff):
     if index is None or index >= len(rec.ops):
         return why
     op = rec.ops[index]
-    site = next((f for f in op.site if f[0].startswith(recorder_module.LIBRARY_DIRS)
-                 is False), op.site[0] if op.site else None)
+    where = frames(op.site)
+    site = next((f for f in where if not f[0].startswith(recorder_module.LIBRARY_DIRS)),
+                where[0] if where else None)
     return f"call #{index} ({op.name}) at {format_frame(site) if site else '?'}: {why}"
 
 

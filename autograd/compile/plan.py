@@ -18,6 +18,8 @@ class Notes:
         self.folded = 0         # calls on constants computed once
         self.dead = 0           # calls whose results nobody uses
         self.elided = 0         # copies whose source was not used afterwards
+        self.deduped = 0        # repeated decisions and conversions made once
+        self.fills = 0          # zeros/ones arrays refilled instead of made
 
 
 def values_in(x):
@@ -32,14 +34,17 @@ def values_in(x):
             yield from values_in(v)
 
 
-def last_reads(trace):
-    """root index -> index of the last op that reads or writes it (any view of it)."""
+def last_reads(trace, skip=False):
+    """root index -> index of the last op that reads or writes it (any view of it);
+    with ``skip``, ops dropped by the passes do not count."""
     last = {}
     for op in trace.ops:
-        for v in values_in(op.args):
+        if skip and op.skip:
+            continue
+        for v in op.values:
             last[v.root.index] = op.index
-        for v in values_in(op.kwargs):
-            last[v.root.index] = op.index
+        if op.into is not None:
+            last[op.into.root.index] = op.index
     return last
 
 
@@ -47,21 +52,23 @@ def first_uses(trace):
     """root index -> index of the first op that reads or writes it."""
     first = {}
     for op in trace.ops:
-        for v in values_in((op.args, op.kwargs)):
+        for v in op.values:
             first.setdefault(v.root.index, op.index)
     return first
 
 
-def share_buffers(trace, births, fixed, reads, notes):
-    """root index -> buffer for every root born at an op (``births``: op index ->
-    roots) without one in ``fixed``."""
+def share_buffers(trace, births, ends, fixed, notes):
+    """root index -> buffer for every root born at an op (``births``: root index -> op
+    index) without one in ``fixed``; a buffer is free again after its root's last use
+    (``ends``), for a later root of the same size and layout."""
     assigned = {}
-    free = {}                       # (nbytes, layout key) -> [buffers]
-    releases = {}                   # op index -> [(key, buffer)] free after that op
+    free = {}                       # layout key -> [buffers]
+    by_op, releases = {}, {}
+    for index, at in births.items():
+        if index not in fixed:
+            by_op.setdefault(at, []).append(trace.roots[index])
     for op in trace.ops:
-        for root in births.get(op.index, ()):
-            if root.index in fixed:
-                continue
+        for root in by_op.get(op.index, ()):
             key = _layout(root.owner)
             pool = free.get(key)
             if pool:
@@ -70,7 +77,7 @@ def share_buffers(trace, births, fixed, reads, notes):
             else:
                 buf = root.owner
             assigned[root.index] = buf
-            end = max([reads.get(root.index, op.index), op.index] + root.writes)
+            end = max([ends.get(root.index, op.index), op.index] + root.writes)
             releases.setdefault(end, []).append((key, buf))
         for key, buf in releases.pop(op.index, ()):
             free.setdefault(key, []).append(buf)

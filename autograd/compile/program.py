@@ -2,16 +2,15 @@
 
 Every root of the trace gets one buffer for good: an input's buffer receives the next
 call's data, a tensor's array found by the function is used in place (the parameters,
-the optimizer's buffers), a result gets an array of its own (or one shared with
-results whose lifetimes do not overlap, see ``plan.py``). Views are made once. Each
-recorded call becomes a step calling the same NumPy function on those buffers, with
-``out=`` where NumPy offers it, so a replay allocates nothing and computes, call for
-call, what the traced function computed: the same functions on the same values give
-the same bits.
+the optimizer's buffers), a result gets an array of its own or one shared with results
+whose lifetimes do not overlap (``plan.py``). Views are made once. Each recorded call
+becomes a step calling the same NumPy function on those buffers, with ``out=`` where
+NumPy offers it, so a replay allocates nothing and computes, call for call, what the
+traced function computed: the same functions on the same values give the same bits.
 """
 import numpy as np
 
-from . import plan
+from . import passes, plan
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -21,6 +20,7 @@ FUNCTIONS_WITH_OUT = {np.dot, np.matmul, np.einsum, np.concatenate, np.stack, np
                       np.sum, np.prod, np.mean, np.amax, np.amin, np.max, np.min, np.any,
                       np.all, np.cumsum, np.cumprod, np.argmax, np.argmin, np.clip,
                       np.around, np.round, np.std, np.var, np.trace}
+FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 
 
 def blank_like(a):
@@ -33,12 +33,13 @@ def blank_like(a):
     return np.ndarray(a.shape, a.dtype, buffer=raw, offset=offset, strides=a.strides)
 
 
-def _same(a, b):
+def same_value(a, b):
+    """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
+    if isinstance(a, float) and a != a:
+        return isinstance(b, float) and b != b
     if type(a) is not type(b) and not (isinstance(a, (bool, np.bool_))
                                        and isinstance(b, (bool, np.bool_))):
         return False
-    if isinstance(a, float) and a != a:
-        return b != b
     try:
         same = a == b
     except Exception:  # noqa: BLE001
@@ -54,29 +55,40 @@ class Program:
         self.trace = trace
         self.regs = [None] * len(trace.syms)
         self.notes = plan.Notes()
-        self._classify(previous)
+        self.alias = {}            # root index -> root index whose buffer it uses
+        self.sym_alias = {}        # Sym index -> Sym index computing the same value
         self.phys = {}
-        self._assign_buffers()
         self.steps = []
         self.start_steps = []
+        self._classify(previous)
+        passes.fold(self)
+        passes.dedupe(self)
+        reads = plan.last_reads(trace)
+        passes.forward_stores(self, reads)
+        passes.prune(self)
+        self._assign_buffers(plan.last_reads(trace, skip=True))
         self._build()
 
     # ----------------------------------------------------------------- memory
     def _classify(self, previous):
-        """Foreign roots are external (read in place), constants, or carried: the array
-        a result of the previous call left behind (its buffer is that result's)."""
+        """Foreign roots are external (used in place), constants (made by the function
+        from nothing traced), fresh (made and then written: refilled at every replay)
+        or carried (an array a result of the previous call left: that result's)."""
         self.carried = {}
-        self.fresh = {}          # op index -> roots the function made and then wrote
+        self.targets = set()
+        self.fresh = {}
         first_use = plan.first_uses(self.trace)
         for root in self.trace.roots:
-            if root.kind == "foreign" and root.prev is None and root.writes:
-                root.kind, root.created = "fresh", first_use[root.index]
-                self.fresh.setdefault(root.created, []).append(root)
-                continue
             if root.kind == "input" and root.writes:
-                raise Uncapturable("the function writes into its input array in place",
-                                   "")
-            if root.kind != "foreign" or root.prev is None:
+                raise Uncapturable("the function writes into its input array in place", "")
+            if root.kind != "foreign":
+                continue
+            if root.prev is None:
+                if root.writes:
+                    root.kind, root.created = "fresh", first_use[root.index]
+                    self.fresh.setdefault(root.created, []).append(root)
+                else:
+                    root.kind = "constant"
                 continue
             before = previous.roots[root.prev]
             if before.kind == "result":
@@ -85,24 +97,34 @@ class Program:
                     raise Uncapturable("an array left by the previous call is not made "
                                        "again by this one", "")
                 self.carried[root.index] = target
+                self.targets.add(target.index)
                 target.held = True
             elif before.kind == "input":
                 raise Uncapturable("the function reads the previous call's input", "")
 
-    def _assign_buffers(self):
+    def root_of(self, index):
+        while index in self.alias:
+            index = self.alias[index]
+        return index
+
+    def _assign_buffers(self, reads):
         trace = self.trace
-        reads = plan.last_reads(trace)
         for root in trace.roots:
-            if root.kind in ("input", "foreign") and root.index not in self.carried:
+            if root.kind in ("input", "foreign", "constant") or root.held:
                 self.phys[root.index] = root.owner
-        for root in trace.roots:
-            if root.kind == "result" and root.held:
-                self.phys[root.index] = root.owner
-        births = {}
+        births, ends = {}, {}
         for op in trace.ops:
-            births[op.index] = plan.created(op) + self.fresh.get(op.index, [])
-        shared = plan.share_buffers(trace, births, self.phys, reads, self.notes)
+            for root in passes.created_roots(op) + self.fresh.get(op.index, []):
+                rep = self.root_of(root.index)
+                births.setdefault(rep, op.index)
+                births[rep] = min(births[rep], op.index)
+        for index, end in reads.items():
+            rep = self.root_of(index)
+            ends[rep] = max(ends.get(rep, -1), end)
+        shared = plan.share_buffers(trace, births, ends, self.phys, self.notes)
         self.phys.update(shared)
+        for index in list(self.alias):
+            self.phys[index] = self.phys.get(self.root_of(index))
         for index, target in self.carried.items():
             first_write = min([target.created] + target.writes)
             if reads.get(index, -1) <= first_write:
@@ -124,81 +146,6 @@ class Program:
             out.flags.writeable = False
         return out
 
-    # ------------------------------------------------------------------ steps
-    def bind(self, x):
-        """Arguments with Values replaced by buffers; ``dynamic`` if Syms are in them."""
-        t = type(x)
-        if t is Value:
-            return self.view(x)
-        if t is tuple or t is list:
-            return t(self.bind(v) for v in x)
-        if t is dict:
-            return {k: self.bind(v) for k, v in x.items()}
-        return x
-
-    def _build(self):
-        trace = self.trace
-        self.inputs = [(root.slot, self.phys[root.index]) for root in trace.roots
-                       if root.kind == "input"]
-        self.leaves = list(trace.leaves)
-        for op in trace.ops:
-            for root in self.fresh.get(op.index, ()):
-                self.steps.append(self._initialize(root))
-            step = self._step(op)
-            if step is not None:
-                self.steps.append(step)
-        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
-                              default=-1)
-
-    def _step(self, op):
-        kind = op.kind
-        if kind == "sym":
-            return (_sym, (self.regs, op.sym.index, op.fn, self.bind(op.args)), None)
-        if kind == "decide":
-            return (_guard, (self.regs, op.fn, self.bind(op.args), op.expect, op), None)
-        new = [v for v in op.outs if v.root.created == op.index]
-        if not new and not op.writes and kind != "rng":
-            self.notes.views += 1
-            return None                           # a view: made once, above
-        args, kw = self.bind(op.args), self.bind(op.kwargs)
-        dynamic = _has_sym(op.args) or _has_sym(op.kwargs)
-        outs = tuple(self.view(v) for v in new)
-        if kind == "rng":
-            return (_draw, (op.fn, args, kw, self.regs if dynamic else None,
-                            outs, tuple(v.root.created == op.index for v in op.outs)), None)
-        fn = op.fn
-        if kind == "method":
-            fn = getattr(np.ndarray, fn)
-        if kind == "setitem":
-            fn = np.ndarray.__setitem__
-        if new and len(new) == len(op.outs) and self._takes_out(op, new):
-            kw = dict(kw)
-            kw["out"] = outs if kind == "ufunc" else outs[0]
-            self.notes.out += 1
-            new = []
-        if dynamic:
-            return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
-        if new:
-            return (_into, (fn, args, kw, outs), None)
-        return (fn, args, kw or None)
-
-    def _initialize(self, root):
-        """The values an array the function made had before it wrote into it."""
-        buf, initial = self.phys[root.index], root.initial
-        if not initial.any() and not np.signbit(initial).any():
-            return (np.copyto, (buf, np.zeros((), initial.dtype)), None)
-        return (np.copyto, (buf, initial), None)
-
-    @staticmethod
-    def _takes_out(op, new):
-        if op.kind == "ufunc":
-            return True
-        if len(new) != 1 or "out" in op.kwargs:
-            return False
-        if op.kind == "method":
-            return op.fn in METHODS_WITH_OUT
-        return op.kind == "func" and op.fn in FUNCTIONS_WITH_OUT
-
     def buffer_bytes(self):
         """Bytes of the buffers the program owns (inputs, results, copies): not the
         arrays it uses in place (parameters, optimizer state)."""
@@ -212,6 +159,127 @@ class Program:
                 total += buf.nbytes
         return total
 
+    # ------------------------------------------------------------------ steps
+    def bind(self, x):
+        """Arguments with Values replaced by buffers (Syms kept, as register refs)."""
+        t = type(x)
+        if t is Value:
+            return self.view(x)
+        if t is SymRef:
+            index = self.sym_alias.get(x.index, x.index)
+            return x if index == x.index else self.trace.syms[index]
+        if t is tuple or t is list:
+            return t(self.bind(v) for v in x)
+        if t is dict:
+            return {k: self.bind(v) for k, v in x.items()}
+        return x
+
+    def _build(self):
+        trace = self.trace
+        self.inputs = [(root.slot, self.phys[root.index]) for root in trace.roots
+                       if root.kind == "input"]
+        self.leaves = list(trace.leaves)
+        self.ops = []                         # the op behind each step (for showing)
+        for op in trace.ops:
+            for root in self.fresh.get(op.index, ()):
+                self._add(self._initialize(root), op)
+            if not op.skip:
+                self._add(self._step(op), op)
+        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
+                              default=-1)
+        self._plan_rollback()
+
+    def _add(self, step, op):
+        if step is not None and step != ():
+            self.steps.append(step)
+            self.ops.append(op)
+
+    def _initialize(self, root):
+        """The values an array the function made had before it wrote into it."""
+        buf, initial = self.phys[root.index], root.initial
+        self.notes.fills += 1
+        if not initial.any() and not np.signbit(initial).any():
+            return (np.copyto, (buf, np.zeros((), initial.dtype)), None)
+        return (np.copyto, (buf, initial.copy()), None)
+
+    def _step(self, op):
+        kind = op.kind
+        if kind == "sym":
+            return (_sym, (self.regs, op.sym.index, op.fn, self.bind(op.args)), None)
+        if kind == "decide":
+            return (_guard, (self.regs, op.fn, self.bind(op.args), op.expect, op), None)
+        new = [v for v in op.outs if v.root.created == op.index]
+        if not new and not op.writes and kind != "rng":
+            self.notes.views += 1
+            return None                           # a view: made once, above
+        args, kw = self.bind(op.args), self.bind(op.kwargs)
+        dynamic = bool(op.syms)
+        outs = tuple(self.view(op.into if op.into is not None else v) for v in new)
+        if kind == "rng":
+            return (_draw, (op.fn, args, kw, self.regs if dynamic else None, outs,
+                            tuple(v.root.created == op.index for v in op.outs)), None)
+        special = None if dynamic else self._special(op, new, args, kw, outs)
+        if special is not None:
+            return special
+        fn = getattr(np.ndarray, op.fn) if kind == "method" else (
+            np.ndarray.__setitem__ if kind == "setitem" else op.fn)
+        if new and len(new) == len(op.outs) and self._takes_out(op, new):
+            kw = dict(kw)
+            kw["out"] = outs if kind == "ufunc" else outs[0]
+            self.notes.out += 1
+            new = []
+        if dynamic:
+            return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
+        if new:
+            return (_into, (fn, args, kw, outs), None)
+        return (fn, args, kw or None)
+
+    def _special(self, op, new, args, kw, outs):
+        """Cheaper exact forms: a cast or copy as ``np.copyto``, a zeros/ones array as a
+        fill, an empty one as nothing."""
+        if len(new) != 1 or len(op.outs) != 1:
+            return None
+        name = op.fn if op.kind == "method" else getattr(op.fn, "__name__", "")
+        if op.kind == "method" and name in ("astype", "copy", "__copy__"):
+            return (np.copyto, (outs[0], args[0]), {"casting": "unsafe"})
+        if op.kind == "func" and name == "array" and args and isinstance(args[0], np.ndarray):
+            return (np.copyto, (outs[0], args[0]), {"casting": "unsafe"})
+        if op.kind == "func" and name in FILLS and "order" not in kw:
+            self.notes.fills += 1
+            return (np.copyto, (outs[0], np.asarray(FILLS[name], outs[0].dtype)), None)
+        if op.kind == "func" and name in ("empty", "empty_like"):
+            return ()
+        return None
+
+    @staticmethod
+    def _takes_out(op, new):
+        if op.kind == "ufunc":
+            return True
+        if len(new) != 1 or "out" in op.kwargs:
+            return False
+        if op.kind == "method":
+            return op.fn in METHODS_WITH_OUT
+        return op.kind == "func" and op.fn in FUNCTIONS_WITH_OUT
+
+    def _plan_rollback(self):
+        """A guard failing mid-replay must leave no trace: arrays that outlive the call
+        (parameters, buffers, results Python holds) written before the last guard are
+        copied first, and the generator's state saved if it drew before it."""
+        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
+                              default=-1)
+        self.backups, self.save_rng = [], False
+        lasting = {index for index, root in enumerate(self.trace.roots)
+                   if root.kind == "foreign" or root.held or index in self.carried}
+        seen = set()
+        for op in self.ops[:self.last_guard + 1]:
+            if op.kind == "rng":
+                self.save_rng = True
+            for v in op.writes:
+                if v.root.index in lasting and v.root.index not in seen:
+                    seen.add(v.root.index)
+                    buf = self.phys[v.root.index]
+                    self.backups.append((buf, np.empty_like(buf)))
+
     # -------------------------------------------------------------------- run
     def run(self, arrays):
         """One replay: copy the inputs in, read the numbers, run every step."""
@@ -220,27 +288,28 @@ class Program:
         regs = self.regs
         for leaf in self.leaves:
             regs[leaf.sym_index] = leaf.read()
-        for fn, args, kw in self.start_steps:
-            fn(*args)
-        for fn, args, kw in self.steps:
-            if kw is None:
+        for buf, backup in self.backups:
+            np.copyto(backup, buf)
+        if self.save_rng:
+            from .. import factories
+            rng_state = factories._rng.bit_generator.state
+        try:
+            for fn, args, kw in self.start_steps:
                 fn(*args)
-            else:
-                fn(*args, **kw)
+            for fn, args, kw in self.steps:
+                if kw is None:
+                    fn(*args)
+                else:
+                    fn(*args, **kw)
+        except GuardFailure:
+            for buf, backup in self.backups:
+                np.copyto(buf, backup)
+            if self.save_rng:
+                factories._rng.bit_generator.state = rng_state
+            raise
         for leaf in self.leaves:
             if leaf.result is not None:
-                leaf.write(regs[leaf.result])
-
-
-def _has_sym(x):
-    t = type(x)
-    if t is SymRef:
-        return True
-    if t is tuple or t is list:
-        return any(_has_sym(v) for v in x)
-    if t is dict:
-        return any(_has_sym(v) for v in x.values())
-    return False
+                leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
 
 
 def _resolve(regs, x):
@@ -260,7 +329,7 @@ def _sym(regs, index, fn, args):
 
 def _guard(regs, fn, args, expect, op):
     got = fn(*_resolve(regs, args))
-    if not _same(got, expect):
+    if not same_value(got, expect):
         raise GuardFailure(op, got)
 
 

@@ -46,9 +46,10 @@ class Root:
     tensor's array, a constant), result (made by op ``created``)."""
 
     __slots__ = ("index", "owner", "kind", "created", "writes", "slot", "prev", "held",
-                 "scalar", "ptr", "initial")
+                 "scalar", "ptr", "initial", "rec")
 
-    def __init__(self, index, owner, kind, created=-1):
+    def __init__(self, index, owner, kind, created=-1, rec=None):
+        self.rec = rec            # the Recorder it belongs to
         self.index = index
         self.owner = owner
         self.kind = kind
@@ -65,18 +66,21 @@ class Root:
 class Value:
     """A root seen through a view: ``arr`` is the plain array of the trace."""
 
-    __slots__ = ("root", "arr")
+    __slots__ = ("root", "arr", "_spec")
 
     def __init__(self, root, arr):
         self.root = root
         self.arr = arr
+        self._spec = None
 
     def spec(self):
         """(byte offset into the root, shape, strides, dtype): how to rebuild it."""
-        if self.arr is self.root.owner:
-            return (0, self.arr.shape, self.arr.strides, self.arr.dtype)
-        return (_ptr(self.arr) - _root_ptr(self.root), self.arr.shape, self.arr.strides,
-                self.arr.dtype)
+        spec = self._spec
+        if spec is None:
+            a = self.arr
+            offset = 0 if a is self.root.owner else _ptr(a) - _root_ptr(self.root)
+            spec = self._spec = (offset, a.shape, a.strides, a.dtype)
+        return spec
 
 
 class SymRef:
@@ -97,9 +101,9 @@ class Op:
     (a Sym or Python data made into an array)."""
 
     __slots__ = ("index", "kind", "fn", "args", "kwargs", "outs", "writes", "site",
-                 "expect", "sym")
+                 "expect", "sym", "skip", "into", "values", "syms")
 
-    def __init__(self, index, kind, fn, args, kwargs):
+    def __init__(self, index, kind, fn, args, kwargs, values=None):
         self.index = index
         self.kind = kind
         self.fn = fn
@@ -110,6 +114,16 @@ class Op:
         self.site = None
         self.expect = None
         self.sym = None
+        self.skip = False         # dropped by a pass (passes.py)
+        self.into = None          # a Value to write the result into instead
+        self.syms = []            # the SymRefs in args and kwargs
+        if values is not None:    # (given by the recorder's fast path: no Syms)
+            self.values = values
+            return
+        self.values = []          # the Values in args and kwargs, in order
+        _collect(args, self.values, self.syms)
+        if kwargs:
+            _collect(kwargs, self.values, self.syms)
 
     @property
     def name(self):
@@ -123,6 +137,20 @@ class Op:
         if isinstance(owner, np.ufunc):
             return f"{owner.__name__}.{name}"
         return name
+
+
+def _collect(x, values, syms):
+    t = type(x)
+    if t is Value:
+        values.append(x)
+    elif t is SymRef:
+        syms.append(x)
+    elif t is tuple or t is list:
+        for v in x:
+            _collect(v, values, syms)
+    elif t is dict:
+        for v in x.values():
+            _collect(v, values, syms)
 
 
 def _ptr(a):
@@ -148,7 +176,8 @@ def owner_of(a):
 class Recorder:
     """Records one call of the traced function (see the module docstring)."""
 
-    def __init__(self, previous=None, strict=False):
+    def __init__(self, previous=None, strict=False, depth=4):
+        self.depth = depth         # frames kept per call (see _site)
         self.ops = []
         self.roots = []
         self.by_owner = {}         # id(owner) -> Root (owners kept alive by the Roots)
@@ -162,7 +191,7 @@ class Recorder:
 
     # ------------------------------------------------------------------ roots
     def _new_root(self, owner, kind, created=-1):
-        root = Root(len(self.roots), owner, kind, created)
+        root = Root(len(self.roots), owner, kind, created, self)
         self.roots.append(root)
         self.by_owner[id(owner)] = root
         if kind == "foreign" and self.previous is not None:
@@ -172,7 +201,7 @@ class Recorder:
     def value_of(self, a):
         """The Value of array ``a`` (a TracedArray of this trace, or any ndarray)."""
         v = getattr(a, "_v", None) if type(a) is TracedArray else None
-        if v is not None and v.root is self.by_owner.get(id(v.root.owner)):
+        if v is not None and v.root.rec is self:
             return v
         plain = np.ndarray.view(a, np.ndarray) if isinstance(a, TracedArray) else a
         owner = owner_of(plain)
@@ -200,6 +229,11 @@ class Recorder:
     def encode(self, x):
         """Arguments with arrays as Values and Syms as SymRefs (recursively)."""
         t = type(x)
+        if t is TracedArray:
+            v = x.__dict__.get("_v")
+            return v if v is not None and v.root.rec is self else self.value_of(x)
+        if t is float or t is int or x is None:
+            return x
         if t is TracedArray or t is np.ndarray or isinstance(x, np.ndarray):
             return self.value_of(x)
         if t is Sym:
@@ -228,19 +262,23 @@ class Recorder:
     # ------------------------------------------------------------------ ops
     def _op(self, kind, fn, args, kwargs):
         op = Op(len(self.ops), kind, fn, args, kwargs)
-        op.site = _site()
+        op.site = _site(self.depth)
         self.ops.append(op)
         return op
 
-    @staticmethod
-    def _before_write(values):
-        """Keep a found array's values before the call writes into it (a zeros buffer
-        the function made and fills: the replay must start from the same values)."""
+    def _before_write(self, values):
+        """Keep a found array's values before the call writes into it, if it is not one
+        the previous call used too (a parameter): an array made by the function and
+        then filled must start from the same values at every replay. (The first trace
+        keeps none: it is compared as the older of two only; a fresh array written in
+        it costs one more trace.)"""
+        if self.previous is None:
+            return
         for v in values:
             if type(v) is Value:
                 root = v.root
-                if root.kind == "foreign" and root.initial is None and not root.writes \
-                        and isinstance(root.owner, np.ndarray):
+                if root.kind == "foreign" and root.prev is None and root.initial is None \
+                        and not root.writes and isinstance(root.owner, np.ndarray):
                     root.initial = root.owner.copy()
 
     def _written(self, op, values):
@@ -251,6 +289,15 @@ class Recorder:
 
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
+        if type(res) is np.ndarray and res.base is None:           # a new array
+            root = Root(len(self.roots), res, "result", op.index, self)
+            self.roots.append(root)
+            self.by_owner[id(res)] = root
+            value = Value(root, res)
+            op.outs.append(value)
+            t = np.ndarray.view(res, TracedArray)
+            t._v = value
+            return t
         if isinstance(res, np.ndarray):
             owner = owner_of(res)
             root = self.by_owner.get(id(owner))
@@ -271,6 +318,31 @@ class Recorder:
         return res
 
     def ufunc(self, ufunc, method, inputs, kwargs):
+        if method == "__call__" and not kwargs:       # the common case, kept lean
+            args, plain = [], []
+            for x in inputs:
+                t = type(x)
+                if t is TracedArray:
+                    v = x.__dict__.get("_v")
+                    if v is None or v.root.rec is not self:
+                        v = self.value_of(x)
+                elif t is Sym or isinstance(x, np.ndarray):
+                    return self._ufunc(ufunc, method, inputs, kwargs)
+                else:
+                    args.append(x)
+                    plain.append(x)
+                    continue
+                args.append(v)
+                plain.append(v.arr)
+            res = ufunc(*plain)
+            op = Op(len(self.ops), "ufunc", ufunc, tuple(args), {},
+                    [a for a in args if type(a) is Value])
+            op.site = _site(self.depth)
+            self.ops.append(op)
+            return self._result(op, res)
+        return self._ufunc(ufunc, method, inputs, kwargs)
+
+    def _ufunc(self, ufunc, method, inputs, kwargs):
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         args, kw = self.encode(inputs), self.encode(kwargs)
         self._before_write(args[:1] if method == "at" else kw.get("out", ()))
@@ -398,20 +470,32 @@ class Recorder:
         return self.array(np.asarray, (sym,), {} if dtype is None else {"dtype": dtype})
 
 
-def _site():
-    """(filename, line, function) of the frames that made the call, innermost first,
-    up to the compiled function's boundary (numpy's and this package's frames skipped)."""
+def _site(depth=4):
+    """The frames that made the call, innermost first (up to ``depth`` of them, or to
+    the compiled function's boundary), as (code, line) pairs; ``frames`` names them.
+    A trace keeps a few per call (what its picture shows); all of them only after two
+    traces disagreed, to say where."""
     out = []
     f = sys._getframe(2)
-    while f is not None and len(out) < 12:
+    boundary = _BOUNDARY[0]
+    while f is not None and depth:
         code = f.f_code
-        name = code.co_filename
-        if code is _BOUNDARY[0]:
+        if code is boundary:
             break
-        if not (name.startswith(_NUMPY_DIR) or name.startswith(_HERE)):
-            out.append((name, f.f_lineno, code.co_name))
+        out.append((code, f.f_lineno))
         f = f.f_back
+        depth -= 1
     return tuple(out)
+
+
+def frames(site):
+    """(filename, line, function) of a site's frames outside numpy and this package."""
+    out = []
+    for code, line in site:
+        name = code.co_filename
+        if not (name.startswith(_NUMPY_DIR) or name.startswith(_HERE)):
+            out.append((name, line, code.co_name))
+    return out
 
 
 _BOUNDARY = [None]     # the code object of the frame that calls the traced function
@@ -421,7 +505,7 @@ def _first_outside():
     """(site text, True if user code): who made the call, the innermost frame outside
     numpy and this package; user code is anything outside autograd/, nn/, optim/ and
     glassgrad/. The text names that frame, and for library code the user's line too."""
-    site = _site()
+    site = frames(_site(64))
     if not site:
         return "", False
     inner = site[0]

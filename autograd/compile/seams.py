@@ -14,6 +14,7 @@ here, in one place, so that the engine can change freely around it:
    making plain ones, and ``math.sqrt``/``math.exp``/... follow Syms.
 """
 import math
+import weakref
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class Seams:
         self.rec = recorder
         self.saved = []
         self.touched = {}          # id(tensor) -> [tensor, original array, traced array]
-        self.assigned = []         # tensors given an array during the call
+        self.assigned = []         # (weak references to) tensors given an array
         self.grads = {}            # id(tensor) -> (tensor, .grad when first touched)
         self.generator = None
 
@@ -118,7 +119,7 @@ class Seams:
 
             def __set__(self, obj, value):
                 data.__set__(obj, value)
-                seams.assigned.append(obj)
+                seams.assigned.append(weakref.ref(obj))
 
         class GradSlot:
             def __get__(self, obj, cls=None):
@@ -172,7 +173,10 @@ class Seams:
             current = slot.__get__(tensor)
             if current is traced:
                 slot.__set__(tensor, original)
-        for tensor in self.assigned:
+        for ref in self.assigned:
+            tensor = ref()
+            if tensor is None:
+                continue
             current = slot.__get__(tensor)
             if isinstance(current, TracedArray):
                 value = self.rec.value_of(current)
