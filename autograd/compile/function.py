@@ -342,11 +342,12 @@ def _pack_outputs(rec, result, args, kwargs, start):
                 return ("same", x), x
             v = rec.value_of(x.data)
             v.root.held = True
+            x.data = v.arr.copy()        # the caller's own, as a replay's results are
             return ("tensor", v), x
         if isinstance(x, TracedArray):
             v = rec.value_of(x)
             v.root.held = True
-            return ("array", v), v.arr
+            return ("array", v), v.arr.copy()
         if t is Sym:
             return ("sym", x.ref.index), x.value
         if t in (tuple, list):

@@ -213,7 +213,7 @@ def prune(prog):
         if op.skip:
             continue
         made = _created(op)
-        live = (op.kind in ("rng", "decide", "setitem") or op.writes
+        live = (op.kind in ("rng", "decide", "setitem") or op.writes or op.into is not None
                 or any(r.index in used or r.index in keep_roots for r in made)
                 or any(prog.alias.get(r.index) in used for r in made)
                 or (op.kind == "sym" and op.sym.index in syms_used))
@@ -223,6 +223,8 @@ def prune(prog):
             op.skip = True
             prog.notes.dead += 1
             continue
+        if op.into is not None:
+            used.add(op.into.root.index)
         for v in _array_args(op):
             used.add(v.root.index)
             used.add(prog.alias.get(v.root.index, v.root.index))

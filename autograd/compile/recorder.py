@@ -20,6 +20,7 @@ _NUMPY_DIR = os.path.dirname(np.__file__)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _AUTOGRAD = os.path.dirname(_HERE)
 _PROJECT = os.path.dirname(_AUTOGRAD)
+_NO_KW = {}
 LIBRARY_DIRS = tuple(os.path.join(_PROJECT, name) + os.sep
                      for name in ("autograd", "nn", "optim", "glassgrad"))
 
@@ -260,6 +261,16 @@ class Recorder:
         return x
 
     # ------------------------------------------------------------------ ops
+    def _run(self, fn, args, kwargs):
+        """Make the real call with recording off: NumPy's own Python code (np.pad making
+        its zeros, a generator filling an np.empty) is part of the call, not more calls."""
+        active = state.ACTIVE
+        active[0] = None
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            active[0] = self
+
     def _op(self, kind, fn, args, kwargs):
         op = Op(len(self.ops), kind, fn, args, kwargs)
         op.site = _site(self.depth)
@@ -289,8 +300,8 @@ class Recorder:
 
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
-        if type(res) is np.ndarray and res.base is None:           # a new array
-            root = Root(len(self.roots), res, "result", op.index, self)
+        if type(res) is np.ndarray and res.base is None and id(res) not in self.by_owner:
+            root = Root(len(self.roots), res, "result", op.index, self)      # a new array
             self.roots.append(root)
             self.by_owner[id(res)] = root
             value = Value(root, res)
@@ -299,6 +310,8 @@ class Recorder:
             t._v = value
             return t
         if isinstance(res, np.ndarray):
+            if isinstance(res, TracedArray):
+                res = np.ndarray.view(res, np.ndarray)
             owner = owner_of(res)
             root = self.by_owner.get(id(owner))
             if root is None:
@@ -334,7 +347,7 @@ class Recorder:
                     continue
                 args.append(v)
                 plain.append(v.arr)
-            res = ufunc(*plain)
+            res = self._run(ufunc, plain, _NO_KW)
             op = Op(len(self.ops), "ufunc", ufunc, tuple(args), {},
                     [a for a in args if type(a) is Value])
             op.site = _site(self.depth)
@@ -346,7 +359,7 @@ class Recorder:
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         args, kw = self.encode(inputs), self.encode(kwargs)
         self._before_write(args[:1] if method == "at" else kw.get("out", ()))
-        res = fn(*self.concrete(args), **self.concrete(kw))
+        res = self._run(fn, self.concrete(args), self.concrete(kw))
         op = self._op("ufunc", fn, args, kw)
         out = kwargs.get("out")
         if method == "at":
@@ -366,7 +379,7 @@ class Recorder:
         out = kw.get("out")
         if out is not None:
             self._before_write(out if type(out) is tuple else (out,))
-        res = func(*self.concrete(a), **self.concrete(kw))
+        res = self._run(func, self.concrete(a), self.concrete(kw))
         op = self._op("func", func, a, kw)
         if func in IN_PLACE_FUNCTIONS:
             self._written(op, a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])
@@ -388,7 +401,7 @@ class Recorder:
             self._before_write(a[:1])
         if kw.get("out") is not None:
             self._before_write((kw["out"],))
-        res = getattr(np.ndarray, name)(*self.concrete(a), **self.concrete(kw))
+        res = self._run(getattr(np.ndarray, name), self.concrete(a), self.concrete(kw))
         op = self._op("method", name, a, kw)
         if name in IN_PLACE_METHODS:
             self._written(op, a[:1])
@@ -401,13 +414,13 @@ class Recorder:
     def setitem(self, arr, index, value):
         a = self.encode((arr, index, value))
         self._before_write(a[:1])
-        np.ndarray.__setitem__(*self.concrete(a))
+        self._run(np.ndarray.__setitem__, self.concrete(a), _NO_KW)
         op = self._op("setitem", "setitem", a, {})
         self._written(op, a[:1])
 
     def rng(self, generator, name, args, kwargs):
         a, kw = self.encode(args), self.encode(kwargs)
-        res = getattr(generator, name)(*self.concrete(a), **self.concrete(kw))
+        res = self._run(getattr(generator, name), self.concrete(a), self.concrete(kw))
         op = self._op("rng", name, a, kw)
         if name in ("shuffle",):
             self._written(op, a[:1])
@@ -417,7 +430,7 @@ class Recorder:
     def array(self, fn, args, kwargs):
         """np.asarray/np.array/... of data holding traced values or Syms."""
         a, kw = self.encode(args), self.encode(kwargs)
-        res = fn(*self.concrete(a), **self.concrete(kw))
+        res = self._run(fn, self.concrete(a), self.concrete(kw))
         op = self._op("func", fn, a, kw)
         return self._result(op, res)
 
@@ -426,7 +439,7 @@ class Recorder:
         """bool()/float()/item()/... of a traced array: a guard in library code, where
         branches only pick a fast path or check input; not capturable in user code."""
         v = self.value_of(arr)
-        res = fn(v.arr)
+        res = self._run(fn, (v.arr,), _NO_KW)
         op = self._op("decide", fn, (v,), {})
         op.expect = res
         self._check_library(f"{what}() of a traced value")

@@ -186,7 +186,7 @@ class Seams:
 
 def _array_patch(original, rec, name):
     def patched(obj, *args, **kwargs):
-        if not _holds_traced(obj):
+        if state.ACTIVE[0] is not rec or not _holds_traced(obj):
             return original(obj, *args, **kwargs)
         if type(obj) is TracedArray and name in ("asarray", "asanyarray") and not args:
             dtype = kwargs.get("dtype")
@@ -200,6 +200,8 @@ def _array_patch(original, rec, name):
 
 def _creation_patch(original, rec):
     def patched(*args, **kwargs):
+        if state.ACTIVE[0] is not rec:          # inside a call being recorded
+            return original(*args, **kwargs)
         return rec.array(original, args, kwargs)
     patched.__name__ = original.__name__
     patched.__wrapped__ = original
@@ -208,7 +210,7 @@ def _creation_patch(original, rec):
 
 def _math_patch(original, rec, predicate):
     def patched(*args):
-        if any(type(a) is Sym for a in args):
+        if state.ACTIVE[0] is rec and any(type(a) is Sym for a in args):
             return (rec.sym_decide if predicate else rec.sym_op)(original, args)
         return original(*args)
     patched.__name__ = original.__name__
