@@ -187,7 +187,7 @@ class CompiledFunction:
         before = world.snapshot()
         start = next(_creation)
         traced_args, traced_kwargs = _input_tensors(rec, args, kwargs)
-        seams = Seams(rec)
+        seams = Seams(rec, start)
         try:
             with seams, Lifted(rec, world.optimizers):
                 result = _call_traced(self.fn, traced_args, traced_kwargs)
@@ -374,30 +374,42 @@ def _shape_of(structure):
 
 
 class Compiled:
-    """A built program with its guards and output structure."""
+    """A built program with its guards, write-backs and output structure."""
 
     def __init__(self, rec, previous, outputs, seams, world, start):
         self.program = Program(rec, previous)
         self.outputs = outputs[1]
         self.structure = world.structure()
-        self.tensors = []
-        self.bumps = []
+        inputs = {id(t) for t, _ in rec.input_tensors}
+        self.tensors = []          # (tensor, array, requires_grad) it must still have
+        self.grads = []            # (tensor, .grad object) it must still have
+        self.grad_kinds = []       # (tensor, .grad is None) as when traced
+        self.grad_writes = []      # (tensor, .grad) a replay leaves, as the call did
         for tensor, _original, _traced in seams.touched.values():
-            if tensor._index < start and not any(tensor is t for t, _ in rec.input_tensors):
-                self._guard_tensor(tensor)
-        for tensor, _grad in seams.grads.values():
-            if tensor._index < start and all(tensor is not t for t, *_ in self.tensors):
-                self._guard_tensor(tensor)
-
-    def _guard_tensor(self, t):
-        grad = t.grad
-        self.tensors.append((t, t.data, grad, t.requires_grad))
-        if grad is not None:
-            self.tensors.append((grad, grad.data, grad.grad, grad.requires_grad))
+            if tensor._index < start and id(tensor) not in inputs:
+                self.tensors.append((tensor, tensor.data, tensor.requires_grad))
+        for tensor, initial in seams.grads.values():
+            final = tensor.grad
+            if final is not initial:
+                self.grad_writes.append((tensor, final))
+            if initial is not None and id(initial) in seams.touched:
+                # the call read the gradient it found (it accumulates): a replay reads
+                # the one the last replay left, which must still be there
+                self.grads.append((tensor, final))
+                if final is not None:
+                    self.tensors.append((final, final.data, final.requires_grad))
+            else:
+                self.grad_kinds.append((tensor, initial is None))
 
     def guards_hold(self, world):
-        for t, data, grad, rg in self.tensors:
-            if t.data is not data or t.grad is not grad or t.requires_grad != rg:
+        for t, data, rg in self.tensors:
+            if t.data is not data or t.requires_grad != rg:
+                return False
+        for t, grad in self.grads:
+            if t.grad is not grad:
+                return False
+        for t, none in self.grad_kinds:
+            if (t.grad is None) != none:
                 return False
         if world.hooks():
             return False
@@ -408,6 +420,8 @@ class Compiled:
 
     def replay(self, arrays, args, kwargs):
         self.program.run(arrays)
+        for tensor, grad in self.grad_writes:
+            tensor.grad = grad
         return self._unpack(self.outputs, list(args) + list(kwargs.values()))
 
     def _unpack(self, s, args):

@@ -21,6 +21,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _AUTOGRAD = os.path.dirname(_HERE)
 _PROJECT = os.path.dirname(_AUTOGRAD)
 _NO_KW = {}
+_TENSOR_FILE = os.path.join(_AUTOGRAD, "tensor.py")
 LIBRARY_DIRS = tuple(os.path.join(_PROJECT, name) + os.sep
                      for name in ("autograd", "nn", "optim", "glassgrad"))
 
@@ -518,8 +519,8 @@ def _first_outside():
     """(site text, True if user code): who made the call, the innermost frame outside
     numpy and this package; user code is anything outside autograd/, nn/, optim/ and
     glassgrad/. The text names that frame, and for library code the user's line too."""
-    site = frames(_site(64))
-    if not site:
+    site = [f for f in frames(_site(64)) if f[0] != _TENSOR_FILE]   # Tensor.item() etc.
+    if not site:                                                     # decide for the caller
         return "", False
     inner = site[0]
     if not inner[0].startswith(LIBRARY_DIRS):

@@ -71,8 +71,9 @@ class RecordingGenerator:
 class Seams:
     """Installs the hooks above around one traced call (a context manager)."""
 
-    def __init__(self, recorder):
+    def __init__(self, recorder, start):
         self.rec = recorder
+        self.start = start         # tensors with a smaller ``_index`` existed before
         self.saved = []
         self.touched = {}          # id(tensor) -> [tensor, original array, traced array]
         self.assigned = []         # (weak references to) tensors given an array
@@ -106,7 +107,7 @@ class Seams:
 
     def _hook_tensor(self):
         data, grad = Tensor.__dict__["data"], Tensor.__dict__["grad"]
-        seams = self
+        seams, start = self, self.start
 
         class DataSlot:
             def __get__(self, obj, cls=None):
@@ -122,20 +123,20 @@ class Seams:
                 seams.assigned.append(weakref.ref(obj))
 
         class GradSlot:
+            """Notes the ``.grad`` a tensor made before the call had when the call first
+            touched it (tensors made during the call are not followed)."""
+
             def __get__(self, obj, cls=None):
                 if obj is None:
                     return self
                 v = grad.__get__(obj, cls)
-                if id(obj) not in seams.grads:
+                if id(obj) not in seams.grads and getattr(obj, "_index", start) < start:
                     seams.grads[id(obj)] = (obj, v)
                 return v
 
             def __set__(self, obj, value):
-                if id(obj) not in seams.grads:
-                    try:
-                        seams.grads[id(obj)] = (obj, grad.__get__(obj))
-                    except AttributeError:       # a tensor being made: not a change
-                        pass
+                if id(obj) not in seams.grads and getattr(obj, "_index", start) < start:
+                    seams.grads[id(obj)] = (obj, grad.__get__(obj))
                 grad.__set__(obj, value)
 
         self._swap(Tensor, "data", DataSlot())

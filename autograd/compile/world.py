@@ -187,7 +187,11 @@ class World:
                 out.append(tuple((k, v) for k, v in g.items()
                                  if k != "params" and not isinstance(v, (int, float, tuple))
                                  or isinstance(v, bool)))
-            out.append(tuple((id(p), tuple(s)) for p, s in opt.state.items()))
+            out.append(tuple((id(p), tuple((k, id(v)) for k, v in s.items()
+                                           if isinstance(v, Tensor)))
+                             for p, s in opt.state.items()))
+        for obj in self.objects:
+            out.append(tuple(id(v) for v in vars(obj).values() if isinstance(v, Tensor)))
         return tuple(out)
 
     def snapshot(self):
