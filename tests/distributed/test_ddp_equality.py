@@ -86,3 +86,14 @@ def test_mismatched_models_fail_on_every_rank(results):
         messages = results["mismatch"][case]
         assert len(messages) == k and all(m == messages[0] for m in messages)
         assert f"rank {k - 1}" in messages[0] and words in messages[0]
+
+
+def test_sync_batchnorm_with_uneven_batches(results):
+    assert results["syncbn_uneven"]["rel_error"] < TOL
+
+
+def test_buckets_marked_ready_in_any_order(results):
+    r = results["ready_order"]
+    assert r["buckets"] >= 3 and r["all_started_before_finish"]
+    assert r["calls"] == r["buckets"] + 1          # the re-marked bucket was sent again
+    assert r["rel_error"] < TOL

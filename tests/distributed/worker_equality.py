@@ -313,6 +313,74 @@ def mismatched_models():
     return out
 
 
+def syncbn_uneven_batches():
+    """Ranks with different batch sizes (2, 3, 4, ...): SyncBatchNorm's output, input
+    gradient, running stats and (summed over ranks) weight gradient equal BatchNorm1d's
+    on the concatenated batch. No DDP: this checks the all-reduce's backward itself."""
+    sizes = [r + 2 for r in range(K)]
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(sum(sizes), 4, 3))                  # (N, C, L)
+    W = rng.normal(size=X.shape)                             # loss = sum(W * y)
+    gamma, beta = rng.normal(size=4), rng.normal(size=4)
+    lo = sum(sizes[:RANK])
+    hi = lo + sizes[RANK]
+
+    def run(layer, x_all, w_all):
+        layer.weight.data[...] = gamma
+        layer.bias.data[...] = beta
+        x = ag.tensor(x_all, requires_grad=True)
+        y = layer(x)
+        (y * ag.tensor(w_all)).sum().backward()
+        return y.data, x.grad.data, layer
+
+    y, gx, bn = run(nn.SyncBatchNorm(4), X[lo:hi], W[lo:hi])
+    parts = {"y": COMM.gather(y), "x.grad": COMM.gather(gx)}
+    weight_grad = COMM.allreduce(bn.weight.grad.data)        # sum of the ranks' parts
+    bias_grad = COMM.allreduce(bn.bias.grad.data)
+    if RANK != 0:
+        return {}
+    ry, rgx, ref = run(nn.BatchNorm1d(4), X, W)
+    ours = {"y": np.concatenate(parts["y"]), "x.grad": np.concatenate(parts["x.grad"]),
+            "weight.grad": weight_grad, "bias.grad": bias_grad,
+            "running_mean": bn.running_mean.data, "running_var": bn.running_var.data}
+    theirs = {"y": ry, "x.grad": rgx, "weight.grad": ref.weight.grad.data,
+              "bias.grad": ref.bias.grad.data, "running_mean": ref.running_mean.data,
+              "running_var": ref.running_var.data}
+    return {"rel_error": rel_error(ours, theirs)}
+
+
+def reducer_ready_order():
+    """The overlap entry point: gradients marked ready in a different order on each
+    rank, one marked twice after its bucket was sent (a parameter used twice). Buckets
+    still start in bucket order everywhere and the result is the plain average."""
+    from autograd import Tensor
+    from nn.parallel.reducer import Reducer, assign_buckets
+
+    shapes = [(5, 3), (5,), (4, 5), (4,), (2, 4), (2,)]
+    params = [Tensor(np.zeros(s)) for s in shapes]
+    grads = [[np.random.default_rng([r, i]).normal(size=s) for i, s in enumerate(shapes)]
+             for r in range(K)]
+    for p, g in zip(params, grads[RANK]):
+        p.grad = Tensor(g.copy())
+    buckets = assign_buckets(params, [100])                  # ~100-byte buckets
+    reducer = Reducer(params, [str(i) for i in range(len(params))], buckets, COMM, 30.0)
+    order = np.random.default_rng(RANK).permutation(len(params))
+    started = []
+    for i in order:
+        reducer.mark_ready(int(i))
+        started.append(reducer.next_bucket)
+    params[0].grad.data = params[0].grad.data + 1.0          # more gradient arrives ...
+    reducer.mark_ready(0)                                    # ... and is marked again
+    reducer.finish()
+    expected = [sum(g[i] for g in grads) / K for i in range(len(shapes))]
+    expected[0] = expected[0] + 1.0
+    error = rel_error({i: p.grad.data for i, p in enumerate(params)},
+                      dict(enumerate(expected)))
+    return {"buckets": len(buckets), "rel_error": error,
+            "all_started_before_finish": started[-1] == len(buckets),
+            "calls": reducer.stats["allreduce_calls"]}
+
+
 def main():
     results = {}
     for kind in ("mlp", "mlp_bn", "cnn_bn"):
@@ -326,6 +394,8 @@ def main():
     results["plain_bn"] = plain_batchnorm_buffers()
     results["state_dict"] = state_dict_keys()
     results["mismatch"] = mismatched_models()
+    results["syncbn_uneven"] = syncbn_uneven_batches()
+    results["ready_order"] = reducer_ready_order()
     results["world_size"] = K
     if RANK == 0:
         with open(sys.argv[1], "w") as f:
