@@ -21,7 +21,6 @@ SyncBatchNorm(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_
 import sys
 
 import autograd as ag
-from .. import functional as F
 from .normalization import _BatchNorm
 
 __all__ = ["SyncBatchNorm"]
@@ -59,19 +58,16 @@ class SyncBatchNorm(_BatchNorm):
         return comm if comm.Get_size() > 1 else None
 
     def forward(self, input):  # noqa: A002
+        comm = self._communicator() if self.training else None
+        if comm is None:                              # eval, one rank, or no MPI in use
+            return super().forward(input)
         x = ag.as_tensor(input)
         self._check_input_dim(x)
         factor = self._average_factor()
-        use_batch = self.training or self.running_mean is None
-        track = not self.training or self.track_running_stats
-        running_mean = self.running_mean if track else None
-        running_var = self.running_var if track else None
-        comm = self._communicator() if use_batch and self.training else None
-        if comm is None:
-            return F.batch_norm(x, running_mean, running_var, self.weight, self.bias,
-                                use_batch, factor, self.eps)
+        track = self.track_running_stats
         from ..parallel.sync_batchnorm import sync_batch_norm
-        return sync_batch_norm(x, running_mean, running_var, self.weight, self.bias,
+        return sync_batch_norm(x, self.running_mean if track else None,
+                               self.running_var if track else None, self.weight, self.bias,
                                factor, self.eps, comm=comm)
 
     @classmethod

@@ -165,6 +165,16 @@ def no_sync_accumulation(micro=3, steps=2):
     return result
 
 
+def train_epochs(model, opt, loader, epochs):
+    for epoch in range(epochs):
+        loader.set_epoch(epoch)
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
 def sampler_training(n=48, epochs=2):
     """DataLoader + DistributedSampler(shuffle) with set_epoch, against one process
     reading the same permutation with the global batch."""
@@ -176,13 +186,7 @@ def sampler_training(n=48, epochs=2):
     ds = TensorDataset(X, Y)
     loader = DataLoader(ds, batch_size=B // K, sampler=DistributedSampler(ds, seed=3))
     default_rank = (loader.sampler.num_replicas, loader.sampler.rank) == (K, RANK)
-    for epoch in range(epochs):
-        loader.set_epoch(epoch)
-        for xb, yb in loader:
-            loss = F.cross_entropy(ddp(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    train_epochs(ddp, opt, loader, epochs)
     result = {"sampler_defaults_to_comm_world": default_rank}
     if RANK == 0:
         ref = build("mlp", seed=0, sync=False)
@@ -190,13 +194,7 @@ def sampler_training(n=48, epochs=2):
         ropt = make_optimizer("adam", ref.parameters())
         rloader = DataLoader(ds, batch_size=B, sampler=DistributedSampler(
             ds, num_replicas=1, rank=0, seed=3))
-        for epoch in range(epochs):
-            rloader.set_epoch(epoch)
-            for xb, yb in rloader:
-                loss = F.cross_entropy(ref(xb), yb)
-                ropt.zero_grad()
-                loss.backward()
-                ropt.step()
+        train_epochs(ref, ropt, rloader, epochs)
         result["rel_error"] = rel_error(state(model), state(ref))
     return result
 
