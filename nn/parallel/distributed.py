@@ -241,6 +241,8 @@ class DistributedDataParallel(Module):
             if buffers and self.world_size > 1:
                 self._broadcast(buffers, "buffers")
         sync = ag.is_grad_enabled() and self.require_backward_grad_sync
+        if sync:
+            self.reducer.discard()       # hooks of a backward that never finished
         token = DDPBackwardDone.apply(self._anchor, ddp=self) if sync else None
         out = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = self._expect_backward = sync

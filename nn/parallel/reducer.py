@@ -134,6 +134,15 @@ class Reducer:
         self.stats["reductions"] += 1
         self._reset()
 
+    def discard(self):
+        """Drop a reduction that hooks started but no backward finished (a forward
+        whose output was never backpropagated): wait for what was sent, keep nothing."""
+        if self.next_bucket == 0 and not any(self.ready):
+            return
+        for bucket in self.buckets[:self.next_bucket]:
+            C.wait(bucket.request, self.comm, self.timeout, "a discarded gradient bucket")
+        self._reset()
+
     def _reset(self):
         for bucket in self.buckets:
             bucket.reset()

@@ -166,3 +166,13 @@ def test_timeout_setting_is_validated(monkeypatch):
     with pytest.raises(ValueError, match="timeout must be positive"):
         comm.check_timeout(0, "DistributedDataParallel")
     assert os.environ["GLASSGRAD_DIST_TIMEOUT"] == "12.5"
+
+
+@pytest.mark.parametrize("name", ["nn.data.distributed", "nn.layers.sync_batchnorm",
+                                  "nn.parallel", "nn.parallel.distributed",
+                                  "nn.parallel.sync_batchnorm", "nn.parallel.reducer"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
