@@ -187,7 +187,7 @@ class CompiledFunction:
         before = world.snapshot()
         start = next(_creation)
         traced_args, traced_kwargs = _input_tensors(rec, args, kwargs)
-        seams = Seams(rec, start)
+        seams = Seams(rec, start, world.optimizers)
         try:
             with seams, Lifted(rec, world.optimizers):
                 result = _call_traced(self.fn, traced_args, traced_kwargs)

@@ -103,7 +103,7 @@ class Op:
     (a Sym or Python data made into an array)."""
 
     __slots__ = ("index", "kind", "fn", "args", "kwargs", "outs", "writes", "site",
-                 "expect", "sym", "skip", "into", "values", "syms")
+                 "expect", "sym", "skip", "into", "values", "syms", "phase")
 
     def __init__(self, index, kind, fn, args, kwargs, values=None):
         self.index = index
@@ -119,6 +119,7 @@ class Op:
         self.skip = False         # dropped by a pass (passes.py)
         self.into = None          # a Value to write the result into instead
         self.syms = []            # the SymRefs in args and kwargs
+        self.phase = "forward"    # or backward, update (set by the recorder)
         if values is not None:    # (given by the recorder's fast path: no Syms)
             self.values = values
             return
@@ -180,6 +181,7 @@ class Recorder:
 
     def __init__(self, previous=None, strict=False, depth=4):
         self.depth = depth         # frames kept per call (see _site)
+        self.phase = "forward"     # what the function is doing (seams.py sets it)
         self.ops = []
         self.roots = []
         self.by_owner = {}         # id(owner) -> Root (owners kept alive by the Roots)
@@ -275,6 +277,7 @@ class Recorder:
     def _op(self, kind, fn, args, kwargs):
         op = Op(len(self.ops), kind, fn, args, kwargs)
         op.site = _site(self.depth)
+        op.phase = self.phase
         self.ops.append(op)
         return op
 
@@ -352,6 +355,7 @@ class Recorder:
             op = Op(len(self.ops), "ufunc", ufunc, tuple(args), {},
                     [a for a in args if type(a) is Value])
             op.site = _site(self.depth)
+            op.phase = self.phase
             self.ops.append(op)
             return self._result(op, res)
         return self._ufunc(ufunc, method, inputs, kwargs)
@@ -534,5 +538,8 @@ def format_frame(frame):
     import linecache
     filename, line, func = frame
     text = linecache.getline(filename, line).strip()
-    return f"{os.path.relpath(filename)}:{line} in {func}" + (f": {text}" if text else "")
+    shown = os.path.relpath(filename)
+    if shown.startswith(".."):
+        shown = filename
+    return f"{shown}:{line} in {func}" + (f": {text}" if text else "")
 

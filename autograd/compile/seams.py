@@ -71,8 +71,9 @@ class RecordingGenerator:
 class Seams:
     """Installs the hooks above around one traced call (a context manager)."""
 
-    def __init__(self, recorder, start):
+    def __init__(self, recorder, start, optimizers=()):
         self.rec = recorder
+        self.optimizers = optimizers
         self.start = start         # tensors with a smaller ``_index`` existed before
         self.saved = []
         self.touched = {}          # id(tensor) -> [tensor, original array, traced array]
@@ -84,6 +85,7 @@ class Seams:
     def __enter__(self):
         self._hook_tensor()
         self._hook_numpy()
+        self._hook_phases()
         self.generator = factories._rng
         factories._rng = RecordingGenerator(self.generator, self.rec)
         state.ACTIVE[0] = self.rec
@@ -96,7 +98,10 @@ class Seams:
         else:
             self.rec.uncapturable("ag.manual_seed() inside a compiled function")
         for owner, name, value in reversed(self.saved):
-            setattr(owner, name, value)
+            if value is None:
+                del owner.__dict__[name]          # an instance's wrapper: the method again
+            else:
+                setattr(owner, name, value)
         self.saved.clear()
         return False
 
@@ -142,6 +147,29 @@ class Seams:
         self._swap(Tensor, "data", DataSlot())
         self._swap(Tensor, "grad", GradSlot())
         self.data_slot = data
+
+    def _hook_phases(self):
+        """Note what the calls belong to (for pictures): ``backward()``/``ag.grad`` and
+        the optimizers' ``step``."""
+        rec = self.rec
+
+        def phased(fn, name):
+            def run(*args, **kwargs):
+                before, rec.phase = rec.phase, name
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    rec.phase = before
+            run.__wrapped__ = fn
+            return run
+        from .. import engine
+        import autograd
+        self._swap(Tensor, "backward", phased(Tensor.backward, "backward"))
+        for module in (engine, autograd):
+            self._swap(module, "grad", phased(module.grad, "backward"))
+        for opt in self.optimizers:
+            self.saved.append((opt, "step", None))
+            opt.step = phased(opt.step, "update")
 
     def first_read(self, tensor, array):
         """The first read of a tensor's array in this call: show it traced."""

@@ -15,6 +15,7 @@ duck-typed, so that autograd imports neither nn nor optim.
 - a snapshot of the plain attributes of the objects found, compared after a trace: a
   function that changes Python state (``self.steps += 1``) cannot be replayed.
 """
+import dis
 import types
 
 import numpy as np
@@ -38,7 +39,10 @@ def is_optimizer(obj):
 
 
 def _code_names(code, out):
-    out.update(code.co_names)
+    """The global names a code object (and the functions defined in it) reads."""
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            out.add(ins.argval)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
             _code_names(c, out)
@@ -84,7 +88,8 @@ class Discovery:
             for k, v in list(obj.items())[:256]:
                 self.walk(v, depth + 1, (obj, k))
         elif hasattr(obj, "__dict__"):
-            if (type(obj).__module__ or "").split(".")[0] in _FOREIGN:
+            module = type(obj).__module__ or ""
+            if module.split(".")[0] in _FOREIGN or module.startswith("autograd.compile"):
                 return
             self.objects.append(obj)
             for k, v in list(vars(obj).items()):
