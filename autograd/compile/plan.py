@@ -20,6 +20,7 @@ class Notes:
         self.elided = 0         # copies whose source was not used afterwards
         self.deduped = 0        # repeated decisions and conversions made once
         self.fills = 0          # zeros/ones arrays refilled instead of made
+        self.slices = 0         # slice gradients written in place of zeros-array sums
 
 
 def values_in(x):

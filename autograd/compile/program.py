@@ -10,7 +10,7 @@ traced function computed: the same functions on the same values give the same bi
 """
 import numpy as np
 
-from . import passes, plan
+from . import accumulate, passes, plan
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -63,6 +63,7 @@ class Program:
         self._classify(previous)
         passes.fold(self)
         passes.dedupe(self)
+        accumulate.sum_slices(self)
         reads = plan.last_reads(trace)
         passes.forward_stores(self, reads)
         passes.prune(self)
@@ -184,7 +185,13 @@ class Program:
             for root in self.fresh.get(op.index, ()):
                 self._add(self._initialize(root), op)
             if not op.skip:
+                if op.prelude is not None:
+                    src, dst = op.prelude
+                    self._add((np.copyto, (self.view(dst), self.view(src)), None), op)
                 self._add(self._step(op), op)
+                if op.finish is not None:
+                    buf = self.view(op.finish)
+                    self._add((np.add, (buf, np.zeros((), buf.dtype), buf), None), op)
         self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
                               default=-1)
         self._plan_rollback()

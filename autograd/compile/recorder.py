@@ -103,7 +103,8 @@ class Op:
     (a Sym or Python data made into an array)."""
 
     __slots__ = ("index", "kind", "fn", "args", "kwargs", "outs", "writes", "site",
-                 "expect", "sym", "skip", "into", "values", "syms", "phase")
+                 "expect", "sym", "skip", "into", "values", "syms", "phase", "finish",
+                 "prelude")
 
     def __init__(self, index, kind, fn, args, kwargs, values=None):
         self.index = index
@@ -120,6 +121,8 @@ class Op:
         self.into = None          # a Value to write the result into instead
         self.syms = []            # the SymRefs in args and kwargs
         self.phase = "forward"    # or backward, update (set by the recorder)
+        self.finish = None        # a Value to add 0.0 to after this op (accumulate.py)
+        self.prelude = None       # (source, destination) Values to copy before it
         if values is not None:    # (given by the recorder's fast path: no Syms)
             self.values = values
             return

@@ -68,7 +68,8 @@ def summary(compiled):
         f"gradient copies, the optimizer's writes), {notes.folded} calls on constants "
         f"computed once, {notes.dead} unused calls dropped, {notes.deduped} repeated "
         f"decisions made once, {notes.views} views made once, {notes.fills} arrays "
-        "refilled instead of allocated",
+        f"refilled instead of allocated, {notes.slices} slice gradients written in place "
+        "instead of summed as zeros arrays",
         f"out=: {notes.out} calls write their result straight into their buffer",
         f"guards: {sum(op.kind == 'decide' for op in prog.ops)} decisions checked at "
         f"every replay; numbers read anew: "

@@ -87,7 +87,7 @@ def build(model_name, opt_name, dt):
 def batches(model_name, dt, n=STEPS, seed=1):
     rng = np.random.default_rng(seed)
     shape = INPUTS[model_name]
-    batch = shape[1] if model_name == "lstm" else shape[0]
+    batch = shape[1] if model_name in ("lstm", "cells") else shape[0]
     return [(ag.Tensor(rng.standard_normal(shape).astype(dt)), rng.integers(0, 5, batch))
             for _ in range(n)]
 
@@ -159,3 +159,61 @@ def test_results_of_earlier_calls_stay_unchanged():
 
     outs = [f(ag.tensor([float(i), 1.0])) for i in range(5)]
     assert [o.item() for o in outs] == [2 * (i + 2.0) for i in range(5)]
+
+
+class CellLoop(nn.Module):
+    """An LSTM written from ops: ``xp[t]`` slices, gate slices, a loop."""
+
+    def __init__(self, dt, d=6, h=8):
+        super().__init__()
+        self.w_ih = nn.Parameter(ag.randn(4 * h, d, dtype=dt) * 0.3)
+        self.w_hh = nn.Parameter(ag.randn(4 * h, h, dtype=dt) * 0.3)
+        self.b = nn.Parameter(ag.zeros(4 * h, dtype=dt))
+        self.fc = nn.Linear(h, 5, dtype=dt)
+        self.h = h
+
+    def forward(self, x):
+        h_dim, (steps, batch, _) = self.h, x.shape
+        xp = x @ self.w_ih.T + self.b                           # (T, B, 4H)
+        h = c = ag.zeros((batch, h_dim), dtype=x.dtype)
+        for t in range(steps):
+            a = xp[t] + h @ self.w_hh.T
+            i, f = ag.sigmoid(a[:, :h_dim]), ag.sigmoid(a[:, h_dim:2 * h_dim])
+            g, o = ag.tanh(a[:, 2 * h_dim:3 * h_dim]), ag.sigmoid(a[:, 3 * h_dim:])
+            c = f * c + i * g
+            h = o * ag.relu(ag.tanh(c))                         # relu: gradients of -0.0
+        return self.fc(h)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+def test_a_cell_loop_written_from_ops_equals_eager(dt):
+    """Slice gradients are written in place of summed zeros arrays (accumulate.py)."""
+    MODELS["cells"], INPUTS["cells"] = CellLoop, (7, 4, 6)
+    try:
+        test_compiled_training_equals_eager_bit_for_bit("cells", "adam", dt)
+    finally:
+        del MODELS["cells"], INPUTS["cells"]
+
+
+@pytest.mark.parametrize("slices", [
+    [0], [0, 1], [0, 2, 1, 3],                  # one, two, several disjoint slices
+    [0, 1, 0],                                  # a slice twice: added, not rewritten
+])
+def test_summed_slice_gradients_keep_every_bit(slices):
+    """Signed zeros, infinities and NaN in the slices' gradients, as eagerly."""
+    special = np.array([-0.0, 0.0, -1.5, np.inf, -np.inf, np.nan, 2.0, -0.0])
+    x = ag.tensor(np.zeros((4, 8)), requires_grad=True)
+    gs = [ag.tensor(np.roll(special, k)) for k in range(len(slices))]
+
+    def fn(weights):
+        x.grad = None
+        total = sum(((x[t] * 1.0) * g).sum() for t, g in zip(slices, gs)) * weights
+        total.backward()
+        return x.grad
+    compiled = ag.compile(fn)
+    for k in range(4):
+        w = ag.tensor(np.float64(k - 1.5))
+        with np.errstate(invalid="ignore"):
+            a, b = fn(w), compiled(w)
+        assert a.data.tobytes() == b.data.tobytes(), (k, a.data, b.data)
+    assert compiled.stats()["replays"] == 2
