@@ -117,12 +117,14 @@ def _chain(prog, sparse, uses, op):
     current = None
     while True:
         a, b = op.args
-        z = a.root if a.root.index in sparse else b.root
-        acc = b if z is a.root else a
         if current is None:
-            if not _internal(prog, acc.root) or acc.root.held or acc.root.index in sparse:
+            z, acc = (b.root, a) if b.root.index in sparse else (a.root, b)
+            if not _internal(prog, acc.root) or acc.root.held:
                 return []
+            sparse.pop(acc.root.index, None)        # two zeros arrays: the first starts
             current = acc.root
+        else:
+            z = b.root if a.root is current else a.root
         if _adds(op, current) is None or sparse.get(z.index, (None,) * 4)[3] is not op:
             break
         write, index, g, _ = sparse[z.index]
