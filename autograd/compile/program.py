@@ -10,7 +10,7 @@ traced function computed: the same functions on the same values give the same bi
 """
 import numpy as np
 
-from . import accumulate, passes, plan
+from . import accumulate, passes, plan, scalars
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -67,6 +67,7 @@ class Program:
         reads = plan.last_reads(trace)
         passes.forward_stores(self, reads)
         passes.prune(self)
+        scalars.plan(self)
         self._assign_buffers(plan.last_reads(trace, skip=True))
         self._build()
 
@@ -114,8 +115,11 @@ class Program:
             if root.kind in ("input", "foreign", "constant") or root.held:
                 self.phys[root.index] = root.owner
         births, ends = {}, {}
+        in_registers = set(self.registers)
         for op in trace.ops:
             for root in passes.created_roots(op) + self.fresh.get(op.index, []):
+                if root.index in in_registers:
+                    continue
                 rep = self.root_of(root.index)
                 births.setdefault(rep, op.index)
                 births[rep] = min(births[rep], op.index)
@@ -180,26 +184,39 @@ class Program:
         self.inputs = [(root.slot, self.phys[root.index]) for root in trace.roots
                        if root.kind == "input"]
         self.leaves = list(trace.leaves)
-        self.ops = []                         # the op behind each step (for showing)
+        self.ops = []                         # every op replayed, in order (for showing)
+        self.step_ops = []                    # the ops behind each step
+        block = None
+        if self.loads:
+            self._add((scalars.run_block, (self.sregs, scalars.loads_block(self)), None),
+                      [])
         for op in trace.ops:
+            if op.index in self.scalar_ops:
+                if block is None:
+                    block = scalars.Block(self)
+                    self._add((scalars.run_block, (self.sregs, block.code), None), [])
+                block.add(op)
+                self.step_ops[-1].append(op)
+                self.ops.append(op)
+                continue
+            block = None
             for root in self.fresh.get(op.index, ()):
-                self._add(self._initialize(root), op)
+                self._add(self._initialize(root), [op])
             if not op.skip:
                 if op.prelude is not None:
                     src, dst = op.prelude
-                    self._add((np.copyto, (self.view(dst), self.view(src)), None), op)
-                self._add(self._step(op), op)
+                    self._add((np.copyto, (self.view(dst), self.view(src)), None), [op])
+                self._add(self._step(op), [op])
                 if op.finish is not None:
                     buf = self.view(op.finish)
-                    self._add((np.add, (buf, np.zeros((), buf.dtype), buf), None), op)
-        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
-                              default=-1)
+                    self._add((np.add, (buf, np.zeros((), buf.dtype), buf), None), [op])
         self._plan_rollback()
 
-    def _add(self, step, op):
+    def _add(self, step, ops):
         if step is not None and step != ():
             self.steps.append(step)
-            self.ops.append(op)
+            self.step_ops.append(list(ops))
+            self.ops.extend(op for op in ops if not self.ops or self.ops[-1] is not op)
 
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
@@ -275,10 +292,12 @@ class Program:
         self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
                               default=-1)
         self.backups, self.save_rng = [], False
+        if self.last_guard < 0:
+            return
         lasting = {index for index, root in enumerate(self.trace.roots)
                    if root.kind == "foreign" or root.held or index in self.carried}
         seen = set()
-        for op in self.ops[:self.last_guard + 1]:
+        for op in (op for ops in self.step_ops[:self.last_guard + 1] for op in ops):
             if op.kind == "rng":
                 self.save_rng = True
             for v in op.writes:
