@@ -128,7 +128,8 @@ class Chain(Iteration, Case):
         return {"loss": loss.item(), "x": x.grad.data, "w": w.grad.data}
 
     def iteration(self):
-        self.forward_backward()
+        loss, x, w = self.forward_backward()
+        return loss, x.grad, w.grad         # results, so that a compiled chain computes them
 
 
 class ModelCase(TrainCase):
@@ -228,10 +229,11 @@ class HVP(Iteration, Case):
     def __init__(self, d):
         ag.set_default_dtype(np.float64)
         self.W, self.x0, self.v = ag.Tensor(d["W"]), d["x"], ag.Tensor(d["v"])
+        self.inputs = (self.x0,)
         self._prepare()
 
-    def hvp(self):
-        x = ag.Tensor(self.x0, requires_grad=True)
+    def hvp(self, x0=None):
+        x = ag.Tensor(self.x0 if x0 is None else x0, requires_grad=True)
         t = ag.tanh(self.W @ x)
         f = (t * t).sum()
         (g,) = ag.grad(f, x, create_graph=True)
@@ -242,8 +244,8 @@ class HVP(Iteration, Case):
         f, hv = self.hvp()
         return {"loss": f.item(), "hvp": hv.data}
 
-    def iteration(self):
-        self.hvp()
+    def iteration(self, x0):
+        return self.hvp(x0)[1]
 
 
 CASES = {

@@ -21,6 +21,7 @@ FUNCTIONS_WITH_OUT = {np.dot, np.matmul, np.einsum, np.concatenate, np.stack, np
                       np.all, np.cumsum, np.cumprod, np.argmax, np.argmin, np.clip,
                       np.around, np.round, np.std, np.var, np.trace}
 FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
+_OUT_BY_KEYWORD = {np.maximum, np.minimum, np.fmax, np.fmin}   # positional out= deprecated
 
 
 def blank_like(a):
@@ -248,9 +249,12 @@ class Program:
         fn = getattr(np.ndarray, op.fn) if kind == "method" else (
             np.ndarray.__setitem__ if kind == "setitem" else op.fn)
         if new and len(new) == len(op.outs) and self._takes_out(op, new):
+            self.notes.out += 1
+            if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
+                    and fn not in _OUT_BY_KEYWORD:
+                return (fn, tuple(args) + outs, None)       # out= given positionally
             kw = dict(kw)
             kw["out"] = outs if kind == "ufunc" else outs[0]
-            self.notes.out += 1
             new = []
         if dynamic:
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
@@ -273,6 +277,8 @@ class Program:
             return (np.copyto, (outs[0], np.asarray(FILLS[name], outs[0].dtype)), None)
         if op.kind == "func" and name in ("empty", "empty_like"):
             return ()
+        if op.kind == "func" and name == "where" and len(args) == 3 and not kw:
+            return (_where_into, (outs[0],) + tuple(args), None)
         return None
 
     @staticmethod
@@ -365,6 +371,12 @@ def _put(outs, res):
     else:
         for o, r in zip(outs, res):
             np.copyto(o, r, casting="unsafe")
+
+
+def _where_into(out, condition, a, b):
+    """np.where(condition, a, b) into ``out``: the same elements, without allocating."""
+    np.copyto(out, b, casting="unsafe")
+    np.copyto(out, a, casting="unsafe", where=condition)
 
 
 def _into(fn, args, kw, outs):
