@@ -104,10 +104,11 @@ def table_rows(results):
                 continue
             op = per_op(row, spec)
             tuned = rows.get(lib + "+tuned", {}).get("median")
-            other = "cpu_median" if row["clock"] == "wall" else "wall_median"
+            clock = row.get("clock", "wall")
+            other = "cpu_median" if clock == "wall" else "wall_median"
             out.append([
-                name, lib, f"{fmt_time(row['median'])} {row['clock']}", fmt_spread(row),
-                f"{fmt_time(row['min'])}–{fmt_time(row['max'])} (n={row['n']})",
+                name, lib, f"{fmt_time(row['median'])} {clock}", fmt_spread(row),
+                f"{fmt_time(row.get('min'))}–{fmt_time(row.get('max'))} (n={row.get('n', 0)})",
                 fmt_time(row.get(other)),
                 "—" if op is None else f"{op * 1e6:.2f}",
                 fmt_ratio(ratio(row["median"], np_med)), fmt_ratio(ratio(row["median"], bt)),

@@ -79,8 +79,8 @@ class WorkerProcess:
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="fewer rounds, shorter chains, 200 growth steps, no peer installs "
-                   "(under a minute); writes benchmarks/out/quick.md unless --output")
+                   help="fewer rounds, shorter chains, 200 growth steps, no peer installs, "
+                   "no +tuned workers; writes benchmarks/out/quick.md unless --output")
     p.add_argument("--only", action="append", default=[], metavar="W",
                    help="run only these workloads (W4 selects W4-f32 and W4-f64); repeatable")
     p.add_argument("--repeat", type=int, default=None,
@@ -307,7 +307,10 @@ def main(argv=None):
         render_only(output)
         return
     names = select_workloads(args.only)
-    libs = LIBRARIES if args.libs is None else args.libs.split(",")
+    if args.libs is not None:
+        libs = args.libs.split(",")
+    else:       # a quick run: the default allocator only
+        libs = [lib for lib in LIBRARIES if not (args.quick and "+" in lib)]
     log = print
     started = time.perf_counter()
     workers = {}

@@ -181,7 +181,7 @@ class CompiledFunction:
         self.counts["traces"] += 1
         world = self.world = World(discover(self.fn, args, kwargs))
         rec = Recorder(previous=entry.last_table, strict=self.strict,
-                       depth=64 if entry.disagreements else 4)
+                       depth=64 if entry.disagreements else 0)
         for problem in world.hooks():
             rec.uncapturable(f"hooks run Python that a replay would skip: {problem}")
         before = world.snapshot()

@@ -2,6 +2,8 @@
 with other such results whose lifetimes do not overlap (same size and layout), the way
 a register allocator reuses registers. A replay then holds about the peak of live
 memory of one eager step, not the sum of every temporary it made."""
+import bisect
+
 import numpy as np
 
 from .recorder import Value
@@ -60,29 +62,39 @@ def first_uses(trace):
 
 def share_buffers(trace, births, ends, fixed, notes):
     """root index -> buffer for every root born at an op (``births``: root index -> op
-    index) without one in ``fixed``; a buffer is free again after its root's last use
-    (``ends``), for a later root of the same size and layout."""
+    index) without one in ``fixed``. A buffer is free again after its root's last use
+    (``ends``) and then holds, as raw bytes, any later root that fits (the smallest free
+    buffer that does), whatever its shape or dtype: a float64 activation's memory can
+    be a later int64 mask's."""
     assigned = {}
-    free = {}                       # layout key -> [buffers]
+    free = []                       # (nbytes, id, buffer), sorted
     by_op, releases = {}, {}
     for index, at in births.items():
         if index not in fixed:
             by_op.setdefault(at, []).append(trace.roots[index])
     for op in trace.ops:
         for root in by_op.get(op.index, ()):
-            key = _layout(root.owner)
-            pool = free.get(key)
-            if pool:
-                buf = pool.pop()
+            owner = root.owner
+            if not _poolable(owner):
+                assigned[root.index] = owner
+                continue
+            k = bisect.bisect_left(free, (owner.nbytes,))
+            if k < len(free):
+                buf = free.pop(k)[2]
                 notes.shared += 1
             else:
-                buf = root.owner
+                buf = owner
             assigned[root.index] = buf
             end = max([ends.get(root.index, op.index), op.index] + root.writes)
-            releases.setdefault(end, []).append((key, buf))
-        for key, buf in releases.pop(op.index, ()):
-            free.setdefault(key, []).append(buf)
+            releases.setdefault(end, []).append(buf)
+        for buf in releases.pop(op.index, ()):
+            bisect.insort(free, (buf.nbytes, id(buf), buf))
     return assigned
+
+
+def _poolable(a):
+    return isinstance(a, np.ndarray) and a.nbytes > 0 and (
+        a.flags.c_contiguous or a.flags.f_contiguous)
 
 
 def created(op):
@@ -93,7 +105,3 @@ def created(op):
     return seen
 
 
-def _layout(a):
-    if not isinstance(a, np.ndarray):
-        return ("object", id(a))
-    return (a.shape, a.dtype.str, a.strides)

@@ -217,11 +217,13 @@ class Program:
         if step is not None and step != ():
             self.steps.append(step)
             self.step_ops.append(list(ops))
-            self.ops.extend(op for op in ops if not self.ops or self.ops[-1] is not op)
+            for op in ops:
+                if not self.ops or self.ops[-1] is not op:
+                    self.ops.append(op)
 
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
-        buf, initial = self.phys[root.index], root.initial
+        buf, initial = self.view(Value(root, root.owner)), root.initial
         self.notes.fills += 1
         if not initial.any() and not np.signbit(initial).any():
             return (np.copyto, (buf, np.zeros((), initial.dtype)), None)
@@ -243,7 +245,8 @@ class Program:
         if kind == "rng":
             return (_draw, (op.fn, args, kw, self.regs if dynamic else None, outs,
                             tuple(v.root.created == op.index for v in op.outs)), None)
-        special = None if dynamic else self._special(op, new, args, kw, outs)
+        special = None if dynamic or kind == "ufunc" else self._special(op, new, args, kw,
+                                                                         outs)
         if special is not None:
             return special
         fn = getattr(np.ndarray, op.fn) if kind == "method" else (

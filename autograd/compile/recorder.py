@@ -114,7 +114,7 @@ class Op:
         self.kwargs = kwargs
         self.outs = []
         self.writes = []
-        self.site = None
+        self.site = ()            # where it was made (see _site; kept for decisions)
         self.expect = None
         self.sym = None
         self.skip = False         # dropped by a pass (passes.py)
@@ -182,8 +182,9 @@ def owner_of(a):
 class Recorder:
     """Records one call of the traced function (see the module docstring)."""
 
-    def __init__(self, previous=None, strict=False, depth=4):
-        self.depth = depth         # frames kept per call (see _site)
+    def __init__(self, previous=None, strict=False, depth=0):
+        self.depth = depth         # frames kept per call (see _site): none by default,
+                                   # all after two traces disagreed, to say where
         self.phase = "forward"     # what the function is doing (seams.py sets it)
         self.ops = []
         self.roots = []
@@ -279,7 +280,7 @@ class Recorder:
 
     def _op(self, kind, fn, args, kwargs):
         op = Op(len(self.ops), kind, fn, args, kwargs)
-        op.site = _site(self.depth)
+        op.site = _site(16 if kind == "decide" else self.depth)
         op.phase = self.phase
         self.ops.append(op)
         return op
@@ -354,12 +355,19 @@ class Recorder:
                     continue
                 args.append(v)
                 plain.append(v.arr)
-            res = self._run(ufunc, plain, _NO_KW)
-            op = Op(len(self.ops), "ufunc", ufunc, tuple(args), {},
+            active = state.ACTIVE
+            active[0] = None                  # (self._run, inlined: the hottest path)
+            try:
+                res = ufunc(*plain)
+            finally:
+                active[0] = self
+            ops = self.ops
+            op = Op(len(ops), "ufunc", ufunc, tuple(args), _NO_KW,
                     [a for a in args if type(a) is Value])
-            op.site = _site(self.depth)
+            if self.depth:
+                op.site = _site(self.depth)
             op.phase = self.phase
-            self.ops.append(op)
+            ops.append(op)
             return self._result(op, res)
         return self._ufunc(ufunc, method, inputs, kwargs)
 
@@ -494,8 +502,9 @@ class Recorder:
 def _site(depth=4):
     """The frames that made the call, innermost first (up to ``depth`` of them, or to
     the compiled function's boundary), as (code, line) pairs; ``frames`` names them.
-    A trace keeps a few per call (what its picture shows); all of them only after two
-    traces disagreed, to say where."""
+    Kept for decisions (to name the line of a guard) and, after two traces disagreed,
+    for every call (to name where they differ): walking the stack for every call
+    costs a sixth of a trace."""
     out = []
     f = sys._getframe(2)
     boundary = _BOUNDARY[0]

@@ -60,10 +60,11 @@ def plan(prog):
         if op.into is not None:
             users.setdefault(op.into.root.index, set()).add(op.index)
     regs = {}
+    aliased = set(prog.alias) | set(prog.alias.values())
     for root in prog.trace.roots:
         i = root.index
-        if root.kind != "result" or root.held or i in prog.targets or i in prog.alias \
-                or i in prog.alias.values() or root.writes:
+        if root.kind != "result" or root.held or i in prog.targets or i in aliased \
+                or root.writes:
             continue
         if root.owner.shape != () or root.created not in scalar:
             continue

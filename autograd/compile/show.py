@@ -104,8 +104,8 @@ def to_dot(compiled, max_steps=300, rankdir="TB"):
                 "state" if root.kind == "foreign" and root.index not in prog.carried
                 else "buffer")
             color = {"input": "#e5e7eb", "state": "#bfdbfe"}.get(kind, "white")
-            shape = getattr(buf, "shape", getattr(root.owner, "shape", ()))
-            dtype = getattr(buf, "dtype", "")
+            shape = getattr(root.owner, "shape", ())
+            dtype = getattr(root.owner, "dtype", "")
             boxes[key] = (name, color, f"{kind} {shape} {dtype}")
         return boxes[key][0]
 

@@ -19,11 +19,16 @@ import numpy as np
 
 from . import state
 
+_ACTIVE = state.ACTIVE
+
 
 class TracedArray(np.ndarray):
     """An array whose NumPy calls are recorded while its trace is active."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        rec = _ACTIVE[0]
+        if rec is not None:
+            return rec.ufunc(ufunc, method, inputs, kwargs)
         return state.dispatch_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
