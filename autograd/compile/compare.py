@@ -49,6 +49,18 @@ def _same_arg(a, b):
 
 
 def _same_op(a, b):
+    if a.kind == "ufunc" and b.kind == "ufunc" and a.fn is b.fn and not a.kwargs \
+            and not b.kwargs and len(a.args) == len(b.args):
+        for x, y in zip(a.args, b.args):          # the common case, without recursion
+            if type(x) is Value:
+                if type(y) is not Value or x.root.index != y.root.index or \
+                        x.spec() != y.spec():
+                    return "different arguments"
+            elif not _same_constant(x, y):
+                return "different arguments"
+        if len(a.outs) == len(b.outs) == 1 and a.outs[0].root.index == \
+                b.outs[0].root.index and a.outs[0].spec() == b.outs[0].spec():
+            return None
     if a.kind != b.kind or _fn_key(a) != _fn_key(b):
         return "a different call"
     if not _same_arg(a.args, b.args) or not _same_arg(a.kwargs, b.kwargs):
