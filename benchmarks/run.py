@@ -293,6 +293,10 @@ def render_only(output):
                          f"with --output {output} first (or render the default RESULTS.md)")
     with open(path) as f:
         saved = json.load(f)
+    unknown = [name for name in saved["results"] if name not in SPECS]
+    if unknown:      # measured by an older version of the suite (e.g. "W5" before -f32/-f64)
+        raise SystemExit(f"benchmarks --render: {path} holds workloads this suite no longer "
+                         f"has ({', '.join(unknown)}); run the suite again to render it")
     for rows in saved["results"].values():
         for row in rows.values():
             if "check" in row:
