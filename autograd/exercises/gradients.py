@@ -41,6 +41,9 @@ def _resolve(fn):
 
 def _label(fn):
     name = getattr(fn, "__name__", None) or type(fn).__name__
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):              # a classmethod/staticmethod such as MyOp.apply
+        name = f"{owner.__name__}.{name}"
     return "the function" if name == "<lambda>" else name
 
 
