@@ -23,7 +23,7 @@ from .report import Check, as_float_array, call_student, finish, fmt, index_text
 RTOL = 1e-5
 ATOL = 1e-7
 FD_EPS = 1e-6
-FD_MAX_ELEMENTS = 300      # finite differences on at most this many elements per input
+FD_MAX_ELEMENTS = 100      # finite differences on at most this many elements per input
 
 
 def _resolve(fn):
@@ -218,15 +218,16 @@ def check_vjp(student_vjp, fn, *inputs, grad_output=None, names=None, exercise=N
     True
     """
     fn = _resolve(fn)
-    title = f"{getattr(student_vjp, '__name__', 'your function')} vs the gradient of {_label(fn)}"
+    title = f"{_label(student_vjp).replace('the function', 'your function')} vs the gradient " \
+            f"of {_label(fn)}"
     arrays = [as_float_array(x, f"input {i}") for i, x in enumerate(inputs)]
     labels = _names(arrays, names)
     out, g, expected, root = reference_vjp(fn, arrays, grad_output, labels)
-    fd = finite_difference_vjp(fn, arrays, g)
     g_copy, in_copies = g.copy(), [a.copy() for a in arrays]
     result, problem = call_student(student_vjp, g_copy, *in_copies)
     if problem is not None:
         return finish(Check(title, problem[0], problem[1], exercise=exercise))
+    fd = finite_difference_vjp(fn, arrays, g)
     lines = _mutation_lines(g, g_copy, arrays, in_copies, labels)
     try:
         got = _normalize(result, len(arrays))
