@@ -46,9 +46,10 @@ def _compare_one(name, answer, expected, rtol, atol):
             hint = _scalar_hint(float(got), float(exp))
             return "failed", f"{name}: expected {fmt(exp)}, you said {fmt(got)}{hint}"
         worst = np.unravel_index(int(np.argmax(~close)), exp.shape)
+        whole = f" (expected {fmt(exp)})" if exp.size <= 12 else ""
         return "failed", (f"{name}: {int((~close).sum())} of {close.size} entries differ; "
                           f"at {index_text(worst)} expected {fmt(exp[worst])}, you said "
-                          f"{fmt(got[worst])} (expected {fmt(exp)})")
+                          f"{fmt(got[worst])}{whole}")
     if answer == expected:
         return "passed", f"{name} = {answer!r} ✔"
     return "failed", f"{name}: expected {expected!r}, you said {answer!r}"
