@@ -123,7 +123,9 @@ def cells(name):
         $\\lfloor 31.5 \\rfloor + 1 = 32$; a $1\\times1$ kernel with weight 2 doubles the image.
         The weight tensor of 4 filters of size 5 on RGB: the slides answer $(3, 4, 5, 5)$,
         PyTorch and glassgrad store $(4, 3, 5, 5)$ = (out, in, height, width) (the 2020 endterm,
-        Problem 4c, accepts both orders).
+        Problem 4c, accepts both orders). Likewise the 2021 endterm's (Problem 3.1) fully
+        connected layer from $100\cdot4\cdot4$ to $40\cdot4\cdot4$ features is "$1600 \times 640$";
+        `nn.Linear` stores it as $(640, 1600)$.
         """),
         code("""
         def out_hw(layer, n):
@@ -134,6 +136,7 @@ def cells(name):
         assert out_hw(c760, 32) == 32 and sum(p.numel() for p in c760.parameters()) == 760
         assert out_hw(nn.Conv2d(3, 1, 3, stride=2, padding=1), 64) == 32
         assert nn.Conv2d(3, 4, 5).weight.shape == (4, 3, 5, 5)
+        assert nn.Linear(100 * 4 * 4, 40 * 4 * 4).weight.shape == (640, 1600)   # endterm 2021, 3.1: 1600 x 640
         one = nn.Conv2d(1, 1, 1, bias=False); one.weight.data[...] = 2.0
         img = ag.tensor(np.array([[-5, 3, 2, -5, 3], [4, 3, 2, 1, -3], [1, 0, 3, 3, 5], [-2, 0, 1, 4, 4],
                                   [5, 6, 7, 9, -1]], dtype=float).reshape(1, 1, 5, 5))

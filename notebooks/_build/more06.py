@@ -261,6 +261,21 @@ def cells(name):
         assert np.allclose(wt.grad.numpy(), -(y_ - wt.numpy() @ x_) * x_)        # with the minus sign
         """),
         md("""
+        Deep Learning HW2, Problem 1.3, rescales section 4's identity with $w = p\hat w$:
+        $\lVert y - pX\hat w\rVert^2 + p(1 - p)\lVert\hat\Gamma\hat w\rVert^2
+        = \lVert y - Xw\rVert^2 + \frac{1 - p}{p}\lVert\hat\Gamma w\rVert^2$, a ridge penalty with
+        $\Gamma = \sqrt{(1 - p)/p}\,\hat\Gamma$ (right):
+        """),
+        code("""
+        rng = np.random.default_rng(11)
+        Xd, yd, wh, pk = rng.normal(size=(20, 4)), rng.normal(size=20), rng.normal(size=4), 0.7
+        Gh_ = np.sqrt(np.diag(Xd.T @ Xd))
+        lhs = np.sum((yd - pk * Xd @ wh) ** 2) + pk * (1 - pk) * np.sum((Gh_ * wh) ** 2)
+        w_scaled = pk * wh
+        rhs = np.sum((yd - Xd @ w_scaled) ** 2) + np.sum((np.sqrt((1 - pk) / pk) * Gh_ * w_scaled) ** 2)
+        assert np.isclose(lhs, rhs)
+        """),
+        md("""
         **Spatial dropout** (Deep Learning HW2, Problem 1.8): `nn.Dropout2d` drops whole
         feature maps (one decision per sample and channel), `nn.Dropout` single pixels. In a
         convolutional feature map neighbouring pixels are strongly correlated, so dropping

@@ -60,7 +60,7 @@ def cells(name):
         md("""
         Gradient descent bounces between $\\pm5$ forever (the printed "won't converge" is
         right: any learning rate in $(0, 1)$ would converge), while Newton's quadratic model
-        of a quadratic is exact and lands on 0 in one step. Problem 5.4 of the 2022SS endterm
+        of a quadratic is exact and lands on 0 in one step. Problem 8.7 of the 2022SS endterm
         asks for Newton's update on $f(x, w) = wx$: "$w - f'/f''$" — but $f$ is linear in $w$,
         $f'' = 0$, and the step is undefined (a linear function has no minimum to jump to);
         only damping ($H + dI$) makes it a step at all:
