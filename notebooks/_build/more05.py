@@ -124,7 +124,7 @@ def cells(name):
         The weight tensor of 4 filters of size 5 on RGB: the slides answer $(3, 4, 5, 5)$,
         PyTorch and glassgrad store $(4, 3, 5, 5)$ = (out, in, height, width) (the 2020 endterm,
         Problem 4c, accepts both orders). Likewise the 2021 endterm's (Problem 3.1) fully
-        connected layer from $100\cdot4\cdot4$ to $40\cdot4\cdot4$ features is "$1600 \times 640$";
+        connected layer from $100\\cdot4\\cdot4$ to $40\\cdot4\\cdot4$ features is "$1600 \\times 640$";
         `nn.Linear` stores it as $(640, 1600)$.
         """),
         code("""

@@ -261,10 +261,10 @@ def cells(name):
         assert np.allclose(wt.grad.numpy(), -(y_ - wt.numpy() @ x_) * x_)        # with the minus sign
         """),
         md("""
-        Deep Learning HW2, Problem 1.3, rescales section 4's identity with $w = p\hat w$:
-        $\lVert y - pX\hat w\rVert^2 + p(1 - p)\lVert\hat\Gamma\hat w\rVert^2
-        = \lVert y - Xw\rVert^2 + \frac{1 - p}{p}\lVert\hat\Gamma w\rVert^2$, a ridge penalty with
-        $\Gamma = \sqrt{(1 - p)/p}\,\hat\Gamma$ (right):
+        Deep Learning HW2, Problem 1.3, rescales section 4's identity with $w = p\\hat w$:
+        $\\lVert y - pX\\hat w\\rVert^2 + p(1 - p)\\lVert\\hat\\Gamma\\hat w\\rVert^2
+        = \\lVert y - Xw\\rVert^2 + \\frac{1 - p}{p}\\lVert\\hat\\Gamma w\\rVert^2$, a ridge penalty with
+        $\\Gamma = \\sqrt{(1 - p)/p}\\,\\hat\\Gamma$ (right):
         """),
         code("""
         rng = np.random.default_rng(11)

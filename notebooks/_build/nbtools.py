@@ -209,7 +209,10 @@ def comparable_outputs(nb):
         outs = []
         for out in cell.get("outputs", []):
             if out["output_type"] == "stream":
-                outs.append((out["name"], norm(out["text"])))
+                if outs and outs[-1][0] == out["name"]:          # a stream may come in chunks
+                    outs[-1] = (out["name"], outs[-1][1] + out["text"])
+                else:
+                    outs.append((out["name"], out["text"]))
             elif "data" in out:
                 data = out["data"]
                 outs.append(tuple(sorted(
@@ -217,7 +220,8 @@ def comparable_outputs(nb):
                     for k, v in data.items())))
             else:
                 outs.append((out["output_type"], out.get("ename", "")))
-        result.append(outs)
+        result.append([(o[0], norm(o[1])) if o and o[0] in ("stdout", "stderr") else o
+                       for o in outs])
     return result
 
 
