@@ -90,7 +90,8 @@ _BLOCK = re.compile(r"^# %% \[(?P<id>[\w.]+)\] (?P<kind>solution|wrong)(?::\s*(?
 def read_solutions(name, folder=SOLUTIONS):
     """``{exercise id: {"solution": src, "wrong": src, "note": why it is wrong}}`` from
     ``solutions/<name>.py``, whose blocks start with ``# %% [id] solution`` or
-    ``# %% [id] wrong: <what is wrong>``."""
+    ``# %% [id] wrong: <what is wrong>``. An empty wrong block means "the template as
+    given" (a find-the-bug exercise, whose template is the bug)."""
     path = pathlib.Path(folder) / f"{name}.py"
     if not path.exists():
         return {}
@@ -142,7 +143,7 @@ def with_solutions(nb, solutions):
             checks.append(cells[k])
             k += 1
         for kind in ("wrong", "solution"):
-            out.cells.append(_clean_copy(cell, source=solutions[ex_id][kind]))
+            out.cells.append(_clean_copy(cell, source=solutions[ex_id][kind] or cell.source))
             out.cells.extend(_clean_copy(c) for c in checks)
     out.cells.append(nbformat.v4.new_code_cell(
         "import json as _json\nimport autograd.exercises as _ex\n"

@@ -179,26 +179,6 @@ class Fixed(Draft):
         return out
 
 # %% [00.6] wrong: the draft as it was (assigns with = instead of accumulating with +=)
-class Fixed(Draft):
-    def __add__(self, other):
-        out = Fixed(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad = 1.0 * out.grad
-            other.grad = 1.0 * out.grad
-
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        out = Fixed(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad = other.data * out.grad
-            other.grad = self.data * out.grad
-
-        out._backward = _backward
-        return out
 
 # %% [00.7] solution
 def value_pow(self, k):
@@ -242,14 +222,3 @@ def value_exp(self):
 Value.exp = value_exp
 
 # %% [00.8] wrong: the bug as given (multiplies by x instead of e^x)
-def value_exp(self):
-    out = Value(math.exp(self.data), (self,), "exp")
-
-    def _backward():
-        self.grad += out.grad * self.data
-
-    out._backward = _backward
-    return out
-
-
-Value.exp = value_exp

@@ -26,10 +26,6 @@ def relu_backward(dout, x):
     return np.where(x > 0, dout, 0.0)             # a new array: dout stays intact
 
 # %% [01.3] wrong: the lecture summary's code, which zeroes entries of dout itself
-def relu_backward(dout, x):
-    dx = dout
-    dx[x < 0] = 0
-    return dx
 
 # %% [01.4] solution
 h = [1.0 * -0.5 + -2.0 * -1.0 + 0.5, 1.0 * 1.0 + -2.0 * 0.5 + 0.0, 1.0 * 2.0 + -2.0 * 1.5 - 1.0]

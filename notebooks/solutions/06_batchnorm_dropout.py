@@ -28,14 +28,6 @@ def bn_backward(dout, x, gamma, beta):
     return dx, (dout * xhat).sum(0), dout.sum(0)
 
 # %% [06.2] wrong: the homework's formula as printed
-def bn_backward(dout, x, gamma, beta):
-    m = x.shape[0]
-    mu, sigma = x.mean(0), np.sqrt(x.var(0) + 1e-5)
-    xhat = (x - mu) / sigma
-    dx = (gamma * dout / sigma
-          + 2 / m * ((x - mu) * gamma * dout / sigma).sum(0)
-          - gamma / (m * sigma) * (1 + 2 / m * (x - mu).sum(0)) * dout)
-    return dx, (dout * xhat).sum(0), dout.sum(0)
 
 # %% [06.3] solution
 answer = {"running_2d": 2 * 3, "learnable_2d": 2 * 3, "learnable_1d": 2 * 40}

@@ -103,9 +103,12 @@ def test_every_exercise_has_a_check_a_solution_and_a_wrong_answer(path):
     assert len(set(ids)) == len(ids), f"{path.name}: duplicate exercise ids {ids}"
     assert sorted(ids) == sorted(solutions), \
         f"{path.name}: exercises {sorted(ids)} vs solution blocks {sorted(solutions)}"
+    templates = {c.metadata["glassgrad"]["exercise"]: c.source for c in nb.cells
+                 if c.metadata.get("glassgrad", {}).get("role") == "answer"}
     for ex_id in ids:
         assert solutions[ex_id]["note"], f"[{ex_id}] wrong: needs a note saying what is wrong"
-        assert solutions[ex_id]["solution"] != solutions[ex_id]["wrong"]
+        wrong = solutions[ex_id]["wrong"] or templates[ex_id]     # empty: the template is the bug
+        assert solutions[ex_id]["solution"].strip() != wrong.strip()
         roles = [c.metadata["glassgrad"]["role"] for c in nb.cells
                  if c.metadata.get("glassgrad", {}).get("exercise") == ex_id]
         assert roles[0] == "answer" and roles[1:] and set(roles[1:]) == {"check"}, \
