@@ -108,11 +108,12 @@ class Check:
             parts.append("<br>" + "<br>".join(html.escape(ln) for ln in self.lines))
         if self.table:
             header, rows = self.table
-            parts.append('<table style="margin-top:4px"><tr>'
-                         + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
+            cell = 'style="padding:1px 8px;text-align:left"'
+            parts.append('<table style="margin-top:4px"><tr>' + "".join(
+                f"<th {cell}>{html.escape(str(h))}</th>" for h in header) + "</tr>")
             for row in rows:
-                parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
-                             + "</tr>")
+                parts.append("<tr>" + "".join(f"<td {cell}>{html.escape(str(c))}</td>"
+                                              for c in row) + "</tr>")
             parts.append("</table>")
         if self.picture is not None and not self.ok:
             parts.append(_picture_html(self.picture))
@@ -123,7 +124,8 @@ class Check:
 def _picture_html(graph):
     """The rendered SVG of a Digraph, or a short note when Graphviz is missing."""
     try:
-        return "<div>" + graph.pipe(format="svg", encoding="utf-8") + "</div>"
+        svg = graph.pipe(format="svg", encoding="utf-8")
+        return f'<div style="overflow-x:auto;max-width:100%">{svg}</div>'
     except Exception as e:       # no `dot` program: the text report is enough
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         return f"<p><i>(no picture: {html.escape(first)})</i></p>"
