@@ -164,6 +164,13 @@ class StepState:
             return self.step.input_grads[pos]
         return None
 
+    def edge_flow(self, src, dst, pos):
+        """What flowed back along an edge by this step (None if its op is still to come)."""
+        k = self.run.node_step.get(dst)
+        if k is None or k > self.step.index:
+            return None
+        return self.run.steps[k].input_grads[pos]
+
 
 def backprop_steps(loss, gradient=None, retain_graph=False):
     """Yield one :class:`Step` per node, in the order ``loss.backward()`` visits them.
