@@ -26,7 +26,7 @@ from .grads import TensorGrads, as_source
 from .labels import (CLUSTER_COLOR, CURRENT_FILL, DONE_COLOR, FILL, GRAD_COLOR, LEGEND,
                      input_roles, legend_rows, module_label, module_title, node_attrs,
                      tensor_label, value_markup)
-from .layout import Layout, auto_collapse, auto_rankdir, label_width
+from .layout import Layout, auto_collapse, auto_rankdir, beside, label_width
 from .summary import as_limit, norm
 from .text import esc, quote, safe_id
 from .trace import trace
@@ -123,6 +123,9 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="auto", group_module
              '\tedge [color="#616161" arrowsize=0.7 fontname="Helvetica" fontsize=9]\n']
     lines += _cluster_lines(layout, node_lines, descriptions)
     lines += edges
+    if style != "circuit":
+        lines += [f"\t{{rank=same; {quote(safe_id(a))}; {quote(safe_id(b))}}}\n"
+                  for a, b in beside(layout, graph)]
     if style == "circuit":
         for root in graph.roots:
             lines += output_lines(graph, root, state, opts)
@@ -268,16 +271,16 @@ def _edge(graph, a, b, members, state, opts, style, scale, norms):
     if scale is not None:
         attrs.append(scale.attrs(norms[(a, b)]))
     boxed = a.startswith("module:") or b.startswith("module:")
-    if not boxed:
+    if not boxed:                               # one tensor, maybe at several positions
         src, dst, pos = members[0]
-        g = state.edge_grad(src, dst, pos)
+        g = _total(state.edge_grad(*m) for m in members)
         if g is not None:                       # the current step sends this back
             text = value_markup(g, opts["max_full"], GRAD_COLOR, "\u2202")
             if scale is None:
                 attrs.append(f'color="{GRAD_COLOR}" penwidth=2')
             attrs.append(f"{opts['label_attr']}=<{text}> dir=back")
         elif style == "circuit":
-            flow = state.edge_flow(src, dst, pos)
+            flow = _total(state.edge_flow(*m) for m in members)
             tensor = graph.tensors.get(src)
             grad = flow if flow is not None else (
                 state.grad(src, tensor)[0] if tensor is not None else None)
@@ -286,8 +289,27 @@ def _edge(graph, a, b, members, state, opts, style, scale, norms):
             if opts["label_attr"] != "label" and label.startswith("label="):
                 label = opts["label_attr"] + label[len("label"):]
             attrs.append(label)
+    if _is_result(graph, a) and _is_result(graph, b):
+        attrs.append("weight=4")               # keeps the main chain straight
     attrs = [x for x in attrs if x]
     return head + (f" [{' '.join(attrs)}]\n" if attrs else "\n")
+
+
+def _is_result(graph, rep):
+    """True for a drawn op result or a collapsed module (not a leaf or a constant)."""
+    if rep.startswith("module:"):
+        return True
+    t = graph.tensors.get(rep)
+    return t is not None and t.grad_fn is not None
+
+
+def _total(parts):
+    """The sum of the gradients in ``parts`` that are not None (None if all are)."""
+    total = None
+    for g in parts:
+        if g is not None:
+            total = g if total is None else total + g
+    return total
 
 
 def to_dot(*roots, show_data=True, show_grad=True, rankdir="auto", group_modules=True,

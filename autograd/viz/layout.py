@@ -129,3 +129,24 @@ def _position(graph, key):
     if not users:
         return t._index
     return min(graph.tensors[c]._index for c in users) - 0.5
+
+
+
+def beside(layout, graph):
+    """(input, consumer) pairs to draw side by side: every leaf or constant that feeds
+    exactly one drawn node sits on that node's rank (a layer's weight and bias flank
+    its op instead of taking a rank of their own, which pushed each layer's cluster
+    beside the previous one and made deep models drift sideways)."""
+    users = {}
+    for src, dst, _ in graph.edges:
+        a, b = layout.rep[src], layout.rep[dst]
+        if a != b and a in layout.visible and b in layout.visible:
+            users.setdefault(a, set()).add(b)
+    pairs = []
+    for rep, targets in users.items():
+        if len(targets) != 1 or rep.startswith("module:"):
+            continue
+        t = graph.tensors.get(rep)
+        if t is None or t.grad_fn is None:
+            pairs.append((rep, next(iter(targets))))
+    return pairs

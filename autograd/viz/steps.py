@@ -113,7 +113,7 @@ class Step:
     def caption(self):
         name = getattr(self.node, "name", None)
         who = f"{name} = {self.op}" if name else self.op
-        return f"backprop step {self.index}: {who} (#{self.grad_fn.index})   {self.rule}"
+        return f"backprop step {self.index}: {who}   {self.rule}"
 
     def draw(self, **options):
         """The graph at this moment as a ``graphviz.Digraph``: nodes already done in

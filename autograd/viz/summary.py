@@ -68,8 +68,10 @@ def as_limit(max_full):
 
 def fits(shape, max_full=MAX_FULL):
     """True if an array of ``shape`` is small enough to print in full."""
-    limit = as_limit(max_full)
-    size = int(np.prod(shape)) if shape else 1
+    limit = max_full if type(max_full) is tuple else as_limit(max_full)
+    size = 1
+    for n in shape:
+        size *= n
     if isinstance(limit, int):
         return size <= limit
     cols = shape[-1] if shape else 1

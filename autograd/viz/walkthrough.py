@@ -26,16 +26,19 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..tensor import Tensor
-from .explain import describe
+from .labels import CURRENT_FILL
 from .render import GraphvizNotFoundError
 from .summary import fits, matrix_rows, noise_floor, stats_lines
 from .text import clean
+from .trace import is_parameter
 
 _ids = itertools.count()
 _SVG_START = re.compile(r"<svg\b")
 _SVG_ID = re.compile(r'\bid="([^"]*)"')
 _SVG_REF = re.compile(r"url\(#([^)]*)\)")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_SVG_WIDTH = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"')
+MIN_SCALE = 0.75        # a frame is never shown smaller than this (text stays >= 9 px)
 RENDER_THREADS = 4
 
 CSS = """
@@ -52,7 +55,7 @@ CSS = """
   border-top:1px solid #e0e0e0;padding-top:8px;margin-top:8px}
 .gg-player.gg-js .gg-frame{display:none}
 .gg-player.gg-js .gg-frame.gg-on{display:flex}
-.gg-picture{flex:1 1 420px;min-width:0;overflow:auto}
+.gg-picture{flex:1 1 420px;min-width:0;max-height:85vh;overflow:auto}
 .gg-picture svg{max-width:100%;height:auto}
 .gg-panel{flex:0 1 340px;font-size:14px;line-height:1.35}
 .gg-panel h2{font-size:1.05em;margin:0 0 .4em}
@@ -92,8 +95,22 @@ JS = """
     slider.value = String(k);
     index.textContent = String(k);
     root.setAttribute("data-current", String(k));
+    centre(frames[k]);
     buttons.first.disabled = buttons.prev.disabled = (k === 0);
     buttons.next.disabled = buttons.last.disabled = (k === n - 1);
+  }
+  function centre(frame) {      // scroll the picture (not the page) to this step's node
+    var picture = frame.querySelector(".gg-picture");
+    var nodes = frame.querySelectorAll("svg g.node");
+    for (var i = 0; i < nodes.length; i++) {
+      var shape = nodes[i].querySelector("path, polygon");
+      if (shape && shape.getAttribute("fill") === "%(current)s") {
+        var r = nodes[i].getBoundingClientRect(), c = picture.getBoundingClientRect();
+        picture.scrollTop += (r.top + r.height / 2) - (c.top + c.height / 2);
+        picture.scrollLeft += (r.left + r.width / 2) - (c.left + c.width / 2);
+        return;
+      }
+    }
   }
   buttons.first.addEventListener("click", function () { show(0); });
   buttons.prev.addEventListener("click", function () { show(k - 1); });
@@ -138,11 +155,23 @@ def html_value(a, max_full, grad=False):
     return f'<table class="gg-matrix{" gg-grad" if grad else ""}">{body}</table>'
 
 
+def _who(t):
+    """A tensor as the panel names it: its name, else its op and module, else its kind."""
+    if t.name:
+        return t.name
+    node = t.grad_fn
+    if node is None:
+        return "parameter" if is_parameter(t) else "leaf"
+    scope = getattr(node, "scope", None)
+    return node.name + (f" in {scope}" if scope else "")
+
+
 def _panel(step, n, max_full):
     """The text beside the picture: the step's rule and numbers."""
     node = step.node
-    who = describe(node) if node is not None else step.op
-    title = f"Step {step.index}: {who}" + ("" if who == step.op else f" = {step.op}")
+    who = _who(node) if node is not None else step.op
+    title = f"Step {step.index}: {who}" + (f" = {step.op}" if node is not None and node.name
+                                          else "")
     rows = []
     if node is not None:
         rows.append(("value of this node", html_value(node.data, max_full)))
@@ -154,10 +183,10 @@ def _panel(step, n, max_full):
         g = step.input_grads[pos]
         so_far = step._run.grad_at(_key(x), step.index)
         cell = (f'<div class="gg-rule">{html.escape(clean(step.rules[pos], None))}</div>'
-                f"<div>g · ∂out/∂{html.escape(clean(describe(x)))} = "
+                f"<div>g · ∂out/∂{html.escape(clean(_who(x)))} = "
                 f"{html_value(g, max_full, grad=True)}</div>"
                 f"<div>gradient so far: {html_value(so_far, max_full, grad=True)}</div>")
-        rows.append((f"→ {clean(describe(x))}", cell))
+        rows.append((f"→ {clean(_who(x))}", cell))
     table = "".join(f"<tr><th>{html.escape(h)}</th><td>{c}</td></tr>" for h, c in rows)
     return (f'<aside class="gg-panel"><h2 class="gg-step-title">{html.escape(clean(title, 120))}'
             f'</h2><div class="gg-rule">{html.escape(clean(step.rule, None))}</div>'
@@ -170,12 +199,18 @@ def _key(t):
 
 def inline_svg(svg, prefix):
     """Graphviz's SVG made fit to sit inside an HTML page next to others: no XML
-    prolog or comments, and every id (and reference to one) prefixed."""
+    prolog or comments, every id (and reference to one) prefixed, and a minimum
+    width so that a narrow column shrinks it to 3/4 at most (then it scrolls)."""
     m = _SVG_START.search(svg)
     svg = svg[m.start():] if m else svg
     svg = _COMMENT.sub("", svg)
     svg = _SVG_ID.sub(lambda mm: f'id="{prefix}{mm.group(1)}"', svg)
-    return _SVG_REF.sub(lambda mm: f"url(#{prefix}{mm.group(1)})", svg)
+    svg = _SVG_REF.sub(lambda mm: f"url(#{prefix}{mm.group(1)})", svg)
+    width = _SVG_WIDTH.search(svg)
+    if width:
+        least = float(width.group(1)) * 4 / 3 * MIN_SCALE         # pt -> px
+        svg = svg.replace("<svg ", f'<svg style="min-width:{least:.0f}px" ', 1)
+    return svg
 
 
 def render_frames(steps, draw_options):
@@ -265,7 +300,8 @@ class Walkthrough:
             '<span class="gg-swatch" style="border-color:#2e7d32"></span>gradient already '
             'pushed back <span style="color:#d50000">red: gradients</span> '
             "(&#8706; on an edge: what this step sends back)</div>")
-        script = JS % {"id": uid, "standalone": "true" if standalone else "false"}
+        script = JS % {"id": uid, "standalone": "true" if standalone else "false",
+                       "current": CURRENT_FILL}
         return (f'<div class="gg-player" id="{uid}" tabindex="0" data-steps="{n}" '
                 f'data-current="0"><h1>{html.escape(clean(self.title, 200))}</h1>{controls}'
                 + "".join(sections)
