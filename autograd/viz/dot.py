@@ -20,6 +20,8 @@ titled by their full dotted path and, for modules, a short description such as
 one box. The layout direction, the folding and the gradients shown are options
 (see :func:`to_dot`).
 """
+import numpy as np
+
 from .circuit import op_line, output_lines, source_line, wire_label
 from .flow import FlowScale
 from .grads import TensorGrads, as_source
@@ -32,6 +34,7 @@ from .text import esc, quote, safe_id
 from .trace import trace
 
 DEFAULT_MAX_NODES = 1000
+XLABEL_MAX = 3      # larger contributions are not written on a player's edges (its panel has them)
 RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 STYLES = ("boxes", "circuit")
 
@@ -118,7 +121,8 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="auto", group_module
     edges, scale = _edge_lines(graph, layout, state, opts, style, grad_flow)
     if rankdir == "auto":
         rankdir = "LR" if style == "circuit" else auto_rankdir(layout, graph, widths)
-    lines = [_graph_line(rankdir, size, title if title is not None else state.caption),
+    lines = [_graph_line(rankdir, size, title if title is not None else state.caption,
+                         frame.get("xlabels")),
              '\tnode [shape=box style="rounded,filled" fontname="Helvetica" fontsize=10]\n',
              '\tedge [color="#616161" arrowsize=0.7 fontname="Helvetica" fontsize=9]\n']
     lines += _cluster_lines(layout, node_lines, descriptions)
@@ -133,8 +137,10 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="auto", group_module
     return lines
 
 
-def _graph_line(rankdir, size, caption):
+def _graph_line(rankdir, size, caption, xlabels=False):
     attrs = [f"rankdir={rankdir}", "newrank=true"]
+    if xlabels:                     # an external label that would cover a box is left out
+        attrs.append("forcelabels=false")
     if size is not None:
         attrs.append(f"size={quote(size)}")
     if caption:
@@ -275,10 +281,12 @@ def _edge(graph, a, b, members, state, opts, style, scale, norms):
         src, dst, pos = members[0]
         g = _total(state.edge_grad(*m) for m in members)
         if g is not None:                       # the current step sends this back
-            text = value_markup(g, opts["max_full"], GRAD_COLOR, "\u2202")
             if scale is None:
                 attrs.append(f'color="{GRAD_COLOR}" penwidth=2')
-            attrs.append(f"{opts['label_attr']}=<{text}> dir=back")
+            attrs.append("dir=back")
+            if opts["label_attr"] == "label" or np.size(g) <= XLABEL_MAX:
+                text = value_markup(g, opts["max_full"], GRAD_COLOR, "\u2202")
+                attrs.append(f"{opts['label_attr']}=<{text}>")
         elif style == "circuit":
             flow = _total(state.edge_flow(*m) for m in members)
             tensor = graph.tensors.get(src)

@@ -12,8 +12,9 @@ another).
 
 The pictures keep one layout from step to step: every frame is drawn with the
 node sizes of the last one (where every box holds its final gradient), and the
-contributions on the edges are external labels, which Graphviz places after the
-layout; so pressing → changes colours and numbers, not positions.
+contributions on the red edges are external labels, which Graphviz places after
+the layout where they cover nothing (only short ones: the panel has them all); so
+pressing → changes colours and numbers, not positions.
 """
 import html
 import itertools
@@ -163,7 +164,11 @@ def _who(t):
     if node is None:
         return "parameter" if is_parameter(t) else "leaf"
     scope = getattr(node, "scope", None)
-    return node.name + (f" in {scope}" if scope else "")
+    if not scope:
+        return node.name
+    describe = getattr(scope, "describe", None)
+    what = describe() if describe is not None else None
+    return f"{node.name} in {scope}" + (f" ({what})" if what and what != scope else "")
 
 
 def _panel(step, n, max_full):
@@ -299,7 +304,8 @@ class Walkthrough:
             'border-color:#d50000"></span>the node of this step '
             '<span class="gg-swatch" style="border-color:#2e7d32"></span>gradient already '
             'pushed back <span style="color:#d50000">red: gradients</span> '
-            "(&#8706; on an edge: what this step sends back)</div>")
+            "(red arrows: what this step sends back to its inputs, in numbers on the "
+            "right)</div>")
         script = JS % {"id": uid, "standalone": "true" if standalone else "false",
                        "current": CURRENT_FILL}
         return (f'<div class="gg-player" id="{uid}" tabindex="0" data-steps="{n}" '

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from lecture import circuit
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -51,13 +52,7 @@ def browser():
 
 def lecture_loss():
     """The lecture's circuit, squared: L = ½ ((x + y) z)², x = 1, y = -3, z = 4."""
-    x = ag.Tensor(1.0, requires_grad=True, name="x")
-    y = ag.Tensor(-3.0, requires_grad=True, name="y")
-    z = ag.Tensor(4.0, requires_grad=True, name="z")
-    d = x + y
-    d.name = "d"
-    f = d * z
-    f.name = "f"
+    x, y, z, d, f = circuit()
     loss = (f * f) * 0.5
     loss.name = "L"
     return loss, (x, y, z)

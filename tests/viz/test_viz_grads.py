@@ -7,17 +7,7 @@ import pytest
 
 import autograd as ag
 from autograd.viz import GradMap, all_grads
-
-
-def circuit():
-    x = ag.Tensor(1.0, requires_grad=True, name="x")
-    y = ag.Tensor(-3.0, requires_grad=True, name="y")
-    z = ag.Tensor(4.0, requires_grad=True, name="z")
-    d = x + y
-    d.name = "d"
-    f = d * z
-    f.name = "f"
-    return x, y, z, d, f
+from lecture import circuit
 
 
 def node_line(text, t):
