@@ -90,33 +90,11 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="auto", group_module
     layout = Layout(graph, group_modules, collapse, max_nodes)
     opts = {"show_data": show_data, "show_grad": show_grad, "max_full": max_full,
             "show_ids": show_ids, "show_dtype": show_dtype}
-    roles = input_roles(graph)
     descriptions = module_descriptions(graph, layout)
-    node_lines, widths = {}, {}
-    for rep in layout.visible:
-        if rep.startswith("module:"):
-            label, attrs = _module_box(rep, layout, graph, state, descriptions)
-            node_lines[rep] = f"{quote(safe_id(rep))} [label={label} {' '.join(attrs)}]\n"
-            widths[rep] = label_width(label)
-        elif style == "circuit" and rep in graph.tensors and graph.tensors[rep].grad_fn:
-            node_lines[rep] = op_line(rep, graph.tensors[rep], state.status(rep))
-            widths[rep] = 40.0
-        elif style == "circuit":
-            node_lines[rep] = source_line(graph, rep, roles)
-            widths[rep] = 40.0
-        else:
-            label = tensor_label(graph, rep, opts, state, roles)
-            attrs = node_attrs(graph.kind(rep), state.status(rep))
-            node_lines[rep] = f"{quote(rep)} [label={label} {' '.join(attrs)}]\n"
-            widths[rep] = label_width(label)
+    node_lines, widths = _node_lines(graph, layout, state, opts, style, descriptions)
     frame = _frame or {}
-    sizes = frame.get("sizes")
-    if sizes:
-        for rep, line in node_lines.items():
-            size = sizes.get(safe_id(rep))
-            if size is not None:
-                node_lines[rep] = (line[:-2] + f" width={size[0]:.3f} height={size[1]:.3f} "
-                                   "fixedsize=true]\n")
+    if frame.get("sizes"):
+        _fix_sizes(node_lines, frame["sizes"])
     opts["label_attr"] = "xlabel" if frame.get("xlabels") else "label"
     edges, scale = _edge_lines(graph, layout, state, opts, style, grad_flow)
     if rankdir == "auto":
@@ -127,14 +105,45 @@ def dot_body(roots, show_data=True, show_grad=True, rankdir="auto", group_module
              '\tedge [color="#616161" arrowsize=0.7 fontname="Helvetica" fontsize=9]\n']
     lines += _cluster_lines(layout, node_lines, descriptions)
     lines += edges
-    if style != "circuit":
-        lines += [f"\t{{rank=same; {quote(safe_id(a))}; {quote(safe_id(b))}}}\n"
-                  for a, b in beside(layout, graph)]
     if style == "circuit":
         for root in graph.roots:
             lines += output_lines(graph, root, state, opts)
+    else:
+        lines += [f"\t{{rank=same; {quote(safe_id(a))}; {quote(safe_id(b))}}}\n"
+                  for a, b in beside(layout, graph)]
     lines += _legend_lines(legend, state.caption is not None, bool(layout.members), scale)
     return lines
+
+
+def _node_lines(graph, layout, state, opts, style, descriptions):
+    """The DOT statement of every drawn node, and its estimated width in points."""
+    roles = input_roles(graph)
+    node_lines, widths = {}, {}
+    for rep in layout.visible:
+        if rep.startswith("module:"):
+            label, attrs = _module_box(rep, layout, graph, state, descriptions)
+            node_lines[rep] = f"{quote(safe_id(rep))} [label={label} {' '.join(attrs)}]\n"
+            widths[rep] = label_width(label)
+        elif style == "circuit":
+            t = graph.tensors.get(rep)
+            node_lines[rep] = (op_line(rep, t, state.status(rep)) if t is not None and
+                               t.grad_fn is not None else source_line(graph, rep, roles))
+            widths[rep] = 40.0
+        else:
+            label = tensor_label(graph, rep, opts, state, roles)
+            attrs = node_attrs(graph.kind(rep), state.status(rep))
+            node_lines[rep] = f"{quote(rep)} [label={label} {' '.join(attrs)}]\n"
+            widths[rep] = label_width(label)
+    return node_lines, widths
+
+
+def _fix_sizes(node_lines, sizes):
+    """Give nodes the sizes (inches) in ``sizes``: the same layout in every frame."""
+    for rep, line in node_lines.items():
+        size = sizes.get(safe_id(rep))
+        if size is not None:
+            node_lines[rep] = (line[:-2] + f" width={size[0]:.3f} height={size[1]:.3f} "
+                               "fixedsize=true]\n")
 
 
 def _graph_line(rankdir, size, caption, xlabels=False):
