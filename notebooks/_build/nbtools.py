@@ -199,7 +199,8 @@ _LONG_FLOAT = re.compile(r"-?\d+\.\d{6,}(?:e[-+]?\d+)?")
 def comparable_outputs(nb):
     """Each code cell's outputs reduced to what must not change between two runs of the
     same notebook on one machine: printed text, text/plain and HTML (pictures reduced
-    to their type; floats with many digits rounded to 6 significant figures)."""
+    to their type; floats with many digits rounded to 6 significant figures; stderr,
+    i.e. warnings, left out)."""
     def norm(text):
         text = _SVG.sub("<svg/>", text)
         return _LONG_FLOAT.sub(lambda m: f"{float(m.group(0)):.6g}", text)
@@ -209,6 +210,8 @@ def comparable_outputs(nb):
             continue
         outs = []
         for out in cell.get("outputs", []):
+            if out["output_type"] == "stream" and out["name"] == "stderr":
+                continue                    # warnings (e.g. Graphviz's, in any order)
             if out["output_type"] == "stream":
                 if outs and outs[-1][0] == out["name"]:          # a stream may come in chunks
                     outs[-1] = (out["name"], outs[-1][1] + out["text"])
