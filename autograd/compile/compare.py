@@ -116,19 +116,7 @@ def first_difference(prev, cur):
     for a, b in zip(prev.roots, cur.roots):
         why = _same_root(a, b)
         if why:
-            first = next((op.index for op in cur.ops for v in _values(op.args)
+            first = next((op.index for op in cur.ops for v in op.values
                           if v.root is b), None)
             return first, why
     return None
-
-
-def _values(x):
-    t = type(x)
-    if t is Value:
-        yield x
-    elif t is tuple or t is list:
-        for v in x:
-            yield from _values(v)
-    elif t is dict:
-        for v in x.values():
-            yield from _values(v)

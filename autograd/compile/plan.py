@@ -6,7 +6,6 @@ import bisect
 
 import numpy as np
 
-from .recorder import Value
 
 
 class Notes:
@@ -23,18 +22,6 @@ class Notes:
         self.deduped = 0        # repeated decisions and conversions made once
         self.fills = 0          # zeros/ones arrays refilled instead of made
         self.slices = 0         # slice gradients written in place of zeros-array sums
-
-
-def values_in(x):
-    t = type(x)
-    if t is Value:
-        yield x
-    elif t is tuple or t is list:
-        for v in x:
-            yield from values_in(v)
-    elif t is dict:
-        for v in x.values():
-            yield from values_in(v)
 
 
 def last_reads(trace, skip=False):

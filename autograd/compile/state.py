@@ -52,7 +52,8 @@ def dispatch_method(arr, name, args, kwargs):
     rec = ACTIVE[0]
     if rec is not None:
         return rec.method(arr, name, args, kwargs)
-    return getattr(np.ndarray, name)(np.ndarray.view(arr, np.ndarray), *plain(args), **plain(kwargs))
+    plain_arr = np.ndarray.view(arr, np.ndarray)
+    return getattr(np.ndarray, name)(plain_arr, *plain(args), **plain(kwargs))
 
 
 def dispatch_setitem(arr, index, value):

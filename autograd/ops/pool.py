@@ -18,23 +18,18 @@ import numpy as np
 
 from .elementwise import where
 from .registry import defprimitive
-from .window import window_output_shape
+from .window import _unfold_forward, window_output_shape
 
 __all__ = ["window_max", "window_route", "chosen_offsets"]
 
 
 def _windows(x, kernel, stride, dilation, writeable=False):
-    """The strided view ``(N, C, *O, *K)`` of every window of ``x`` (no copy)."""
-    nsp = len(kernel)
-    spatial = x.shape[x.ndim - nsp:]
-    out_sp = window_output_shape(spatial, kernel, stride, dilation)
-    sp_strides = x.strides[x.ndim - nsp:]
-    strides = (x.strides[: x.ndim - nsp]
-               + tuple(s * st for s, st in zip(sp_strides, stride))
-               + tuple(s * d for s, d in zip(sp_strides, dilation)))
-    return np.lib.stride_tricks.as_strided(
-        x, shape=x.shape[: x.ndim - nsp] + out_sp + tuple(kernel), strides=strides,
-        writeable=writeable)
+    """The strided view ``(N, C, *O, *K)`` of every window of ``x`` (no copy): unfold's,
+    writeable when asked (to scatter into)."""
+    view = _unfold_forward(x, kernel, stride, dilation)
+    if not writeable:
+        return view
+    return np.lib.stride_tricks.as_strided(x, shape=view.shape, strides=view.strides)
 
 
 def _offsets(kernel):

@@ -12,6 +12,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 import optim
+from compile_kit import train_step
 from optim import lr_scheduler
 
 STEPS = 8
@@ -74,14 +75,7 @@ def build(model_name, opt_name, dt):
     ag.manual_seed(0)
     model = MODELS[model_name](dt)
     opt, sched = make_optimizer(opt_name, model.parameters())
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, sched, step
+    return model, opt, sched, train_step(model, opt)
 
 
 def batches(model_name, dt, n=STEPS, seed=1):

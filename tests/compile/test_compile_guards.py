@@ -8,8 +8,8 @@ import pytest
 
 import autograd as ag
 import nn
-import nn.functional as F
 import optim
+from compile_kit import train_step
 
 
 def setup(dt=np.float64, hidden=8, momentum=0.5):
@@ -17,14 +17,7 @@ def setup(dt=np.float64, hidden=8, momentum=0.5):
     model = nn.Sequential(nn.Linear(4, hidden, dtype=dt), nn.ReLU(), nn.Dropout(0.25),
                           nn.Linear(hidden, 3, dtype=dt))
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, step
+    return model, opt, train_step(model, opt)
 
 
 def data(n, seed=0, dt=np.float64):

@@ -5,8 +5,8 @@ import pytest
 
 import autograd as ag
 import nn
-import nn.functional as F
 import optim
+from compile_kit import train_step
 
 
 def compiled_step():
@@ -14,15 +14,7 @@ def compiled_step():
     model = nn.Sequential(nn.Linear(4, 8, dtype=np.float64), nn.ReLU(),
                           nn.Linear(8, 3, dtype=np.float64))
     opt = optim.SGD(model.parameters(), lr=0.1)
-
-    @ag.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return ag.compile(train_step(model, opt))
 
 
 def run(step, n=3):
