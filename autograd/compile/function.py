@@ -25,6 +25,7 @@ from .lift import Lifted
 from .program import Program
 from .recorder import Recorder, Uncapturable, Value, format_frame, frames
 from .seams import Seams
+from . import state
 from .state import GuardFailure
 from .traced import Sym, TracedArray
 from .world import World, discover
@@ -116,10 +117,14 @@ class CompiledFunction:
 
     # ------------------------------------------------------------------- call
     def __call__(self, *args, **kwargs):
+        if state.ACTIVE[0] is not None:       # inside another compiled function's trace:
+            return self.fn(*args, **kwargs)   # part of that program
+        if ANOMALY.enabled:                   # checks on every op: eager is what is asked
+            return self._eager(args, kwargs)
         if self.world is None:
             self.world = World(discover(self.fn, args, kwargs))
         key = (_signature(args), _signature(kwargs), grad_mode.STATE.enabled,
-               dtypes.get_default_dtype().str, ANOMALY.enabled) + self.world.key()
+               dtypes.get_default_dtype().str) + self.world.key()
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= MAX_PROGRAMS:

@@ -235,3 +235,26 @@ def test_decorator_forms_and_methods():
     def g(x):
         return x * 2
     assert g(ag.tensor([1.0])).item() == 2.0
+
+
+def test_errors_pass_through_and_nested_compiled_functions_join_the_outer_program():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+
+    def fn(x):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return (w * x).sum()
+    compiled = ag.compile(fn)
+    with pytest.raises(ValueError, match="first call fails"):
+        compiled(ag.tensor([1.0, 1.0]))
+    assert w.data.tolist() == [1.0, 2.0]
+    inner = ag.compile(lambda x: x * 3)
+    outer = ag.compile(lambda x: inner(x) + compiled(x))
+    for _ in range(3):
+        assert outer(ag.tensor([1.0, 1.0])).data.tolist() == [6.0, 6.0]
+    assert outer.stats()["replays"] == 1 and inner.stats()["traces"] == 0
+    with ag.detect_anomaly():
+        assert outer(ag.tensor([1.0, 1.0])).data.tolist() == [6.0, 6.0]
+    assert outer.stats()["eager"] == 1
