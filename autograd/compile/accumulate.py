@@ -16,7 +16,7 @@ array instead of two per slice.
 """
 import numpy as np
 
-from .recorder import Value
+from .recorder import Value, geometry
 
 _ZEROS = ("zeros", "zeros_like")
 
@@ -27,16 +27,15 @@ def _basic(index):
 
 
 def _whole(value):
-    owner = value.root.owner
-    return isinstance(owner, np.ndarray) and value.arr.shape == owner.shape and \
-        value.arr.strides == owner.strides and value.spec()[0] == 0
+    return value.is_whole()
 
 
 def _sparse_roots(prog, uses):
     """root index -> (setitem op, index, the slice's Value, the one add reading it)."""
     ops, out = prog.trace.ops, {}
     for root in prog.trace.roots:
-        if root.kind != "result" or root.held or root.index in prog.targets:
+        if root.kind != "result" or root.held or root.index in prog.targets or \
+                root.layout is None:
             continue
         maker = ops[root.created]
         name = getattr(maker.fn, "__name__", "")
@@ -49,9 +48,9 @@ def _sparse_roots(prog, uses):
             continue
         dst, index, g = write.args
         if type(dst) is not Value or not _whole(dst) or type(g) is not Value or \
-                not _basic(index) or g.arr.dtype != root.owner.dtype:
+                not _basic(index) or g.dtype != root.dtype:
             continue
-        if g.arr.shape != root.owner[index].shape:
+        if g.shape != geometry(root.layout, index)[1]:
             continue                                     # a broadcast slice: left alone
         readers = [i for i in uses.get(root.index, ()) if i not in (maker.index, write.index)]
         if len(readers) != 1:
@@ -79,13 +78,9 @@ def _adds(op, root):
         other = a
     else:
         return None
-    if other.arr.shape != root.owner.shape or other.arr.dtype != root.owner.dtype:
+    if other.shape != root.shape or other.dtype != root.dtype:
         return None
     return other
-
-
-def _region(root, index):
-    return root.owner[index]
 
 
 def sum_slices(prog):
@@ -128,7 +123,7 @@ def _chain(prog, sparse, uses, op):
         if _adds(op, current) is None or sparse.get(z.index, (None,) * 4)[3] is not op:
             break
         write, index, g, _ = sparse[z.index]
-        if current.owner.shape != z.owner.shape:
+        if current.shape != z.shape:
             break
         out = op.kwargs.get("out")
         target = op.outs[0].root if out is None else out[0].root
@@ -150,18 +145,18 @@ def _rewrite(prog, uses, chain):
     """``acc[slice] += g`` into one buffer (the last target's, which Python may hold),
     then ``acc += 0.0``; a start accumulator read later is copied first."""
     last = chain[-1][6]
-    acc = Value(last, last.owner)
+    acc = Value.whole(last)
     first_op, start = chain[0][0], chain[0][5]
     later = [i for i in uses.get(start.index, ()) if i > first_op.index]
-    keep_start = bool(later) or start.held or start.owner.strides != last.owner.strides
+    keep_start = bool(later) or start.held or start.layout[2] != last.layout[2]
     for k, (op, z, write, index, g, before, target) in enumerate(chain):
         prog.trace.ops[z.created].skip = write.skip = True
-        region = Value(last, last.owner[index])
+        region = Value.part(last, index)
         op.kind, op.fn, op.outs, op.writes = "ufunc", np.add, [], [acc]
         op.args, op.kwargs = (region, g), {"out": (region,)}
         op.values = [region, g, region]
         if k == 0 and keep_start:
-            op.prelude = (Value(start, start.owner), acc)      # acc = start, first
+            op.prelude = (Value.whole(start), acc)            # acc = start, first
         elif k == 0:
             prog.alias[start.index] = last.index
         if target is not last:

@@ -237,7 +237,8 @@ class CompiledFunction:
                            f"{entry.disagreements[-1]}); running it eagerly from now on")
                 return
         entry.last = rec
-        entry.last_table = {id(r.owner): r.index for r in rec.roots}
+        entry.last_table = {id(r._owner): r.index for r in rec.roots
+                            if r._owner is not None}
         entry.last_outputs = outputs
 
     # ----------------------------------------------------------------- seeing
@@ -347,11 +348,13 @@ def _pack_outputs(rec, result, args, kwargs, start):
                 return ("same", x), x
             v = rec.value_of(x.data)
             v.root.held = True
+            v.root.keep()
             x.data = v.arr.copy()        # the caller's own, as a replay's results are
             return ("tensor", v), x
         if isinstance(x, TracedArray):
             v = rec.value_of(x)
             v.root.held = True
+            v.root.keep()
             return ("array", v), v.arr.copy()
         if t is Sym:
             return ("sym", x.ref.index), x.value

@@ -56,7 +56,8 @@ def fold(prog):
         made = _created(op)
         if not made or any(r.writes or r.held or r.index in prog.targets for r in made):
             continue
-        if all(v.root.index in const for v in _array_args(op)):
+        if all(v.root.index in const for v in _array_args(op)) and \
+                all(r.owner is not None for r in made):
             for r in made:
                 const.add(r.index)
                 r.kind = "constant"
@@ -112,31 +113,28 @@ def _copy_source(op):
     elif op.kind == "method" and op.fn == "astype":
         src = op.args[0]
         dtype = op.args[1] if len(op.args) > 1 else op.kwargs.get("dtype")
-        if np.dtype(dtype) != src.arr.dtype:
+        if np.dtype(dtype) != src.dtype:
             return None
     elif op.kind == "func" and getattr(op.fn, "__name__", "") == "array":
         src = op.args[0] if op.args else None
         if type(src) is not Value:
             return None
         dtype = op.kwargs.get("dtype", op.args[1] if len(op.args) > 1 else None)
-        if dtype is not None and np.dtype(dtype) != src.arr.dtype:
+        if dtype is not None and np.dtype(dtype) != src.dtype:
             return None
     else:
         return None
     if type(src) is not Value or len(op.outs) != 1:
         return None
     out = op.outs[0]
-    if out.arr.shape != src.arr.shape or out.arr.strides != src.arr.strides:
+    if out.spec()[1:3] != src.spec()[1:3]:
         return None
     return src
 
 
 def _whole(value):
     """True if ``value`` is its whole root (not a part or a reinterpretation)."""
-    owner = value.root.owner
-    return isinstance(owner, np.ndarray) and value.arr.shape == owner.shape and \
-        value.arr.strides == owner.strides and value.arr.dtype == owner.dtype and \
-        value.spec()[0] == 0
+    return value.is_whole()
 
 
 def forward_stores(prog, reads):
@@ -162,7 +160,7 @@ def forward_stores(prog, reads):
                 len(producer.outs) != 1 or not _whole(src) or
                 not _private(prog, src.root, op, reads) or
                 _touched_between(ops, dst.root, producer.index, op.index) or
-                src.arr.shape != dst.arr.shape or src.arr.dtype != dst.arr.dtype):
+                src.shape != dst.shape or src.dtype != dst.dtype):
             continue
         producer.into = dst
         op.skip = True

@@ -61,16 +61,17 @@ def share_buffers(trace, births, ends, fixed, notes):
             by_op.setdefault(at, []).append(trace.roots[index])
     for op in trace.ops:
         for root in by_op.get(op.index, ()):
-            owner = root.owner
-            if not _poolable(owner):
-                assigned[root.index] = owner
+            layout = root.layout
+            if layout is None or not layout[4] or not layout[3]:   # not contiguous bytes
+                assigned[root.index] = root.owner if root.owner is not None else \
+                    blank(layout)
                 continue
-            k = bisect.bisect_left(free, (owner.nbytes,))
+            k = bisect.bisect_left(free, (layout[3],))
             if k < len(free):
                 buf = free.pop(k)[2]
                 notes.shared += 1
             else:
-                buf = owner
+                buf = root.owner if root.owner is not None else blank(layout)
             assigned[root.index] = buf
             end = max([ends.get(root.index, op.index), op.index] + root.writes)
             releases.setdefault(end, []).append(buf)
@@ -79,9 +80,16 @@ def share_buffers(trace, births, ends, fixed, notes):
     return assigned
 
 
-def _poolable(a):
-    return isinstance(a, np.ndarray) and a.nbytes > 0 and (
-        a.flags.c_contiguous or a.flags.f_contiguous)
+def blank(layout):
+    """A new array with a layout's shape, dtype and strides (views saved for it fit)."""
+    shape, dtype, strides, nbytes, contiguous = layout
+    if contiguous:
+        return np.ndarray(shape, dtype, buffer=np.empty(max(nbytes, 1), np.uint8),
+                          strides=strides)
+    span = sum((n - 1) * abs(st) for n, st in zip(shape, strides)) + dtype.itemsize
+    low = sum((n - 1) * st for n, st in zip(shape, strides) if st < 0)
+    raw = np.empty(span, np.uint8)
+    return np.ndarray(shape, dtype, buffer=raw, offset=-low, strides=strides)
 
 
 def created(op):

@@ -34,6 +34,23 @@ def blank_like(a):
     return np.ndarray(a.shape, a.dtype, buffer=raw, offset=offset, strides=a.strides)
 
 
+class _Window:
+    """What ``np.asarray`` makes an array of (as ``as_strided`` does): any view, by address."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def window(buf, offset, shape, strides, dtype):
+    """The view ``offset`` bytes from ``buf``'s first element, with ``shape``, ``strides``
+    and ``dtype``, on any array (``np.ndarray(buffer=)`` wants C-contiguous memory)."""
+    start = buf.__array_interface__["data"][0]
+    interface = {"shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr,
+                 "data": (start + offset, False), "strides": tuple(strides), "version": 3}
+    return np.asarray(_Window(interface, buf))
+
+
 def same_value(a, b):
     """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
     if isinstance(a, float) and a != a:
@@ -102,6 +119,7 @@ class Program:
                 self.carried[root.index] = target
                 self.targets.add(target.index)
                 target.held = True
+                target.keep()
             elif before.kind == "input":
                 raise Uncapturable("the function reads the previous call's input", "")
 
@@ -145,10 +163,15 @@ class Program:
         """``value`` on its root's buffer."""
         buf = self.phys[value.root.index]
         if buf is value.root.owner:
-            return value.arr
+            arr = value.arr
+            if arr is not None:
+                return arr
         offset, shape, strides, dtype = value.spec()
-        out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
-        if not value.arr.flags.writeable:
+        if buf.flags.c_contiguous:
+            out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
+        else:                       # an array owning its memory in another order
+            out = window(buf, offset, shape, strides, dtype)
+        if not value.writeable:
             out.flags.writeable = False
         return out
 
@@ -223,7 +246,7 @@ class Program:
 
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
-        buf, initial = self.view(Value(root, root.owner)), root.initial
+        buf, initial = self.view(Value.whole(root)), root.initial
         self.notes.fills += 1
         if not initial.any() and not np.signbit(initial).any():
             return (np.copyto, (buf, np.zeros((), initial.dtype)), None)

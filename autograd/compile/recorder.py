@@ -10,6 +10,7 @@ so that a replay can give every root a fixed buffer and run the calls in order.
 """
 import os
 import sys
+import weakref
 
 import numpy as np
 
@@ -45,15 +46,26 @@ class Uncapturable(Exception):
 
 class Root:
     """Memory owned by one array. ``kind``: input, foreign (found by the function: a
-    tensor's array, a constant), result (made by op ``created``)."""
+    tensor's array, a constant), result (made by op ``created``).
 
-    __slots__ = ("index", "owner", "kind", "created", "writes", "slot", "prev", "held",
-                 "scalar", "ptr", "initial", "rec")
+    A result's array is held weakly (with its ``layout`` noted), so a trace frees what
+    the function frees, as the eager step does: holding every intermediate array of a
+    step made tracing fault in fresh memory for each of them (W6: 6x the page faults of
+    an eager step) and its memory grow with the step's length. ``keep()`` holds it
+    strongly: results Python holds afterwards, and constants a program may fold.
+    """
 
-    def __init__(self, index, owner, kind, created=-1, rec=None):
+    __slots__ = ("index", "_owner", "_weak", "layout", "kind", "created", "writes", "slot",
+                 "prev", "held", "scalar", "ptr", "initial", "rec", "const")
+
+    def __init__(self, index, owner, kind, created=-1, rec=None, weak=False):
         self.rec = rec            # the Recorder it belongs to
         self.index = index
-        self.owner = owner
+        if weak and isinstance(owner, np.ndarray):
+            self._owner, self._weak = None, weakref.ref(owner)
+        else:
+            self._owner, self._weak = owner, None
+        self.layout = _layout(owner)
         self.kind = kind
         self.created = created
         self.writes = []          # ops writing it in place (after its creation)
@@ -63,26 +75,107 @@ class Root:
         self.scalar = False       # eagerly a NumPy scalar (a 0-d result)
         self.ptr = None
         self.initial = None       # a foreign array's values before the trace wrote it
+        self.const = False        # computed from constants only (may be folded)
+
+    @property
+    def owner(self):
+        """The array (None if it was a result the program did not keep)."""
+        owner = self._owner
+        if owner is None and self._weak is not None:
+            return self._weak()
+        return owner
+
+    def keep(self):
+        if self._owner is None and self._weak is not None:
+            self._owner = self._weak()
+
+    @property
+    def shape(self):
+        return self.layout[0]
+
+    @property
+    def dtype(self):
+        return self.layout[1]
+
+
+def _layout(a):
+    """(shape, dtype, strides, nbytes, contiguous) of an array owner (None otherwise)."""
+    if not isinstance(a, np.ndarray):
+        return None
+    flags = a.flags
+    return (a.shape, a.dtype, a.strides, a.nbytes, flags.c_contiguous or flags.f_contiguous)
+
+
+def geometry(layout, index):
+    """(byte offset, shape, strides) of ``owner[index]`` for a basic index, computed on a
+    stand-in of one element with the owner's strides (no memory is read)."""
+    shape, dtype, strides = layout[:3]
+    stand_in = np.lib.stride_tricks.as_strided(np.empty(1, dtype), shape, strides)
+    part = stand_in[index]
+    return _ptr(part) - _ptr(stand_in), part.shape, part.strides
 
 
 class Value:
-    """A root seen through a view: ``arr`` is the plain array of the trace."""
+    """A root seen through a view. ``arr`` is the plain array of the trace (held weakly
+    for a result's values, see ``Root``); ``spec()`` how to rebuild it on any buffer."""
 
-    __slots__ = ("root", "arr", "_spec")
+    __slots__ = ("root", "_arr", "_weak", "_spec", "writeable")
 
-    def __init__(self, root, arr):
+    def __init__(self, root, arr, spec=None):
         self.root = root
-        self.arr = arr
-        self._spec = None
+        self._spec = spec
+        if arr is None:                     # made from a layout (see ``whole``)
+            self._arr = self._weak = None
+            self.writeable = True
+            return
+        self.writeable = arr.flags.writeable
+        if root._weak is not None:
+            self._arr, self._weak = None, weakref.ref(arr)
+            if spec is None:
+                self._spec = self._measure(arr)
+        else:
+            self._arr, self._weak = arr, None
+
+    @classmethod
+    def whole(cls, root):
+        layout = root.layout
+        return cls(root, None, (0, layout[0], layout[2], layout[1]))
+
+    @classmethod
+    def part(cls, root, index):
+        offset, shape, strides = geometry(root.layout, index)
+        return cls(root, None, (offset, shape, strides, root.layout[1]))
+
+    @property
+    def arr(self):
+        arr = self._arr
+        if arr is None and self._weak is not None:
+            return self._weak()
+        return arr
+
+    def _measure(self, a):
+        offset = 0 if a is self.root.owner else _ptr(a) - _root_ptr(self.root)
+        return (offset, a.shape, a.strides, a.dtype)
 
     def spec(self):
         """(byte offset into the root, shape, strides, dtype): how to rebuild it."""
         spec = self._spec
         if spec is None:
-            a = self.arr
-            offset = 0 if a is self.root.owner else _ptr(a) - _root_ptr(self.root)
-            spec = self._spec = (offset, a.shape, a.strides, a.dtype)
+            spec = self._spec = self._measure(self._arr)
         return spec
+
+    @property
+    def shape(self):
+        return self.spec()[1]
+
+    @property
+    def dtype(self):
+        return self.spec()[3]
+
+    def is_whole(self):
+        """True if it is its whole root (not a part or a reinterpretation)."""
+        layout = self.root.layout
+        return layout is not None and self.spec() == (0, layout[0], layout[2], layout[1])
 
 
 class SymRef:
@@ -199,29 +292,44 @@ class Recorder:
 
     # ------------------------------------------------------------------ roots
     def _new_root(self, owner, kind, created=-1):
-        root = Root(len(self.roots), owner, kind, created, self)
+        root = Root(len(self.roots), owner, kind, created, self, weak=kind == "result")
         self.roots.append(root)
         self.by_owner[id(owner)] = root
-        if kind == "foreign" and self.previous is not None:
-            root.prev = self.previous.get(id(owner))
+        if kind == "foreign":
+            root.const = True                      # until written; and unless it was
+            if self.previous is not None:          # there in the previous call too
+                root.prev = self.previous.get(id(owner))
+                root.const = root.prev is None
+        return root
+
+    def _root_of(self, owner):
+        """The root of ``owner`` (an id can be reused once a result's array is freed)."""
+        root = self.by_owner.get(id(owner))
+        if root is not None and root.owner is not owner:
+            return None
         return root
 
     def value_of(self, a):
         """The Value of array ``a`` (a TracedArray of this trace, or any ndarray)."""
-        v = getattr(a, "_v", None) if type(a) is TracedArray else None
+        traced = type(a) is TracedArray or isinstance(a, TracedArray)
+        v = a.__dict__.get("_v") if traced else None
         if v is not None and v.root.rec is self:
             return v
-        plain = np.ndarray.view(a, np.ndarray) if isinstance(a, TracedArray) else a
+        plain = np.ndarray.view(a, np.ndarray) if traced else a
         owner = owner_of(plain)
-        root = self.by_owner.get(id(owner))
+        root = self._root_of(owner)
         if root is None:
             root = self._new_root(owner, "foreign")
-        return Value(root, plain)
+        v = Value(root, plain)
+        if traced:              # the plain view lives as long as the traced array
+            a._v, a._p = v, plain
+        return v
 
     def traced(self, value):
         """A TracedArray showing ``value`` to the traced code."""
-        t = np.ndarray.view(value.arr, TracedArray)
-        t._v = value
+        arr = value.arr
+        t = np.ndarray.view(arr, TracedArray)
+        t._v, t._p = value, arr
         return t
 
     def adopt(self, a, kind="foreign"):
@@ -304,26 +412,33 @@ class Recorder:
         for v in values:
             if type(v) is Value:
                 op.writes.append(v)
-                v.root.writes.append(op.index)
+                root = v.root
+                root.writes.append(op.index)
+                if root.const:                 # written: not a constant any more
+                    root.const = False
+                    if root._weak is not None:
+                        root._owner = None
 
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
-        if type(res) is np.ndarray and res.base is None and id(res) not in self.by_owner:
-            root = Root(len(self.roots), res, "result", op.index, self)      # a new array
-            self.roots.append(root)
+        if type(res) is np.ndarray and res.base is None and self._root_of(res) is None:
+            root = Root(len(self.roots), res, "result", op.index, self, weak=True)
+            self.roots.append(root)                                        # a new array
             self.by_owner[id(res)] = root
-            value = Value(root, res)
+            self._constant(op, root)
+            value = Value(root, res, (0, res.shape, res.strides, res.dtype))
             op.outs.append(value)
             t = np.ndarray.view(res, TracedArray)
-            t._v = value
+            t._v, t._p = value, res
             return t
         if isinstance(res, np.ndarray):
             if isinstance(res, TracedArray):
                 res = np.ndarray.view(res, np.ndarray)
             owner = owner_of(res)
-            root = self.by_owner.get(id(owner))
+            root = self._root_of(owner)
             if root is None:
                 root = self._new_root(owner, "result", op.index)
+                self._constant(op, root)
             value = Value(root, res)
             op.outs.append(value)
             return self.traced(value)
@@ -331,12 +446,22 @@ class Recorder:
             arr = np.array(res)
             root = self._new_root(arr, "result", op.index)
             root.scalar = True
+            self._constant(op, root)
             value = Value(root, arr)
             op.outs.append(value)
             return self.traced(value)
         if type(res) is tuple or type(res) is list:
             return type(res)(self._result(op, r) for r in res)
         return res
+
+    def _constant(self, op, root):
+        """A result of constants only is kept (a program may compute it once, at build);
+        only in a trace that can become a program (one with a previous trace)."""
+        if self.previous is not None and not op.syms and op.kind in ("ufunc", "func",
+                                                                       "method") \
+                and all(v.root.const for v in op.values):
+            root.const = True
+            root.keep()
 
     def ufunc(self, ufunc, method, inputs, kwargs):
         if method == "__call__" and not kwargs:       # the common case, kept lean

@@ -23,7 +23,7 @@ OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: opera
 
 
 def _zero_d(v):
-    return type(v) is Value and v.arr.shape == () and v.arr.dtype.kind in "fiub"
+    return type(v) is Value and v.shape == () and v.dtype.kind in "fiub"
 
 
 def scalar_op(op):
@@ -66,15 +66,15 @@ def plan(prog):
         if root.kind != "result" or root.held or i in prog.targets or i in aliased \
                 or root.writes:
             continue
-        if root.owner.shape != () or root.created not in scalar:
+        if root.layout is None or root.shape != () or root.created not in scalar:
             continue
         if users.get(i, set()) <= scalar and ops[root.created].kwargs.get("out") is None:
             regs[i] = len(regs)
     loads = {}
     for root in prog.trace.roots:
         i = root.index
-        if root.kind != "foreign" or i in prog.carried or not isinstance(root.owner, np.ndarray) \
-                or root.owner.shape != () or root.owner.dtype.kind not in "fiub":
+        if root.kind != "foreign" or i in prog.carried or root.layout is None \
+                or root.shape != () or root.dtype.kind not in "fiub":
             continue
         reads = readers.get(i, set())
         first_write = min(root.writes + [o for o in users.get(i, ()) if ops[o].into is not
@@ -138,7 +138,7 @@ def loads_block(prog):
     """The code loading 0-d arrays read before written (parameters) into registers."""
     code = []
     for i, r in prog.loads.items():
-        value = Value(prog.trace.roots[i], prog.trace.roots[i].owner)
+        value = Value.whole(prog.trace.roots[i])
         prog.sregs.append(prog.view(value))
         code.append((1, _load, r, len(prog.sregs) - 1, None))
     return code

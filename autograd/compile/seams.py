@@ -210,6 +210,7 @@ class Seams:
             if isinstance(current, TracedArray):
                 value = self.rec.value_of(current)
                 value.root.held = True
+                value.root.keep()
                 slot.__set__(tensor, value.arr)
 
 

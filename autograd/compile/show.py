@@ -104,8 +104,8 @@ def to_dot(compiled, max_steps=300, rankdir="TB"):
                 "state" if root.kind == "foreign" and root.index not in prog.carried
                 else "buffer")
             color = {"input": "#e5e7eb", "state": "#bfdbfe"}.get(kind, "white")
-            shape = getattr(root.owner, "shape", ())
-            dtype = getattr(root.owner, "dtype", "")
+            shape = root.shape if root.layout is not None else ()
+            dtype = root.dtype if root.layout is not None else ""
             boxes[key] = (name, color, f"{kind} {shape} {dtype}")
         return boxes[key][0]
 
