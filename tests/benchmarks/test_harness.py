@@ -10,6 +10,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BENCH = os.path.join(ROOT, "benchmarks")
 
 
+@pytest.fixture(autouse=True)
+def keep_default_dtype():
+    """The workload cases set float64 as glassgrad's default dtype (as the suite's
+    workers do): put back what the rest of the test session expects."""
+    import autograd as ag
+    before = ag.get_default_dtype()
+    yield
+    ag.set_default_dtype(before)
+
+
 @pytest.fixture
 def bench_path(monkeypatch):
     monkeypatch.syspath_prepend(BENCH)
