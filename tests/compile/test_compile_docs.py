@@ -21,3 +21,12 @@ def test_compile_md_blocks_run_in_order(capsys):
     np.random.set_state(state)
     out = capsys.readouterr().out
     assert "'replays': 7" in out and "tracing calls" in out and "digraph" in out
+
+
+def test_the_package_docstring_example_runs():
+    import doctest
+    import importlib
+
+    package = importlib.import_module("autograd.compile")   # (ag.compile is the function)
+    result = doctest.testmod(package, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, result
