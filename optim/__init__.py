@@ -20,8 +20,9 @@ from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
 from .asgd import ASGD  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
 from .lr_scheduler import (  # noqa: F401
-    CosineAnnealingLR, ExponentialLR, InverseTimeLR, LambdaLR, LinearLR, LRScheduler,
-    MultiStepLR, OneCycleLR, ReduceLROnPlateau, StepLR)
+    ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
+    ExponentialLR, InverseTimeLR, LambdaLR, LinearLR, LRScheduler, MultiplicativeLR,
+    MultiStepLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SequentialLR, StepLR)
 from .optimizer import Optimizer, required  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .rprop import Rprop  # noqa: F401
@@ -32,4 +33,6 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", 
            "RAdam", "Adadelta", "ASGD", "Rprop", "LBFGS", "Newton",
            "GaussNewton", "LevenbergMarquardt", "lr_scheduler", "LRScheduler", "LambdaLR",
            "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "ReduceLROnPlateau", "LinearLR", "OneCycleLR", "InverseTimeLR"]
+           "ReduceLROnPlateau", "LinearLR", "OneCycleLR", "InverseTimeLR", "ConstantLR",
+           "MultiplicativeLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+           "SequentialLR", "ChainedScheduler"]
