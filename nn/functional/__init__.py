@@ -18,3 +18,4 @@ from .pooling import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403

@@ -17,7 +17,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 
 __all__ = ["MultiheadAttention"]
 
@@ -59,7 +59,8 @@ class MultiheadAttention(Module):
             self.in_proj_bias = init._new_parameter(3 * embed_dim, dtype=dtype)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
+                                                        dtype=dtype)
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -103,6 +104,3 @@ class MultiheadAttention(Module):
         elif self.batch_first:
             out = out.transpose(1, 0, 2)                              # (N, L, E)
         return out, weights
-
-    def extra_repr(self):
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"

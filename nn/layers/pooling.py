@@ -4,6 +4,7 @@
 (1, 3, 4, 4)
 """
 from .. import functional as F
+from ..functional.conv import ntuple
 from ..module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
@@ -58,9 +59,12 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
+        # 1-tuples, as PyTorch stores (and prints) them for AvgPool1d only
+        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride",
+                             "AvgPool1d")
+        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
     def forward(self, input):  # noqa: A002

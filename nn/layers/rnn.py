@@ -74,6 +74,29 @@ class RNNBase(Module):
     def reset_parameters(self):
         _reset_uniform(self)
 
+    def flatten_parameters(self):
+        """A no-op, as in PyTorch on the CPU (there it packs the weights into one cuDNN
+        buffer); kept so that ported code which calls it before ``forward`` runs."""
+        return None
+
+    @property
+    def _all_weights(self):
+        """Parameter names per layer and direction, e.g. ``[["weight_ih_l0", ...], ...]``."""
+        per = len(self._flat_weights_names) // (self.num_layers
+                                                * (2 if self.bidirectional else 1))
+        names = self._flat_weights_names
+        return [names[i:i + per] for i in range(0, len(names), per)]
+
+    @property
+    def all_weights(self):
+        """The parameters per layer and direction (layer 0, its reverse, layer 1, ...):
+        ``[w_ih, w_hh, b_ih, b_hh(, w_hr)]`` each, as ``torch.nn.LSTM.all_weights``."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name) for name in self._flat_weights_names]
+
     def _weights(self, layer, suffix):
         get = getattr
         w_ih = get(self, f"weight_ih_l{layer}{suffix}")
@@ -147,21 +170,21 @@ class RNNBase(Module):
         return (x, (h_n, c_n)) if lstm else (x, h_n)
 
     def extra_repr(self):
+        """PyTorch's: the sizes, then the options that differ from the defaults (the
+        nonlinearity is not shown, as in PyTorch)."""
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
-        if not self.bias:
-            s += ", bias=False"
-        if self.batch_first:
-            s += ", batch_first=True"
-        if self.dropout:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional:
-            s += ", bidirectional=True"
         if self.proj_size:
             s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
         return s
 
 
@@ -244,10 +267,10 @@ class RNNCellBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            s += ", bias=False"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
         if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
+            s += f", nonlinearity={self.nonlinearity}"
         return s
 
 
