@@ -19,3 +19,7 @@ from .upsample import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .vision import *  # noqa: F401,F403
+from .unpool import *  # noqa: F401,F403
+from .lp_pool import *  # noqa: F401,F403
