@@ -63,9 +63,9 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 - PyTorch's name
     for axis, before, after in pairs:
         size = x.shape[axis]
         if mode == "circular":      # negative widths crop first; the rest wraps the crop
-            _check_circular(size, before, after, axis)
             start, stop = max(-before, 0), size - max(-after, 0)
             before, after, size = max(before, 0), max(after, 0), stop - start
+            _check_circular(size, before, after, axis)
             index = start + np.arange(-before, size + after) % size
         else:
             index = _INDEX[mode](np.arange(-before, size + after), size, before, after, axis)
