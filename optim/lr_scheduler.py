@@ -506,5 +506,7 @@ from .schedulers_compose import ChainedScheduler, SequentialLR  # noqa: E402
 from .schedulers_cyclic import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
 from .schedulers_factor import ConstantLR, MultiplicativeLR, PolynomialLR  # noqa: E402
 
+_LRScheduler = LRScheduler     # PyTorch's old name for the base class
+
 __all__ += ["ConstantLR", "MultiplicativeLR", "PolynomialLR", "CosineAnnealingWarmRestarts",
             "CyclicLR", "SequentialLR", "ChainedScheduler"]

@@ -25,7 +25,8 @@ from autograd.inplace import rebase_
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
            "mish", "sigmoid", "tanh", "softplus", "softsign", "logsigmoid", "hardtanh",
            "hardsigmoid", "hardswish", "tanhshrink", "softmax", "log_softmax", "softmin",
-           "threshold", "glu", "hardshrink", "softshrink", "rrelu", "relu_", "elu_",
+           "threshold", "glu", "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "relu_",
+           "elu_",
            "leaky_relu_", "hardtanh_", "rrelu_", "selu_", "celu_", "threshold_"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -290,6 +291,23 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """x_i - logsumexp(x) along ``dim``."""
     x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
     return ag.log_softmax(x, axis=_softmax_dim("log_softmax", x.ndim, dim))
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn from ``ag.get_rng()``;
+    ``hard`` returns the one-hot of its argmax with the soft sample's gradient
+    (straight-through: y_hard - y_soft.detach() + y_soft). ``eps`` is unused, as in
+    PyTorch."""
+    x = _t(logits)
+    gumbels = -np.log(ag.get_rng().exponential(size=x.shape)).astype(x.dtype)
+    y_soft = ag.softmax((x + gumbels) / tau, axis=dim)
+    if not hard:
+        return y_soft
+    axis = dim % x.ndim
+    index = np.expand_dims(np.argmax(y_soft.data, axis=axis), axis)
+    y_hard = np.zeros(x.shape, dtype=x.dtype)
+    np.put_along_axis(y_hard, index, 1.0, axis=axis)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # PyTorch's in-place spellings: F.relu_(x) is F.relu(x, inplace=True), and so on.

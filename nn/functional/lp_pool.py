@@ -1,4 +1,4 @@
-"""Power-average pooling ``lp_pool1d/2d/3d`` and ``adaptive_max_pool1d``.
+"""Power-average pooling ``lp_pool1d/2d/3d``.
 
 LP pooling is PyTorch's formula on top of average pooling:
 ``(sign(s) relu(|s|) · K)^(1/p)`` with ``s = avg_pool(x^p)`` and K the window size,
@@ -11,9 +11,9 @@ tensor([[[5., 1.]]])
 import autograd as ag
 
 from .conv import ntuple
-from .pooling import adaptive_max_pool2d, avg_pool1d, avg_pool2d, avg_pool3d
+from .pooling import avg_pool1d, avg_pool2d, avg_pool3d
 
-__all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "adaptive_max_pool1d"]
+__all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d"]
 
 
 def _lp_pool(avg_pool, x, norm_type, kernel_size, stride, ceil_mode, nsp, opname):
@@ -42,17 +42,3 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # n
     """(Σ_window x^p)^(1/p) over windows of (N, C, D, H, W)."""
     return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3,
                     "lp_pool3d")
-
-
-def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
-    """Max over PyTorch's adaptive bins of (N, C, L) or (C, L) (the first maximum gets
-    the gradient): the 2-d pooling of a one-row image."""
-    x = ag.as_tensor(input)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"adaptive_max_pool1d: expected a 2-d or 3-d input, got shape "
-                         f"{x.shape}")
-    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
-    out = adaptive_max_pool2d(ag.unsqueeze(x, -2), (1, size), return_indices)  # (.., 1, L_out)
-    if return_indices:
-        return out[0][..., 0, :], ag.Tensor(out[1].data[..., 0, :])
-    return out[..., 0, :]

@@ -15,7 +15,7 @@ __all__ = ["L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWith
            "NLLLoss", "CrossEntropyLoss", "KLDivLoss", "MultiMarginLoss", "SoftMarginLoss",
            "MarginRankingLoss", "HingeEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss",
            "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-           "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "CTCLoss"]
+           "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "CTCLoss", "NLLLoss2d"]
 
 
 def _as_buffer(value):
@@ -105,6 +105,10 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):  # noqa: A002
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated name for NLLLoss on (N, C, H, W) inputs (NLLLoss does it)."""
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -261,3 +261,37 @@ def test_adaptive_max_pool1d(size):
     out, idx = F.adaptive_max_pool1d(ag.tensor(x), size, return_indices=True)
     np.testing.assert_array_equal(idx.data, TF.adaptive_max_pool1d(torch.tensor(x), size,
                                                                    True)[1].numpy())
+
+
+def test_gumbel_softmax_samples_and_straight_through_gradient():
+    logits = np.log(np.array([[0.7, 0.2, 0.1]]))
+    ag.manual_seed(0)
+    draws = F.gumbel_softmax(ag.tensor(np.repeat(logits, 4000, axis=0)), tau=0.1, hard=True)
+    np.testing.assert_array_equal(draws.data.sum(axis=1), 1.0)
+    np.testing.assert_allclose(draws.data.mean(axis=0), [0.7, 0.2, 0.1], atol=0.03)
+    x = ag.tensor(_normal(3, 4), requires_grad=True)
+    ag.manual_seed(1)
+    soft = F.gumbel_softmax(x, tau=0.5, dim=1)
+    ag.manual_seed(1)
+    hard = F.gumbel_softmax(x, tau=0.5, hard=True, dim=1)
+    assert set(np.unique(hard.data)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(hard.data.argmax(axis=1), soft.data.argmax(axis=1))
+    w = ag.tensor(_normal(3, 4))
+    (g_soft,) = ag.grad((soft * w).sum(), x)
+    (g_hard,) = ag.grad((hard * w).sum(), x)
+    np.testing.assert_allclose(g_hard.data, g_soft.data)
+
+
+def test_adaptive_3d_pools_and_with_indices_names():
+    x = _normal(2, 3, 5, 7, 6)
+    for size in [2, (3, 1, 4), (5, 7, 6)]:
+        check_against_torch(lambda t: F.adaptive_avg_pool3d(t, size),
+                            lambda t: TF.adaptive_avg_pool3d(t, size), [x])
+        check_against_torch(lambda t: F.adaptive_max_pool3d(t, size),
+                            lambda t: TF.adaptive_max_pool3d(t, size), [x])
+        ours = F.adaptive_max_pool3d_with_indices(ag.tensor(x), size)[1].data
+        np.testing.assert_array_equal(ours, TF.adaptive_max_pool3d_with_indices(
+            torch.tensor(x), size)[1].numpy())
+    y, idx = F.max_pool2d_with_indices(ag.tensor(x[0]), 2)
+    ty, tidx = TF.max_pool2d_with_indices(torch.tensor(x[0]), 2)
+    np.testing.assert_array_equal(idx.data, tidx.numpy())

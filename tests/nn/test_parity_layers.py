@@ -188,3 +188,36 @@ def test_rnn_flatten_parameters_and_all_weights(mode, kw):
     tout = theirs(torch.tensor(x))
     np.testing.assert_allclose(out[0].data, tout[0].detach().numpy(), atol=1e-12)
     assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("spec,shapes", [
+    ("InstanceNorm3d(3, affine=True)", [(2, 3, 4, 3, 5)]),
+    ("InstanceNorm3d(3)", [(3, 4, 3, 5)]),
+    ("AdaptiveAvgPool3d((2, 3, 1))", [(2, 3, 5, 6, 4)]),
+    ("AdaptiveMaxPool3d(2)", [(2, 3, 5, 6, 4)]),
+])
+def test_3d_layers(spec, shapes):
+    ours, theirs = _pair(spec)
+    run_both(torch, ours, theirs, [RNG.normal(size=s) for s in shapes])
+    assert repr(ours) == repr(theirs)
+
+
+def test_nll_loss_2d_is_nll_loss():
+    x, t = RNG.normal(size=(2, 3, 4, 4)), RNG.integers(0, 3, size=(2, 4, 4))
+    run_both(torch, nn.NLLLoss2d(), torch.nn.NLLLoss2d(), [x, t], grads=[None, False])
+
+
+@pytest.mark.parametrize("shape,groups", [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((2, 4, 1, 3, 3), 1)])
+def test_dirac_init(shape, groups):
+    ours, theirs = ag.zeros(shape), torch.zeros(shape)
+    nn.init.dirac_(ours, groups)
+    torch.nn.init.dirac_(theirs, groups)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_sparse_init_zeros_the_same_count_per_column():
+    w = ag.zeros((10, 6))
+    nn.init.sparse_(w, 0.3, std=0.5)
+    assert ((w.data == 0).sum(axis=0) == 3).all() and 0.2 < w.data[w.data != 0].std() < 1.0
+    with pytest.raises(ValueError, match="2-d"):
+        nn.init.sparse_(ag.zeros((2, 3, 4)), 0.1)
