@@ -12,6 +12,7 @@ Fans of a weight of shape (out, in, *kernel): fan_in = in * prod(kernel),
 fan_out = out * prod(kernel).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -246,3 +247,29 @@ def _default_weight_and_bias_(weight, bias):
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
         bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         uniform_(bias, -bound, bound)
+
+
+def _deprecated(fn):
+    """PyTorch's old spelling without the trailing underscore: warns, then fills."""
+    old = fn.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"nn.init.{old} is now deprecated in favor of nn.init.{fn.__name__}.",
+                      FutureWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    deprecated.__name__ = old
+    deprecated.__doc__ = f"Deprecated: use ``{fn.__name__}``."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -1,4 +1,6 @@
 """Activation modules: thin wrappers over ``nn.functional`` (PReLU holds a parameter)."""
+import warnings
+
 import numpy as np
 
 import autograd as ag
@@ -181,8 +183,19 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    """clip(x, min_val, max_val) (``min_value``/``max_value``: PyTorch's deprecated names)."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
         super().__init__()
+        if min_value is not None or max_value is not None:
+            warnings.warn("keyword argument `min_value`/`max_value` is deprecated and "
+                          "renamed to `min_val`/`max_val`", FutureWarning, stacklevel=2)
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
+        if not max_val > min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
+                             f"({min_val})")
         self.min_val, self.max_val = min_val, max_val
         self.inplace = inplace
 

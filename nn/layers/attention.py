@@ -17,6 +17,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module
+from .device import check_device
 from .linear import NonDynamicallyQuantizableLinear
 
 __all__ = ["MultiheadAttention"]
@@ -32,8 +33,10 @@ class MultiheadAttention(Module):
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, dtype=None):
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
         super().__init__()
+        check_device(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a "
                              f"positive multiple of num_heads ({num_heads})")

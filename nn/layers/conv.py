@@ -14,6 +14,7 @@ from .. import functional as F
 from .. import init
 from ..functional.conv import ntuple
 from ..module import Module
+from .device import check_device
 from .linear import _register_weight_and_bias
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -32,9 +33,10 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         name, n = type(self).__name__, self._nsp
+        check_device(device, name)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
@@ -142,9 +144,9 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding, dtype)
+                         groups, bias, padding_mode, output_padding, device, dtype)
 
     def forward(self, input, output_size=None):  # noqa: A002
         return self._fn(input, self.weight, self.bias, self.stride, self.padding,

@@ -6,6 +6,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
+from .device import check_device
 
 __all__ = ["Embedding", "EmbeddingBag"]
 
@@ -98,6 +99,7 @@ class EmbeddingBag(Module):
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
+        check_device(device, "EmbeddingBag")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got "
                              f"{mode!r}")

@@ -20,6 +20,7 @@ from .. import functional as F
 from .. import init
 from ..functional.rnn import GATES
 from ..module import Module
+from .device import check_device
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -36,9 +37,10 @@ class RNNBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
+        check_device(device, name)
         if not (0 <= dropout <= 1):
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
         if hidden_size <= 0 or num_layers <= 0:
@@ -192,13 +194,13 @@ class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype)
+                         device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -207,9 +209,9 @@ class LSTM(RNNBase):
     ``forward(input, (h_0, c_0))`` returns ``(output, (h_n, c_n))``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, proj_size, dtype)
+                         dropout, bidirectional, proj_size, device, dtype)
 
 
 class GRU(RNNBase):
@@ -217,9 +219,9 @@ class GRU(RNNBase):
     ``h_t = (1 - z) n + z h_{t-1}``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype=dtype)
+                         dropout, bidirectional, device=device, dtype=dtype)
 
 
 class RNNCellBase(Module):
@@ -228,8 +230,13 @@ class RNNCellBase(Module):
 
     _gates = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, num_chunks=None, device=None,
+                 dtype=None):
         super().__init__()
+        check_device(device, type(self).__name__)
+        if num_chunks is not None and num_chunks != self._gates:
+            raise ValueError(f"{type(self).__name__}: num_chunks is {self._gates} for this "
+                             f"cell, got {num_chunks}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         gates = self._gates * hidden_size
         self.weight_ih = init._new_parameter(gates, input_size, dtype=dtype)
@@ -277,11 +284,12 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):  # noqa: A002
@@ -296,6 +304,9 @@ class LSTMCell(RNNCellBase):
 
     _gates = 4
 
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
+
     def forward(self, input, hx=None):  # noqa: A002
         x, state, unbatched = self._prepare(input, hx)
         h, c = F.lstm_cell(x, state, *self._weights())
@@ -306,6 +317,9 @@ class GRUCell(RNNCellBase):
     """One GRU step (gates r, z, n): returns ``h'``."""
 
     _gates = 3
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):  # noqa: A002
         x, h, unbatched = self._prepare(input, hx)

@@ -22,6 +22,7 @@ from .. import init
 from ..containers import ModuleList
 from ..module import Module
 from .attention import MultiheadAttention
+from .device import check_device
 from .dropout import Dropout
 from .linear import Linear
 from .normalization import LayerNorm
@@ -54,8 +55,9 @@ class TransformerEncoderLayer(Module):
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
+        check_device(device, "TransformerEncoderLayer")
         _check_layer_sizes("TransformerEncoderLayer", d_model, nhead, dim_feedforward)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
@@ -149,6 +151,7 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
+        check_device(device, "TransformerDecoderLayer")
         _check_layer_sizes("TransformerDecoderLayer", d_model, nhead, dim_feedforward)
         attn = dict(dropout=dropout, batch_first=batch_first, bias=bias, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, **attn)
@@ -233,6 +236,7 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False,
                  norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(device, "Transformer")
         layer_kw = dict(dim_feedforward=dim_feedforward, dropout=dropout,
                         activation=activation, layer_norm_eps=layer_norm_eps,
                         batch_first=batch_first, norm_first=norm_first, bias=bias,
