@@ -4,6 +4,7 @@
 ``padding`` is an int (every side) or 2, 4 or 6 ints ``(left, right, top, bottom,
 front, back)``, the last dimension first, as in ``F.pad``.
 
+>>> import autograd as ag, nn
 >>> nn.ReflectionPad2d((1, 1, 2, 0))(ag.randn(1, 3, 4, 4)).shape
 (1, 3, 6, 6)
 """

@@ -8,6 +8,7 @@ with SA the dropped-out self-attention and FF(x) = linear2(dropout(act(linear1(x
 A decoder layer puts cross-attention on the encoder's output (the memory) between the
 two: x = norm2(x + MHA(x, memory)) (or x + MHA(norm2(x), memory) with norm_first).
 
+>>> import autograd as ag, nn
 >>> layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True)
 >>> layer(ag.randn(2, 5, 16)).shape
 (2, 5, 16)
