@@ -36,8 +36,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        validate_betas(type(self).__name__, group)
-        check_number(type(self).__name__, "weight_decay", group["weight_decay"])
+        validate_adam_group(type(self).__name__, group)
 
     @ag.no_grad()
     def step(self, closure=None):
@@ -48,19 +47,14 @@ class Adam(Optimizer):
         """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
             for p, g in self._params_with_grad(group):
                 state = self._lazy_state(p, exp_avg=True, exp_avg_sq=True,
                                          max_exp_avg_sq=group["amsgrad"])
                 state["step"] += 1
                 t = state["step"]
-                decay = None
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        decay = 1 - lr * wd
-                    else:
-                        g = g + wd * p.data
+                g, decay = weight_decay(group, p, g)
                 m, v = moments_(state, g, beta1, beta2)
                 if group["amsgrad"]:
                     v = state["max_exp_avg_sq"].data
@@ -73,8 +67,9 @@ class Adam(Optimizer):
         return loss
 
 
-def validate_betas(name, group):
-    """lr, eps >= 0 and betas a pair in [0, 1): the checks the Adam family shares."""
+def validate_adam_group(name, group):
+    """lr, eps, weight_decay >= 0 and betas a pair in [0, 1): the checks the Adam family
+    shares."""
     check_number(name, "lr", group["lr"])
     check_number(name, "eps", group["eps"])
     betas = group["betas"]
@@ -82,6 +77,18 @@ def validate_betas(name, group):
         raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
     check_number(name, "beta parameter at index 0", betas[0], 0.0, 1.0)
     check_number(name, "beta parameter at index 1", betas[1], 0.0, 1.0)
+    check_number(name, "weight_decay", group["weight_decay"])
+
+
+def weight_decay(group, p, g):
+    """(g, decay) for ``update_``: the L2 penalty g + λθ, or, with
+    ``decoupled_weight_decay``, g unchanged and θ scaled by 1 − ηλ (decay None: none)."""
+    wd = group["weight_decay"]
+    if wd == 0:
+        return g, None
+    if group.get("decoupled_weight_decay"):
+        return g, 1 - group["lr"] * wd
+    return g + wd * p.data, None
 
 
 def moments_(state, g, beta1, beta2):

@@ -6,7 +6,7 @@ import numpy as np
 
 import autograd as ag
 
-from .adam import moments_, validate_betas
+from .adam import moments_, validate_adam_group, weight_decay
 from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
@@ -35,8 +35,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        validate_betas("Adamax", group)
-        check_number("Adamax", "weight_decay", group["weight_decay"])
+        validate_adam_group("Adamax", group)
 
     @ag.no_grad()
     def step(self, closure=None):
@@ -44,13 +43,12 @@ class Adamax(Optimizer):
         ``exp_inf`` are Tensors in ``state[p]``)."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
             for p, g in self._params_with_grad(group):
                 state = self._lazy_state(p, exp_avg=True, exp_inf=True)
                 state["step"] += 1
-                if wd != 0:
-                    g = g + wd * p.data
+                g, _ = weight_decay(group, p, g)
                 m = state["exp_avg"].data
                 m += (1 - beta1) * (g - m)
                 u = state["exp_inf"].data
@@ -86,8 +84,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        validate_betas("NAdam", group)
-        check_number("NAdam", "weight_decay", group["weight_decay"])
+        validate_adam_group("NAdam", group)
         check_number("NAdam", "momentum_decay", group["momentum_decay"])
 
     @ag.no_grad()
@@ -95,7 +92,7 @@ class NAdam(Optimizer):
         """One NAdam update (``mu_product`` Π_t is a number in ``state[p]``)."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
             psi = group["momentum_decay"]
             for p, g in self._params_with_grad(group):
@@ -105,12 +102,7 @@ class NAdam(Optimizer):
                                  exp_avg_sq=ag.zeros_like(p))
                 state["step"] += 1
                 t = state["step"]
-                decay = None
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        decay = 1 - lr * wd
-                    else:
-                        g = g + wd * p.data
+                g, decay = weight_decay(group, p, g)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
                 state["mu_product"] *= mu
@@ -152,26 +144,20 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        validate_betas("RAdam", group)
-        check_number("RAdam", "weight_decay", group["weight_decay"])
+        validate_adam_group("RAdam", group)
 
     @ag.no_grad()
     def step(self, closure=None):
         """One RAdam update of every parameter that has a gradient."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
             for p, g in self._params_with_grad(group):
                 state = self._lazy_state(p, exp_avg=True, exp_avg_sq=True)
                 state["step"] += 1
                 t = state["step"]
-                decay = None
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        decay = 1 - lr * wd
-                    else:
-                        g = g + wd * p.data
+                g, decay = weight_decay(group, p, g)
                 m, v = moments_(state, g, beta1, beta2)
                 correction2 = 1 - beta2 ** t
                 rho_inf = 2 / (1 - beta2) - 1

@@ -103,7 +103,8 @@ def affine_grid(theta, size, align_corners=None):
     spatial = size[2:]                                            # (H, W) or (D, H, W)
     axes = [_base_coords(n, align) for n in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")                       # each (*spatial)
-    base = np.stack(list(mesh[::-1]) + [np.ones(spatial)], axis=-1)  # (*spatial, nsp+1): x, y[, z], 1
+    # (*spatial, nsp + 1): each position's x, y[, z] and a 1 for the translation
+    base = np.stack(list(mesh[::-1]) + [np.ones(spatial)], axis=-1)
     base = base.reshape(1, -1, nsp + 1).astype(t.dtype)
     grid = ag.matmul(base, ag.swapaxes(t, 1, 2))                   # (N, prod(spatial), nsp)
     return ag.reshape(grid, (size[0],) + spatial + (nsp,))

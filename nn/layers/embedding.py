@@ -11,6 +11,28 @@ from .device import check_device
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
+def _table(module, weight, dtype, requires_grad):
+    """Register ``module.weight`` (num_embeddings, embedding_dim): the given array, or a
+    new one initialised by ``reset_parameters``."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if weight is None:
+        module.weight = Parameter(np.zeros(shape, np.dtype(dtype or ag.get_default_dtype())),
+                                  requires_grad=requires_grad)
+        module.reset_parameters()
+        return
+    data = weight.data if isinstance(weight, ag.Tensor) else np.asarray(weight)
+    if data.shape != shape:
+        raise ValueError("Shape of weight does not match num_embeddings and embedding_dim")
+    module.weight = Parameter(data, requires_grad=requires_grad)
+
+
+def _reset_table(module):
+    """N(0, 1) rows, the padding row (if any) zero."""
+    init.normal_(module.weight)
+    if module.padding_idx is not None:
+        module.weight.data[module.padding_idx] = 0
+
+
 class Embedding(Module):
     """``weight`` (num_embeddings, embedding_dim) ~ N(0, 1); the ``padding_idx`` row is
     zero and gets no gradient.
@@ -36,22 +58,10 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
-        if _weight is None:
-            dtype = np.dtype(dtype or ag.get_default_dtype())
-            self.weight = Parameter(np.zeros((num_embeddings, embedding_dim), dtype),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            data = _weight.data if isinstance(_weight, ag.Tensor) else np.asarray(_weight)
-            if data.shape != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and "
-                                 "embedding_dim")
-            self.weight = Parameter(data, requires_grad=not _freeze)
+        _table(self, _weight, dtype, not _freeze)
 
     def reset_parameters(self):
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+        _reset_table(self)
 
     def forward(self, input):  # noqa: A002
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm,
@@ -111,21 +121,10 @@ class EmbeddingBag(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
         self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
-        if _weight is None:
-            dtype = np.dtype(dtype or ag.get_default_dtype())
-            self.weight = Parameter(np.zeros((num_embeddings, embedding_dim), dtype))
-            self.reset_parameters()
-        else:
-            data = _weight.data if isinstance(_weight, ag.Tensor) else np.asarray(_weight)
-            if data.shape != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and "
-                                 "embedding_dim")
-            self.weight = Parameter(data)
+        _table(self, _weight, dtype, True)
 
     def reset_parameters(self):
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+        _reset_table(self)
 
     def forward(self, input, offsets=None, per_sample_weights=None):  # noqa: A002
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

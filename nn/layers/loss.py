@@ -3,6 +3,8 @@
 Class weights and ``pos_weight`` are registered as buffers (they appear in
 ``state_dict`` when given), as in PyTorch.
 """
+import warnings
+
 import numpy as np
 
 import autograd as ag
@@ -109,6 +111,12 @@ class NLLLoss(_WeightedLoss):
 
 class NLLLoss2d(NLLLoss):
     """PyTorch's deprecated name for NLLLoss on (N, C, H, W) inputs (NLLLoss does it)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        warnings.warn("NLLLoss2d has been deprecated. Please use NLLLoss instead as a "
+                      "drop-in replacement.", FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):

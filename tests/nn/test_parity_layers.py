@@ -202,9 +202,13 @@ def test_3d_layers(spec, shapes):
     assert repr(ours) == repr(theirs)
 
 
-def test_nll_loss_2d_is_nll_loss():
+def test_nll_loss_2d_is_nll_loss_and_warns_like_pytorch():
     x, t = RNG.normal(size=(2, 3, 4, 4)), RNG.integers(0, 3, size=(2, 4, 4))
-    run_both(torch, nn.NLLLoss2d(), torch.nn.NLLLoss2d(), [x, t], grads=[None, False])
+    with pytest.warns(FutureWarning, match="NLLLoss2d has been deprecated"):
+        ours = nn.NLLLoss2d()
+    with pytest.warns(FutureWarning):
+        theirs = torch.nn.NLLLoss2d()
+    run_both(torch, ours, theirs, [x, t], grads=[None, False])
 
 
 @pytest.mark.parametrize("shape,groups", [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((2, 4, 1, 3, 3), 1)])
