@@ -37,7 +37,7 @@ NOTES = {
     "LSTM": "`flatten_parameters()` is a no-op (as on the CPU), `all_weights` as PyTorch",
     "Transformer": "with TransformerEncoder/Decoder(Layer), causal-mask detection",
     "DataParallel": "single-GPU/multi-GPU wrapper: glassgrad runs on the CPU",
-    "SyncBatchNorm": "being added with nn.parallel (issue 19)",
+    "SyncBatchNorm": "synchronises batch statistics over MPI (see docs/distributed.md)",
     "AdaptiveLogSoftmaxWithLoss": "not yet",
     "FractionalMaxPool2d": "not yet (random pooling regions)",
     "FractionalMaxPool3d": "not yet (random pooling regions)",

@@ -7,5 +7,5 @@ VENV="${VENV:-.venv}"
 # torch first and pinned, so that nothing can pull another (multi-GB) build.
 "$VENV/bin/pip" install -q --upgrade pip
 "$VENV/bin/pip" install -q "torch==2.13.0"
-"$VENV/bin/pip" install -q -e ".[dev,train,notebooks]"
+"$VENV/bin/pip" install -q -e ".[dev,train,notebooks,distributed]"
 "$VENV/bin/python" -m pytest tests "$@"

@@ -93,6 +93,11 @@ def build_parser():
     o.add_argument("--no-plot", action="store_true", help="do not write the learning-curve PNG")
     o.add_argument("--no-graph", action="store_true", help="do not draw the graph SVG")
     o.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    o.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI, started as `mpiexec -n K python "
+                        "-m glassgrad.demo --distributed` (needs glassgrad[distributed]); "
+                        "--batch-size stays the global batch, split over the K ranks; rank "
+                        "0 prints and writes the outputs")
     o.add_argument("--blas-threads", type=int, default=1, metavar="N",
                    help="threads for NumPy's BLAS; these matrices are tiny, and one thread "
                         "avoids thread wake-up stalls on a busy machine (0: leave as is; "

@@ -11,6 +11,7 @@ from nn.data import DataLoader, TensorDataset
 from ..training import EarlyStopping, History, evaluate, fit, plot_history
 from .checkpoint import FORMAT, paths, read_checkpoint, restore
 from .cli import RUN_KEYS, DemoError, build_parser, resolve_config
+from .distributed import only_root_prints, setup, strip_module_prefix
 from .models import _reseed, build_model, load_splits
 from .pictures import write_graph
 
@@ -32,10 +33,12 @@ def limit_blas_threads(n):
     return True
 
 
-def run(args):
+def run(args, dist=None):
+    """The demo; ``dist`` (``distributed.setup(args)``) for a --distributed run."""
     ckpt = read_checkpoint(args.resume) if args.resume else None
     cfg, notes = resolve_config(args, ckpt)
-    for note in notes:
+    root = dist is None or dist.is_root
+    for note in notes if root else ():
         print(f"note: {note}", file=sys.stderr)
     limit_blas_threads(args.blas_threads)
     out = paths(cfg, args.out_dir)
@@ -47,6 +50,7 @@ def run(args):
     (X_tr, y_tr), val, (X_te, y_te), norm = load_splits(cfg)
     _reseed(cfg["seed"], 0)
     model = build_model(cfg)
+    trained_model = model if dist is None else dist.wrap(model)     # DDP shares weights
     optimizer = optim.Adam(model.parameters(), lr=cfg["lr"] or 1e-3,
                            weight_decay=cfg["weight_decay"])
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg["label_smoothing"])
@@ -62,14 +66,18 @@ def run(args):
             stopper.counter, stopper.should_stop = 0, False      # asked to go on
     cfg["lr"] = optimizer.param_groups[0]["lr"]
 
-    train_loader = DataLoader(TensorDataset(X_tr, y_tr), batch_size=cfg["batch_size"],
-                              shuffle=True, seed=cfg["seed"])
+    if dist is None:
+        train_loader = DataLoader(TensorDataset(X_tr, y_tr), batch_size=cfg["batch_size"],
+                                  shuffle=True, seed=cfg["seed"])
+    else:
+        train_loader = dist.train_loader(X_tr, y_tr, cfg)
     val_loader = None if val is None else DataLoader(TensorDataset(*val), batch_size=512)
     test_loader = DataLoader(TensorDataset(X_te, y_te), batch_size=512)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"digits: {len(y_tr)} train / {0 if val is None else len(val[1])} val / "
           f"{len(y_te)} test | {cfg['model']}: {n_params:,} parameters | Adam lr "
-          f"{cfg['lr']:g}, batch {cfg['batch_size']}, seed {cfg['seed']}")
+          f"{cfg['lr']:g}, batch {cfg['batch_size']}, seed {cfg['seed']}"
+          + ("" if dist is None else f" | {dist.describe(cfg['batch_size'])}"))
     if start >= cfg["epochs"]:
         print(f"the checkpoint is already at epoch {start} of --epochs {cfg['epochs']}; "
               f"pass a larger --epochs to train more")
@@ -77,6 +85,12 @@ def run(args):
         print(f"resuming {args.resume} at epoch {start + 1} of {cfg['epochs']}")
 
     def save(epoch, hist):
+        if dist is not None:                 # global metrics, plain keys, rank 0 writes
+            dist.average_last(hist)
+            if stopper is not None:
+                stopper.best_state = strip_module_prefix(stopper.best_state)
+            if not dist.is_root:
+                return
         state = {"format": FORMAT, "config": {k: cfg[k] for k in RUN_KEYS + (
                      "epochs", "patience", "lr")},
                  "epoch": epoch, "model": model.state_dict(),
@@ -91,10 +105,12 @@ def run(args):
 
     t0 = time.perf_counter()
     try:
-        fit(model, optimizer, loss_fn, train_loader, cfg["epochs"], val_loader,
+        fit(trained_model, optimizer, loss_fn, train_loader, cfg["epochs"], val_loader,
             history=history, early_stopping=stopper, start_epoch=start,
-            progress=not args.no_progress,
-            on_epoch_start=lambda epoch: _reseed(cfg["seed"], epoch), on_epoch_end=save)
+            progress=not args.no_progress and root,
+            on_epoch_start=lambda epoch: _reseed(cfg["seed"], epoch,
+                                                 0 if dist is None else dist.rank),
+            on_epoch_end=save)
     except KeyboardInterrupt:
         print(f"\ninterrupted; the last finished epoch is in {out['checkpoint']} "
               f"(continue with --resume {out['checkpoint']})", file=sys.stderr)
@@ -111,6 +127,8 @@ def run(args):
     print(f"test accuracy: {100 * test['acc']:.2f}% ({n_right}/{len(y_te)}), test loss "
           f"{test['loss']:.4f} | {trained} epoch(s) in {seconds:.1f} s")
     print(f"checkpoint: {out['checkpoint']}")
+    if not root:
+        return 0
     if not args.no_plot and len(history):
         plot_history(history, out["curves"],
                      title=f"{cfg['model'].upper()} on 8x8 digits (test accuracy "
@@ -125,9 +143,17 @@ def run(args):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)            # bad flags: usage + message, exit 2
+    dist = None
     try:
-        return run(args)
+        dist = setup(args)
+        with only_root_prints(dist):
+            return run(args, dist)
     except DemoError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        # a distributed run: every rank meets a flag error, so rank 0 tells it; an
+        # error once training started may be one rank's alone: it ends the whole job
+        if dist is None or dist.is_root or dist.wrapped:
+            parser.print_usage(sys.stderr)
+            print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        if dist is not None and dist.wrapped and dist.size > 1:
+            dist.abort(2)
         return 2
