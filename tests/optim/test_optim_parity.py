@@ -225,3 +225,10 @@ def test_update_helper_writes_in_place_once_and_checks_shapes():
     np.testing.assert_array_equal(w.data, [0.0, 0.0])
     with pytest.raises(RuntimeError, match=r"shape \(2,\) has shape \(3,\)"):
         update_(w, np.ones(3))
+
+
+@pytest.mark.parametrize("name", NAMES + ["LBFGS"])
+def test_repr_is_pytorchs(name):
+    ours = getattr(optim, name)([ag.Tensor(np.zeros(2), requires_grad=True)], lr=0.5)
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.5)
+    assert repr(ours) == repr(theirs)
