@@ -374,6 +374,8 @@ class Optimizer:
         for g, s in zip(self.param_groups, saved_groups):
             merged = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
             merged["params"] = g["params"]
+            for key, default in self.defaults.items():      # options newer than the save
+                merged.setdefault(key, copy.deepcopy(default))   # (as PyTorch's setstate)
             new_groups.append(merged)
         self.state = state
         self.param_groups = new_groups

@@ -232,3 +232,20 @@ def test_repr_is_pytorchs(name):
     ours = getattr(optim, name)([ag.Tensor(np.zeros(2), requires_grad=True)], lr=0.5)
     theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.5)
     assert repr(ours) == repr(theirs)
+
+
+def test_a_state_dict_saved_without_the_newer_options_loads_with_the_defaults():
+    """E.g. a checkpoint from before maximize/foreach existed: missing group options are
+    filled from the defaults, as PyTorch's __setstate__ does."""
+    params = ours_params()
+    opt = optim.Adam(params, lr=0.05)
+    run_ours(opt, params, 2)
+    sd = opt.state_dict()
+    for group in sd["param_groups"]:
+        for key in ("maximize", "foreach", "fused", "capturable", "differentiable",
+                    "decoupled_weight_decay"):
+            del group[key]
+    fresh = optim.Adam(ours_params(), lr=0.05)
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[0]["maximize"] is False
+    assert set(fresh.param_groups[0]) == set(opt.param_groups[0])
