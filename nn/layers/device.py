@@ -1,6 +1,6 @@
-"""The ``device=`` argument PyTorch's layer constructors take: glassgrad runs on the CPU,
-so None and "cpu" (or "cpu:0") are accepted and anything else is refused (never
-accepted and ignored)."""
+"""Constructor checks the new layers share: ``device=`` (glassgrad runs on the CPU, so
+None and "cpu" are accepted and anything else is refused, never accepted and ignored)
+and sizes that must be positive integers."""
 
 __all__ = []
 
@@ -11,3 +11,11 @@ def check_device(device, owner):
         return
     raise RuntimeError(f"{owner}: glassgrad runs on the CPU only, got device={device!r}; "
                        "leave device out (or pass 'cpu')")
+
+
+def check_positive(owner, **values):
+    """Raise ``ValueError`` naming ``owner`` and the argument unless each value is a
+    positive int."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")

@@ -6,7 +6,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
-from .device import check_device
+from .device import check_device, check_positive
 
 __all__ = ["Embedding", "EmbeddingBag"]
 
@@ -110,6 +110,8 @@ class EmbeddingBag(Module):
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
         check_device(device, "EmbeddingBag")
+        check_positive("EmbeddingBag", num_embeddings=num_embeddings,
+                       embedding_dim=embedding_dim)
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got "
                              f"{mode!r}")

@@ -5,6 +5,7 @@
 """
 from .. import functional as F
 from ..module import Module
+from .device import check_positive
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
            "PixelUnshuffle", "ChannelShuffle"]
@@ -55,6 +56,7 @@ class PixelShuffle(Module):
 
     def __init__(self, upscale_factor):
         super().__init__()
+        check_positive("PixelShuffle", upscale_factor=upscale_factor)
         self.upscale_factor = upscale_factor
 
     def forward(self, input):  # noqa: A002
@@ -69,6 +71,7 @@ class PixelUnshuffle(Module):
 
     def __init__(self, downscale_factor):
         super().__init__()
+        check_positive("PixelUnshuffle", downscale_factor=downscale_factor)
         self.downscale_factor = downscale_factor
 
     def forward(self, input):  # noqa: A002
@@ -83,6 +86,7 @@ class ChannelShuffle(Module):
 
     def __init__(self, groups):
         super().__init__()
+        check_positive("ChannelShuffle", groups=groups)
         self.groups = groups
 
     def forward(self, input):  # noqa: A002

@@ -225,3 +225,37 @@ def test_sparse_init_zeros_the_same_count_per_column():
     assert ((w.data == 0).sum(axis=0) == 3).all() and 0.2 < w.data[w.data != 0].std() < 1.0
     with pytest.raises(ValueError, match="2-d"):
         nn.init.sparse_(ag.zeros((2, 3, 4)), 0.1)
+
+
+@pytest.mark.parametrize("build,match", [
+    (lambda: nn.PixelShuffle(0), "upscale_factor must be a positive integer"),
+    (lambda: nn.PixelUnshuffle(1.5), "downscale_factor must be a positive integer"),
+    (lambda: nn.ChannelShuffle(-2), "groups must be a positive integer"),
+    (lambda: nn.EmbeddingBag(0, 3), "num_embeddings must be a positive integer"),
+    (lambda: nn.EmbeddingBag(4, 3, mode="median"), "mode must be"),
+    (lambda: nn.EmbeddingBag(4, 3, padding_idx=4), "padding_idx"),
+    (lambda: nn.RMSNorm((3, 0)), "normalized_shape"),
+    (lambda: nn.LPPool2d(0, 2), "norm_type must be positive"),
+    (lambda: nn.RReLU(0.5, 0.2), "lower <= upper"),
+    (lambda: nn.TripletMarginLoss(margin=0), "margin must be greater than 0"),
+    (lambda: nn.CTCLoss(blank=-1), "blank must be a class index"),
+    (lambda: nn.ReflectionPad2d((1, 2, 3)), "padding must be an int or 4 ints"),
+    (lambda: nn.Conv2d(1, 2, 3, padding_mode="mirror"), "padding_mode must be one of"),
+    (lambda: nn.ConvTranspose2d(1, 2, 3, padding_mode="reflect"), 'only "zeros"'),
+    (lambda: nn.TransformerDecoderLayer(8, 3), "multiple of num_heads"),
+    (lambda: nn.Hardtanh(1.0, -1.0), "max_val"),
+])
+def test_new_layers_check_their_arguments(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_device_is_accepted_for_the_cpu_and_refused_otherwise():
+    nn.Conv2d(1, 2, 3, device="cpu")
+    nn.LSTM(2, 3, device=None)
+    for build in (lambda: nn.Conv1d(1, 2, 3, device="cuda"),
+                  lambda: nn.GRUCell(2, 3, device="cuda:0"),
+                  lambda: nn.MultiheadAttention(4, 2, device="mps"),
+                  lambda: nn.RMSNorm(3, device="cuda")):
+        with pytest.raises(RuntimeError, match="CPU only"):
+            build()
