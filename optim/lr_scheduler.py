@@ -379,6 +379,15 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
+def uses_beta1(optimizer, owner):
+    """For momentum cycling: True if the optimizer's momentum is Adam's β₁ (``betas``),
+    False if it is ``momentum``; an error if it has neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: optimizer must support momentum or beta1 with the "
+                         "cycle_momentum option enabled")
+    return "betas" in optimizer.defaults
+
+
 def _per_group(name, optimizer, value, owner="OneCycleLR"):
     """One value per parameter group: a list/tuple as given (its length checked), or
     ``value`` repeated."""
@@ -452,10 +461,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
-                                 "the cycle_momentum option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer, "OneCycleLR")
             max_ms = _per_group("max_momentum", optimizer, max_momentum)
             base_ms = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:

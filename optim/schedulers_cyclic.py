@@ -14,7 +14,7 @@ PyTorch's names, arguments and sequences; re-exported by ``optim.lr_scheduler``.
 import math
 import types
 
-from .lr_scheduler import LRScheduler, _check_optimizer, _lrs, _per_group
+from .lr_scheduler import LRScheduler, _check_optimizer, _lrs, _per_group, uses_beta1
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR"]
 
@@ -122,10 +122,7 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("CyclicLR: optimizer must support momentum or beta1 with the "
-                                 "cycle_momentum option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer, "CyclicLR")
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum,
                                              "CyclicLR")
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum,
