@@ -9,3 +9,4 @@ from .window import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
