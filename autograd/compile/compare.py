@@ -56,7 +56,7 @@ def _same_op(a, b):
                 if type(y) is not Value or x.root.index != y.root.index or \
                         x.spec() != y.spec():
                     return "different arguments"
-            elif not _same_constant(x, y):
+            elif not _same_arg(x, y):
                 return "different arguments"
         if len(a.outs) == len(b.outs) == 1 and a.outs[0].root.index == \
                 b.outs[0].root.index and a.outs[0].spec() == b.outs[0].spec():
