@@ -21,7 +21,7 @@ def build(cases, name, d, spec):
     class), or None if the library does not run it. Chains are told whether they are
     W3's 0-d chain, the HVP takes the data only, training cases take the learning rate.
     """
-    cls = cases.get(name[:2])
+    cls = cases.get(spec.family)
     if cls is None:
         return None
     if name in ("W2", "W3"):
@@ -35,7 +35,8 @@ class ScalarMLP(Case):
     """W1 as micrograd's demo: a 2-16-16-1 MLP where every weight, input and op is a 0-d
     value, hinge loss + 1e-4 L2 over 100 points, SGD. A library supplies ``leaf(x)`` (a
     parameter), ``const(x)`` (an input), ``relu(v)``, ``zero_grads()``, ``grad_of(p)``
-    (a float) and ``update()``; the model code is the same for every library."""
+    (a float) and ``update()`` (the library's own optimizer step where it has one); the
+    model code is the same for every library."""
 
     def __init__(self, d, lr):
         self.X, self.y, self.lr = d["X"].tolist(), d["y"].tolist(), lr

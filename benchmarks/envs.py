@@ -49,28 +49,43 @@ def has_module(module):
     return result.returncode == 0
 
 
-def launch_spec(library, log=print):
-    """(python, env) for the worker of ``library``, or None if it is not available."""
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20),
+                "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
+
+
+def launch_spec(library, log=print, install=True):
+    """(python, env) for the worker of ``library``, or None if it is not available.
+
+    ``library`` may carry ``+tuned``: the same library with fixed glibc malloc
+    thresholds. glibc moves its mmap and trim thresholds as a process frees large
+    blocks, so whether a step re-faults fresh pages depends on what ran before (a
+    W4-f64 step took 1,000+ page faults in a fresh process and none after other work,
+    NumPy's baseline and glassgrad alike). Users run with the default allocator, so
+    that is the main column; the tuned one shows how much of a time is page faults.
+    ``install=False`` never creates a peer's virtualenv (``--quick``).
+    """
+    base, _, variant = library.partition("+")
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.setdefault("PYTHONHASHSEED", "0")
-    if library != "torch":     # one BLAS/OpenMP thread: compare with PyTorch's 1 thread
+    if base != "torch":     # one BLAS/OpenMP thread: compare with PyTorch's 1 thread
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    # glibc's malloc moves its mmap and trim thresholds as a process frees large blocks,
-    # so whether a step re-faults fresh pages depends on what ran before: a W4-f64 step
-    # took 1,000+ page faults in a fresh process and none after other work, NumPy's
-    # baseline and glassgrad alike. Fixed thresholds (the same for every library) keep
-    # freed memory in the heap, so timings do not depend on allocation history.
-    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(64 * 2**20))
-    env.setdefault("MALLOC_TRIM_THRESHOLD_", str(256 * 2**20))
-    if library in PEERS:
-        python = ensure_env(library, log)
+    for key in TUNED_MALLOC:
+        env.pop(key, None)
+    if variant == "tuned":
+        env.update(TUNED_MALLOC)
+    elif variant:
+        return None
+    if base in PEERS:
+        if not install and not os.path.exists(os.path.join(ENVS, base, ".installed")):
+            return None
+        python = ensure_env(base, log)
         return None if python is None else (python, env)
-    if library == "glassgrad":
+    if base in ("glassgrad", "compiled"):
         # the checkout's autograd/, nn/, optim/; GLASSGRAD_ROOT times another checkout
         # (e.g. an older commit, for before/after numbers)
         env["PYTHONPATH"] = os.environ.get("GLASSGRAD_ROOT", ROOT)
         return sys.executable, env
-    if library.startswith("torch") and not has_module("torch"):
+    if base.startswith("torch") and not has_module("torch"):
         return None
     return sys.executable, env

@@ -1,4 +1,5 @@
-"""PyTorch (CPU) versions of the workloads: its own layers where it has them.
+"""PyTorch (CPU) versions of the workloads: its own layers (torch.nn) and optimizer
+(torch.optim.SGD) wherever it has them, as a PyTorch user writes them.
 
 The worker sets the thread count (1, or PyTorch's default) before building.
 """
@@ -16,32 +17,42 @@ def _t(a, grad=False):
 
 
 class TrainCase(Case):
-    def __init__(self, d, names, lr):
-        self.d = d
-        self.p = {k: _t(d[k], True) for k in names}
-        self.lr = lr
-        self.y = torch.tensor(d["y"]) if "y" in d else None
+    """A ``torch.nn`` model loaded from the shared arrays, trained with ``torch.optim.SGD``."""
 
-    def _backward(self):
-        for t in self.p.values():
-            t.grad = None
-        loss = self.loss()
-        loss.backward()
-        return loss
+    def __init__(self, d, model, names, lr):
+        self.model = model
+        with torch.no_grad():
+            params = dict(model.named_parameters())
+            for k, name in names.items():
+                params[name].copy_(_t(d[k]))
+        self.p = {k: params[name] for k, name in names.items()}
+        self.opt = torch.optim.SGD(model.parameters(), lr=lr)
+        self.X = _t(d["X"])
+        self.y = torch.tensor(d["y"])
+
+    def loss(self):
+        return F.cross_entropy(self.model(self.X), self.y)
 
     def first(self):
-        loss = self._backward()
-        return {"loss": loss.item(), **{k: t.grad.numpy() for k, t in self.p.items()}}
+        self.opt.zero_grad()
+        loss = self.loss()
+        loss.backward()
+        out = {"loss": loss.item(), **{k: t.grad.numpy().copy() for k, t in self.p.items()}}
+        self.opt.zero_grad()
+        return out
 
     def step(self):
-        self._backward()
-        with torch.no_grad():
-            for t in self.p.values():
-                t -= self.lr * t.grad
+        self.opt.zero_grad()
+        self.loss().backward()
+        self.opt.step()
 
 
 class MicrogradMLP(ScalarMLP):
-    """W1 with 0-d tensors, op for op as micrograd's demo."""
+    """W1 with 0-d tensors, op for op as micrograd's demo, updated by torch.optim.SGD."""
+
+    def __init__(self, d, lr):
+        super().__init__(d, lr)
+        self.opt = torch.optim.SGD(self.params_list, lr=lr)
 
     def leaf(self, x):
         return torch.tensor(x, dtype=torch.float64, requires_grad=True)
@@ -52,16 +63,14 @@ class MicrogradMLP(ScalarMLP):
     relu = staticmethod(torch.relu)
 
     def zero_grads(self):
-        for p in self.params_list:
-            p.grad = None
+        self.opt.zero_grad()
 
     def grad_of(self, p):
         return p.grad.item()
 
     def update(self):
-        with torch.no_grad():
-            for p in self.params_list:
-                p -= self.lr * p.grad
+        self.opt.step()
+
 
 class Chain(Case):
     def __init__(self, d, scalar):
@@ -89,50 +98,89 @@ class Chain(Case):
         self.run()
 
 
+def _dtype(d):
+    return torch.float64 if d["X"].dtype == np.float64 else torch.float32
+
+
 class MLP(TrainCase):
     def __init__(self, d, lr):
-        super().__init__(d, ["W0", "b0", "W1", "b1", "W2", "b2"], lr)
-        self.X = _t(d["X"])
-
-    def loss(self):
-        p = self.p
-        h = F.relu(F.linear(self.X, p["W0"], p["b0"]))
-        h = F.relu(F.linear(h, p["W1"], p["b1"]))
-        return F.cross_entropy(F.linear(h, p["W2"], p["b2"]), self.y)
+        dt = _dtype(d)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(784, 256, dtype=dt), torch.nn.ReLU(),
+            torch.nn.Linear(256, 256, dtype=dt), torch.nn.ReLU(),
+            torch.nn.Linear(256, 10, dtype=dt))
+        names = {"W0": "0.weight", "b0": "0.bias", "W1": "2.weight", "b1": "2.bias",
+                 "W2": "4.weight", "b2": "4.bias"}
+        super().__init__(d, model, names, lr)
 
 
 class LeNet(TrainCase):
     def __init__(self, d, lr):
-        super().__init__(d, ["C0", "c0", "C1", "c1", "W0", "b0", "W1", "b1", "W2", "b2"], lr)
-        self.X = _t(d["X"])
+        dt = _dtype(d)
+        nn = torch.nn
+        model = nn.Sequential(
+            nn.Conv2d(1, 6, 5, dtype=dt), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5, dtype=dt), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(256, 120, dtype=dt), nn.ReLU(), nn.Linear(120, 84, dtype=dt), nn.ReLU(),
+            nn.Linear(84, 10, dtype=dt))
+        names = {"C0": "0.weight", "c0": "0.bias", "C1": "3.weight", "c1": "3.bias",
+                 "W0": "7.weight", "b0": "7.bias", "W1": "9.weight", "b1": "9.bias",
+                 "W2": "11.weight", "b2": "11.bias"}
+        super().__init__(d, model, names, lr)
 
-    def loss(self):
-        p = self.p
-        h = F.max_pool2d(F.relu(F.conv2d(self.X, p["C0"], p["c0"])), 2)
-        h = F.max_pool2d(F.relu(F.conv2d(h, p["C1"], p["c1"])), 2)
-        h = h.reshape(h.shape[0], -1)
-        h = F.relu(F.linear(h, p["W0"], p["b0"]))
-        h = F.relu(F.linear(h, p["W1"], p["b1"]))
-        return F.cross_entropy(F.linear(h, p["W2"], p["b2"]), self.y)
+
+LSTM_NAMES = {"W_ih": "lstm.weight_ih_l0", "W_hh": "lstm.weight_hh_l0",
+              "b_ih": "lstm.bias_ih_l0", "b_hh": "lstm.bias_hh_l0",
+              "W": "fc.weight", "b": "fc.bias"}
+
+
+class LSTMNet(torch.nn.Module):
+    """torch.nn.LSTM (its fused CPU kernel) and a Linear on the last step."""
+
+    def __init__(self, dt):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(32, 128, dtype=dt)
+        self.fc = torch.nn.Linear(128, 10, dtype=dt)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[-1])
+
+
+class CellLoop(torch.nn.Module):
+    """The LSTM written from torch ops, the same loop as glassgrad's W6m."""
+
+    def __init__(self, dt, D=32, H=128):
+        super().__init__()
+        self.lstm = torch.nn.Module()
+        for name, shape in (("weight_ih_l0", (4 * H, D)), ("weight_hh_l0", (4 * H, H)),
+                            ("bias_ih_l0", (4 * H,)), ("bias_hh_l0", (4 * H,))):
+            setattr(self.lstm, name, torch.nn.Parameter(torch.zeros(shape, dtype=dt)))
+        self.fc = torch.nn.Linear(H, 10, dtype=dt)
+
+    def forward(self, x):
+        p = self.lstm
+        T, B, _ = x.shape
+        H = p.weight_hh_l0.shape[1]
+        xp = x @ p.weight_ih_l0.T + (p.bias_ih_l0 + p.bias_hh_l0)
+        h = c = torch.zeros((B, H), dtype=x.dtype)
+        for t in range(T):
+            a = xp[t] + h @ p.weight_hh_l0.T
+            i, f = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H])
+            g, o = torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+        return self.fc(h)
 
 
 class LSTM(TrainCase):
-    """torch.nn.LSTM (its fused CPU kernel) with the shared weights."""
-
     def __init__(self, d, lr):
-        super().__init__(d, ["W", "b"], lr)
-        H, D = d["W_hh"].shape[1], d["W_ih"].shape[1]
-        self.lstm = torch.nn.LSTM(D, H)
-        with torch.no_grad():
-            for k in ("W_ih", "W_hh", "b_ih", "b_hh"):
-                name = k.lower().replace("w_", "weight_").replace("b_", "bias_") + "_l0"
-                getattr(self.lstm, name).copy_(_t(d[k]))
-                self.p[k] = getattr(self.lstm, name)
-        self.X = _t(d["X"])
+        super().__init__(d, LSTMNet(_dtype(d)), LSTM_NAMES, lr)
 
-    def loss(self):
-        out, _ = self.lstm(self.X)
-        return F.cross_entropy(F.linear(out[-1], self.p["W"], self.p["b"]), self.y)
+
+class LSTMManual(TrainCase):
+    def __init__(self, d, lr):
+        super().__init__(d, CellLoop(_dtype(d)), LSTM_NAMES, lr)
 
 
 class HVP(Case):
@@ -162,5 +210,6 @@ CASES = {
     "W4": MLP,
     "W5": LeNet,
     "W6": LSTM,
+    "W6m": LSTMManual,
     "W7": HVP,
 }   # see case.build

@@ -342,6 +342,7 @@ CASES = {
     "W4": MLPCase,
     "W5": LeNetCase,
     "W6": LSTMCase,
+    "W6m": LSTMCase,
     "W7": HVPCase,
 }   # see case.build
 

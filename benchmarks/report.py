@@ -1,9 +1,11 @@
 """Tables, target verdicts and RESULTS.md from the measurements of one run.
 
-Ratios: ``x NumPy`` is median / median of the hand-written NumPy baseline;
-``x PyTorch`` is median / PyTorch's with one thread (``torch-1t``), the same resources
+Ratios: ``× NumPy`` is median / median of the hand-written NumPy baseline;
+``× PyTorch`` is median / PyTorch's with one thread (``torch-1t``), the same resources
 every NumPy-based worker gets (one BLAS thread); PyTorch's default configuration is
-its own row, and the W7 target line quotes both.
+its own row. Every row is the library with the default allocator; the ``tuned``
+columns are the same library's ``+tuned`` worker (fixed glibc malloc thresholds),
+its ratio taken to ``numpy+tuned``.
 """
 import os
 
@@ -51,17 +53,26 @@ def per_op(row, spec):
     return row["median"] / row["n_ops"] if "n_ops" in row else row["median"] / spec.n_ops
 
 
+def fmt_spread(row):
+    """The interquartile range of the repeats as ± half of it, relative to the median."""
+    if "q1" not in row or not row["median"]:
+        return "—"
+    return f"±{50 * (row['q3'] - row['q1']) / row['median']:.0f}%"
+
+
 def short(row, spec):
     if "error" in row and "median" not in row:
         return "error: " + row["error"][:150]
     if "median" not in row:
         return "no timings"
-    s = (f"median {fmt_time(row['median'])} {row['clock']} "
-         f"({fmt_time(row['min'])}–{fmt_time(row['max'])}), wall {fmt_time(row['wall_median'])}")
+    s = (f"median {fmt_time(row['median'])} {row['clock']} {fmt_spread(row)} "
+         f"({fmt_time(row['min'])}–{fmt_time(row['max'])})")
     if per_op(row, spec):
         s += f", {per_op(row, spec) * 1e6:.2f} µs/op"
     if "peak" in row:
         s += f", peak {fmt_bytes(row['peak'])}"
+    if row.get("warmup") and len(row["warmup"]) > 1:
+        s += ", first calls " + " ".join(fmt_time(t) for t in row["warmup"])
     return s
 
 
@@ -72,31 +83,43 @@ def check_text(row):
     return f"ok {err:.0e}" if not bad else "MISMATCH: " + "; ".join(bad)
 
 
+def _med(results, name, lib):
+    return results.get(name, {}).get(lib, {}).get("median")
+
+
 def table_rows(results):
-    """One list of cells per (workload, library)."""
+    """One list of cells per (workload, library); ``+tuned`` workers fill columns."""
     out = []
     for name, rows in results.items():
         spec = SPECS[name]
-        np_med = rows.get("numpy", {}).get("median")
+        np_med = _med(results, name, "numpy")
+        np_tuned = _med(results, name, "numpy+tuned")
         bt = torch_ref(rows)
         for lib, row in rows.items():
+            if "+" in lib:
+                continue
             if "median" not in row:
                 out.append([name, lib, "error: " + row.get("error", "?")[:80]]
                            + [""] * (len(HEADER) - 3))
                 continue
             op = per_op(row, spec)
+            tuned = rows.get(lib + "+tuned", {}).get("median")
+            clock = row.get("clock", "wall")
+            other = "cpu_median" if clock == "wall" else "wall_median"
             out.append([
-                name, lib, f"{fmt_time(row['median'])} {row['clock']}",
-                fmt_time(row["wall_median"]),
-                f"{fmt_time(row['min'])}–{fmt_time(row['max'])} (n={row['n']})",
+                name, lib, f"{fmt_time(row['median'])} {clock}", fmt_spread(row),
+                f"{fmt_time(row.get('min'))}–{fmt_time(row.get('max'))} (n={row.get('n', 0)})",
+                fmt_time(row.get(other)),
                 "—" if op is None else f"{op * 1e6:.2f}",
                 fmt_ratio(ratio(row["median"], np_med)), fmt_ratio(ratio(row["median"], bt)),
+                fmt_time(tuned), fmt_ratio(ratio(tuned, np_tuned)),
                 fmt_bytes(row.get("peak")), check_text(row)])
     return out
 
 
-HEADER = ["workload", "library", "median/iter", "wall median", "min–max", "µs/op", "× NumPy", "× PyTorch",
-          "peak mem", "check vs NumPy"]
+HEADER = ["workload", "library", "median/iter", "spread", "min–max", "other clock", "µs/op",
+          "× NumPy", "× PyTorch", "tuned malloc", "tuned × NumPy", "peak mem",
+          "check vs NumPy"]
 
 
 def console_table(results):
@@ -114,55 +137,97 @@ def markdown_table(results):
     return "\n".join(lines)
 
 
-def _med(results, name, lib):
-    return results.get(name, {}).get(lib, {}).get("median")
+def _verdict(r, limit):
+    if r is None:
+        return "n/a"
+    return "PASS" if r <= limit else "MISS"
 
 
-def targets(results, growth):
-    """[(target, verdict 'PASS'/'MISS'/'n/a', measured text)] for the issue's targets."""
+def _ratio_target(results, name, lib, ref, limit, label):
+    r = ratio(_med(results, name, lib), _med(results, name, ref))
+    return (f"{name} {label} ≤ {limit}× {ref}", _verdict(r, limit), fmt_ratio(r))
+
+
+def eager_targets(results):
+    """Issue 18's eager targets: glassgrad's step against hand-written NumPy."""
     out = []
-    for name in ("W2", "W3"):
-        if name not in results:
-            continue
-        rows = results[name]
-        g = _med(results, name, "glassgrad")
-        peers = {lib: rows[lib]["median"] for lib in ("torch", "torch-1t") + PURE_PYTHON
-                 if "median" in rows.get(lib, {})}
-        n = rows.get("glassgrad", {}).get("n_ops", SPECS[name].n_ops)
-        if g is None or not peers:
-            out.append((f"{name} per-op below PyTorch and pure-Python peers", "n/a", ""))
-            continue
-        worst = min(peers, key=peers.get)
-        ok = all(g < t for t in peers.values())
-        text = f"glassgrad {g / n * 1e6:.2f} µs/op; " + ", ".join(
-            f"{lib} {t / n * 1e6:.2f}" for lib, t in peers.items()) + f" (fastest peer: {worst})"
-        out.append((f"{name} per-op overhead below PyTorch and every pure-Python peer",
-                    "PASS" if ok else "MISS", text))
-    if "W1" in results:
-        g, m = _med(results, "W1", "glassgrad"), _med(results, "W1", "micrograd")
-        out.append(("W1 at least as fast as micrograd", _verdict(ratio(g, m), 1.0),
-                    f"glassgrad/micrograd = {fmt_ratio(ratio(g, m))}"))
-    for name, limit in (("W4-f32", 1.15), ("W4-f64", 1.15), ("W5", 1.5), ("W6", 1.5)):
+    for name, limit in (("W4-f64", 1.1), ("W5-f64", 1.3), ("W6m-f32", 1.5),
+                        ("W6m-f64", 1.5)):
         if name in results:
-            r = ratio(_med(results, name, "glassgrad"), _med(results, name, "numpy"))
-            out.append((f"{name} ≤ {limit}× NumPy baseline", _verdict(r, limit),
-                        f"{fmt_ratio(r)}"))
-    if "W7" in results:
-        g = _med(results, "W7", "glassgrad")
-        r = ratio(g, torch_ref(results["W7"]))
-        r_default = ratio(g, _med(results, "W7", "torch"))
-        out.append(("W7 ≤ 2× PyTorch (1 thread)", _verdict(r, 2.0),
-                    f"{fmt_ratio(r)} (vs PyTorch's default threads: {fmt_ratio(r_default)})"))
+            out.append(_ratio_target(results, name, "glassgrad", "numpy", limit, "eager"))
+    return out
+
+
+def compiled_targets(results):
+    """Issue 18's targets for ``ag.compile`` (the ``compiled`` worker)."""
+    out = []
+    if "W2" in results:
+        c, t = _med(results, "W2", "compiled"), torch_ref(results["W2"])
+        n = results["W2"].get("compiled", {}).get("n_ops", SPECS["W2"].n_ops)
+        speedup = ratio(t, c)
+        ok = c is not None and c / n <= 1.5e-6 and speedup is not None and speedup >= 3
+        out.append(("W2 compiled ≤ 1.5 µs/op and ≥ 3× faster than PyTorch eager",
+                    "n/a" if c is None or t is None else ("PASS" if ok else "MISS"),
+                    "—" if c is None else f"{c / n * 1e6:.2f} µs/op, "
+                    f"{'—' if speedup is None else f'{speedup:.1f}'}× faster"))
+    if "W1" in results:
+        c, t = _med(results, "W1", "compiled"), torch_ref(results["W1"])
+        speedup = ratio(t, c)
+        out.append(("W1 compiled ≥ 5× faster than PyTorch eager",
+                    "n/a" if speedup is None else ("PASS" if speedup >= 5 else "MISS"),
+                    "—" if speedup is None else f"{speedup:.1f}× faster"))
+    for name in ("W6m-f32", "W6m-f64"):
+        if name in results:
+            out.append(_ratio_target(results, name, "compiled", "numpy", 1.2, "compiled"))
+    for name in ("W4-f32", "W4-f64", "W5-f32", "W5-f64"):
+        if name in results:
+            out.append(_ratio_target(results, name, "compiled", "numpy", 1.0, "compiled"))
+    worst = None
+    for name, rows in results.items():
+        warm, eager = rows.get("compiled", {}).get("warmup"), _med(results, name, "glassgrad")
+        if warm and eager:
+            r = max(warm[:-1] or warm) / eager        # the tracing calls (the last replays)
+            if worst is None or r > worst[0]:
+                worst = (r, name)
+    if worst:
+        out.append(("first (tracing) calls ≤ 3× an eager step", _verdict(worst[0], 3.0),
+                    f"worst {worst[0]:.2f}× ({worst[1]})"))
     for name in ("W4-f32", "W4-f64"):
         if name in results:
             rows = results[name]
-            r = ratio(rows.get("glassgrad", {}).get("peak"), rows.get("numpy", {}).get("peak"))
-            out.append((f"{name} peak memory ≤ 1.2× NumPy baseline", _verdict(r, 1.2),
-                        f"{fmt_ratio(r)} ({fmt_bytes(rows.get('glassgrad', {}).get('peak'))}"
-                        f" vs {fmt_bytes(rows.get('numpy', {}).get('peak'))})"))
+            c, b = rows.get("compiled", {}).get("peak"), rows.get("numpy", {}).get("peak")
+            out.append((f"{name} compiled memory ≤ 1.2× NumPy baseline",
+                        _verdict(ratio(c, b), 1.2),
+                        f"{fmt_ratio(ratio(c, b))} ({fmt_bytes(c)} vs {fmt_bytes(b)})"))
+    return out
+
+
+def earlier_targets(results, growth):
+    """Issue 6's targets that still stand: W3 per-op, W7, no memory growth."""
+    out = []
+    if "W3" in results:
+        rows = results["W3"]
+        g = _med(results, "W3", "glassgrad")
+        peers = {lib: rows[lib]["median"] for lib in ("torch-1t",) + PURE_PYTHON
+                 if "median" in rows.get(lib, {})}
+        if g is not None and peers:
+            n = rows["glassgrad"].get("n_ops", SPECS["W3"].n_ops)
+            text = f"glassgrad {g / n * 1e6:.2f} µs/op; " + ", ".join(
+                f"{lib} {t / n * 1e6:.2f}" for lib, t in peers.items())
+            out.append(("W3 per-op overhead below PyTorch and every pure-Python peer",
+                        "PASS" if all(g < t for t in peers.values()) else "MISS", text))
+    if "W7" in results:
+        r = ratio(_med(results, "W7", "glassgrad"), torch_ref(results["W7"]))
+        out.append(("W7 ≤ 2× PyTorch (1 thread)", _verdict(r, 2.0), fmt_ratio(r)))
     if growth:
         out.append(_growth_target(growth))
     return out
+
+
+def targets(results, growth):
+    """[(target, verdict 'PASS'/'MISS'/'n/a', measured text)]."""
+    return eager_targets(results) + compiled_targets(results) + earlier_targets(results,
+                                                                                growth)
 
 
 def _growth_target(samples):
@@ -176,18 +241,24 @@ def _growth_target(samples):
             f"({d_rss / 2**10:+.0f} KiB), live objects {obj0} -> {obj1} ({d_obj:+d})")
 
 
-def _verdict(r, limit):
-    if r is None:
-        return "n/a"
-    return "PASS" if r <= limit else "MISS"
-
-
 def target_lines(ts):
     return [f"{v:4s}  {t}: {m}" for t, v, m in ts]
 
 
+def _warmups(results):
+    """The compiled worker's first calls per workload, against the eager median."""
+    lines = []
+    for name, rows in results.items():
+        warm, eager = rows.get("compiled", {}).get("warmup"), _med(results, name, "glassgrad")
+        if warm:
+            lines.append(f"{name}: " + ", ".join(fmt_time(t) for t in warm)
+                         + (f" (eager step {fmt_time(eager)})" if eager else ""))
+    return lines
+
+
 def render(results, growth, meta):
     """The text of RESULTS.md."""
+    clock = meta.get("clock", "cpu")
     lines = ["# glassgrad benchmarks", "",
              f"Generated by `{meta['command'].strip()}` on {meta['date']} "
              f"in {meta['elapsed']:.0f} s{' (--quick)' if meta['quick'] else ''}.", "",
@@ -195,26 +266,31 @@ def render(results, growth, meta):
              "- Libraries: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())]
     if meta["skipped"]:
         lines.append("- Not run: " + ", ".join(f"{k} ({v})" for k, v in meta["skipped"].items()))
-    lines += ["- Each library runs in its own process; peers in their own virtualenvs "
-              "(`benchmarks/.envs/`). Timings are per iteration after one warm-up "
-              "iteration, collected in interleaved rounds; `median/iter` (with its min–max) "
-              "is on the process CPU clock (`cpu`) for single-threaded workers and on the "
-              "wall clock (`wall`) for PyTorch's multi-threaded default, and all ratios and "
-              "targets use it; `wall median` is the wall clock for everyone (it includes "
-              "time other processes took on this shared machine). NumPy-based workers and "
-              "`torch-1t` run with one BLAS/OpenMP thread, and every worker with fixed glibc "
-              "malloc thresholds (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`; see "
-              "`benchmarks/envs.py`) so that page faults do not depend on allocation history. `× NumPy` is the ratio to the "
-              "hand-written NumPy baseline (`benchmarks/numpy_baseline.py`), `× PyTorch` to "
-              "PyTorch with one thread (`torch-1t`) in this run, the same resources every "
-              "NumPy-based worker has. Peak "
-              "memory is tracemalloc's peak above the start of an iteration (PyTorch "
-              "allocations are not traced: n/a). `check` is the largest relative error of "
-              "the first loss and gradients against the NumPy baseline.", "",
-              "## Workloads", ""]
+    lines += ["- Each library runs in its own process (peers in their own virtualenvs, "
+              "`benchmarks/.envs/`), through its own layers and optimizer where it has them "
+              "(glassgrad: `nn` and `optim.SGD`; PyTorch: `torch.nn` and `torch.optim.SGD`); "
+              "`compiled` is glassgrad with the same step wrapped in `ag.compile`. Timings "
+              "are per iteration after the warm-up (for `compiled`: the tracing calls), "
+              f"collected in interleaved rounds; `median/iter` is on the {clock} clock and "
+              "all ratios and targets use it; `spread` is half the interquartile range of "
+              "the repeats; `other clock` is the median on the other clock. NumPy-based "
+              "workers and `torch-1t` run with one BLAS/OpenMP thread and the default "
+              "allocator; `tuned malloc` is the same library with fixed glibc thresholds "
+              "(`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`; `benchmarks/envs.py`), "
+              "whose ratio is to NumPy tuned alike. `× NumPy` is the ratio to the "
+              "hand-written NumPy baseline (`benchmarks/numpy_baseline.py`), `× PyTorch` "
+              "to PyTorch with one thread (`torch-1t`) in this run. Peak memory is "
+              "tracemalloc's peak above the start of an iteration, plus the buffers a "
+              "compiled program holds between steps (PyTorch allocations are not traced: "
+              "n/a). `check` is the largest relative error of the first loss and gradients "
+              "against the NumPy baseline.", "", "## Workloads", ""]
     lines += [f"- **{s.name}**: {s.title}" for s in SPECS.values() if s.name in results]
     lines += ["", "## Results", "", markdown_table(results), "", "## Targets", ""]
     lines += [f"- **{v}** {t}: {m}" for t, v, m in targets(results, growth)]
+    warm = _warmups(results)
+    if warm:
+        lines += ["", "First calls of the compiled step (tracing until two traces agree, "
+                  "then the first replay): " + "; ".join(warm) + "."]
     if growth:
         lines += ["", "Memory along W4-f32 steps (glassgrad): " + ", ".join(
             f"step {k}: {rss / 2**20:.1f} MiB / {obj} objects" for k, rss, obj in growth)]

@@ -5,16 +5,22 @@ for the whole run. For each workload the suite
 
 1. builds it in every worker from the same seeded arrays,
 2. checks that every library's first loss and gradients match the NumPy baseline,
-3. warms up, then times iterations in interleaved rounds (library A, B, C, A, B, ...)
-   so that a load change on the machine hits every library alike. The clock is the
-   process's CPU time for single-threaded workers (everything but PyTorch's default
-   configuration), which other processes on a busy machine cannot inflate, and the
-   wall clock for multi-threaded PyTorch, whose CPU time would add up its threads;
-   ``--clock wall`` uses the wall clock everywhere. Both are recorded,
+3. warms up (for the ``compiled`` columns: the tracing calls, timed, up to the first
+   replay), then times iterations in interleaved rounds (library A, B, C, A, B, ...) so
+   that a load change on the machine hits every library alike. Ratios use medians of
+   the wall clock (what a user waits for; ``--clock cpu`` uses the process CPU time
+   instead, which other processes on a busy machine cannot inflate). Both clocks are
+   recorded, with the spread of the repeats,
 4. measures peak traced memory (tracemalloc: NumPy allocations are traced; PyTorch's
-   are not, so its column reads n/a),
+   are not, so its column reads n/a; a compiled program's buffers, held between steps,
+   are added to its peak),
 
-then evaluates the targets of issue 6 and writes ``benchmarks/RESULTS.md``.
+then evaluates the targets of issues 6 and 18 and writes ``benchmarks/RESULTS.md``
+(a ``--quick`` run writes ``benchmarks/out/quick.md`` unless given ``--output``).
+
+Every library runs with the default allocator; ``numpy+tuned``, ``glassgrad+tuned``
+and ``compiled+tuned`` are the same workers with fixed glibc malloc thresholds, the
+second column of the table (see ``envs.launch_spec``).
 """
 import argparse
 import datetime
@@ -33,7 +39,9 @@ from . import envs, report
 from .workloads import SPECS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIBRARIES = ["numpy", "glassgrad", "torch-1t", "torch", "autograd", "micrograd", "mygrad"]
+LIBRARIES = ["numpy", "glassgrad", "compiled", "torch-1t", "torch", "autograd", "micrograd",
+             "mygrad", "numpy+tuned", "glassgrad+tuned", "compiled+tuned"]
+QUICK_OUTPUT = os.path.join(HERE, "out", "quick.md")
 
 
 class WorkerProcess:
@@ -71,7 +79,8 @@ class WorkerProcess:
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="fewer rounds, shorter chains, 200 growth steps (under a minute)")
+                   help="fewer rounds, shorter chains, 200 growth steps, no peer installs, "
+                   "no +tuned workers; writes benchmarks/out/quick.md unless --output")
     p.add_argument("--only", action="append", default=[], metavar="W",
                    help="run only these workloads (W4 selects W4-f32 and W4-f64); repeatable")
     p.add_argument("--repeat", type=int, default=None,
@@ -81,11 +90,13 @@ def parse_args(argv):
                    ",".join(LIBRARIES))
     p.add_argument("--growth-steps", type=int, default=None,
                    help="W4 steps for the memory-growth check (default 2000, quick 200)")
-    p.add_argument("--clock", choices=("auto", "cpu", "wall"), default="auto",
-                   help="auto: CPU time for single-threaded workers, wall for PyTorch's "
-                   "multi-threaded default (the default); or one clock for all")
-    p.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"),
-                   help="where to write the results (default benchmarks/RESULTS.md)")
+    p.add_argument("--clock", choices=("wall", "cpu", "auto"), default="wall",
+                   help="the clock of the medians and ratios: wall (the default), cpu "
+                   "(process CPU time), or auto (CPU for single-threaded workers, wall "
+                   "for PyTorch's multi-threaded default)")
+    p.add_argument("--output", default=None,
+                   help="where to write the results (default benchmarks/RESULTS.md; "
+                   "benchmarks/out/quick.md for --quick)")
     p.add_argument("--render", action="store_true",
                    help="measure nothing: rewrite the results file from the last run's "
                    "measurements (benchmarks/results.json), e.g. after editing ANALYSIS.md")
@@ -98,7 +109,8 @@ def select_workloads(only):
     chosen = []
     for w in only:
         w = w.upper()
-        matches = [name for name in SPECS if name == w or name.split("-")[0] == w]
+        matches = [name for name in SPECS
+                   if name.upper() == w or name.split("-")[0].upper() == w]
         if not matches:
             raise SystemExit(f"--only {w}: unknown workload; choose from {', '.join(SPECS)}")
         chosen += [m for m in matches if m not in chosen]
@@ -130,6 +142,14 @@ def clock_of(lib, choice):
     return "wall" if lib == "torch" else "cpu"
 
 
+def spread(ts):
+    """(first quartile, third quartile) of the repeats."""
+    if len(ts) < 2:
+        return ts[0], ts[0]
+    q = statistics.quantiles(ts, n=4, method="inclusive")
+    return q[0], q[2]
+
+
 def run_workload(name, workers, args, log):
     """Check, time and measure one workload in every worker that supports it."""
     spec = SPECS[name]
@@ -156,7 +176,7 @@ def run_workload(name, workers, args, log):
                 firsts[lib] = {k: f[k] for k in f.files}
     ref = firsts.get("numpy")
     for lib in live:
-        rows[lib] = {"times": [], "wall": [], "clock": clock_of(lib, args.clock)}
+        rows[lib] = {"times": [], "wall": [], "cpu": [], "clock": clock_of(lib, args.clock)}
         if ref is not None:
             err, bad = compare(firsts[lib], ref, spec.dtype)
             rows[lib]["check"] = (err, bad)
@@ -164,6 +184,11 @@ def run_workload(name, workers, args, log):
                 log(f"  {lib}: MISMATCH with the NumPy baseline: {'; '.join(bad)}")
     per_iter = {}
     for lib, w in live.items():            # warm-up, and a first estimate of the cost
+        reply = w.call("warmup")
+        if "error" in reply:
+            rows[lib] = {"error": reply["error"]}
+            continue
+        rows[lib]["warmup"] = reply["times"]
         reply = w.call("time", n=1)
         if "error" in reply:
             rows[lib] = {"error": reply["error"]}
@@ -183,6 +208,7 @@ def run_workload(name, workers, args, log):
                 continue
             rows[lib]["times"] += reply[rows[lib]["clock"]]
             rows[lib]["wall"] += reply["wall"]
+            rows[lib]["cpu"] += reply["cpu"]
     if not args.quick or name.startswith("W4"):
         for lib, w in live.items():
             if lib.startswith("torch") or per_iter[lib] > 1.0:
@@ -191,11 +217,14 @@ def run_workload(name, workers, args, log):
             reply = w.call("memory", n=n)
             if "peak" in reply:
                 rows[lib]["peak"] = reply["peak"]
+                rows[lib]["held"] = reply.get("held", 0)
     for lib, row in rows.items():
         if row.get("times"):
             ts = row["times"]
             row.update(median=statistics.median(ts), min=min(ts), max=max(ts), n=len(ts),
-                       wall_median=statistics.median(row["wall"]))
+                       q1=spread(ts)[0], q3=spread(ts)[1],
+                       wall_median=statistics.median(row["wall"]),
+                       cpu_median=statistics.median(row["cpu"]))
             if n_ops:
                 row["n_ops"] = n_ops
         log(f"  {lib:10s} " + report.short(row, spec))
@@ -209,6 +238,7 @@ def run_growth(workers, args, log):
         return None
     steps = args.growth_steps or (200 if args.quick else 2000)
     w.call("setup", workload="W4-f32", quick=args.quick)
+    w.call("warmup")
     reply = w.call("growth", steps=steps, every=max(1, steps // 20))
     return reply.get("samples")
 
@@ -225,9 +255,18 @@ def measurements_path(output):
     return os.path.splitext(output)[0] + ".json"
 
 
+def output_path(args):
+    """``--output``, else RESULTS.md for a full run and out/quick.md for ``--quick``: a
+    quick run never replaces the committed results unless asked to."""
+    if args.output:
+        return os.path.abspath(args.output)
+    return QUICK_OUTPUT if args.quick else os.path.join(HERE, "RESULTS.md")
+
+
 def _write_atomically(path, text):
     """Write ``text`` to ``path`` via a temporary file and a rename: a crash or a
     Ctrl-C mid-write leaves the previous file whole."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "w") as f:
@@ -254,6 +293,10 @@ def render_only(output):
                          f"with --output {output} first (or render the default RESULTS.md)")
     with open(path) as f:
         saved = json.load(f)
+    unknown = [name for name in saved["results"] if name not in SPECS]
+    if unknown:      # measured by an older version of the suite (e.g. "W5" before -f32/-f64)
+        raise SystemExit(f"benchmarks --render: {path} holds workloads this suite no longer "
+                         f"has ({', '.join(unknown)}); run the suite again to render it")
     for rows in saved["results"].values():
         for row in rows.values():
             if "check" in row:
@@ -263,20 +306,26 @@ def render_only(output):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    output = output_path(args)
     if args.render:
-        render_only(args.output)
+        render_only(output)
         return
     names = select_workloads(args.only)
-    libs = LIBRARIES if args.libs is None else args.libs.split(",")
+    if args.libs is not None:
+        libs = args.libs.split(",")
+    else:       # a quick run: the default allocator only
+        libs = [lib for lib in LIBRARIES if not (args.quick and "+" in lib)]
     log = print
     started = time.perf_counter()
     workers = {}
     skipped = {}
     log(f"benchmarks: workloads {', '.join(names)}")
     for lib in libs:
-        spec = envs.launch_spec(lib, log)
+        spec = envs.launch_spec(lib, log, install=not args.quick)
         if spec is None:
-            skipped[lib] = "not installed"
+            skipped[lib] = "not installed" + (
+                " (--quick installs no peers: run once without it)"
+                if args.quick and lib in envs.PEERS else "")
             continue
         try:
             workers[lib] = WorkerProcess(lib, *spec)
@@ -304,6 +353,7 @@ def main(argv=None):
         "python": platform.python_version(), "versions": versions, "skipped": skipped,
         "elapsed": elapsed, "quick": args.quick,
     }
-    _write_atomically(measurements_path(args.output),
+    meta["clock"] = args.clock
+    _write_atomically(measurements_path(output),
                       json.dumps({"results": results, "growth": growth, "meta": meta}))
-    write_outputs(results, growth, meta, args.output)
+    write_outputs(results, growth, meta, output)

@@ -7,6 +7,8 @@ stdout; arrays travel through ``.npz`` files. Commands:
 
 ``setup`` (workload, quick)  build the workload's case from the shared data
 ``first`` (path)             loss and gradients on the initial parameters -> npz
+``warmup``                   the first iterations: one, or for ``compiled`` the tracing
+                             calls up to the first replay; their wall seconds
 ``time`` (n)                 run n iterations, return each one's wall and CPU seconds
 ``memory`` (n)               tracemalloc peak over n iterations (bytes above the start)
 ``growth`` (steps, every)    RSS and traced memory sampled along many iterations
@@ -24,9 +26,14 @@ import numpy as np
 import case
 import workloads
 
-IMPLS = {"numpy": "numpy_baseline", "glassgrad": "impl_glassgrad", "torch": "impl_torch",
-         "torch-1t": "impl_torch", "autograd": "impl_hips", "micrograd": "impl_micrograd",
-         "mygrad": "impl_mygrad"}
+IMPLS = {"numpy": "numpy_baseline", "glassgrad": "impl_glassgrad",
+         "compiled": "impl_glassgrad", "torch": "impl_torch", "torch-1t": "impl_torch",
+         "autograd": "impl_hips", "micrograd": "impl_micrograd", "mygrad": "impl_mygrad"}
+
+
+def base_library(library):
+    """``numpy+tuned`` (a variant with tuned malloc settings, see envs.py) -> ``numpy``."""
+    return library.split("+")[0]
 
 
 def rss_bytes():
@@ -41,10 +48,13 @@ def rss_bytes():
 class Worker:
     def __init__(self, library):
         self.library = library
-        if library == "torch-1t":
+        base = base_library(library)
+        if base == "torch-1t":
             import torch
             torch.set_num_threads(1)
-        self.impl = importlib.import_module(IMPLS[library])
+        self.impl = importlib.import_module(IMPLS[base])
+        if base == "compiled":
+            self.impl.COMPILE = True
         self.case = None
 
     def setup(self, workload, quick=False):
@@ -58,6 +68,16 @@ class Worker:
         out = self.case.first()
         np.savez(path, **{k: np.asarray(v, dtype=np.float64) for k, v in out.items()})
         return {}
+
+    def warmup(self):
+        warm = getattr(self.case, "warm_up", None)
+        if warm is not None:
+            times = warm()
+        else:
+            t0 = time.perf_counter()
+            self.case.step()
+            times = [time.perf_counter() - t0]
+        return {"times": times}
 
     def time(self, n):
         """Wall-clock and process CPU seconds of each of n iterations."""
@@ -79,7 +99,11 @@ class Worker:
             self.case.step()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        return {"peak": peak - base}
+        held = 0
+        run = getattr(self.case, "run", None)
+        if hasattr(run, "stats"):       # a compiled program's buffers live between steps
+            held = run.stats()["buffer_bytes"]
+        return {"peak": peak - base + held, "held": held}
 
     def growth(self, steps, every):
         samples = []

@@ -14,12 +14,14 @@ SEED = 1234
 
 
 class Spec:
-    """What a workload is: a title, its float dtype and how to report it."""
+    """What a workload is: a title, its float dtype, its family (which case class every
+    library builds for it, e.g. ``W4`` for both W4 dtypes) and how to report it."""
 
-    def __init__(self, name, title, dtype, n_ops=None, lr=0.05):
+    def __init__(self, name, title, dtype, family=None, n_ops=None, lr=0.05):
         self.name = name            # e.g. "W4-f32"
         self.title = title
         self.dtype = dtype          # "float32" or "float64"
+        self.family = family or name.split("-")[0]
         self.n_ops = n_ops          # W2/W3: ops per iteration, to report µs per op
         self.lr = lr
 
@@ -29,19 +31,23 @@ def chain_ops(n_ops):
     return n_ops // 4
 
 
+def _both(name, title):
+    """The float32 and float64 versions of a training workload."""
+    return {f"{name}-{tag}": Spec(f"{name}-{tag}", f"{title} ({dt})", dt, family=name)
+            for tag, dt in (("f32", "float32"), ("f64", "float64"))}
+
+
 SPECS = {
     "W1": Spec("W1", "micrograd MLP 2-16-16-1, 100 points, scalar ops, hinge+L2, SGD",
                "float64"),
     "W2": Spec("W2", "1,000-op elementwise chain on 16 elements, fwd+bwd", "float64",
                n_ops=1000),
     "W3": Spec("W3", "100,000-op scalar chain, fwd+bwd", "float64", n_ops=100_000),
-    "W4-f32": Spec("W4-f32", "MLP 784-256-256-10, batch 128, softmax CE, SGD (float32)",
-                   "float32"),
-    "W4-f64": Spec("W4-f64", "MLP 784-256-256-10, batch 128, softmax CE, SGD (float64)",
-                   "float64"),
-    "W5": Spec("W5", "LeNet-5 on batch 64 of 1x28x28, softmax CE, SGD (float32)", "float32"),
-    "W6": Spec("W6", "LSTM T=50 B=32 D=32 H=128, last step -> Linear(10), CE, SGD (float32)",
-               "float32"),
+    **_both("W4", "MLP 784-256-256-10, batch 128, softmax CE, SGD"),
+    **_both("W5", "LeNet-5 on batch 64 of 1x28x28, softmax CE, SGD"),
+    **_both("W6", "nn.LSTM T=50 B=32 D=32 H=128, last step -> Linear(10), CE, SGD"),
+    **_both("W6m", "LSTM cell loop written from ops, T=50 B=32 D=32 H=128, Linear(10), "
+            "CE, SGD"),
     "W7": Spec("W7", "Hessian-vector product of sum(tanh(Wx)^2), x in R^500 (float64)",
                "float64"),
 }
@@ -96,7 +102,7 @@ def make_data(name, quick=False):
         for k, (i, o) in enumerate([(784, 256), (256, 256), (256, 10)]):
             d[f"W{k}"], d[f"b{k}"] = _linear(rng, i, o, dt)
         return d
-    if name == "W5":
+    if name.startswith("W5"):
         d = {"X": rng.standard_normal((64, 1, 28, 28)).astype(dt),
              "y": rng.integers(0, 10, size=64)}
         for k, (cin, cout) in enumerate([(1, 6), (6, 16)]):
@@ -105,7 +111,7 @@ def make_data(name, quick=False):
         for k, (i, o) in enumerate([(256, 120), (120, 84), (84, 10)]):
             d[f"W{k}"], d[f"b{k}"] = _linear(rng, i, o, dt)
         return d
-    if name == "W6":
+    if name.startswith("W6"):
         T, B, D, H = 50, 32, 32, 128
         bound = 1 / np.sqrt(H)
         d = {"X": rng.standard_normal((T, B, D)).astype(dt),

@@ -323,21 +323,34 @@ def _restore_mode(model, previous):
         model.train(previous)
 
 
-def train_epoch(model, loader, loss_fn, optimizer, bar=None):
-    """One pass over ``loader``: zero_grad, forward, loss, backward, step per batch.
-
-    Returns ``{"loss": mean loss, "acc": accuracy}`` over the epoch (means weighted by
-    batch size). ``bar``: an optional tqdm bar advanced once per batch, whose postfix
-    shows the running loss and accuracy.
-    """
-    _set_mode(model, True)
-    loss_mean, acc_mean = RunningMean(), RunningMean()
-    for xb, yb in loader:
+def make_train_step(model, loss_fn, optimizer):
+    """``step(xb, yb) -> (loss, out)``: zero_grad, forward, loss, backward, optimizer step
+    (the function ``fit(compile=True)`` hands to ``ag.compile``)."""
+    def train_step(xb, yb):
         optimizer.zero_grad()
         out = model(xb)
         loss = loss_fn(out, yb)
         loss.backward()
         optimizer.step()
+        return loss, out
+    return train_step
+
+
+def train_epoch(model, loader, loss_fn, optimizer, bar=None, step=None):
+    """One pass over ``loader``: zero_grad, forward, loss, backward, step per batch.
+
+    Returns ``{"loss": mean loss, "acc": accuracy}`` over the epoch (means weighted by
+    batch size). ``bar``: an optional tqdm bar advanced once per batch, whose postfix
+    shows the running loss and accuracy. ``step``: the function doing one batch (by
+    default ``make_train_step(model, loss_fn, optimizer)``; ``fit`` passes a compiled
+    one).
+    """
+    _set_mode(model, True)
+    if step is None:
+        step = make_train_step(model, loss_fn, optimizer)
+    loss_mean, acc_mean = RunningMean(), RunningMean()
+    for xb, yb in loader:
+        loss, out = step(xb, yb)
         n = len(yb)
         loss_mean.update(loss.item(), n)
         acc_mean.update(accuracy(out.data, yb), n)
@@ -390,7 +403,7 @@ def _scheduler_step(scheduler, monitored):
 
 def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
         history=None, early_stopping=None, scheduler=None, start_epoch=0, progress=True,
-        on_epoch_start=None, on_epoch_end=None):
+        on_epoch_start=None, on_epoch_end=None, compile=False):  # noqa: A002
     """Train for epochs ``start_epoch+1 .. epochs``; return the ``History``.
 
     Each epoch: ``train_loader.set_epoch(epoch)`` (a seeded loader then shuffles a
@@ -401,8 +414,13 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
     val_loss, model)`` (the train loss without a val_loader), ``on_epoch_end(epoch,
     history)`` (e.g. to save a checkpoint), then a stop if early stopping says so.
     Epochs are counted from 1. One tqdm bar covers all batches of the run.
+    ``compile=True`` runs each batch through ``ag.compile(make_train_step(...))``: the
+    same numbers, replayed as flat NumPy once two batches traced alike.
     """
     history = History() if history is None else history
+    step = make_train_step(model, loss_fn, optimizer)
+    if compile:
+        step = ag.compile(step)
     total = max(0, epochs - start_epoch) * len(train_loader)
     bar = _make_bar(progress, total, f"epoch {start_epoch + 1}/{epochs}")
     try:
@@ -414,7 +432,7 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
             if on_epoch_start is not None:
                 on_epoch_start(epoch + 1)
             t0 = time.perf_counter()
-            train = train_epoch(model, train_loader, loss_fn, optimizer, bar)
+            train = train_epoch(model, train_loader, loss_fn, optimizer, bar, step)
             row = {"epoch": epoch + 1, "train_loss": train["loss"], "train_acc": train["acc"]}
             if val_loader is not None:
                 val = evaluate(model, val_loader, loss_fn)

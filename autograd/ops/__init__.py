@@ -6,6 +6,7 @@ from .shape import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .window import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403

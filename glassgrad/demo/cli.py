@@ -99,6 +99,9 @@ def build_parser():
                         "-m glassgrad.demo --distributed` (needs glassgrad[distributed]); "
                         "--batch-size stays the global batch, split over the K ranks; rank "
                         "0 prints and writes the outputs")
+    o.add_argument("--compile", action="store_true",
+                   help="capture one training step with ag.compile and replay it as flat "
+                        "NumPy (the same numbers; see docs/compile.md)")
     o.add_argument("--blas-threads", type=int, default=1, metavar="N",
                    help="threads for NumPy's BLAS; these matrices are tiny, and one thread "
                         "avoids thread wake-up stalls on a busy machine (0: leave as is; "

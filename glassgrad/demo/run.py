@@ -35,6 +35,10 @@ def limit_blas_threads(n):
 
 def run(args, dist=None):
     """The demo; ``dist`` (``distributed.setup(args)``) for a --distributed run."""
+    if args.compile and args.distributed:
+        raise DemoError("--compile with --distributed: DistributedDataParallel averages "
+                        "gradients in hooks during backward, which a replay would skip; "
+                        "use one of the two")
     ckpt = read_checkpoint(args.resume) if args.resume else None
     cfg, notes = resolve_config(args, ckpt)
     root = dist is None or dist.is_root
@@ -110,7 +114,7 @@ def run(args, dist=None):
             progress=not args.no_progress and root,
             on_epoch_start=lambda epoch: _reseed(cfg["seed"], epoch,
                                                  0 if dist is None else dist.rank),
-            on_epoch_end=save)
+            on_epoch_end=save, compile=args.compile)
     except KeyboardInterrupt:
         print(f"\ninterrupted; the last finished epoch is in {out['checkpoint']} "
               f"(continue with --resume {out['checkpoint']})", file=sys.stderr)

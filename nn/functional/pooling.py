@@ -1,10 +1,9 @@
 """Pooling composed of autograd ops: pad -> unfold -> (select the max | mean).
 
-Max pooling picks, in every window, the FIRST largest element in row-major window
-order (PyTorch's rule). The choice is made without gradient (a running maximum over
-the kernel offsets of the strided window view) and applied as a gather,
-``y = x_pad.flat[index]``, so backprop scatters each output's gradient to exactly
-that one input, even when a ReLU left many ties::
+Max pooling is the ``window_max`` primitive: a running maximum over the kernel offsets
+of the strided window view. Its gradient goes, in every window, to the FIRST largest
+element in row-major window order (the last NaN, if any: PyTorch's rule), so backprop
+sends each output's gradient to exactly one input, even when a ReLU left many ties::
 
     y[n, c, i, j] = max_{p, q} x_pad[n, c, i*s + p*d, j*s + q*d]   (x_pad padded with -inf)
 
@@ -17,8 +16,6 @@ it is ``A_h @ x @ A_w^T`` with two small averaging matrices.
 >>> F.max_pool2d(ag.randn(1, 1, 4, 4), 2).shape
 (1, 1, 2, 2)
 """
-import itertools
-
 import numpy as np
 
 import autograd as ag
@@ -73,28 +70,6 @@ def _unbatched(fn, x, nsp, *args, **kw):
     return out[0]
 
 
-def _first_max(xp, kernel, stride, dilation):
-    """Window-flat index (row-major kernel order) of each window's FIRST maximum.
-
-    A running maximum over the prod(K) kernel offsets of the strided window view: a
-    strict ``>`` keeps the first of equal values. Costs a few passes over the output
-    (never a (..., K) copy, and no argmax over a short last axis, which NumPy reduces
-    slowly). NaN wins as in PyTorch (argmax semantics) via the slow path.
-    """
-    win = ag.ops.unfold(xp, kernel=kernel, stride=stride, dilation=dilation)  # (N,C,*O,*K)
-    if np.isnan(xp).any():
-        return np.argmax(win.reshape(win.shape[:xp.ndim] + (-1,)), axis=-1)
-    offsets = itertools.product(*(range(k) for k in kernel))
-    best = win[(Ellipsis,) + next(offsets)].copy()                   # (N, C, *O)
-    arg = np.zeros(best.shape, dtype=np.intp)
-    for k, offset in enumerate(offsets, start=1):
-        v = win[(Ellipsis,) + offset]
-        wins = v > best
-        np.copyto(best, v, where=wins)
-        np.copyto(arg, k, where=wins)
-    return arg
-
-
 def _max_poolnd(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nsp,
                 opname):
     x = ag.as_tensor(x)
@@ -107,19 +82,14 @@ def _max_poolnd(x, kernel_size, stride, padding, dilation, ceil_mode, return_ind
         x_pad = ag.pad(x, ((0, 0), (0, 0)) + pads, value=-np.inf)   # (N, C, *S_pad)
     else:
         x_pad = x
-    # Choose without gradient, then gather: y = x_pad.flat[index of the first max].
-    # The gather's adjoint scatters each output's gradient to exactly that input.
-    first = _first_max(x_pad.data, kernel, stride, dilation)          # (N, C, *O)
-    offsets = np.unravel_index(first, kernel)                         # per axis (N,C,*O)
-    sp_pad = x_pad.shape[2:]
-    flat = np.arange(x.shape[0] * x.shape[1]).reshape(x.shape[:2] + (1,) * nsp)
-    for ax in range(nsp):
-        grid = np.arange(out_sp[ax]).reshape((-1,) + (1,) * (nsp - 1 - ax))
-        flat = flat * sp_pad[ax] + (grid * stride[ax] + offsets[ax] * dilation[ax])
-    y = x_pad.reshape(-1)[flat]                                       # (N, C, *O)
+    # A running maximum over the kernel offsets of the strided window view (a few passes
+    # over the output); the gradient goes to each window's first maximum.
+    y = ag.ops.window_max(x_pad, kernel=kernel, stride=stride, dilation=dilation)
     if not return_indices:
-        return y
+        return y                                                      # (N, C, *O)
     # Flat index into the unpadded spatial input, as PyTorch returns it.
+    first = ag.ops.chosen_offsets(x_pad.data, y.data, kernel, stride, dilation)
+    offsets = np.unravel_index(first, kernel)                         # per axis (N,C,*O)
     index = np.zeros(first.shape, dtype=np.int64)
     for ax in range(nsp):
         grid = np.arange(out_sp[ax]).reshape((-1,) + (1,) * (nsp - 1 - ax))

@@ -99,3 +99,36 @@ def test_3d_pools_match_torch():
     check(nn.MaxPool3d(**kw), torch.nn.MaxPool3d(**kw), x)
     check(nn.AvgPool3d(**kw, count_include_pad=False),
           torch.nn.AvgPool3d(**kw, count_include_pad=False), x)
+
+
+def test_max_pool_keeps_the_first_of_equal_zeros_and_routes_nan_like_torch():
+    signed = np.array([[[[-0.0, 0.0], [0.0, 0.0]]], [[[0.0, -0.0], [0.0, 0.0]]]])
+    y = F.max_pool2d(ag.Tensor(signed), 2)
+    ref = torch.nn.functional.max_pool2d(torch.tensor(signed), 2)
+    np.testing.assert_array_equal(np.signbit(y.data), torch.signbit(ref).numpy())
+    nan = np.array([[[[1.0, np.nan], [np.nan, 2.0]], [[np.nan, 3.0], [0.0, 4.0]]]])
+    x, xt = ag.Tensor(nan, requires_grad=True), torch.tensor(nan, requires_grad=True)
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    yt, idxt = torch.nn.functional.max_pool2d(xt, 2, return_indices=True)
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_array_equal(idx.data, idxt.numpy())
+    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("kw", MAX_CASES[:4])
+def test_max_pool_double_backward_matches_torch(kw):
+    kw = {k: v for k, v in kw.items() if k != "return_indices"}
+    xa = relu_ties((2, 2, 9, 8), seed=5)
+    ga = np.random.default_rng(6).standard_normal(F.max_pool2d(ag.Tensor(xa), **kw).shape)
+    x, xt = ag.Tensor(xa, requires_grad=True), torch.tensor(xa, requires_grad=True)
+    g, gt = ag.Tensor(ga, requires_grad=True), torch.tensor(ga, requires_grad=True)
+    (dx,) = ag.grad(F.max_pool2d(x, **kw), x, g, create_graph=True)
+    (dxt,) = torch.autograd.grad(torch.nn.functional.max_pool2d(xt, **kw), xt, gt,
+                                 create_graph=True)
+    w = np.random.default_rng(7).standard_normal(xa.shape)
+    (gg,) = ag.grad((dx * ag.Tensor(w)).sum(), g)
+    (ggt,) = torch.autograd.grad((dxt * torch.tensor(w)).sum(), gt)
+    # overlapping windows add in another order than torch: equal up to rounding
+    np.testing.assert_allclose(dx.data, dxt.detach().numpy(), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(gg.data, ggt.numpy(), rtol=1e-13, atol=1e-15)

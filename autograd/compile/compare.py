@@ -1,0 +1,122 @@
+"""Do two traces of the same function describe the same program?
+
+A program is accepted only after two consecutive calls traced the same calls on the
+same kinds of memory: that is what shows the steady state (an optimizer that makes its
+buffers on the first step traces differently once), and it is how the arrays a call
+leaves behind for the next one (a momentum buffer, an accumulated gradient) are told
+apart from constants: in the second trace they are results of the first.
+"""
+import numpy as np
+
+from .recorder import SymRef, Value
+
+
+def _fn_key(op):
+    fn = op.fn
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return (owner, fn.__name__)
+    return fn
+
+
+def _same_constant(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b and (a != 0 or np.signbit(a) == np.signbit(b)) or (a != a and b != b)
+    if isinstance(a, np.dtype) or a is None or isinstance(a, (int, str, bool, slice, type)):
+        return a == b
+    try:
+        same = a == b
+        return bool(same) if not isinstance(same, np.ndarray) else bool(same.all())
+    except Exception:  # noqa: BLE001 - incomparable objects: only identity counts
+        return a is b
+
+
+def _same_arg(a, b):
+    ta = type(a)
+    if ta is not type(b):
+        return False
+    if ta is Value:
+        return a.root.index == b.root.index and a.spec() == b.spec()
+    if ta is SymRef:
+        return a.index == b.index
+    if ta is tuple or ta is list:
+        return len(a) == len(b) and all(_same_arg(x, y) for x, y in zip(a, b))
+    if ta is dict:
+        return a.keys() == b.keys() and all(_same_arg(a[k], b[k]) for k in a)
+    return _same_constant(a, b)
+
+
+def _same_op(a, b):
+    if a.kind == "ufunc" and b.kind == "ufunc" and a.fn is b.fn and not a.kwargs \
+            and not b.kwargs and len(a.args) == len(b.args):
+        for x, y in zip(a.args, b.args):          # the common case, without recursion
+            if type(x) is Value:
+                if type(y) is not Value or x.root.index != y.root.index or \
+                        x.spec() != y.spec():
+                    return "different arguments"
+            elif not _same_arg(x, y):
+                return "different arguments"
+        if len(a.outs) == len(b.outs) == 1 and a.outs[0].root.index == \
+                b.outs[0].root.index and a.outs[0].spec() == b.outs[0].spec():
+            return None
+    if a.kind != b.kind or _fn_key(a) != _fn_key(b):
+        return "a different call"
+    if not _same_arg(a.args, b.args) or not _same_arg(a.kwargs, b.kwargs):
+        return "different arguments"
+    if len(a.outs) != len(b.outs) or not all(
+            x.root.index == y.root.index and x.spec() == y.spec()
+            for x, y in zip(a.outs, b.outs)):
+        return "results of another shape or layout"
+    if a.kind == "decide" and not _same_constant(a.expect, b.expect):
+        return f"a different decision ({a.expect!r} then {b.expect!r})"
+    return None
+
+
+def _same_root(a, b):
+    if a.kind != b.kind or a.slot != b.slot:
+        return "memory of another kind"
+    if a.kind != "foreign":
+        return None
+    if b.prev is not None:
+        return None                     # the same array again, or the last call's result
+    if a.owner is b.owner:
+        return None
+    if a.writes or b.writes:
+        if a.initial is None or b.initial is None:
+            return "an array made outside the trace and then written (traced once more)"
+        x, y = a.initial, b.initial
+    else:
+        x, y = a.owner, b.owner
+    if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)):
+        return "a different object"
+    if x.shape != y.shape or x.dtype != y.dtype or not np.array_equal(
+            x, y, equal_nan=x.dtype.kind in "fc"):
+        return ("an array made outside the trace with different values (computed from "
+                "the data with a call the trace cannot see, or drawn from another "
+                "random generator)")
+    return None
+
+
+def first_difference(prev, cur):
+    """None if the traces agree, else (op index or None, reason)."""
+    if len(prev.syms) != len(cur.syms) or [s.leaf for s in prev.syms] != \
+            [s.leaf for s in cur.syms]:
+        return None, "different Python numbers followed"
+    n = min(len(prev.ops), len(cur.ops))
+    for i in range(n):
+        why = _same_op(prev.ops[i], cur.ops[i])
+        if why:
+            return i, why
+    if len(prev.ops) != len(cur.ops):
+        return n, f"{len(prev.ops)} then {len(cur.ops)} calls"
+    if len(prev.roots) != len(cur.roots):
+        return None, "a different number of arrays"
+    for a, b in zip(prev.roots, cur.roots):
+        why = _same_root(a, b)
+        if why:
+            first = next((op.index for op in cur.ops for v in op.values
+                          if v.root is b), None)
+            return first, why
+    return None

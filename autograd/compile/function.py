@@ -1,0 +1,457 @@
+"""``CompiledFunction``: trace, compare, build, guard, replay, and fall back.
+
+Per cache key (the arguments' shapes and dtypes, grad mode, default dtype, the modules'
+train/eval flags and which parameters train) an entry goes through
+
+    tracing --(two consecutive traces agree)--> compiled --(a guard fails)--> tracing
+       \\--(something uncapturable, or traces never agree)--> eager (with a warning)
+
+A tracing call runs the function itself (with recording on), so it returns what the
+function returns and has all its effects. A compiled call checks the guards, copies
+the inputs into the program's buffers and replays the program.
+"""
+import functools
+import gc
+import warnings
+
+import numpy as np
+
+from .. import dtypes, grad_mode
+from ..anomaly import MODE as ANOMALY
+from ..tensor import Tensor, _creation
+from . import recorder as recorder_module
+from .compare import first_difference
+from .lift import Lifted
+from .program import Program
+from .recorder import Recorder, Uncapturable, Value, format_frame, frames
+from .seams import Seams
+from . import state
+from .state import GuardFailure
+from .traced import Sym, TracedArray
+from .world import World, discover
+
+
+class CompileError(RuntimeError):
+    """A compiled function did something a trace cannot replay (``strict=True``)."""
+
+
+class CompileWarning(UserWarning):
+    """A compiled function runs eagerly instead (the message says why and where)."""
+
+
+MAX_TRACES = 5            # consecutive traces that may disagree before giving up
+MAX_PROGRAMS = 8          # cache entries per function before running eagerly
+
+
+def _signature(x):
+    t = type(x)
+    if isinstance(x, Tensor):
+        return ("T", x.data.shape, x.data.dtype.str, x.requires_grad)
+    if isinstance(x, np.ndarray):
+        return ("A", x.shape, x.dtype.str)
+    if t in (int, float, bool, str, type(None), complex):
+        return ("S", t, x)
+    if t is tuple or t is list:
+        return (t.__name__,) + tuple(_signature(v) for v in x)
+    if t is dict:
+        return ("D",) + tuple((k, _signature(v)) for k, v in sorted(x.items(), key=repr))
+    return ("O", id(x))
+
+
+def _flat_inputs(args, kwargs):
+    """The arrays of the arguments, in a fixed order: the program's input slots."""
+    out = []
+
+    def visit(x):
+        if isinstance(x, Tensor):
+            out.append(x.data)
+        elif isinstance(x, np.ndarray):
+            out.append(x)
+        elif type(x) in (tuple, list):
+            for v in x:
+                visit(v)
+        elif type(x) is dict:
+            for k in sorted(x, key=repr):
+                visit(x[k])
+    visit(args)
+    visit(kwargs)
+    return out
+
+
+class Entry:
+    """One cache key's state: its last trace, its program, its guards."""
+
+    def __init__(self):
+        self.last = None              # the previous trace (Recorder)
+        self.last_table = None        # its {id(owner): root index}
+        self.last_outputs = None
+        self.program = None
+        self.eager = None             # why this key runs eagerly (a message)
+        self.disagreements = []
+        self.failures = 0
+
+
+class CompiledFunction:
+    """``fn`` captured once and replayed (see ``autograd.compile``)."""
+
+    def __init__(self, fn, strict=False):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.strict = strict
+        self.entries = {}
+        self.world = None
+        self.counts = {"traces": 0, "replays": 0, "eager": 0, "guard_failures": 0}
+        self._last_key = None
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        bound = self.__dict__.get("_bound")
+        if bound is None:
+            bound = self.__dict__["_bound"] = {}
+        method = bound.get(id(obj))
+        if method is None or method[0] is not obj:
+            compiled = CompiledFunction(self.fn.__get__(obj, cls), self.strict)
+            method = bound[id(obj)] = (obj, compiled)
+        return method[1]
+
+    # ------------------------------------------------------------------- call
+    def __call__(self, *args, **kwargs):
+        if state.ACTIVE[0] is not None:       # inside another compiled function's trace:
+            return self.fn(*args, **kwargs)   # part of that program
+        if ANOMALY.enabled:                   # checks on every op: eager is what is asked
+            return self._eager(args, kwargs)
+        if self.world is None:
+            self.world = World(discover(self.fn, args, kwargs))
+        key = (_signature(args), _signature(kwargs), grad_mode.STATE.enabled,
+               dtypes.get_default_dtype().str) + self.world.key()
+        entry = self.entries.get(key)
+        if entry is None:
+            if len(self.entries) >= MAX_PROGRAMS:
+                self._warn(f"more than {MAX_PROGRAMS} different argument shapes, modes or "
+                           "train/eval settings; this one runs eagerly")
+                return self._eager(args, kwargs)
+            entry = self.entries[key] = Entry()
+        self._last_key = key
+        if entry.eager is not None:
+            return self._eager(args, kwargs)
+        if entry.program is not None:
+            if entry.program.guards_hold(self.world):
+                return self._replay(entry, args, kwargs)
+            self.world = World(discover(self.fn, args, kwargs))
+            self.entries[key] = entry = Entry()
+        return self._trace(entry, args, kwargs)
+
+    def _eager(self, args, kwargs):
+        self.counts["eager"] += 1
+        return self.fn(*args, **kwargs)
+
+    def _warn(self, message):
+        if self.strict:
+            raise CompileError(message)
+        warnings.warn(f"ag.compile({getattr(self.fn, '__qualname__', self.fn)}): {message}",
+                      CompileWarning, stacklevel=4)
+
+    def _replay(self, entry, args, kwargs):
+        try:
+            out = entry.program.replay(_flat_inputs(args, kwargs), args, kwargs)
+        except GuardFailure as failure:
+            self.counts["guard_failures"] += 1
+            entry.failures += 1
+            op, got = failure.args
+            if entry.failures >= 3:
+                self.entries[self._last_key] = Entry()
+                self._warn(f"a decision of the traced call changed three times in a row "
+                           f"({_where(op)}: {op.expect!r} when traced, {got!r} now); "
+                           "tracing again")
+            return self._eager(args, kwargs)
+        entry.failures = 0
+        self.counts["replays"] += 1
+        return out
+
+    # ----------------------------------------------------------------- trace
+    def _trace(self, entry, args, kwargs):
+        """A call run with recording on. The cyclic GC is paused meanwhile: a trace
+        makes a handful of objects per NumPy call, and collections walking them took a
+        third of a trace's time (reference cycles made meanwhile are collected later)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._traced_call(entry, args, kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _traced_call(self, entry, args, kwargs):
+        self.counts["traces"] += 1
+        world = self.world = World(discover(self.fn, args, kwargs))
+        rec = Recorder(previous=entry.last_table, strict=self.strict,
+                       depth=64 if entry.disagreements else 0)
+        for problem in world.hooks():
+            rec.uncapturable(f"hooks run Python that a replay would skip: {problem}")
+        before = world.snapshot()
+        start = next(_creation)
+        traced_args, traced_kwargs = _input_tensors(rec, args, kwargs)
+        seams = Seams(rec, start, world.optimizers)
+        try:
+            with seams, Lifted(rec, world.optimizers):
+                result = _call_traced(self.fn, traced_args, traced_kwargs)
+        except Uncapturable as problem:
+            seams.restore_arrays()
+            _restore_inputs(rec)
+            raise CompileError(f"ag.compile: {problem}") from None
+        except BaseException:
+            seams.restore_arrays()
+            _restore_inputs(rec)
+            self.entries[self._last_key] = Entry()
+            raise
+        seams.restore_arrays()
+        _restore_inputs(rec)
+        outputs, result = _pack_outputs(rec, result, args, kwargs, start)
+        for change in World.changes(before, world.snapshot()):
+            rec.uncapturable(f"the function changed Python state a replay would not "
+                             f"change: {change}")
+        if rec.problems:
+            entry.eager = str(rec.problems[0])
+            self._warn(f"{rec.problems[0]}; running it eagerly from now on")
+            return result
+        self._accept(entry, rec, outputs, seams, world, start)
+        return result
+
+    def _accept(self, entry, rec, outputs, seams, world, start):
+        if entry.last is not None:
+            diff = first_difference(entry.last, rec)
+            if diff is None and outputs[0] == entry.last_outputs[0]:
+                try:
+                    entry.program = Compiled(rec, entry.last, outputs, seams, world,
+                                             start)
+                except Uncapturable as problem:
+                    entry.eager = str(problem)
+                    self._warn(f"{problem}; running it eagerly from now on")
+                entry.last = entry.last_table = None
+                return
+            entry.disagreements.append(_describe(rec, diff))
+            if len(entry.disagreements) >= MAX_TRACES:
+                entry.eager = entry.disagreements[-1]
+                self._warn(f"{MAX_TRACES + 1} calls traced differently (last: "
+                           f"{entry.disagreements[-1]}); running it eagerly from now on")
+                return
+        entry.last = rec
+        entry.last_table = {id(r._owner): r.index for r in rec.roots
+                            if r._owner is not None}
+        entry.last_outputs = outputs
+
+    # ----------------------------------------------------------------- seeing
+    def program(self):
+        """The program of the most recent call's key (None while still tracing)."""
+        entry = self.entries.get(self._last_key)
+        return None if entry is None or entry.program is None else entry.program.program
+
+    def stats(self):
+        """Counts (traces, replays, eager and guard-failure calls) and the program's
+        size: steps and bytes of buffers it holds between calls."""
+        prog = self.program()
+        out = dict(self.counts)
+        out["programs"] = sum(e.program is not None for e in self.entries.values())
+        out["steps"] = len(prog.steps) if prog else 0
+        out["buffer_bytes"] = prog.buffer_bytes() if prog else 0
+        return out
+
+    def summary(self):
+        """A text summary of the current program (see ``show.summary``)."""
+        from .show import summary
+        return summary(self)
+
+    def to_dot(self, **kw):
+        from .show import to_dot
+        return to_dot(self, **kw)
+
+    def draw(self, **kw):
+        from .show import draw
+        return draw(self, **kw)
+
+
+def _call_traced(fn, args, kwargs):
+    """The boundary frame: sites are reported up to here."""
+    return fn(*args, **kwargs)
+
+
+recorder_module._BOUNDARY[0] = _call_traced.__code__
+
+
+def _where(op):
+    site = frames(op.site)
+    return format_frame(site[0]) if site else "?"
+
+
+def _describe(rec, diff):
+    index, why = diff
+    if index is None or index >= len(rec.ops):
+        return why
+    op = rec.ops[index]
+    where = frames(op.site)
+    site = next((f for f in where if not f[0].startswith(recorder_module.LIBRARY_DIRS)),
+                where[0] if where else None)
+    return f"call #{index} ({op.name}) at {format_frame(site) if site else '?'}: {why}"
+
+
+def _input_tensors(rec, args, kwargs):
+    """Arguments for the traced call: arrays replaced by traced copies (input slots);
+    tensors' arrays become traced copies on first read (``Seams.first_read``)."""
+    rec.input_ids = {}
+    rec.input_tensors = []
+    slot = [0]
+
+    def visit(x):
+        if isinstance(x, Tensor):
+            if x.requires_grad:
+                rec.uncapturable("an argument tensor requires grad; compile a function "
+                                 "of the data, with the parameters it trains captured")
+            copy = _input_copy(rec, x.data, slot)
+            rec.input_tensors.append((x, x.data))
+            Tensor.__dict__["data"].__set__(x, copy)
+            return x
+        if isinstance(x, np.ndarray):
+            return _input_copy(rec, x, slot)
+        if type(x) in (tuple, list):
+            return type(x)(visit(v) for v in x)
+        if type(x) is dict:
+            return {k: visit(x[k]) for k in sorted(x, key=repr)}
+        return x
+    return visit(args), visit(kwargs)
+
+
+def _input_copy(rec, a, slot):
+    copy = np.array(a, copy=True, order="C")
+    t = rec.adopt(copy, "input")
+    rec.by_owner[id(copy)].slot = slot[0]
+    rec.by_owner[id(copy)].kind = "input"
+    slot[0] += 1
+    return t
+
+
+def _restore_inputs(rec):
+    for tensor, original in rec.input_tensors:
+        Tensor.__dict__["data"].__set__(tensor, original)
+
+
+def _pack_outputs(rec, result, args, kwargs, start):
+    """(structure for replays, the result as the caller gets it now: plain arrays)."""
+    arg_ids = {id(a): i for i, a in enumerate(list(args) + list(kwargs.values()))}
+
+    def pack(x):
+        t = type(x)
+        if isinstance(x, Tensor):
+            if id(x) in arg_ids:
+                return ("arg", arg_ids[id(x)]), x
+            if x._index < start:
+                return ("same", x), x
+            v = rec.value_of(x.data)
+            v.root.held = True
+            v.root.keep()
+            x.data = v.arr.copy()        # the caller's own, as a replay's results are
+            return ("tensor", v), x
+        if isinstance(x, TracedArray):
+            v = rec.value_of(x)
+            v.root.held = True
+            v.root.keep()
+            return ("array", v), v.arr.copy()
+        if t is Sym:
+            return ("sym", x.ref.index), x.value
+        if t in (tuple, list):
+            parts = [pack(v) for v in x]
+            return (t.__name__,) + tuple(p for p, _ in parts), t(r for _, r in parts)
+        if t is dict:
+            parts = {k: pack(v) for k, v in x.items()}
+            return ("dict", tuple((k, p) for k, (p, _) in parts.items())), \
+                {k: r for k, (_, r) in parts.items()}
+        if isinstance(x, np.ndarray) or t in (int, float, bool, str, type(None)):
+            return ("const", x), x
+        return ("same", x), x
+    structure, plain = pack(result)
+    return (_shape_of(structure), structure), plain
+
+
+def _shape_of(structure):
+    """The structure with values reduced to kinds: what must agree between traces."""
+    if type(structure) is tuple and structure and structure[0] in ("tensor", "array"):
+        return (structure[0], structure[1].root.index)
+    if type(structure) is tuple:
+        return tuple(_shape_of(s) for s in structure)
+    return structure
+
+
+class Compiled:
+    """A built program with its guards, write-backs and output structure."""
+
+    def __init__(self, rec, previous, outputs, seams, world, start):
+        self.program = Program(rec, previous)
+        self.outputs = outputs[1]
+        self.structure = world.structure()
+        inputs = {id(t) for t, _ in rec.input_tensors}
+        self.tensors = []          # (tensor, array, requires_grad) it must still have
+        self.grads = []            # (tensor, .grad object) it must still have
+        self.grad_kinds = []       # (tensor, .grad is None) as when traced
+        self.grad_writes = []      # (tensor, .grad) a replay leaves, as the call did
+        for tensor, _original, _traced in seams.touched.values():
+            if tensor._index < start and id(tensor) not in inputs:
+                self.tensors.append((tensor, tensor.data, tensor.requires_grad))
+        for tensor, initial in seams.grads.values():
+            final = tensor.grad
+            if final is not initial:
+                self.grad_writes.append((tensor, final))
+            if initial is not None and id(initial) in seams.touched:
+                # the call read the gradient it found (it accumulates): a replay reads
+                # the one the last replay left, which must still be there
+                self.grads.append((tensor, final))
+                if final is not None:
+                    self.tensors.append((final, final.data, final.requires_grad))
+            else:
+                self.grad_kinds.append((tensor, initial is None))
+
+    def guards_hold(self, world):
+        for t, data, rg in self.tensors:
+            if t.data is not data or t.requires_grad != rg:
+                return False
+        for t, grad in self.grads:
+            if t.grad is not grad:
+                return False
+        for t, none in self.grad_kinds:
+            if (t.grad is None) != none:
+                return False
+        if world.hooks():
+            return False
+        return world.structure() == self.structure
+
+    def buffer_bytes(self):
+        return self.program.buffer_bytes()
+
+    def replay(self, arrays, args, kwargs):
+        self.program.run(arrays)
+        for tensor, grad in self.grad_writes:
+            tensor.grad = grad
+        return self._unpack(self.outputs, list(args) + list(kwargs.values()))
+
+    def _unpack(self, s, args):
+        kind = s[0]
+        if kind == "tensor":
+            out = Tensor.__new__(Tensor)
+            out._init(np.array(self.program.view(s[1]), copy=True))
+            return out
+        if kind == "array":
+            return np.array(self.program.view(s[1]), copy=True)
+        if kind == "arg":
+            return args[s[1]]
+        if kind == "same" or kind == "const":
+            return s[1]
+        if kind == "sym":
+            return self.program.regs[s[1]]
+        if kind in ("tuple", "list"):
+            items = [self._unpack(p, args) for p in s[1:]]
+            return tuple(items) if kind == "tuple" else items
+        if kind == "dict":
+            return {k: self._unpack(p, args) for k, p in s[1]}
+        raise AssertionError(kind)
+
+
+_ = Value

@@ -1,0 +1,230 @@
+"""Rewrites of a trace before it becomes steps; each keeps every value bit for bit.
+
+- ``fold``: calls on constants only (index grids, masks, ``np.arange``) run once, at
+  build time: their results stay in their buffers;
+- ``dedupe``: the same conversion or decision on the same Syms is made once (an
+  optimizer checks ``weight_decay != 0`` for every parameter);
+- ``forward_stores``: a result that is only copied somewhere (the engine copying a
+  gradient for a leaf's ``.grad``, an optimizer copying its new value into the
+  parameter) is computed there directly, and the copy is dropped;
+- ``prune``: calls whose results nothing uses are dropped.
+
+They mark ops (``op.skip``), redirect results (``prog.alias``) or outputs
+(``op.into``), and count what they did in ``prog.notes``.
+"""
+import numpy as np
+
+from .recorder import SymRef, Value
+
+PURE_KINDS = ("ufunc", "func", "method")
+COPY_METHODS = {"copy", "__copy__", "astype"}
+
+
+def _array_args(op):
+    return op.values
+
+
+def has_sym(x):
+    t = type(x)
+    if t is SymRef:
+        return True
+    if t is tuple or t is list:
+        return any(has_sym(v) for v in x)
+    if t is dict:
+        return any(has_sym(v) for v in x.values())
+    return False
+
+
+def created_roots(op):
+    """The roots an op made (none if a pass dropped it or redirected its result)."""
+    if op.skip or op.into is not None:
+        return []
+    return _created(op)
+
+
+def _created(op):
+    return [v.root for v in op.outs if v.root.created == op.index]
+
+
+def fold(prog):
+    """Calls whose inputs are all constants, and whose results are never written,
+    held or carried, are computed once (at trace time: the results are kept)."""
+    const = {r.index for r in prog.trace.roots if r.kind == "constant"}
+    for op in prog.trace.ops:
+        if op.kind not in PURE_KINDS or op.writes or op.syms:
+            continue
+        made = _created(op)
+        if not made or any(r.writes or r.held or r.index in prog.targets for r in made):
+            continue
+        if all(v.root.index in const for v in _array_args(op)) and \
+                all(r.owner is not None for r in made):
+            for r in made:
+                const.add(r.index)
+                r.kind = "constant"
+            op.skip = True
+            prog.notes.folded += 1
+
+
+def _sym_key(x):
+    t = type(x)
+    if t is SymRef:
+        return ("s", x.index)
+    if t is Value:
+        return ("v", x.root.index, x.spec())
+    if t is tuple or t is list:
+        return (t.__name__,) + tuple(_sym_key(v) for v in x)
+    if t is dict:
+        return ("d",) + tuple((k, _sym_key(v)) for k, v in sorted(x.items(), key=repr))
+    if isinstance(x, np.dtype) or x is None or isinstance(x, (int, float, str, bool, type)):
+        return ("c", type(x), x)
+    return ("o", id(x))
+
+
+def dedupe(prog):
+    """Identical decisions, Sym arithmetic and Sym -> array conversions: keep the first."""
+    seen = {}
+    for op in prog.trace.ops:
+        if op.skip or not op.syms and op.kind != "decide":
+            continue
+        if op.kind not in ("decide", "sym", "func") or op.writes:
+            continue
+        if op.kind == "func" and _array_args(op):
+            continue
+        key = (op.kind, id(op.fn), _sym_key((op.args, op.kwargs)), repr(op.expect))
+        first = seen.get(key)
+        if first is None:
+            seen[key] = op
+            continue
+        if op.kind == "sym":
+            prog.sym_alias[op.sym.index] = prog.sym_alias.get(first.sym.index, first.sym.index)
+        elif op.kind == "func":
+            made, kept = _created(op), _created(first)
+            if len(made) != 1 or len(kept) != 1 or made[0].held:
+                continue
+            prog.alias[made[0].index] = kept[0].index
+        op.skip = True
+        prog.notes.deduped += 1
+
+
+def _copy_source(op):
+    """The Value an op copies unchanged (same dtype, whole array), or None."""
+    if op.kind == "method" and op.fn in ("copy", "__copy__") and not op.kwargs:
+        src = op.args[0]
+    elif op.kind == "method" and op.fn == "astype":
+        src = op.args[0]
+        dtype = op.args[1] if len(op.args) > 1 else op.kwargs.get("dtype")
+        if np.dtype(dtype) != src.dtype:
+            return None
+    elif op.kind == "func" and getattr(op.fn, "__name__", "") == "array":
+        src = op.args[0] if op.args else None
+        if type(src) is not Value:
+            return None
+        dtype = op.kwargs.get("dtype", op.args[1] if len(op.args) > 1 else None)
+        if dtype is not None and np.dtype(dtype) != src.dtype:
+            return None
+    else:
+        return None
+    if type(src) is not Value or len(op.outs) != 1:
+        return None
+    out = op.outs[0]
+    if out.spec()[1:3] != src.spec()[1:3]:
+        return None
+    return src
+
+
+def _whole(value):
+    """True if ``value`` is its whole root (not a part or a reinterpretation)."""
+    return value.is_whole()
+
+
+def forward_stores(prog, reads):
+    """Copies of a result nothing else reads: the result is made in the copy's place."""
+    ops = prog.trace.ops
+    for op in ops:
+        if op.skip:
+            continue
+        src = _copy_source(op)
+        if src is not None and _whole(src) and _private(prog, src.root, op, reads) \
+                and _whole(op.outs[0]) and op.outs[0].root.created == op.index:
+            prog.alias[src.root.index] = op.outs[0].root.index
+            op.skip = True
+            prog.notes.elided += 1
+            continue
+        target = _store_target(op)
+        if target is None:
+            continue
+        dst, src = target
+        producer = ops[src.root.created] if src.root.created >= 0 else None
+        if (producer is None or producer.skip or producer.kind != "ufunc" or
+                getattr(producer.fn, "__name__", "") not in _UFUNC_CALLS or
+                len(producer.outs) != 1 or not _whole(src) or
+                not _private(prog, src.root, op, reads) or
+                _touched_between(ops, dst.root, producer.index, op.index) or
+                src.shape != dst.shape or src.dtype != dst.dtype):
+            continue
+        producer.into = dst
+        op.skip = True
+        prog.notes.elided += 1
+
+
+_UFUNC_CALLS = {"add", "subtract", "multiply", "divide", "true_divide", "negative",
+                "maximum", "minimum", "sqrt", "exp", "log", "tanh", "square", "power",
+                "absolute", "where", "copysign", "reciprocal"}
+
+
+def _store_target(op):
+    """(destination, source) of ``dst[...] = src`` or ``np.copyto(dst, src)``."""
+    if op.kind == "setitem":
+        dst, index, src = op.args
+        if index is Ellipsis or index == (Ellipsis,) or index == slice(None):
+            if type(src) is Value and type(dst) is Value:
+                return dst, src
+    if op.kind == "func" and op.fn is getattr(np.copyto, "__wrapped__", np.copyto) \
+            and len(op.args) == 2 and not op.kwargs:
+        dst, src = op.args
+        if type(src) is Value and type(dst) is Value:
+            return dst, src
+    return None
+
+
+def _private(prog, root, at, reads):
+    """``root`` is an internal result read by nothing after op ``at``."""
+    return (root.kind == "result" and not root.held and root.index not in prog.targets
+            and root.index not in prog.alias and reads.get(root.index, -1) <= at.index
+            and not root.writes)
+
+
+def _touched_between(ops, root, start, end):
+    for op in ops[start + 1:end]:
+        if not op.skip and any(v.root is root for v in _array_args(op)):
+            return True
+    return False
+
+
+def prune(prog):
+    """Drop calls whose results nothing uses (walking backwards)."""
+    used = set()
+    syms_used = set(leaf.result for leaf in prog.trace.leaves if leaf.result is not None)
+    keep_roots = {r.index for r in prog.trace.roots if r.held or r.kind != "result"}
+    keep_roots |= set(prog.targets)
+    for op in reversed(prog.trace.ops):
+        if op.skip:
+            continue
+        made = _created(op)
+        live = (op.kind in ("rng", "decide", "setitem") or op.writes or op.into is not None
+                or any(r.index in used or r.index in keep_roots for r in made)
+                or any(prog.alias.get(r.index) in used for r in made)
+                or (op.kind == "sym" and op.sym.index in syms_used))
+        if op.kind == "sym":
+            live = live or op.sym.index in syms_used
+        if not live and op.kind in ("sym",) + PURE_KINDS:
+            op.skip = True
+            prog.notes.dead += 1
+            continue
+        if op.into is not None:
+            used.add(op.into.root.index)
+        for v in _array_args(op):
+            used.add(v.root.index)
+            used.add(prog.alias.get(v.root.index, v.root.index))
+        for x in op.syms:
+            syms_used.add(x.index)

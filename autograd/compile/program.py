@@ -1,0 +1,425 @@
+"""A trace turned into a program: fixed buffers and a flat list of NumPy calls.
+
+Every root of the trace gets one buffer for good: an input's buffer receives the next
+call's data, a tensor's array found by the function is used in place (the parameters,
+the optimizer's buffers), a result gets an array of its own or one shared with results
+whose lifetimes do not overlap (``plan.py``). Views are made once. Each recorded call
+becomes a step calling the same NumPy function on those buffers, with ``out=`` where
+NumPy offers it, so a replay allocates nothing and computes, call for call, what the
+traced function computed: the same functions on the same values give the same bits.
+"""
+import numpy as np
+
+from . import accumulate, passes, plan, scalars
+from .recorder import SymRef, Uncapturable, Value
+from .state import GuardFailure
+
+# ndarray methods and NumPy functions that write their result into ``out=``
+METHODS_WITH_OUT = {"take", "argmax", "argmin", "dot", "choose", "trace", "compress"}
+FUNCTIONS_WITH_OUT = {np.dot, np.matmul, np.einsum, np.concatenate, np.stack, np.take,
+                      np.sum, np.prod, np.mean, np.amax, np.amin, np.max, np.min, np.any,
+                      np.all, np.cumsum, np.cumprod, np.argmax, np.argmin, np.clip,
+                      np.around, np.round, np.std, np.var, np.trace}
+FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
+_OUT_BY_KEYWORD = {np.maximum, np.minimum, np.fmax, np.fmin}   # positional out= deprecated
+
+
+def blank_like(a):
+    """A new array with ``a``'s shape, dtype and strides (so saved views fit it)."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return np.empty_like(a, order="K")
+    lo, hi = np.byte_bounds(a)
+    raw = np.empty(hi - lo, dtype=np.uint8)
+    offset = a.__array_interface__["data"][0] - lo
+    return np.ndarray(a.shape, a.dtype, buffer=raw, offset=offset, strides=a.strides)
+
+
+class _Window:
+    """What ``np.asarray`` makes an array of (as ``as_strided`` does): any view, by address."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def window(buf, offset, shape, strides, dtype):
+    """The view ``offset`` bytes from ``buf``'s first element, with ``shape``, ``strides``
+    and ``dtype``, on any array (``np.ndarray(buffer=)`` wants C-contiguous memory)."""
+    start = buf.__array_interface__["data"][0]
+    interface = {"shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr,
+                 "data": (start + offset, False), "strides": tuple(strides), "version": 3}
+    return np.asarray(_Window(interface, buf))
+
+
+def same_value(a, b):
+    """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
+    if isinstance(a, float) and a != a:
+        return isinstance(b, float) and b != b
+    if type(a) is not type(b) and not (isinstance(a, (bool, np.bool_))
+                                       and isinstance(b, (bool, np.bool_))):
+        return False
+    try:
+        same = a == b
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(same.all()) if isinstance(same, np.ndarray) else bool(same)
+
+
+class Program:
+    """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
+    which agreed with it)."""
+
+    def __init__(self, trace, previous):
+        self.trace = trace
+        self.regs = [None] * len(trace.syms)
+        self.notes = plan.Notes()
+        self.alias = {}            # root index -> root index whose buffer it uses
+        self.sym_alias = {}        # Sym index -> Sym index computing the same value
+        self.phys = {}
+        self.steps = []
+        self.start_steps = []
+        self._classify(previous)
+        passes.fold(self)
+        passes.dedupe(self)
+        accumulate.sum_slices(self)
+        reads = plan.last_reads(trace)
+        passes.forward_stores(self, reads)
+        passes.prune(self)
+        scalars.plan(self)
+        self._assign_buffers(plan.last_reads(trace, skip=True))
+        self._build()
+
+    # ----------------------------------------------------------------- memory
+    def _classify(self, previous):
+        """Foreign roots are external (used in place), constants (made by the function
+        from nothing traced), fresh (made and then written: refilled at every replay)
+        or carried (an array a result of the previous call left: that result's)."""
+        self.carried = {}
+        self.targets = set()
+        self.fresh = {}
+        first_use = plan.first_uses(self.trace)
+        for root in self.trace.roots:
+            if root.kind == "input" and root.writes:
+                raise Uncapturable("the function writes into its input array in place", "")
+            if root.kind != "foreign":
+                continue
+            if root.prev is None:
+                if root.writes:
+                    root.kind, root.created = "fresh", first_use[root.index]
+                    self.fresh.setdefault(root.created, []).append(root)
+                else:
+                    root.kind = "constant"
+                continue
+            before = previous.roots[root.prev]
+            if before.kind == "result":
+                target = self.trace.roots[root.prev]
+                if target.kind != "result":
+                    raise Uncapturable("an array left by the previous call is not made "
+                                       "again by this one", "")
+                self.carried[root.index] = target
+                self.targets.add(target.index)
+                target.held = True
+                target.keep()
+            elif before.kind == "input":
+                raise Uncapturable("the function reads the previous call's input", "")
+
+    def root_of(self, index):
+        while index in self.alias:
+            index = self.alias[index]
+        return index
+
+    def _assign_buffers(self, reads):
+        trace = self.trace
+        for root in trace.roots:
+            if root.kind in ("input", "foreign", "constant") or root.held:
+                self.phys[root.index] = root.owner
+        births, ends = {}, {}
+        in_registers = set(self.registers)
+        for op in trace.ops:
+            for root in passes.created_roots(op) + self.fresh.get(op.index, []):
+                if root.index in in_registers:
+                    continue
+                rep = self.root_of(root.index)
+                births.setdefault(rep, op.index)
+                births[rep] = min(births[rep], op.index)
+        for index, end in reads.items():
+            rep = self.root_of(index)
+            ends[rep] = max(ends.get(rep, -1), end)
+        shared = plan.share_buffers(trace, births, ends, self.phys, self.notes)
+        self.phys.update(shared)
+        for index in list(self.alias):
+            self.phys[index] = self.phys.get(self.root_of(index))
+        for index, target in self.carried.items():
+            first_write = min([target.created] + target.writes)
+            if reads.get(index, -1) <= first_write:
+                self.phys[index] = self.phys[target.index]        # read, then rewritten
+            else:       # still read after the new value is made: keep a copy
+                scratch = blank_like(target.owner)
+                self.phys[index] = scratch
+                self.start_steps.append((np.copyto, (scratch, self.phys[target.index]), None))
+                self.notes.copies += 1
+
+    def view(self, value):
+        """``value`` on its root's buffer."""
+        buf = self.phys[value.root.index]
+        if buf is value.root.owner:
+            arr = value.arr
+            if arr is not None:
+                return arr
+        offset, shape, strides, dtype = value.spec()
+        if buf.flags.c_contiguous:
+            out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
+        else:                       # an array owning its memory in another order
+            out = window(buf, offset, shape, strides, dtype)
+        if not value.writeable:
+            out.flags.writeable = False
+        return out
+
+    def buffer_bytes(self):
+        """Bytes of the buffers the program owns (inputs, results, copies): not the
+        arrays it uses in place (parameters, optimizer state)."""
+        seen, total = set(), 0
+        for index, buf in self.phys.items():
+            root = self.trace.roots[index]
+            if root.kind == "foreign" and index not in self.carried:
+                continue
+            if id(buf) not in seen and isinstance(buf, np.ndarray):
+                seen.add(id(buf))
+                total += buf.nbytes
+        return total
+
+    # ------------------------------------------------------------------ steps
+    def bind(self, x):
+        """Arguments with Values replaced by buffers (Syms kept, as register refs)."""
+        t = type(x)
+        if t is Value:
+            return self.view(x)
+        if t is SymRef:
+            index = self.sym_alias.get(x.index, x.index)
+            return x if index == x.index else self.trace.syms[index]
+        if t is tuple or t is list:
+            return t(self.bind(v) for v in x)
+        if t is dict:
+            return {k: self.bind(v) for k, v in x.items()}
+        return x
+
+    def _build(self):
+        trace = self.trace
+        self.inputs = [(root.slot, self.phys[root.index]) for root in trace.roots
+                       if root.kind == "input"]
+        self.leaves = list(trace.leaves)
+        self.ops = []                         # every op replayed, in order (for showing)
+        self.step_ops = []                    # the ops behind each step
+        block = None
+        if self.loads:
+            self._add((scalars.run_block, (self.sregs, scalars.loads_block(self)), None),
+                      [])
+        for op in trace.ops:
+            if op.index in self.scalar_ops:
+                if block is None:
+                    block = scalars.Block(self)
+                    self._add((scalars.run_block, (self.sregs, block.code), None), [])
+                block.add(op)
+                self.step_ops[-1].append(op)
+                self.ops.append(op)
+                continue
+            block = None
+            for root in self.fresh.get(op.index, ()):
+                self._add(self._initialize(root), [op])
+            if not op.skip:
+                if op.prelude is not None:
+                    src, dst = op.prelude
+                    self._add((np.copyto, (self.view(dst), self.view(src)), None), [op])
+                self._add(self._step(op), [op])
+                if op.finish is not None:
+                    buf = self.view(op.finish)
+                    self._add((np.add, (buf, np.zeros((), buf.dtype), buf), None), [op])
+        self._plan_rollback()
+
+    def _add(self, step, ops):
+        if step is not None and step != ():
+            self.steps.append(step)
+            self.step_ops.append(list(ops))
+            for op in ops:
+                if not self.ops or self.ops[-1] is not op:
+                    self.ops.append(op)
+
+    def _initialize(self, root):
+        """The values an array the function made had before it wrote into it."""
+        buf, initial = self.view(Value.whole(root)), root.initial
+        self.notes.fills += 1
+        if not initial.any() and not np.signbit(initial).any():
+            return (np.copyto, (buf, np.zeros((), initial.dtype)), None)
+        return (np.copyto, (buf, initial.copy()), None)
+
+    def _step(self, op):
+        kind = op.kind
+        if kind == "sym":
+            return (_sym, (self.regs, op.sym.index, op.fn, self.bind(op.args)), None)
+        if kind == "decide":
+            return (_guard, (self.regs, op.fn, self.bind(op.args), op.expect, op), None)
+        new = [v for v in op.outs if v.root.created == op.index]
+        if not new and not op.writes and kind != "rng":
+            self.notes.views += 1
+            return None                           # a view: made once, above
+        args, kw = self.bind(op.args), self.bind(op.kwargs)
+        dynamic = bool(op.syms)
+        outs = tuple(self.view(op.into if op.into is not None else v) for v in new)
+        if kind == "rng":
+            return (_draw, (op.fn, args, kw, self.regs if dynamic else None, outs,
+                            tuple(v.root.created == op.index for v in op.outs)), None)
+        special = None if dynamic or kind == "ufunc" else self._special(op, new, args, kw,
+                                                                         outs)
+        if special is not None:
+            return special
+        fn = getattr(np.ndarray, op.fn) if kind == "method" else (
+            np.ndarray.__setitem__ if kind == "setitem" else op.fn)
+        if new and len(new) == len(op.outs) and self._takes_out(op, new):
+            self.notes.out += 1
+            if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
+                    and fn not in _OUT_BY_KEYWORD:
+                return (fn, tuple(args) + outs, None)       # out= given positionally
+            kw = dict(kw)
+            kw["out"] = outs if kind == "ufunc" else outs[0]
+            new = []
+        if dynamic:
+            return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
+        if new:
+            return (_into, (fn, args, kw, outs), None)
+        return (fn, args, kw or None)
+
+    def _special(self, op, new, args, kw, outs):
+        """Cheaper exact forms: a cast or copy as ``np.copyto``, a zeros/ones array as a
+        fill, an empty one as nothing."""
+        if len(new) != 1 or len(op.outs) != 1:
+            return None
+        name = op.fn if op.kind == "method" else getattr(op.fn, "__name__", "")
+        if op.kind == "method" and name in ("astype", "copy", "__copy__"):
+            return (np.copyto, (outs[0], args[0]), {"casting": "unsafe"})
+        if op.kind == "func" and name == "array" and args and isinstance(args[0], np.ndarray):
+            return (np.copyto, (outs[0], args[0]), {"casting": "unsafe"})
+        if op.kind == "func" and name in FILLS and "order" not in kw:
+            self.notes.fills += 1
+            return (np.copyto, (outs[0], np.asarray(FILLS[name], outs[0].dtype)), None)
+        if op.kind == "func" and name in ("empty", "empty_like"):
+            return ()
+        if op.kind == "func" and name == "where" and len(args) == 3 and not kw:
+            return (_where_into, (outs[0],) + tuple(args), None)
+        return None
+
+    @staticmethod
+    def _takes_out(op, new):
+        if op.kind == "ufunc":
+            return True
+        if len(new) != 1 or "out" in op.kwargs:
+            return False
+        if op.kind == "method":
+            return op.fn in METHODS_WITH_OUT
+        return op.kind == "func" and op.fn in FUNCTIONS_WITH_OUT
+
+    def _plan_rollback(self):
+        """A guard failing mid-replay must leave no trace: arrays that outlive the call
+        (parameters, buffers, results Python holds) written before the last guard are
+        copied first, and the generator's state saved if it drew before it."""
+        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
+                              default=-1)
+        self.backups, self.save_rng = [], False
+        if self.last_guard < 0:
+            return
+        lasting = {index for index, root in enumerate(self.trace.roots)
+                   if root.kind == "foreign" or root.held or index in self.carried}
+        seen = set()
+        for op in (op for ops in self.step_ops[:self.last_guard + 1] for op in ops):
+            if op.kind == "rng":
+                self.save_rng = True
+            for v in op.writes:
+                if v.root.index in lasting and v.root.index not in seen:
+                    seen.add(v.root.index)
+                    buf = self.phys[v.root.index]
+                    self.backups.append((buf, np.empty_like(buf)))
+
+    # -------------------------------------------------------------------- run
+    def run(self, arrays):
+        """One replay: copy the inputs in, read the numbers, run every step."""
+        for slot, buf in self.inputs:
+            np.copyto(buf, arrays[slot])
+        regs = self.regs
+        for leaf in self.leaves:
+            regs[leaf.sym_index] = leaf.read()
+        for buf, backup in self.backups:
+            np.copyto(backup, buf)
+        if self.save_rng:
+            from .. import factories
+            rng_state = factories._rng.bit_generator.state
+        try:
+            for fn, args, kw in self.start_steps:
+                fn(*args)
+            for fn, args, kw in self.steps:
+                if kw is None:
+                    fn(*args)
+                else:
+                    fn(*args, **kw)
+        except GuardFailure:
+            for buf, backup in self.backups:
+                np.copyto(buf, backup)
+            if self.save_rng:
+                factories._rng.bit_generator.state = rng_state
+            raise
+        for leaf in self.leaves:
+            if leaf.result is not None:
+                leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
+
+
+def _resolve(regs, x):
+    t = type(x)
+    if t is SymRef:
+        return regs[x.index]
+    if t is tuple or t is list:
+        return t(_resolve(regs, v) for v in x)
+    if t is dict:
+        return {k: _resolve(regs, v) for k, v in x.items()}
+    return x
+
+
+def _sym(regs, index, fn, args):
+    regs[index] = fn(*_resolve(regs, args))
+
+
+def _guard(regs, fn, args, expect, op):
+    got = fn(*_resolve(regs, args))
+    if not same_value(got, expect):
+        raise GuardFailure(op, got)
+
+
+def _put(outs, res):
+    if len(outs) == 1:
+        np.copyto(outs[0], res, casting="unsafe")
+    else:
+        for o, r in zip(outs, res):
+            np.copyto(o, r, casting="unsafe")
+
+
+def _where_into(out, condition, a, b):
+    """np.where(condition, a, b) into ``out``: the same elements, without allocating."""
+    np.copyto(out, b, casting="unsafe")
+    np.copyto(out, a, casting="unsafe", where=condition)
+
+
+def _into(fn, args, kw, outs):
+    _put(outs, fn(*args, **kw))
+
+
+def _dynamic(regs, fn, args, kw, outs):
+    res = fn(*_resolve(regs, args), **_resolve(regs, kw))
+    if outs is not None:
+        _put(outs, res)
+
+
+def _draw(name, args, kw, regs, outs, fresh):
+    from .. import factories
+    if regs is not None:
+        args, kw = _resolve(regs, args), _resolve(regs, kw)
+    res = getattr(factories._rng, name)(*args, **kw)
+    if outs:
+        parts = res if len(fresh) > 1 else (res,)
+        _put(outs, tuple(r for r, f in zip(parts, fresh) if f))

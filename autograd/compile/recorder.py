@@ -1,0 +1,454 @@
+"""The recorder: one run of the traced function, as a flat list of NumPy calls.
+
+Memory is described by *roots* (an array that owns its memory: an input, a tensor's
+array the function found, a constant, or a call's result) and *values* (a root seen
+through a view: the root itself, or a reshape, slice, transpose of it). Every call
+becomes an ``Op`` whose arguments are values, Syms and constants; its results are new
+roots or views of existing ones (found by following ``.base`` to the memory's owner),
+and the values it writes in place (``out=``, ``x[i] = v``, ``np.copyto``) are noted,
+so that a replay can give every root a fixed buffer and run the calls in order.
+"""
+import os
+import sys
+
+import numpy as np
+
+from . import state
+from .ir import Op, Root, SymRef, Value, geometry, owner_of  # noqa: F401 (re-exported)
+from .traced import Sym, TracedArray
+
+_NUMPY_DIR = os.path.dirname(np.__file__)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_AUTOGRAD = os.path.dirname(_HERE)
+_PROJECT = os.path.dirname(_AUTOGRAD)
+_NO_KW = {}
+_TENSOR_FILE = os.path.join(_AUTOGRAD, "tensor.py")
+LIBRARY_DIRS = tuple(os.path.join(_PROJECT, name) + os.sep
+                     for name in ("autograd", "nn", "optim", "glassgrad"))
+
+# functions whose Python result describes shapes or types, never values
+SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj,
+                   np.isrealobj, np.min_scalar_type, np.can_cast, np.may_share_memory,
+                   np.shares_memory}
+IN_PLACE_FUNCTIONS = {np.copyto: 0, np.put: 0, np.place: 0, np.putmask: 0,
+                      np.fill_diagonal: 0, np.put_along_axis: 0}
+IN_PLACE_METHODS = {"fill", "put", "sort", "partition", "setfield"}
+
+
+class Uncapturable(Exception):
+    """The function did something a trace cannot replay (``what``, at ``site``)."""
+
+    def __init__(self, what, site):
+        super().__init__(f"{what} ({site})" if site else what)
+        self.what = what
+        self.site = site
+
+
+class Recorder:
+    """Records one call of the traced function (see the module docstring)."""
+
+    def __init__(self, previous=None, strict=False, depth=0):
+        self.depth = depth         # frames kept per call (see _site): none by default,
+                                   # all after two traces disagreed, to say where
+        self.phase = "forward"     # what the function is doing (seams.py sets it)
+        self.ops = []
+        self.roots = []
+        self.by_owner = {}         # id(owner) -> Root (owners kept alive by the Roots)
+        self.syms = []             # SymRef
+        self.leaves = []           # LeafSlot (compile.lift)
+        self.previous = previous   # the previous trace's {id(owner): root index}
+        self.problems = []         # Uncapturable events (the trace cannot be replayed)
+        self.strict = strict
+        self.inputs = []           # (position path, Value)
+        self.first_site = None
+
+    # ------------------------------------------------------------------ roots
+    def _new_root(self, owner, kind, created=-1):
+        root = Root(len(self.roots), owner, kind, created, self, weak=kind == "result")
+        self.roots.append(root)
+        self.by_owner[id(owner)] = root
+        if kind == "foreign":
+            root.const = True                      # until written; and unless it was
+            if self.previous is not None:          # there in the previous call too
+                root.prev = self.previous.get(id(owner))
+                root.const = root.prev is None
+        return root
+
+    def _root_of(self, owner):
+        """The root of ``owner`` (an id can be reused once a result's array is freed)."""
+        root = self.by_owner.get(id(owner))
+        if root is not None and root.owner is not owner:
+            return None
+        return root
+
+    def value_of(self, a):
+        """The Value of array ``a`` (a TracedArray of this trace, or any ndarray)."""
+        traced = type(a) is TracedArray or isinstance(a, TracedArray)
+        v = a.__dict__.get("_v") if traced else None
+        if v is not None and v.root.rec is self:
+            return v
+        plain = np.ndarray.view(a, np.ndarray) if traced else a
+        owner = owner_of(plain)
+        root = self._root_of(owner)
+        if root is None:
+            root = self._new_root(owner, "foreign")
+        v = Value(root, plain)
+        if traced:              # the plain view lives as long as the traced array
+            a._v, a._p = v, plain
+        return v
+
+    def traced(self, value):
+        """A TracedArray showing ``value`` to the traced code."""
+        arr = value.arr
+        t = np.ndarray.view(arr, TracedArray)
+        t._v, t._p = value, arr
+        return t
+
+    def adopt(self, a, kind="foreign"):
+        """A TracedArray for an array the function found (a tensor's array)."""
+        if isinstance(a, np.generic):            # a NumPy scalar: a 0-d constant
+            a = np.array(a)
+        value = self.value_of(a)
+        if kind == "input" and value.root.kind == "foreign" and not value.root.writes:
+            value.root.kind = "input"
+        return self.traced(value)
+
+    # --------------------------------------------------------------- encoding
+    def encode(self, x):
+        """Arguments with arrays as Values and Syms as SymRefs (recursively)."""
+        t = type(x)
+        if t is TracedArray:
+            v = x.__dict__.get("_v")
+            return v if v is not None and v.root.rec is self else self.value_of(x)
+        if t is float or t is int or x is None:
+            return x
+        if t is TracedArray or t is np.ndarray or isinstance(x, np.ndarray):
+            return self.value_of(x)
+        if t is Sym:
+            if x.ref.index < len(self.syms) and self.syms[x.ref.index] is x.ref:
+                return x.ref
+            return x.value                       # a Sym of another trace: its value
+        if t is tuple or t is list:
+            return t(self.encode(v) for v in x)
+        if t is dict:
+            return {k: self.encode(v) for k, v in x.items()}
+        return x
+
+    @staticmethod
+    def concrete(x):
+        t = type(x)
+        if t is Value:
+            return x.arr
+        if t is SymRef:
+            return x.value
+        if t is tuple or t is list:
+            return t(Recorder.concrete(v) for v in x)
+        if t is dict:
+            return {k: Recorder.concrete(v) for k, v in x.items()}
+        return x
+
+    # ------------------------------------------------------------------ ops
+    def _run(self, fn, args, kwargs):
+        """Make the real call with recording off: NumPy's own Python code (np.pad making
+        its zeros, a generator filling an np.empty) is part of the call, not more calls."""
+        active = state.ACTIVE
+        active[0] = None
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            active[0] = self
+
+    def _op(self, kind, fn, args, kwargs):
+        op = Op(len(self.ops), kind, fn, args, kwargs)
+        op.site = _site(16 if kind == "decide" else self.depth)
+        op.phase = self.phase
+        self.ops.append(op)
+        return op
+
+    def _before_write(self, values):
+        """Keep a found array's values before the call writes into it, if it is not one
+        the previous call used too (a parameter): an array made by the function and
+        then filled must start from the same values at every replay. (The first trace
+        keeps none: it is compared as the older of two only; a fresh array written in
+        it costs one more trace.)"""
+        if self.previous is None:
+            return
+        for v in values:
+            if type(v) is Value:
+                root = v.root
+                if root.kind == "foreign" and root.prev is None and root.initial is None \
+                        and not root.writes and isinstance(root.owner, np.ndarray):
+                    root.initial = root.owner.copy()
+
+    def _written(self, op, values):
+        for v in values:
+            if type(v) is Value:
+                op.writes.append(v)
+                root = v.root
+                root.writes.append(op.index)
+                if root.const:                 # written: not a constant any more
+                    root.const = False
+                    if root._weak is not None:
+                        root._owner = None
+
+    def _result(self, op, res):
+        """Map a call's result to the trace: new roots, or views of known ones."""
+        if type(res) is np.ndarray and res.base is None and self._root_of(res) is None:
+            root = Root(len(self.roots), res, "result", op.index, self, weak=True)
+            self.roots.append(root)                                        # a new array
+            self.by_owner[id(res)] = root
+            self._constant(op, root)
+            value = Value(root, res, (0, res.shape, res.strides, res.dtype))
+            op.outs.append(value)
+            t = np.ndarray.view(res, TracedArray)
+            t._v, t._p = value, res
+            return t
+        if isinstance(res, np.ndarray):
+            if isinstance(res, TracedArray):
+                res = np.ndarray.view(res, np.ndarray)
+            owner = owner_of(res)
+            root = self._root_of(owner)
+            if root is None:
+                root = self._new_root(owner, "result", op.index)
+                self._constant(op, root)
+            value = Value(root, res)
+            op.outs.append(value)
+            return self.traced(value)
+        if isinstance(res, np.generic):
+            arr = np.array(res)
+            root = self._new_root(arr, "result", op.index)
+            root.scalar = True
+            self._constant(op, root)
+            value = Value(root, arr)
+            op.outs.append(value)
+            return self.traced(value)
+        if type(res) is tuple or type(res) is list:
+            return type(res)(self._result(op, r) for r in res)
+        return res
+
+    def _constant(self, op, root):
+        """A result of constants only is kept (a program may compute it once, at build);
+        only in a trace that can become a program (one with a previous trace)."""
+        if self.previous is not None and not op.syms and op.kind in ("ufunc", "func",
+                                                                       "method") \
+                and all(v.root.const for v in op.values):
+            root.const = True
+            root.keep()
+
+    def ufunc(self, ufunc, method, inputs, kwargs):
+        if method == "__call__" and not kwargs:       # the common case, kept lean
+            args, plain = [], []
+            for x in inputs:
+                t = type(x)
+                if t is TracedArray:
+                    v = x.__dict__.get("_v")
+                    if v is None or v.root.rec is not self:
+                        v = self.value_of(x)
+                elif t is Sym or isinstance(x, np.ndarray):
+                    return self._ufunc(ufunc, method, inputs, kwargs)
+                else:
+                    args.append(x)
+                    plain.append(x)
+                    continue
+                args.append(v)
+                plain.append(v.arr)
+            active = state.ACTIVE
+            active[0] = None                  # (self._run, inlined: the hottest path)
+            try:
+                res = ufunc(*plain)
+            finally:
+                active[0] = self
+            ops = self.ops
+            op = Op(len(ops), "ufunc", ufunc, tuple(args), _NO_KW,
+                    [a for a in args if type(a) is Value])
+            if self.depth:
+                op.site = _site(self.depth)
+            op.phase = self.phase
+            ops.append(op)
+            return self._result(op, res)
+        return self._ufunc(ufunc, method, inputs, kwargs)
+
+    def _ufunc(self, ufunc, method, inputs, kwargs):
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        args, kw = self.encode(inputs), self.encode(kwargs)
+        self._before_write(args[:1] if method == "at" else kw.get("out", ()))
+        res = self._run(fn, self.concrete(args), self.concrete(kw))
+        op = self._op("ufunc", fn, args, kw)
+        out = kwargs.get("out")
+        if method == "at":
+            self._written(op, args[:1])
+            return None
+        if out is not None:
+            self._written(op, kw["out"])
+            return out[0] if len(out) == 1 else out
+        return self._result(op, res)
+
+    def function(self, func, args, kwargs):
+        if func in SHAPE_FUNCTIONS:
+            return func(*state.plain(args), **state.plain(kwargs))
+        a, kw = self.encode(args), self.encode(kwargs)
+        if func in IN_PLACE_FUNCTIONS:
+            self._before_write(a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])
+        out = kw.get("out")
+        if out is not None:
+            self._before_write(out if type(out) is tuple else (out,))
+        res = self._run(func, self.concrete(a), self.concrete(kw))
+        op = self._op("func", func, a, kw)
+        if func in IN_PLACE_FUNCTIONS:
+            self._written(op, a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])
+        if kwargs.get("out") is not None:
+            out = kw["out"]
+            self._written(op, out if type(out) is tuple else (out,))
+            return kwargs["out"]
+        if isinstance(res, (bool, int, float, complex)) and not isinstance(res, np.generic):
+            op.kind, op.expect = "decide", res      # a Python value read from data
+            self._check_library(f"np.{func.__name__}() of a traced array")
+            return res
+        return self._result(op, res)
+
+    def method(self, arr, name, args, kwargs):
+        if name == "resize" or (name == "byteswap" and (args or kwargs)):
+            self.uncapturable(f"ndarray.{name}() in place inside a compiled function")
+        a, kw = self.encode((arr,) + tuple(args)), self.encode(kwargs)
+        if name in IN_PLACE_METHODS:
+            self._before_write(a[:1])
+        if kw.get("out") is not None:
+            self._before_write((kw["out"],))
+        res = self._run(getattr(np.ndarray, name), self.concrete(a), self.concrete(kw))
+        op = self._op("method", name, a, kw)
+        if name in IN_PLACE_METHODS:
+            self._written(op, a[:1])
+            return res
+        if kwargs.get("out") is not None:
+            self._written(op, (kw["out"],))
+            return kwargs["out"]
+        return self._result(op, res)
+
+    def setitem(self, arr, index, value):
+        a = self.encode((arr, index, value))
+        self._before_write(a[:1])
+        self._run(np.ndarray.__setitem__, self.concrete(a), _NO_KW)
+        op = self._op("setitem", "setitem", a, {})
+        self._written(op, a[:1])
+
+    def rng(self, generator, name, args, kwargs):
+        a, kw = self.encode(args), self.encode(kwargs)
+        res = self._run(getattr(generator, name), self.concrete(a), self.concrete(kw))
+        op = self._op("rng", name, a, kw)
+        if name in ("shuffle",):
+            self._written(op, a[:1])
+            return res
+        return self._result(op, res)
+
+    def array(self, fn, args, kwargs):
+        """np.asarray/np.array/... of data holding traced values or Syms."""
+        a, kw = self.encode(args), self.encode(kwargs)
+        res = self._run(fn, self.concrete(a), self.concrete(kw))
+        op = self._op("func", fn, a, kw)
+        return self._result(op, res)
+
+    # ------------------------------------------------------------ leaving values
+    def leave(self, arr, what, fn):
+        """bool()/float()/item()/... of a traced array: a guard in library code, where
+        branches only pick a fast path or check input; not capturable in user code."""
+        v = self.value_of(arr)
+        res = self._run(fn, (v.arr,), _NO_KW)
+        op = self._op("decide", fn, (v,), {})
+        op.expect = res
+        self._check_library(f"{what}() of a traced value")
+        return res
+
+    def _check_library(self, what):
+        site, user = _first_outside()
+        if user:
+            self.uncapturable(f"{what}: its Python value would be frozen at the first "
+                              "call's (data-dependent control flow or a number read from "
+                              "the data)", site)
+
+    def uncapturable(self, what, site=None):
+        problem = Uncapturable(what, site or _first_outside()[0])
+        if self.strict:
+            raise problem
+        self.problems.append(problem)
+
+    # --------------------------------------------------------------------- Syms
+    def new_sym(self, value, leaf=None, op=None):
+        ref = SymRef(len(self.syms), value, leaf=leaf, op=op)
+        self.syms.append(ref)
+        return Sym(value, ref)
+
+    def sym_op(self, fn, args):
+        a = self.encode(args)
+        value = fn(*self.concrete(a))
+        op = self._op("sym", fn, a, {})
+        sym = self.new_sym(value, op=op.index)
+        op.sym = sym.ref
+        return sym
+
+    def sym_decide(self, fn, args):
+        a = self.encode(args)
+        res = fn(*self.concrete(a))
+        op = self._op("decide", fn, a, {})
+        op.expect = res
+        return res
+
+    def sym_array(self, sym, dtype):
+        return self.array(np.asarray, (sym,), {} if dtype is None else {"dtype": dtype})
+
+
+def _site(depth=4):
+    """The frames that made the call, innermost first (up to ``depth`` of them, or to
+    the compiled function's boundary), as (code, line) pairs; ``frames`` names them.
+    Kept for decisions (to name the line of a guard) and, after two traces disagreed,
+    for every call (to name where they differ): walking the stack for every call
+    costs a sixth of a trace."""
+    out = []
+    f = sys._getframe(2)
+    boundary = _BOUNDARY[0]
+    while f is not None and depth:
+        code = f.f_code
+        if code is boundary:
+            break
+        out.append((code, f.f_lineno))
+        f = f.f_back
+        depth -= 1
+    return tuple(out)
+
+
+def frames(site):
+    """(filename, line, function) of a site's frames outside numpy and this package."""
+    out = []
+    for code, line in site:
+        name = code.co_filename
+        if not (name.startswith(_NUMPY_DIR) or name.startswith(_HERE)):
+            out.append((name, line, code.co_name))
+    return out
+
+
+_BOUNDARY = [None]     # the code object of the frame that calls the traced function
+
+
+def _first_outside():
+    """(site text, True if user code): who made the call, the innermost frame outside
+    numpy and this package; user code is anything outside autograd/, nn/, optim/ and
+    glassgrad/. The text names that frame, and for library code the user's line too."""
+    site = [f for f in frames(_site(64)) if f[0] != _TENSOR_FILE]   # Tensor.item() etc.
+    if not site:                                                     # decide for the caller
+        return "", False
+    inner = site[0]
+    if not inner[0].startswith(LIBRARY_DIRS):
+        return format_frame(inner), True
+    user = next((f for f in site if not f[0].startswith(LIBRARY_DIRS)), None)
+    text = format_frame(inner)
+    return (text + (f", called from {format_frame(user)}" if user else "")), False
+
+
+def format_frame(frame):
+    import linecache
+    filename, line, func = frame
+    text = linecache.getline(filename, line).strip()
+    shown = os.path.relpath(filename)
+    if shown.startswith(".."):
+        shown = filename
+    return f"{shown}:{line} in {func}" + (f": {text}" if text else "")
+

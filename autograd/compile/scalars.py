@@ -1,0 +1,158 @@
+"""0-d values in registers: a graph of scalars (micrograd's MLP) replayed as scalar math.
+
+Eagerly, ops on 0-d tensors compute with NumPy scalars (``np.float64 * np.float64``,
+~50 ns); a ufunc writing a 0-d buffer (``np.multiply(a, b, out=c)``) costs ~10x that.
+So a 0-d result whose every use is a scalar-capable call (a ufunc on 0-d operands, one
+0-d result) lives in a Python list of NumPy scalars, and runs of such calls become one
+step: ``regs[o] = mul(regs[a], regs[b])``. Arithmetic goes through Python's operators,
+which on NumPy scalars are NumPy's scalar math: the same IEEE operation, the same bits
+(and the same dtype rules with Python numbers) as the ufunc. A 0-d array the program
+only reads before writing it (a parameter) is loaded into a register once.
+"""
+import operator
+
+import numpy as np
+
+from .recorder import Value
+
+OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+             np.true_divide: operator.truediv, np.negative: operator.neg,
+             np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
+             np.greater_equal: operator.ge, np.equal: operator.eq,
+             np.not_equal: operator.ne}
+
+
+def _zero_d(v):
+    return type(v) is Value and v.shape == () and v.dtype.kind in "fiub"
+
+
+def scalar_op(op):
+    """True if ``op`` is a ufunc call on 0-d operands giving one 0-d result."""
+    if op.skip or op.kind != "ufunc" or not isinstance(op.fn, np.ufunc) or op.syms:
+        return False
+    if op.fn.nout != 1 or set(op.kwargs) - {"out"} or op.into is not None:
+        return False
+    if op.finish is not None or op.prelude is not None:
+        return False
+    if not all(_zero_d(v) or isinstance(v, (int, float, bool, np.generic))
+               for v in op.args):
+        return False
+    if len(op.args) != op.fn.nin:
+        return False
+    outs = op.kwargs.get("out", ())
+    targets = list(outs) if outs else op.outs
+    return len(targets) == 1 and _zero_d(targets[0])
+
+
+def plan(prog):
+    """Decide which roots live in registers (see the module docstring)."""
+    ops = prog.trace.ops
+    scalar = {op.index for op in ops if scalar_op(op)}
+    users, readers = {}, {}
+    for op in ops:
+        if op.skip:
+            continue
+        written = {id(v) for v in op.writes}
+        for v in op.values:
+            users.setdefault(v.root.index, set()).add(op.index)
+            if id(v) not in written or op.kind == "ufunc":
+                readers.setdefault(v.root.index, set()).add(op.index)
+        if op.into is not None:
+            users.setdefault(op.into.root.index, set()).add(op.index)
+    regs = {}
+    aliased = set(prog.alias) | set(prog.alias.values())
+    for root in prog.trace.roots:
+        i = root.index
+        if root.kind != "result" or root.held or i in prog.targets or i in aliased \
+                or root.writes:
+            continue
+        if root.layout is None or root.shape != () or root.created not in scalar:
+            continue
+        if users.get(i, set()) <= scalar and ops[root.created].kwargs.get("out") is None:
+            regs[i] = len(regs)
+    loads = {}
+    for root in prog.trace.roots:
+        i = root.index
+        if root.kind != "foreign" or i in prog.carried or root.layout is None \
+                or root.shape != () or root.dtype.kind not in "fiub":
+            continue
+        reads = readers.get(i, set())
+        first_write = min(root.writes + [o for o in users.get(i, ()) if ops[o].into is not
+                                         None and ops[o].into.root is root], default=len(ops))
+        if reads - {first_write} and reads - {first_write} <= scalar and \
+                all(r <= first_write for r in reads):   # read, then (maybe) written
+            loads[i] = len(regs) + len(loads)
+    prog.registers, prog.loads, prog.scalar_ops = regs, loads, scalar
+    prog.sregs = [None] * (len(regs) + len(loads))
+
+
+def is_register(prog, value):
+    i = value.root.index
+    return i in prog.registers or i in prog.loads
+
+
+class Block:
+    """Consecutive scalar ops: codes ``(kind, fn, out, a, b)`` (see ``run_block``)."""
+
+    def __init__(self, prog):
+        self.prog = prog
+        self.code = []
+        self.consts = {}
+
+    def operand(self, x):
+        """The register of a 0-d value, or a register holding a constant."""
+        prog = self.prog
+        if type(x) is Value:
+            i = x.root.index
+            if i in prog.registers:
+                return prog.registers[i]
+            if i in prog.loads:
+                return prog.loads[i]
+            x = prog.view(x)                       # a 0-d buffer, read where it is
+        key = (type(x), id(x) if isinstance(x, np.ndarray) else x)
+        if key not in self.consts:
+            prog.sregs.append(x)
+            self.consts[key] = len(prog.sregs) - 1
+        return self.consts[key]
+
+    def add(self, op):
+        prog = self.prog
+        args = [self.operand(a) for a in op.args]
+        outs = op.kwargs.get("out", ())
+        target = outs[0] if outs else op.outs[0]
+        fn = OPERATORS.get(op.fn, op.fn)
+        a, b = args[0], args[1] if len(args) > 1 else None
+        if target.root.index in prog.registers:
+            self.code.append((0 if b is not None else 1, fn, prog.registers[target.root.index],
+                              a, b))
+        else:
+            buf = prog.view(target)
+            self.code.append((2 if b is not None else 3, op.fn, buf, a, b))
+
+
+def _load(buf):
+    return buf[()]
+
+
+def loads_block(prog):
+    """The code loading 0-d arrays read before written (parameters) into registers."""
+    code = []
+    for i, r in prog.loads.items():
+        value = Value.whole(prog.trace.roots[i])
+        prog.sregs.append(prog.view(value))
+        code.append((1, _load, r, len(prog.sregs) - 1, None))
+    return code
+
+
+def run_block(regs, code):
+    """One step for a run of scalar ops: kind 0/1 writes a register with a binary/unary
+    operation; 2/3 calls the ufunc with ``out=`` a 0-d buffer Python holds."""
+    for kind, fn, out, a, b in code:
+        if kind == 0:
+            regs[out] = fn(regs[a], regs[b])
+        elif kind == 1:
+            regs[out] = fn(regs[a])
+        elif kind == 2:
+            fn(regs[a], regs[b], out)
+        else:
+            fn(regs[a], out)

@@ -1,0 +1,139 @@
+"""Seeing a compiled program: a text summary and a picture.
+
+The picture is the course's *static graph*: the forward, the backward and the update of
+one training step as one fixed graph of NumPy calls (ovals, coloured by phase) reading
+and writing buffers (boxes). A box holding several results is one buffer shared by
+results whose lifetimes do not overlap; a blue box is an array the program uses in
+place (a parameter, an optimizer buffer), a grey one an input.
+"""
+import collections
+
+import numpy as np
+
+PHASE_COLORS = {"forward": "#dbeafe", "backward": "#fde68a", "update": "#bbf7d0"}
+
+
+def phase(op):
+    """forward, backward (inside ``backward()``/``ag.grad``) or update (an optimizer's
+    ``step``), as noted while tracing."""
+    return op.phase
+
+
+def _mib(n):
+    return f"{n / 2**20:.2f} MiB" if n >= 2**18 else f"{n / 2**10:.1f} KiB"
+
+
+def _label(op):
+    if op.kind == "decide":
+        return "guard " + getattr(op.fn, "__name__", "?")
+    if op.kind == "sym":
+        return "number " + getattr(op.fn, "__name__", "?")
+    return op.name
+
+
+def summary(compiled):
+    """The text of ``CompiledFunction.summary()``."""
+    stats = compiled.stats()
+    head = (f"ag.compile({getattr(compiled.fn, '__qualname__', compiled.fn)}): "
+            f"{stats['traces']} tracing calls, {stats['replays']} replays, "
+            f"{stats['eager']} eager, {stats['guard_failures']} guard failures")
+    prog = compiled.program()
+    if prog is None:
+        return head + "\n(no program yet: it is made once two calls traced alike)"
+    trace, notes = prog.trace, prog.notes
+    phases = collections.Counter(phase(op) for op in prog.ops)
+    calls = collections.Counter(_label(op) for op in prog.ops)
+    owned, used, shared_roots = {}, {}, collections.Counter()
+    for index, buf in prog.phys.items():
+        if not isinstance(buf, np.ndarray):
+            continue
+        root = trace.roots[index]
+        target = used if root.kind == "foreign" and index not in prog.carried else owned
+        target[id(buf)] = buf.nbytes
+        shared_roots[id(buf)] += 1
+    lines = [
+        head,
+        f"program: {len(prog.steps)} NumPy calls replayed (forward {phases['forward']}, "
+        f"backward {phases['backward']}, update {phases['update']}) from "
+        f"{len(trace.ops)} recorded calls",
+        "calls: " + ", ".join(f"{name} {n}" for name, n in calls.most_common(12))
+        + (", ..." if len(calls) > 12 else ""),
+        f"buffers: {len(owned)} owned ({_mib(sum(owned.values()))}: inputs, results, "
+        f"copies), {len(used)} used in place ({_mib(sum(used.values()))}: parameters, "
+        "optimizer and module state)",
+        f"reused: {notes.shared} results written into a buffer an earlier result "
+        f"had finished with ({sum(n > 1 for n in shared_roots.values())} buffers "
+        "shared)",
+        f"fused away: {notes.elided} copies (results computed in place: the engine's "
+        f"gradient copies, the optimizer's writes), {notes.folded} calls on constants "
+        f"computed once, {notes.dead} unused calls dropped, {notes.deduped} repeated "
+        f"decisions made once, {notes.views} views made once, {notes.fills} arrays "
+        f"refilled instead of allocated, {notes.slices} slice gradients written in place "
+        "instead of summed as zeros arrays",
+        f"out=: {notes.out} calls write their result straight into their buffer",
+        f"guards: {sum(op.kind == 'decide' for op in prog.ops)} decisions checked at "
+        f"every replay; numbers read anew: "
+        + (", ".join(str(leaf) for leaf in prog.leaves[:6]) or "none")
+        + (", ..." if len(prog.leaves) > 6 else ""),
+    ]
+    return "\n".join(lines)
+
+
+def to_dot(compiled, max_steps=300, rankdir="TB"):
+    """DOT text of the program (see the module docstring)."""
+    prog = compiled.program()
+    if prog is None:
+        raise RuntimeError("ag.compile: nothing to draw yet; call the compiled function "
+                           "until it replays (stats()['replays'] > 0)")
+    if len(prog.steps) > max_steps:
+        raise ValueError(f"ag.compile: the program has {len(prog.steps)} calls, more than "
+                         f"max_steps={max_steps} can be drawn legibly; see summary(), or "
+                         "pass a larger max_steps")
+    trace = prog.trace
+    lines = [f"digraph program {{", f"  rankdir={rankdir};",
+             '  node [fontname="Helvetica", fontsize=10];']
+    boxes = {}
+
+    def box(value):
+        root = value.root
+        buf = prog.phys.get(root.index)
+        key = id(buf) if buf is not None else ("r", root.index)
+        if key not in boxes:
+            name = f"b{len(boxes)}"
+            kind = "input" if root.kind == "input" else (
+                "state" if root.kind == "foreign" and root.index not in prog.carried
+                else "buffer")
+            color = {"input": "#e5e7eb", "state": "#bfdbfe"}.get(kind, "white")
+            shape = root.shape if root.layout is not None else ()
+            dtype = root.dtype if root.layout is not None else ""
+            boxes[key] = (name, color, f"{kind} {shape} {dtype}")
+        return boxes[key][0]
+
+    body = []
+    for i, op in enumerate(prog.ops):
+        node = f"s{i}"
+        fill = PHASE_COLORS[phase(op)]
+        body.append(f'  {node} [label="{_label(op)}", shape=oval, style=filled, '
+                    f'fillcolor="{fill}"];')
+        for name in dict.fromkeys(box(v) for v in op.values):
+            body.append(f"  {name} -> {node};")
+        outs = list(op.writes) + ([op.into] if op.into is not None else [])
+        outs += [v for v in op.outs if v.root.created == op.index and op.into is None]
+        for name in dict.fromkeys(box(v) for v in outs):
+            body.append(f"  {node} -> {name};")
+    for name, color, label in boxes.values():
+        lines.append(f'  {name} [label="{label}", shape=box, style=filled, '
+                     f'fillcolor="{color}"];')
+    lines += body
+    lines.append('  legend [shape=plaintext, label="ovals: NumPy calls (blue forward, '
+                 'yellow backward, green update); boxes: buffers (blue: used in place, '
+                 'grey: input)"];')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def draw(compiled, max_steps=300, rankdir="TB", format="svg"):  # noqa: A002
+    """The program as a ``graphviz.Digraph`` (inline in Jupyter)."""
+    from ..viz.render import make_graph
+    text = to_dot(compiled, max_steps=max_steps, rankdir=rankdir)
+    return make_graph(text.splitlines()[1:-1], format)

@@ -1,0 +1,229 @@
+"""The Python objects a compiled function depends on, and the checks that keep a
+program from outliving them.
+
+``discover`` walks what the function can reach (its closure, the globals it names,
+``self`` of a bound method, its arguments, and the attributes of plain objects found
+there) and collects the modules (anything with ``_modules``, ``training`` and
+``named_parameters``) and optimizers (anything with ``param_groups`` and ``state``).
+duck-typed, so that autograd imports neither nn nor optim.
+
+``World`` turns them into:
+- a cache key: each module's train/eval flag and each parameter's ``requires_grad``
+  (a program per combination, so ``model.eval()`` for validation gets its own);
+- guards: the same objects under the same names, the same parameters in each module
+  and optimizer group, the same state entries, no hooks;
+- a snapshot of the plain attributes of the objects found, compared after a trace: a
+  function that changes Python state (``self.steps += 1``) cannot be replayed.
+"""
+import dis
+import types
+
+import numpy as np
+
+from ..tensor import Tensor
+
+_SKIP = (types.ModuleType, type, np.ndarray, Tensor, str, bytes, int, float, complex,
+         bool, type(None), np.generic, np.dtype)
+_LIMIT = 2000            # objects visited at most (a guard against walking a dataset)
+_FOREIGN = {"numpy", "builtins", "torch", "graphviz", "matplotlib", "functools", "abc"}
+
+
+def is_module(obj):
+    return hasattr(obj, "_modules") and hasattr(obj, "training") and hasattr(
+        obj, "named_parameters")
+
+
+def is_optimizer(obj):
+    return isinstance(getattr(obj, "param_groups", None), list) and isinstance(
+        getattr(obj, "state", None), dict)
+
+
+def _code_names(code, out):
+    """The global names a code object (and the functions defined in it) reads."""
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            out.add(ins.argval)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_names(c, out)
+    return out
+
+
+class Discovery:
+    """The walk (see the module docstring)."""
+
+    def __init__(self):
+        self.modules = []
+        self.optimizers = []
+        self.objects = []          # plain objects whose attributes were read
+        self.refs = []             # (namespace dict, key, object) to guard by identity
+        self.seen = set()
+
+    def walk(self, obj, depth=0, ref=None):
+        if isinstance(obj, _SKIP) or id(obj) in self.seen or len(self.seen) > _LIMIT:
+            return
+        self.seen.add(id(obj))
+        if ref is not None:
+            self.refs.append(ref + (obj,))
+        if is_module(obj):
+            for m in obj.modules():
+                if id(m) not in {id(x) for x in self.modules}:
+                    self.modules.append(m)
+                    self.seen.add(id(m))
+            return
+        if is_optimizer(obj):
+            self.optimizers.append(obj)
+            return
+        if hasattr(obj, "optimizer") and is_optimizer(getattr(obj, "optimizer")):
+            self.walk(obj.optimizer, depth + 1)       # a scheduler: its optimizer
+            return
+        if depth > 4:
+            return
+        if isinstance(obj, (types.FunctionType, types.MethodType)):
+            self._function(obj, depth)
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            for v in list(obj)[:256]:
+                self.walk(v, depth + 1)
+        elif isinstance(obj, dict):
+            for k, v in list(obj.items())[:256]:
+                self.walk(v, depth + 1, (obj, k))
+        elif hasattr(obj, "__dict__"):
+            module = type(obj).__module__ or ""
+            if module.split(".")[0] in _FOREIGN or module.startswith("autograd.compile"):
+                return
+            self.objects.append(obj)
+            for k, v in list(vars(obj).items()):
+                self.walk(v, depth + 1, (vars(obj), k))
+
+    def _function(self, fn, depth):
+        if isinstance(fn, types.MethodType):
+            self.walk(fn.__self__, depth + 1)
+            fn = fn.__func__
+        mod = getattr(fn, "__module__", "") or ""
+        if mod.startswith(("numpy", "autograd")):
+            return
+        for cell in fn.__closure__ or ():
+            try:
+                self.walk(cell.cell_contents, depth + 1, (cell, "cell_contents"))
+            except ValueError:          # an empty cell
+                pass
+        names = _code_names(fn.__code__, set())
+        g = fn.__globals__
+        for name in names:
+            if name in g:
+                self.walk(g[name], depth + 1, (g, name))
+        for d in fn.__defaults__ or ():
+            self.walk(d, depth + 1)
+
+
+def discover(fn, args, kwargs):
+    d = Discovery()
+    d.walk(fn)
+    for a in list(args) + list(kwargs.values()):
+        d.walk(a)
+    return d
+
+
+def _read(ref):
+    ns, key = ref
+    if isinstance(ns, dict):
+        return ns.get(key, _MISSING)
+    try:
+        return getattr(ns, key)
+    except ValueError:
+        return _MISSING
+
+
+_MISSING = object()
+_PLAIN = (int, float, bool, str, type(None), tuple)
+
+
+def _hooks(obj):
+    return [k for k, v in vars(obj).items() if k.endswith("hooks") and v]
+
+
+class World:
+    """Key, guards and snapshot for one discovery (see the module docstring)."""
+
+    def __init__(self, discovery):
+        self.modules = discovery.modules
+        self.optimizers = discovery.optimizers
+        self.objects = discovery.objects
+        self.refs = [(ns, key, obj) for ns, key, obj in discovery.refs
+                     if is_module(obj) or is_optimizer(obj) or obj in self.objects]
+        self.params = []
+        seen = set()
+        for m in self.modules:
+            for p in m._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    self.params.append(p)
+        for opt in self.optimizers:
+            for g in opt.param_groups:
+                for p in g["params"]:
+                    if id(p) not in seen:
+                        seen.add(id(p))
+                        self.params.append(p)
+
+    def key(self):
+        """What selects a program: train/eval flags and which parameters train."""
+        return (tuple(m.training for m in self.modules),
+                tuple(p.requires_grad for p in self.params))
+
+    def hooks(self):
+        """Modules with hooks: their Python would not run at a replay."""
+        found = []
+        for m in self.modules:
+            names = _hooks(m)
+            if names:
+                found.append(f"{type(m).__name__} has {', '.join(names)}")
+        return found
+
+    def structure(self):
+        """Identities a program depends on: names, parameters, buffers, groups, state."""
+        out = [tuple(id(_read((ns, k))) for ns, k, _ in self.refs)]
+        for m in self.modules:
+            out.append(tuple(map(id, m._parameters.values())))
+            out.append(tuple(map(id, getattr(m, "_buffers", {}).values())))
+            out.append(tuple(map(id, m._modules.values())))
+        for opt in self.optimizers:
+            for g in opt.param_groups:
+                out.append(tuple(map(id, g["params"])))
+                out.append(tuple((k, v) for k, v in g.items()
+                                 if k != "params" and not isinstance(v, (int, float, tuple))
+                                 or isinstance(v, bool)))
+            out.append(tuple((id(p), tuple((k, id(v)) for k, v in s.items()
+                                           if isinstance(v, Tensor)))
+                             for p, s in opt.state.items()))
+        for obj in self.objects:
+            out.append(tuple(id(v) for v in vars(obj).values() if isinstance(v, Tensor)))
+        return tuple(out)
+
+    def snapshot(self):
+        """The plain attributes of the objects found (modules included)."""
+        snap = []
+        for obj in self.objects + self.modules:
+            items = []
+            private = "_" if is_module(obj) else "__"
+            for k, v in vars(obj).items():
+                if k.startswith(private):
+                    continue
+                if isinstance(v, _PLAIN) and not isinstance(v, tuple):
+                    items.append((k, type(v), v))
+                elif isinstance(v, list):
+                    items.append((k, list, len(v)))
+            snap.append((obj, tuple(items)))
+        return snap
+
+    @staticmethod
+    def changes(before, after):
+        """Descriptions of attributes the call changed."""
+        found = []
+        for (obj, a), (_, b) in zip(before, after):
+            if a != b:
+                da, db = dict((k, v) for k, _, v in a), dict((k, v) for k, _, v in b)
+                for k in sorted(set(da) | set(db)):
+                    if da.get(k, _MISSING) != db.get(k, _MISSING):
+                        found.append(f"{type(obj).__name__}.{k}: {da.get(k, '(unset)')!r}"
+                                     f" -> {db.get(k, '(unset)')!r}")
+        return found

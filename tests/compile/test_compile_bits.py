@@ -1,0 +1,213 @@
+"""ag.compile replays a training step bit for bit: the same losses, parameters and
+optimizer state as the eager step, call after call.
+
+Each case builds two identical models (same seed), trains one eagerly and the other
+through ``ag.compile`` on the same batches, and compares everything byte for byte
+after every step: the loss, every parameter, every gradient and optimizer buffer.
+"""
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+import optim
+from compile_kit import train_step
+from optim import lr_scheduler
+
+STEPS = 8
+
+
+def mlp(dt):
+    return nn.Sequential(nn.Linear(12, 16, dtype=dt), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(16, 16, dtype=dt), nn.Tanh(), nn.Linear(16, 5, dtype=dt))
+
+
+def cnn(dt):
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, dtype=dt), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 3, dtype=dt), nn.ReLU(), nn.AvgPool2d(2),
+                         nn.Flatten(), nn.Linear(6, 5, dtype=dt))
+
+
+def bn(dt):
+    return nn.Sequential(nn.Linear(12, 16, dtype=dt), nn.BatchNorm1d(16, dtype=dt),
+                         nn.ReLU(), nn.Linear(16, 5, dtype=dt))
+
+
+class LSTMNet(nn.Module):
+    def __init__(self, dt):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 8, dtype=dt)
+        self.fc = nn.Linear(8, 5, dtype=dt)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[-1])
+
+
+class Transformer(nn.Module):
+    def __init__(self, dt):
+        super().__init__()
+        self.embed = nn.Linear(6, 8, dtype=dt)
+        self.block = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1,
+                                                batch_first=True, dtype=dt)
+        self.head = nn.Linear(8, 5, dtype=dt)
+
+    def forward(self, x):
+        return self.head(self.block(self.embed(x)).mean(axis=1))
+
+
+INPUTS = {"mlp": (8, 12), "cnn": (4, 1, 8, 8), "bn": (8, 12), "lstm": (5, 4, 6),
+          "transformer": (4, 5, 6)}
+MODELS = {"mlp": mlp, "cnn": cnn, "bn": bn, "lstm": LSTMNet, "transformer": Transformer}
+
+
+def make_optimizer(name, params):
+    if name == "adam":
+        return optim.Adam(params, lr=1e-2), None
+    if name == "momentum":
+        return optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-3), None
+    opt = optim.SGD(params, lr=0.1)
+    return opt, lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+
+
+def build(model_name, opt_name, dt):
+    ag.manual_seed(0)
+    model = MODELS[model_name](dt)
+    opt, sched = make_optimizer(opt_name, model.parameters())
+    return model, opt, sched, train_step(model, opt)
+
+
+def batches(model_name, dt, n=STEPS, seed=1):
+    rng = np.random.default_rng(seed)
+    shape = INPUTS[model_name]
+    batch = shape[1] if model_name in ("lstm", "cells") else shape[0]
+    return [(ag.Tensor(rng.standard_normal(shape).astype(dt)), rng.integers(0, 5, batch))
+            for _ in range(n)]
+
+
+def state_arrays(model, opt):
+    out = [p.data for p in model.parameters()]
+    out += [p.grad.data for p in model.parameters() if p.grad is not None]
+    out += [b.data for b in model.buffers() if b is not None]
+    for st in opt.state.values():
+        out += [v.data for v in st.values() if isinstance(v, ag.Tensor)]
+    return out
+
+
+def assert_same_bits(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert x.tobytes() == y.tobytes()
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("opt_name", ["adam", "momentum", "sgd+scheduler"])
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt):
+    m1, o1, s1, eager = build(model_name, opt_name, dt)
+    m2, o2, s2, step = build(model_name, opt_name, dt)
+    compiled = ag.compile(step)
+    ag.manual_seed(7)
+    data = batches(model_name, dt)
+    for x, y in data:
+        rng_state = ag.get_rng().bit_generator.state
+        a = eager(x, y)
+        ag.get_rng().bit_generator.state = rng_state        # dropout draws the same masks
+        b = compiled(x, y)
+        assert a.data.tobytes() == b.data.tobytes()
+        assert_same_bits(state_arrays(m1, o1), state_arrays(m2, o2))
+        if s1 is not None:
+            s1.step()
+            s2.step()
+    stats = compiled.stats()
+    assert stats["replays"] >= STEPS - 4 and stats["eager"] == 0, stats
+    assert o1.state_dict()["param_groups"] == o2.state_dict()["param_groups"]
+
+
+def test_dropout_masks_advance_as_in_eager_mode():
+    """The generator is drawn from at every replay: masks change from call to call and
+    equal the eager ones; manual_seed between calls restarts them."""
+    x = ag.ones((4, 6))
+
+    def fn(x):
+        return F.dropout(x, 0.5, training=True)
+    compiled = ag.compile(fn)
+    ag.manual_seed(3)
+    eager = [fn(x).data for _ in range(6)]
+    ag.manual_seed(3)
+    replayed = [compiled(x).data for _ in range(6)]
+    assert compiled.stats()["replays"] == 4
+    for a, b in zip(eager, replayed):
+        assert a.tobytes() == b.tobytes()
+    assert not np.array_equal(replayed[-1], replayed[-2])
+
+
+def test_results_of_earlier_calls_stay_unchanged():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    @ag.compile
+    def f(x):
+        return (w * x).sum() * 2
+
+    outs = [f(ag.tensor([float(i), 1.0])) for i in range(5)]
+    assert [o.item() for o in outs] == [2 * (i + 2.0) for i in range(5)]
+
+
+class CellLoop(nn.Module):
+    """An LSTM written from ops: ``xp[t]`` slices, gate slices, a loop."""
+
+    def __init__(self, dt, d=6, h=8):
+        super().__init__()
+        self.w_ih = nn.Parameter(ag.randn(4 * h, d, dtype=dt) * 0.3)
+        self.w_hh = nn.Parameter(ag.randn(4 * h, h, dtype=dt) * 0.3)
+        self.b = nn.Parameter(ag.zeros(4 * h, dtype=dt))
+        self.fc = nn.Linear(h, 5, dtype=dt)
+        self.h = h
+
+    def forward(self, x):
+        h_dim, (steps, batch, _) = self.h, x.shape
+        xp = x @ self.w_ih.T + self.b                           # (T, B, 4H)
+        h = c = ag.zeros((batch, h_dim), dtype=x.dtype)
+        for t in range(steps):
+            a = xp[t] + h @ self.w_hh.T
+            i, f = ag.sigmoid(a[:, :h_dim]), ag.sigmoid(a[:, h_dim:2 * h_dim])
+            g, o = ag.tanh(a[:, 2 * h_dim:3 * h_dim]), ag.sigmoid(a[:, 3 * h_dim:])
+            c = f * c + i * g
+            h = o * ag.relu(ag.tanh(c))                         # relu: gradients of -0.0
+        return self.fc(h)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+def test_a_cell_loop_written_from_ops_equals_eager(dt):
+    """Slice gradients are written in place of summed zeros arrays (accumulate.py)."""
+    MODELS["cells"], INPUTS["cells"] = CellLoop, (7, 4, 6)
+    try:
+        test_compiled_training_equals_eager_bit_for_bit("cells", "adam", dt)
+    finally:
+        del MODELS["cells"], INPUTS["cells"]
+
+
+@pytest.mark.parametrize("slices", [
+    [0], [0, 1], [0, 2, 1, 3],                  # one, two, several disjoint slices
+    [0, 1, 0],                                  # a slice twice: added, not rewritten
+])
+def test_summed_slice_gradients_keep_every_bit(slices):
+    """Signed zeros, infinities and NaN in the slices' gradients, as eagerly."""
+    special = np.array([-0.0, 0.0, -1.5, np.inf, -np.inf, np.nan, 2.0, -0.0])
+    x = ag.tensor(np.zeros((4, 8)), requires_grad=True)
+    gs = [ag.tensor(np.roll(special, k)) for k in range(len(slices))]
+
+    def fn(weights):
+        x.grad = None
+        total = sum(((x[t] * 1.0) * g).sum() for t, g in zip(slices, gs)) * weights
+        total.backward()
+        return x.grad
+    compiled = ag.compile(fn)
+    for k in range(4):
+        w = ag.tensor(np.float64(k - 1.5))
+        with np.errstate(invalid="ignore"):
+            a, b = fn(w), compiled(w)
+        assert a.data.tobytes() == b.data.tobytes(), (k, a.data, b.data)
+    assert compiled.stats()["replays"] == 2

@@ -1,0 +1,260 @@
+"""ag.compile never replays a stale program: what changes is re-traced (and cached),
+what cannot be captured runs eagerly with a warning naming the line (or raises with
+strict=True), a decision that goes the other way falls back to eager for that call."""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import optim
+from compile_kit import train_step
+
+
+def setup(dt=np.float64, hidden=8, momentum=0.5):
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, hidden, dtype=dt), nn.ReLU(), nn.Dropout(0.25),
+                          nn.Linear(hidden, 3, dtype=dt))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+    return model, opt, train_step(model, opt)
+
+
+def data(n, seed=0, dt=np.float64):
+    rng = np.random.default_rng(seed)
+    return ag.Tensor(rng.standard_normal((n, 4)).astype(dt)), rng.integers(0, 3, n)
+
+
+def twins(**kw):
+    """(model, opt, eager step) and (model, opt, compiled step), identical."""
+    a, b = setup(**kw), setup(**kw)
+    return a, (b[0], b[1], ag.compile(b[2]))
+
+
+def run_both(pair, *args):
+    (m1, _, eager), (m2, _, compiled) = pair
+    state = ag.get_rng().bit_generator.state
+    a = eager(*args)
+    ag.get_rng().bit_generator.state = state
+    b = compiled(*args)
+    assert a.data.tobytes() == b.data.tobytes()
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    return compiled
+
+
+def test_a_last_smaller_batch_gets_its_own_program_and_both_stay_cached():
+    pair = twins(momentum=0)
+    for i in range(4):
+        run_both(pair, *data(8, i))
+    compiled = pair[1][2]
+    before = compiled.stats()
+    for i in range(3):
+        run_both(pair, *data(5, 10 + i))             # the epoch's last, smaller batch
+    run_both(pair, *data(8, 20))                     # full batches replay again at once
+    stats = compiled.stats()
+    assert stats["programs"] == 2 and stats["eager"] == 0
+    assert stats["replays"] == before["replays"] + 2
+    assert stats["traces"] == before["traces"] + 2
+
+
+def test_dtype_and_grad_mode_select_other_programs():
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    @ag.compile
+    def f(x):
+        return (w * x).sum()
+    for dt in (np.float64, np.float32, np.float64):
+        for _ in range(3):
+            assert f(ag.tensor(np.ones(3, dt))).item() == 6.0
+    with ag.no_grad():
+        for _ in range(3):
+            assert f(ag.tensor(np.ones(3))).item() == 6.0
+    assert f.stats()["programs"] == 3
+
+
+def test_train_and_eval_each_get_a_program():
+    pair = twins(momentum=0)
+    for i in range(3):
+        run_both(pair, *data(8, i))
+    for model in (pair[0][0], pair[1][0]):
+        model.eval()
+    for i in range(3):
+        run_both(pair, *data(8, 5 + i))
+    for model in (pair[0][0], pair[1][0]):
+        model.train()
+    run_both(pair, *data(8, 9))
+    assert pair[1][2].stats()["programs"] == 2
+
+
+def test_freezing_a_layer_and_replacing_a_parameter_are_seen():
+    pair = twins()
+    for i in range(3):
+        run_both(pair, *data(8, i))
+    for model in (pair[0][0], pair[1][0]):
+        model[0].weight.requires_grad_(False)          # frozen: another program
+    for i in range(3):
+        run_both(pair, *data(8, 3 + i))
+    for (model, opt, _) in pair:
+        new = nn.Parameter(ag.zeros((3, 8), dtype=np.float64))
+        model[3].weight = new
+        opt.param_groups[0]["params"][2] = new
+    traces = pair[1][2].stats()["traces"]
+    for i in range(3):
+        run_both(pair, *data(8, 6 + i))
+    assert pair[1][2].stats()["traces"] > traces        # traced again, not stale
+
+
+def test_assigning_data_or_lr_from_outside_is_never_stale():
+    pair = twins()
+    for i in range(3):
+        run_both(pair, *data(8, i))
+    rng = np.random.default_rng(5)
+    new = rng.standard_normal((8, 4))
+    for model, opt, _ in pair:
+        model[0].weight.data = new.copy()              # a new array object
+        opt.param_groups[0]["lr"] = 0.02               # the next replay reads it
+    for i in range(4):
+        run_both(pair, *data(8, 3 + i))
+    for model, opt, _ in pair:
+        model[0].weight.data[...] = 0.5                # in place: seen as it is
+    for i in range(2):
+        run_both(pair, *data(8, 9 + i))
+
+
+def _warned(fn, *args):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fn(*args)
+    return out, [w for w in caught if issubclass(w.category, ag.CompileWarning)]
+
+
+def test_item_in_the_step_runs_eagerly_with_a_warning_naming_the_line():
+    model, opt, step = setup()
+    log = []
+
+    def fn(x, y):
+        loss = step(x, y)
+        log.append(loss.item())              # a number read from the data
+        return loss
+    compiled = ag.compile(fn)
+    _, caught = _warned(compiled, *data(8))
+    assert caught and "item()" in str(caught[0].message)
+    assert "log.append(loss.item())" in str(caught[0].message)
+    assert "test_compile_guards.py" in str(caught[0].message)
+    for i in range(3):
+        compiled(*data(8, i))
+    assert len(log) == 4 and compiled.stats()["eager"] == 3
+    with pytest.raises(ag.CompileError, match="item"):
+        ag.compile(fn, strict=True)(*data(8))
+
+
+def test_data_dependent_control_flow_is_detected():
+    w = ag.tensor([1.0, -1.0], requires_grad=True)
+
+    def fn(x):
+        y = (w * x).sum()
+        if y > 0:                            # a branch on a traced value
+            return y * 2
+        return y
+
+    compiled = ag.compile(fn)
+    _, caught = _warned(compiled, ag.tensor([2.0, 1.0]))
+    assert caught and "if y > 0" in str(caught[0].message)
+    assert compiled(ag.tensor([1.0, 2.0])).item() == -1.0       # eager: the other way
+
+
+def test_hooks_and_python_state_changes_are_not_replayed():
+    model, opt, step = setup()
+    seen = []
+    handle = model[0].register_forward_hook(lambda m, a, out: seen.append(out.shape))
+    _, caught = _warned(ag.compile(step), *data(8))
+    assert caught and "hook" in str(caught[0].message)
+    handle.remove()
+
+    class Trainer:
+        def __init__(self):
+            self.steps = 0
+
+        def step(self, x, y):
+            self.steps += 1
+            return step(x, y)
+    trainer = Trainer()
+    compiled = ag.compile(trainer.step)
+    _, caught = _warned(compiled, *data(8))
+    assert caught and "Trainer.steps" in str(caught[0].message)
+    for i in range(3):
+        compiled(*data(8, i))
+    assert trainer.steps == 4
+
+
+def test_a_branch_going_the_other_way_falls_back_for_that_call():
+    """log_softmax takes a fast path when the logits are finite: a replay whose logits
+    are not runs that call eagerly, restoring what the program had written."""
+    pair = twins()
+    for i in range(5):
+        run_both(pair, *data(8, i))
+    compiled = pair[1][2]
+    replays = compiled.stats()["replays"]
+    assert replays >= 2
+    x, y = data(8, 7)
+    x.data[0, 0] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run_both(pair, x, y)
+    assert compiled.stats()["guard_failures"] == 1
+    assert compiled.stats()["replays"] == replays
+    for i in range(5):
+        run_both(pair, *data(8, 8 + i))
+    assert compiled.stats()["replays"] > replays
+
+
+def test_inputs_that_require_grad_are_refused_with_a_clear_message():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    compiled = ag.compile(lambda x: (w * x).sum())
+    _, caught = _warned(compiled, ag.tensor([1.0, 1.0], requires_grad=True))
+    assert caught and "requires grad" in str(caught[0].message)
+
+
+def test_decorator_forms_and_methods():
+    class Model:
+        def __init__(self):
+            self.w = ag.tensor([2.0], requires_grad=True)
+
+        @ag.compile
+        def f(self, x):
+            return self.w * x
+
+    a, b = Model(), Model()
+    b.w = ag.tensor([3.0])
+    for _ in range(3):
+        assert a.f(ag.tensor([1.0])).item() == 2.0
+        assert b.f(ag.tensor([1.0])).item() == 3.0
+
+    @ag.compile(strict=True)
+    def g(x):
+        return x * 2
+    assert g(ag.tensor([1.0])).item() == 2.0
+
+
+def test_errors_pass_through_and_nested_compiled_functions_join_the_outer_program():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+
+    def fn(x):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return (w * x).sum()
+    compiled = ag.compile(fn)
+    with pytest.raises(ValueError, match="first call fails"):
+        compiled(ag.tensor([1.0, 1.0]))
+    assert w.data.tolist() == [1.0, 2.0]
+    inner = ag.compile(lambda x: x * 3)
+    outer = ag.compile(lambda x: inner(x) + compiled(x))
+    for _ in range(3):
+        assert outer(ag.tensor([1.0, 1.0])).data.tolist() == [6.0, 6.0]
+    assert outer.stats()["replays"] == 1 and inner.stats()["traces"] == 0
+    with ag.detect_anomaly():
+        assert outer(ag.tensor([1.0, 1.0])).data.tolist() == [6.0, 6.0]
+    assert outer.stats()["eager"] == 1
