@@ -192,7 +192,8 @@ def plot_history(history, path=None, title=None):
             if key in history:
                 ax.plot(x, history[key], style, markersize=3, label=split)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # whole epochs only, even for a 1-epoch run (min_n_ticks=1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_ylabel("loss" if what == "loss" else "accuracy")
         ax.grid(alpha=0.3)
         ax.legend()
@@ -369,13 +370,39 @@ def evaluate(model, loader, loss_fn=None):
     return {"loss": loss_mean.value, "acc": acc_mean.value}
 
 
+class EpochLines:
+    """Progress without tqdm: the part of a tqdm bar that ``fit`` uses, printing one
+    line per epoch (``set_postfix(..., refresh=True)``) instead of drawing a bar."""
+
+    def __init__(self, desc=""):
+        self.desc = desc
+
+    def update(self, n=1):
+        pass
+
+    def set_description(self, desc, refresh=True):
+        self.desc = desc
+
+    def set_postfix(self, ordered_dict=None, refresh=True, **kwargs):
+        if refresh:
+            values = {**(ordered_dict or {}), **kwargs}
+            print(f"{self.desc}: " + ", ".join(f"{k} {v}" for k, v in values.items()),
+                  flush=True)
+
+    def write(self, message):
+        print(message, flush=True)
+
+    def close(self):
+        pass
+
+
 def _make_bar(progress, total, initial_desc):
     if not progress:
         return None
     try:
         from tqdm.auto import tqdm
-    except ImportError:
-        return None
+    except ImportError:                     # tqdm is optional: plain lines instead
+        return EpochLines(initial_desc)
     return tqdm(total=total, desc=initial_desc, unit="batch", dynamic_ncols=True)
 
 
@@ -400,7 +427,8 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
     step (``ReduceLROnPlateau`` gets the monitored loss), ``early_stopping.step(
     val_loss, model)`` (the train loss without a val_loader), ``on_epoch_end(epoch,
     history)`` (e.g. to save a checkpoint), then a stop if early stopping says so.
-    Epochs are counted from 1. One tqdm bar covers all batches of the run.
+    Epochs are counted from 1. One tqdm bar covers all batches of the run (without
+    tqdm installed, one printed line per epoch).
     """
     history = History() if history is None else history
     total = max(0, epochs - start_epoch) * len(train_loader)

@@ -1,4 +1,5 @@
-"""The demo's checkpoints: where they go, reading one back, restoring a run from it."""
+"""The demo's checkpoints: where they go, reading one back, restoring a run from it,
+and what to tell the user after Ctrl-C."""
 import os
 
 import nn
@@ -6,6 +7,69 @@ import nn
 from .cli import PROG, RUN_KEYS, DemoError
 
 FORMAT = "glassgrad-digits-demo/1"
+
+
+def default_out_dir(args):
+    """``--out-dir`` as given; else the resumed checkpoint's folder; else ``runs``."""
+    if args.out_dir is not None:
+        return args.out_dir
+    if args.resume:
+        return os.path.dirname(args.resume) or "."
+    return "runs"
+
+
+def model_text(cfg):
+    """The network in one line, e.g. ``mlp 64-256-10`` or ``cnn conv 32,64 fc 128``."""
+    if cfg["model"] == "mlp":
+        return "mlp " + "-".join(str(n) for n in [64, *cfg["hidden"], 10])
+    return f"cnn conv {','.join(str(c) for c in cfg['channels'])} fc {cfg['fc']}"
+
+
+def same_file(a, b):
+    """True when paths ``a`` and ``b`` name the same existing file."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def new_run_id():
+    """A token that tells this run's checkpoints from an earlier run's (not seeded)."""
+    return os.urandom(8).hex()
+
+
+def saved_epoch(path, run_id):
+    """The epoch in checkpoint ``path`` if it exists and belongs to run ``run_id``."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        ckpt = nn.load(path)
+    except Exception:                             # unreadable: not ours to name
+        return None
+    if not isinstance(ckpt, dict) or ckpt.get("run_id") != run_id:
+        return None
+    return int(ckpt["epoch"])
+
+
+def interrupt_advice(checkpoint, run_id, resume=None, resume_epoch=0):
+    """What to say after Ctrl-C: a file that exists and holds this run, or that none does.
+
+    The checkpoint file is read back rather than trusted from memory, so a Ctrl-C
+    during a save (which is atomic) still gets the epoch that is really on disk.
+    ``resume``/``resume_epoch``: the checkpoint this run was resumed from, if any.
+    """
+    epoch = saved_epoch(checkpoint, run_id)
+    if epoch is not None:
+        return (f"interrupted; epoch {epoch} is saved in {checkpoint}: continue with "
+                f"--resume {checkpoint}")
+    if resume:
+        return (f"interrupted before finishing an epoch; {resume} still holds epoch "
+                f"{resume_epoch}: continue with --resume {resume}")
+    text = ("interrupted before the first epoch finished: nothing was saved yet (a "
+            "checkpoint is written after each epoch); run again to start over")
+    if os.path.exists(checkpoint):
+        text += f". {checkpoint} is from an earlier run, not this one"
+    return text
 
 
 def paths(cfg, out_dir):

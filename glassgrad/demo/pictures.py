@@ -15,11 +15,17 @@ def write_graph(model, loss_fn, x, y, base, label="model"):
     loss = loss_fn(model(images), labels)
     loss.name = "loss"
     loss.backward()
-    graph = draw(loss, title=f"{label} on {len(y)} test digits: forward pass, loss and "
-                             f"gradients (one box per tensor, a cluster per layer)")
-    model.zero_grad()
+    title = (f"{label} on {len(y)} test digits: forward pass, loss and gradients (one box "
+             f"per tensor, a cluster per layer)")
     problem = "Graphviz's `dot` program is not installed"
-    if shutil.which("dot") is not None:
+    try:
+        graph = draw(loss, title=title)
+        source = graph.source
+    except ImportError:                           # no graphviz package: DOT text only
+        graph, source = None, ag.to_dot(loss, title=title)
+        problem = "the graphviz Python package is not installed"
+    model.zero_grad()
+    if graph is not None and shutil.which("dot") is not None:
         try:
             svg = graph.pipe(format="svg")
         except Exception as exc:                  # a broken Graphviz install
@@ -29,6 +35,6 @@ def write_graph(model, loss_fn, x, y, base, label="model"):
                 f.write(svg)
             return f"graph:      {base}.svg"
     with open(base + ".dot", "w") as f:
-        f.write(graph.source)
+        f.write(source)
     return (f"graph: {problem}, so wrote the DOT text to {base}.dot (install graphviz, or "
             f"render it with `dot -Tsvg {base}.dot -o {base}.svg`)")
