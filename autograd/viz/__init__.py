@@ -15,7 +15,7 @@ engine's backward walk one node per step; ``explain`` tabulates those steps and
 from .dot import to_dot
 from .explain import Explanation, explain
 from .player import StepStrip, play
-from .render import INSTALL_HELP, Graph, GraphvizNotFoundError, draw_graph
+from .render import INSTALL_HELP, draw_graph
 from .steps import Step, backprop_steps
 from .summary import summarize
 from .trace import GraphTrace, trace
@@ -23,3 +23,11 @@ from .trace import GraphTrace, trace
 __all__ = ["trace", "to_dot", "draw_graph", "backprop_steps", "Step", "explain",
            "Explanation", "play", "StepStrip", "Graph", "GraphvizNotFoundError",
            "INSTALL_HELP", "summarize", "GraphTrace"]
+
+
+def __getattr__(name):
+    """``Graph`` and ``GraphvizNotFoundError`` import graphviz on first access."""
+    if name in ("Graph", "GraphvizNotFoundError"):
+        from . import render
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

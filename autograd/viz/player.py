@@ -11,7 +11,6 @@ graph kept, unless ``accumulate=True``.
 import html
 
 from .explain import run_all
-from .render import GraphvizNotFoundError
 from .summary import summarize_grad
 
 
@@ -24,6 +23,7 @@ def _caption(step):
 
 def _svg_or_message(graph):
     """The rendered SVG, or the install help in a <pre> when Graphviz is missing."""
+    from .digraph import GraphvizNotFoundError   # a graph exists: graphviz is importable
     try:
         return graph.svg()
     except GraphvizNotFoundError as e:
