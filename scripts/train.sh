@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+source scripts/_venv.sh
+ensure_venv
 if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
 import importlib.metadata as md
 import graphviz, matplotlib, numpy, threadpoolctl, tqdm  # noqa: F401
