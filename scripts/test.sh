@@ -13,7 +13,7 @@ VENV="${VENV:-.venv}"
 TORCH="torch==2.13.0"                      # keep equal to the pin in pyproject's dev extra
 EXTRAS="dev,train,notebooks"               # add an extra here when its tests need it
 CPU_INDEX="${GLASSGRAD_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
-PROBE_SECONDS=10                           # how long the CPU index may take to answer
+PROBE_SECONDS="${GLASSGRAD_TORCH_PROBE_SECONDS:-10}"   # how long the CPU index may take to answer
 PY="$VENV/bin/python"
 STAMP="$VENV/.glassgrad-test-setup"
 source scripts/_venv.sh
@@ -42,8 +42,8 @@ install_torch() {
         fi
         echo "the CPU-only index failed; falling back to the default index" >&2
     else
-        echo "$CPU_INDEX did not answer within ${PROBE_SECONDS}s; installing $TORCH from" \
-             "the default index" >&2
+        echo "$CPU_INDEX could not be reached (waited at most ${PROBE_SECONDS}s);" \
+             "installing $TORCH from the default index" >&2
     fi
     "$PY" -m pip install -q "$TORCH"
 }

@@ -93,7 +93,18 @@ def run(args):
         os.makedirs(out_dir, exist_ok=True)
     except OSError as exc:
         raise DemoError(f"--out-dir {out_dir}: cannot create it ({exc})") from None
+    run_id = (ckpt or {}).get("run_id") or new_run_id()   # a resumed run keeps its id
+    try:
+        _train_and_report(args, cfg, ckpt, out, run_id)
+    except KeyboardInterrupt:
+        resume_epoch = int(ckpt["epoch"]) if ckpt is not None else 0
+        advice = interrupt_advice(out["checkpoint"], run_id, args.resume, resume_epoch)
+        print(f"\n{advice}", file=sys.stderr, flush=True)
+        return 130
+    return 0
 
+
+def _train_and_report(args, cfg, ckpt, out, run_id):
     (X_tr, y_tr), val, test_set, norm = load_splits(cfg)
     model, optimizer, loss_fn, history, stopper, start = _build(cfg, ckpt, args.resume)
     train_loader = DataLoader(TensorDataset(X_tr, y_tr), batch_size=cfg["batch_size"],
@@ -109,25 +120,17 @@ def run(args):
     elif start:
         print(f"resuming {args.resume} at epoch {start + 1} of {cfg['epochs']}", flush=True)
 
-    run_id = ckpt.get("run_id") if ckpt is not None else None
-    run_id = run_id or new_run_id()          # a resumed run goes on under its own id
     saver = _Saver(cfg, out["checkpoint"], model, optimizer, stopper, norm, run_id)
-    try:
-        t0 = time.perf_counter()
-        fit(model, optimizer, loss_fn, train_loader, cfg["epochs"], val_loader,
-            history=history, early_stopping=stopper, start_epoch=start,
-            progress=not args.no_progress,
-            on_epoch_start=lambda epoch: _reseed(cfg["seed"], epoch), on_epoch_end=saver)
-        seconds = time.perf_counter() - t0
-        if not saver.epoch and not same_file(args.resume, out["checkpoint"]):
-            saver(start, history)            # nothing trained: still leave the checkpoint
-        _finish(args, cfg, model, loss_fn, history, stopper, test_set, out,
-                len(history) - start, seconds)
-    except KeyboardInterrupt:
-        advice = interrupt_advice(out["checkpoint"], run_id, args.resume, start)
-        print(f"\n{advice}", file=sys.stderr, flush=True)
-        return 130
-    return 0
+    t0 = time.perf_counter()
+    fit(model, optimizer, loss_fn, train_loader, cfg["epochs"], val_loader,
+        history=history, early_stopping=stopper, start_epoch=start,
+        progress=not args.no_progress,
+        on_epoch_start=lambda epoch: _reseed(cfg["seed"], epoch), on_epoch_end=saver)
+    seconds = time.perf_counter() - t0
+    if not saver.epoch and not same_file(args.resume, out["checkpoint"]):
+        saver(start, history)                # nothing trained: still leave the checkpoint
+    _finish(args, cfg, model, loss_fn, history, stopper, test_set, out,
+            len(history) - start, seconds)
 
 
 def _finish(args, cfg, model, loss_fn, history, stopper, test_set, out, trained, seconds):

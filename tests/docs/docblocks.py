@@ -1,7 +1,7 @@
 """Find the fenced code blocks of the Markdown docs (shared by the test and
 scripts/newcomer_path.sh, which runs the shell blocks).
 
-    python tests/docs/docblocks.py bash     # the shell blocks, as JSON lines
+    python tests/docs/docblocks.py commands     # the shell blocks' commands
 
 Which files: README.md, every docs/**/*.md and notebooks/README.md, so a new page is
 picked up without a change here. Every fence names its language: ``python`` blocks run
@@ -50,13 +50,78 @@ def blocks(path):
     return found
 
 
+def commands(code):
+    """``[(line_offset, command)]`` for a shell block: one per logical line (a trailing
+    ``\\`` continues it), comments removed, blank lines left out."""
+    out, current, first = [], "", 0
+    for offset, line in enumerate(code.splitlines()):
+        if not current:
+            first = offset
+        if line.rstrip().endswith("\\"):
+            current += line.rstrip()[:-1] + " "
+            continue
+        line, current = _without_comment(current + line), ""
+        if line:
+            out.append((first, line))
+    return out
+
+
+def _without_comment(line):
+    """``line`` up to an unquoted ``#`` that starts a word (a shell comment), stripped."""
+    quote = None
+    for i, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i].strip()
+    return line.strip()
+
+
+def run_python_blocks(path, workdir, python=sys.executable, timeout=600):
+    """Run the python blocks of ``path`` in order in one fresh ``python`` in
+    ``workdir``; return the CompletedProcess (stderr names a failing block)."""
+    import os
+    import subprocess
+    import tempfile
+
+    found = [dict(b, file=str(path)) for b in blocks(path) if b["lang"] in PYTHON]
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = os.path.join(tmp, "blocks.json")
+        with open(listing, "w", encoding="utf-8") as f:
+            json.dump(found, f)
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        return subprocess.run([python, "-c", _RUNNER, listing], cwd=workdir, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+
+_RUNNER = r'''
+import json, sys, traceback
+blocks = json.load(open(sys.argv[1], encoding="utf-8"))
+namespace = {"__name__": "__main__"}
+for block in blocks:
+    # padded so that a traceback shows the line number in the Markdown file
+    code = compile("\n" * (block["line"] - 1) + block["code"], block["file"], "exec")
+    try:
+        exec(code, namespace)
+    except BaseException:
+        traceback.print_exc()
+        sys.exit(f"the python block at {block['file']}:{block['line']} failed")
+'''
+
+
 def main(argv):
-    kinds = {"bash": SHELL, "python": PYTHON}[argv[1]]
+    """``commands``: every shell command, as ``file:line<TAB>command`` lines."""
+    if argv[1:] != ["commands"]:
+        sys.exit("usage: python tests/docs/docblocks.py commands")
     for path in doc_files():
+        rel = path.relative_to(ROOT).as_posix()
         for block in blocks(path):
-            if block["lang"] in kinds:
-                rel = path.relative_to(ROOT).as_posix()
-                print(json.dumps({"file": rel, **block}))
+            if block["lang"] in SHELL:
+                for offset, command in commands(block["code"]):
+                    print(f"{rel}:{block['line'] + offset}\t{command}")
 
 
 if __name__ == "__main__":

@@ -8,29 +8,11 @@ Python: the environment ``bash scripts/test.sh`` sets up, as README says. A fail
 names the file and line of the failing block. Shell blocks run in
 ``scripts/newcomer_path.sh``; fence what must not run as ```text or ```console.
 """
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 import docblocks
 
 FILES = docblocks.doc_files()
-RUNNER = r'''
-import json, sys, traceback
-blocks = json.load(open(sys.argv[1], encoding="utf-8"))
-namespace = {"__name__": "__main__"}
-for block in blocks:
-    # padded so that a traceback shows the line number in the Markdown file
-    code = compile("\n" * (block["line"] - 1) + block["code"], block["file"], "exec")
-    try:
-        exec(code, namespace)
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(f"the python block at {block['file']}:{block['line']} failed")
-'''
 
 
 def _rel(path):
@@ -54,20 +36,9 @@ def test_every_fence_names_its_language(path):
 
 @pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_python_blocks_run_in_order(path, tmp_path):
-    blocks = [dict(b, file=str(path)) for b in docblocks.blocks(path)
-              if b["lang"] in docblocks.PYTHON]
-    if not blocks:
+    if not any(b["lang"] in docblocks.PYTHON for b in docblocks.blocks(path)):
         pytest.skip(f"{_rel(path)} has no python blocks")
-    (tmp_path / "blocks.json").write_text(json.dumps(blocks), encoding="utf-8")
-    (tmp_path / "run_blocks.py").write_text(RUNNER, encoding="utf-8")
-    work = tmp_path / "cwd"
-    work.mkdir()
-    env = dict(os.environ, MPLBACKEND="Agg",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(docblocks.ROOT),
-                                                       os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run([sys.executable, str(tmp_path / "run_blocks.py"),
-                           str(tmp_path / "blocks.json")], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = docblocks.run_python_blocks(path, tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
 
@@ -82,3 +53,20 @@ def test_block_extraction(tmp_path):
     path.write_text("```python\nx = 1\n", encoding="utf-8")
     with pytest.raises(ValueError, match="never closed"):
         docblocks.blocks(path)
+
+
+def test_shell_commands_of_a_block():
+    code = ("# set up\nbash scripts/x.sh   # note\n\nfoo --a \\\n    --b\n"
+            "echo '# kept' a#b \"#\" # gone\n")
+    assert docblocks.commands(code) == [(1, "bash scripts/x.sh"), (3, "foo --a      --b"),
+                                        (5, "echo '# kept' a#b \"#\"")]
+
+
+def test_a_failing_block_is_named(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("```python\nx = 1\n```\n\ntext\n\n```python\nprint(x)\nx / 0\n```\n",
+                    encoding="utf-8")
+    proc = docblocks.run_python_blocks(page, tmp_path)
+    assert proc.returncode == 1
+    assert f"the python block at {page}:8 failed" in proc.stderr
+    assert f'File "{page}", line 9' in proc.stderr and "ZeroDivisionError" in proc.stderr
