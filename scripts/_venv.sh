@@ -1,6 +1,8 @@
-# Sourced by the scripts in this folder: create the virtualenv $VENV unless it exists,
-# with a clear message when Python is missing, too old, or cannot make virtualenvs.
-# PYTHON=/path/to/python3.x picks the interpreter (default: python3).
+# Sourced by the scripts in this folder (they set VENV first).
+
+# ensure_venv: create the virtualenv $VENV unless it exists, with a clear message when
+# Python is missing, too old, or cannot make virtualenvs. PYTHON=/path/to/python3.x
+# picks the interpreter (default: python3).
 ensure_venv() {
     [ -x "$VENV/bin/python" ] && return 0
     local py="${PYTHON:-python3}"
@@ -18,5 +20,20 @@ ensure_venv() {
         rm -rf "$VENV"
         echo "error: could not create $VENV (Debian/Ubuntu: apt-get install python3-venv)" >&2
         exit 1
+    fi
+}
+
+# ensure_extra EXTRA MODULE...: pip install -e ".[EXTRA]" into $VENV unless glassgrad
+# and every MODULE already import there (so later runs start at once).
+ensure_extra() {
+    local extra="$1"
+    shift
+    if ! "$VENV/bin/python" -c 'import importlib, importlib.metadata, sys
+importlib.metadata.version("glassgrad")
+for name in sys.argv[1:]:
+    importlib.import_module(name)' "$@" 2>/dev/null; then
+        echo "setting up $VENV for the $extra extra (first run only) ..." >&2
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e ".[$extra]"
     fi
 }

@@ -197,6 +197,12 @@ ctrl_c_then_resume() {
     grep -q "^resuming $ckpt at epoch $((epoch + 1)) of $((epoch + 2))" "$WORK/resume.out" ||
         fail "the resumed run did not continue at epoch $((epoch + 1))"
     check_printed_paths "$WORK/resume.out"
+    # at its last epoch, resumed into another folder: the checkpoint it reports is there
+    bash scripts/train.sh --resume "$ckpt" --out-dir runs/copy --no-progress \
+        > "$WORK/copy.out" || fail "--resume $ckpt --out-dir runs/copy failed"
+    grep -q "^checkpoint: runs/copy/mlp_checkpoint.npz" "$WORK/copy.out" ||
+        fail "no checkpoint line: $(cat "$WORK/copy.out")"
+    check_printed_paths "$WORK/copy.out"
     # the old run is still in runs/ctrlc: a different model may not continue it
     if bash scripts/train.sh --resume "$ckpt" --hidden 64 > /dev/null 2> "$WORK/refused.err"
     then fail "resuming with another --hidden was not refused"; fi
@@ -221,8 +227,9 @@ except ImportError as exc:
     assert "pip install graphviz" in str(exc), exc
 else:
     raise SystemExit("draw_graph worked without the graphviz package?")
-extra = sorted({m.partition(".")[0] for m in sys.modules} - set(sys.stdlib_module_names)
-               - {"autograd", "nn", "optim", "glassgrad", "numpy"})
+extra = sorted({m.partition(".")[0] for m in sys.modules if not m.startswith("_")}
+               - set(sys.stdlib_module_names) - {"autograd", "nn", "optim", "glassgrad",
+                                                  "numpy", "cython_runtime"})
 print("imported with NumPy alone; other packages loaded:", extra or "none")
 PY
     local rc=0

@@ -11,16 +11,7 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 source scripts/_venv.sh
 ensure_venv
-if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
-import importlib.metadata as md
-import ipykernel, ipywidgets, jupyterlab, matplotlib, nbformat, scipy  # noqa: F401
-md.version("glassgrad")
-PY
-then
-    echo "setting up $VENV for the notebooks (first run only) ..." >&2
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[notebooks]"
-fi
+ensure_extra notebooks ipykernel ipywidgets jupyterlab matplotlib nbformat scipy
 ROOT_FLAG=()
 [ "$(id -u)" = 0 ] && ROOT_FLAG=(--allow-root)   # containers often run as root
 exec "$VENV/bin/jupyter" lab --ServerApp.root_dir=notebooks "${ROOT_FLAG[@]}" "$@"

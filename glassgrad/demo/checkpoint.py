@@ -1,5 +1,11 @@
-"""The demo's checkpoints: where they go, reading one back, restoring a run from it,
-and what to tell the user after Ctrl-C."""
+"""The demo's checkpoints: where they go, writing one after each epoch, reading one
+back, restoring a run from it, and what to tell the user after Ctrl-C.
+
+A checkpoint (``nn.save``, written atomically) holds the run's configuration (the
+model and data flags, ``RUN_KEYS``), a one-line model summary, a random ``run_id``
+that tells this run's file from an older run's, the epoch, and the model, optimizer,
+history and early-stopping states.
+"""
 import os
 
 import nn
@@ -111,3 +117,30 @@ def restore(ckpt, path, model, optimizer, history, stopper):
         raise DemoError(f"--resume {path}: the checkpoint does not fit this model "
                         f"({type(exc).__name__}: {exc})") from None
     return int(ckpt["epoch"])
+
+
+class Saver:
+    """``fit``'s ``on_epoch_end``: write the run's state to ``path`` (atomically);
+    ``epoch`` is the last epoch written by this process (0: none yet)."""
+
+    def __init__(self, cfg, path, model, optimizer, stopper, norm, run_id):
+        self.cfg, self.path, self.norm, self.run_id = cfg, path, norm, run_id
+        self.model, self.optimizer, self.stopper = model, optimizer, stopper
+        self.epoch = 0
+
+    def __call__(self, epoch, history):
+        cfg, model = self.cfg, self.model
+        n_params = sum(p.numel() for p in model.parameters())
+        state = {"format": FORMAT, "run_id": self.run_id,
+                 "config": {k: cfg[k] for k in RUN_KEYS + ("epochs", "patience", "lr")},
+                 "model_summary": f"{model_text(cfg)}, {n_params} parameters",
+                 "epoch": epoch, "model": model.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "history": history.state_dict(),
+                 "normalization": self.norm,
+                 "early_stopping": None if self.stopper is None else self.stopper.state_dict()}
+        try:
+            nn.save(state, self.path)                 # atomic: a Ctrl-C leaves the old file
+        except OSError as exc:
+            raise DemoError(f"cannot write the checkpoint {self.path} ({exc}); "
+                            f"choose another --out-dir") from None
+        self.epoch = epoch

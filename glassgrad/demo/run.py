@@ -9,9 +9,9 @@ import optim
 from nn.data import DataLoader, TensorDataset
 
 from ..training import EarlyStopping, History, evaluate, fit, plot_history
-from .checkpoint import (FORMAT, default_out_dir, interrupt_advice, model_text,
-                         new_run_id, paths, read_checkpoint, restore, same_file)
-from .cli import N_CLASSES, RUN_KEYS, DemoError, build_parser, resolve_config
+from .checkpoint import (Saver, default_out_dir, interrupt_advice, model_text, new_run_id,
+                         paths, read_checkpoint, restore, same_file)
+from .cli import N_CLASSES, DemoError, build_parser, resolve_config
 from .extras import check_optional
 from .models import _reseed, build_model, load_splits
 from .pictures import write_graph
@@ -55,32 +55,6 @@ def _build(cfg, ckpt, resume):
     return model, optimizer, loss_fn, history, stopper, start
 
 
-class _Saver:
-    """``on_epoch_end``: write the checkpoint; ``epoch`` is the last one written (0: none)."""
-
-    def __init__(self, cfg, path, model, optimizer, stopper, norm, run_id):
-        self.cfg, self.path, self.norm, self.run_id = cfg, path, norm, run_id
-        self.model, self.optimizer, self.stopper = model, optimizer, stopper
-        self.epoch = 0
-
-    def __call__(self, epoch, history):
-        cfg, model = self.cfg, self.model
-        n_params = sum(p.numel() for p in model.parameters())
-        state = {"format": FORMAT, "run_id": self.run_id,
-                 "config": {k: cfg[k] for k in RUN_KEYS + ("epochs", "patience", "lr")},
-                 "model_summary": f"{model_text(cfg)}, {n_params} parameters",
-                 "epoch": epoch, "model": model.state_dict(),
-                 "optimizer": self.optimizer.state_dict(), "history": history.state_dict(),
-                 "normalization": self.norm,
-                 "early_stopping": None if self.stopper is None else self.stopper.state_dict()}
-        try:
-            nn.save(state, self.path)                 # atomic: a Ctrl-C leaves the old file
-        except OSError as exc:
-            raise DemoError(f"cannot write the checkpoint {self.path} ({exc}); "
-                            f"choose another --out-dir") from None
-        self.epoch = epoch
-
-
 def run(args):
     ckpt = read_checkpoint(args.resume) if args.resume else None
     cfg = resolve_config(args, ckpt)
@@ -120,7 +94,7 @@ def _train_and_report(args, cfg, ckpt, out, run_id):
     elif start:
         print(f"resuming {args.resume} at epoch {start + 1} of {cfg['epochs']}", flush=True)
 
-    saver = _Saver(cfg, out["checkpoint"], model, optimizer, stopper, norm, run_id)
+    saver = Saver(cfg, out["checkpoint"], model, optimizer, stopper, norm, run_id)
     t0 = time.perf_counter()
     fit(model, optimizer, loss_fn, train_loader, cfg["epochs"], val_loader,
         history=history, early_stopping=stopper, start_epoch=start,
