@@ -10,7 +10,8 @@
   has increased ``patience`` times in a row; ``criterion="best"`` instead stops after
   ``patience`` epochs without a new best (Keras/Lightning).
 * ``train_epoch``, ``evaluate`` and ``fit``: the usual loop (zero_grad, forward, loss,
-  backward, step) with a tqdm progress bar showing loss and accuracy.
+  backward, step) with a tqdm progress bar showing loss and accuracy (one printed line
+  per epoch where tqdm is not installed).
 
 >>> import numpy as np
 >>> from glassgrad.training import accuracy, top_k_accuracy
@@ -370,7 +371,7 @@ def evaluate(model, loader, loss_fn=None):
     return {"loss": loss_mean.value, "acc": acc_mean.value}
 
 
-class EpochLines:
+class _EpochLines:
     """Progress without tqdm: the part of a tqdm bar that ``fit`` uses, printing one
     line per epoch (``set_postfix(..., refresh=True)``) instead of drawing a bar."""
 
@@ -402,7 +403,7 @@ def _make_bar(progress, total, initial_desc):
     try:
         from tqdm.auto import tqdm
     except ImportError:                     # tqdm is optional: plain lines instead
-        return EpochLines(initial_desc)
+        return _EpochLines(initial_desc)
     return tqdm(total=total, desc=initial_desc, unit="batch", dynamic_ncols=True)
 
 
