@@ -20,4 +20,5 @@ from .containers import (ModuleDict, ModuleList, ParameterDict,  # noqa: F401
 from .layers import *  # noqa: F401,F403
 from . import functional, init, utils  # noqa: F401
 from . import data  # noqa: F401
+from . import parallel  # noqa: F401
 from .io import load, save  # noqa: F401

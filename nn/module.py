@@ -31,6 +31,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.scope import pop as _pop_scope, push as _push_scope
 
+from .graph_label import lone_path as _lone_path, scope_paths as _scope_paths
 from .parameter import Parameter
 from .tables import Table as _Table, changes as _tree_changes
 
@@ -152,7 +153,11 @@ class Module:
                 _named[0], _named[1] = weakref.ref(self), _tree_changes[0]
             if self._modules:
                 return None
-            return type(self).__name__, True
+            lone = self.__dict__.get("_lone_scope")
+            if lone is None:    # the class name, able to describe this layer in pictures
+                lone = _lone_path(self)
+                object.__setattr__(self, "_lone_scope", lone)
+            return lone, True
         path = self.__dict__.get("_scope_name")
         if path and self.__dict__.get("_scope_token") == _current_root[0]:
             return path, True
@@ -165,8 +170,8 @@ class Module:
         naming: the children's scopes are their names under the root (``"features.0"``),
         as in ``named_modules()``.
         """
-        for name, mod in self.named_modules():
-            object.__setattr__(mod, "_scope_name", name or None)
+        for mod, path in _scope_paths(self).items():    # str paths that describe modules
+            object.__setattr__(mod, "_scope_name", path)
             object.__setattr__(mod, "_scope_token", _current_root[0])
         for name, p in self.named_parameters():
             if p.name is None or p.name == getattr(p, "_auto_name", None):

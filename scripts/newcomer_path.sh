@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The newcomer path: what a new user does in the first hour, from a clean clone of this
 # repository's committed HEAD, with every step checked.
-#   bash scripts/newcomer_path.sh          # all of it (about 20-30 min on 2 cores)
+#   bash scripts/newcomer_path.sh          # all of it (38 min on the busy 2-core dev box)
 #   bash scripts/newcomer_path.sh --ci     # the part CI runs (.ci/run): leaves out what
 #                                          # CI has just run (bash scripts/test.sh, which
 #                                          # runs every docs python block and notebook)
@@ -57,8 +57,8 @@ check_printed_paths() {  # every file the demo names on its output lines exists
     local path
     while read -r path; do
         [ -e "$path" ] || fail "the demo printed $path, which does not exist"
-    done < <(sed -n -E 's/^(checkpoint|curves|graph): +(.*)$/\2/p' "$1" |
-             sed -E 's/^.* wrote the DOT text to ([^ ]+) .*/\1/')
+    done < <(sed -n -E 's/^(checkpoint|curves|graph|backprop): +//p' "$1" |
+             sed -E 's/^.*wrote the DOT text to ([^ ]+).*$/\1/; s/ .*$//')
 }
 
 check_demo_output() {
@@ -117,6 +117,8 @@ skip_in_ci() {          # what CI has run already, or what takes too long for it
     case "$1" in
         "bash scripts/test.sh"*) echo "README's test command: .ci/run has just run it" ;;
         *"-m benchmarks"*) echo "benchmarks take minutes (the full path runs them)" ;;
+        *"mpiexec "*"glassgrad.demo"*)
+            echo "tests/distributed runs the demo under mpiexec (the full path runs this)" ;;
         *"notebooks/_build/build.py"*|*"pytest tests/notebooks"*)
             echo "the test suite executes every notebook (the full path runs it)" ;;
         *) return 1 ;;

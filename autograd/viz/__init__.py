@@ -2,9 +2,10 @@
 
 Rendering is three separate steps: ``trace`` (tensors and edges, iterative) ->
 ``to_dot`` (DOT text, no Graphviz program needed) -> ``draw_graph`` (a
-``graphviz.Digraph`` that Jupyter renders inline). ``backprop_steps`` runs the
-engine's backward walk one node per step; ``explain`` tabulates those steps and
-``play`` animates them in a notebook.
+``graphviz.Digraph`` that Jupyter renders inline). ``draw_graph(loss, grads="all")``
+shows every node's gradient (``all_grads`` runs the observed backward behind it);
+``backprop_steps`` runs the engine's backward walk one node per step; ``explain``
+tabulates those steps and ``play`` turns them into a self-contained HTML player.
 
 >>> import autograd as ag
 >>> w = ag.Tensor([0.5, -1.0], requires_grad=True, name="w")
@@ -14,15 +15,18 @@ engine's backward walk one node per step; ``explain`` tabulates those steps and
 """
 from .dot import to_dot
 from .explain import Explanation, explain
+from .grads import GradMap, all_grads
 from .player import StepStrip, play
 from .render import INSTALL_HELP, draw_graph
 from .steps import Step, backprop_steps
 from .summary import summarize
 from .trace import GraphTrace, trace
+from .walkthrough import Walkthrough
 
 __all__ = ["trace", "to_dot", "draw_graph", "backprop_steps", "Step", "explain",
-           "Explanation", "play", "StepStrip", "Graph", "GraphvizNotFoundError",
-           "INSTALL_HELP", "summarize", "GraphTrace"]
+           "Explanation", "play", "StepStrip", "Walkthrough", "Graph",
+           "GraphvizNotFoundError", "INSTALL_HELP", "summarize", "GraphTrace", "all_grads",
+           "GradMap"]
 
 
 def __getattr__(name):

@@ -20,6 +20,7 @@ import html
 
 from ..tensor import Tensor
 from .steps import BackpropRun
+from .grads import check_not_freed
 from .summary import summarize, summarize_grad
 from .trace import tensor_key, trace
 
@@ -39,11 +40,14 @@ def describe(t):
     return f"leaf#{t._index}"
 
 
-def run_all(loss, gradient=None, accumulate=False):
+def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
     """Run every step of the backward of ``loss`` and return the BackpropRun.
 
     Without ``accumulate`` the graph is kept and every tensor's ``.grad`` restored.
+    A graph that an earlier backward freed is refused with a message naming ``who``.
     """
+    if isinstance(loss, Tensor):
+        check_not_freed(loss, who)
     saved = []
     if not accumulate:
         for t in trace(loss).tensors.values():

@@ -1,17 +1,23 @@
-"""``play(loss)``: watch backprop in a notebook, one node per frame.
+"""``play(loss)``: watch backprop one node per frame, anywhere.
 
-With ipywidgets: a slider and prev/next buttons; every move re-renders the
-graph as it was at that step (``Step.draw()``) above a line with the op, its
-local rule and the upstream gradient. Without ipywidgets: a static strip of
-the pictures (a list of Digraphs that Jupyter shows as stacked SVGs).
+By default ``play`` returns a :class:`~autograd.viz.walkthrough.Walkthrough`: a
+self-contained HTML player (inline SVG frames, buttons, a slider and the arrow
+keys, each step's rule and numbers beside its picture). Jupyter shows it inline,
+also in a saved notebook; ``.export_html("backprop.html")`` writes it as a page
+that opens in any browser, offline.
 
-Like ``explain``, play only watches: ``.grad`` values are restored and the
-graph kept, unless ``accumulate=True``.
+``play(loss, widgets=True)`` gives the older ipywidgets player instead (a slider
+and prev/next buttons that re-render in a live kernel); without ipywidgets it falls
+back to a :class:`StepStrip`, the pictures one under another.
+
+Like ``explain``, play only watches: ``.grad`` values are restored and the graph
+kept, unless ``accumulate=True``.
 """
 import html
 
 from .explain import run_all
 from .summary import summarize_grad
+from .walkthrough import Walkthrough, render_frames
 
 
 def _caption(step):
@@ -52,18 +58,25 @@ def _widgets():
     return ipywidgets
 
 
-def play(loss, gradient=None, accumulate=False, **draw_options):
-    """An interactive player of the backward pass of ``loss`` (see module docstring).
-
-    Returns an ``ipywidgets.VBox`` (slider, prev/next buttons, caption, picture),
-    or a :class:`StepStrip` when ipywidgets is not installed. ``draw_options`` go
-    to ``Step.draw`` (e.g. ``show_data=False``, ``collapse=1``).
-    """
-    run = run_all(loss, gradient, accumulate)
+def play(loss, gradient=None, accumulate=False, widgets=False, title=None, **draw_options):
+    """A player of the backward pass of ``loss``, one node per step (see the module
+    docstring). ``draw_options`` go to ``Step.draw`` (e.g. ``show_data=False``,
+    ``collapse=1``); ``title`` heads the HTML page."""
+    run = run_all(loss, gradient, accumulate, who="play(loss)")
     steps = run.steps
     if not steps:
         raise ValueError("play: the loss has no recorded operations to step through "
                          "(it is a leaf); build it from tensors with requires_grad=True")
+    if widgets:
+        return _widget_player(steps, draw_options)
+    name = getattr(loss, "name", None)
+    title = title or (f"Backprop through {name}, one node per step" if name
+                      else "Backprop, one node per step")
+    return Walkthrough(steps, render_frames(steps, draw_options), title,
+                       draw_options.get("max_full"))
+
+
+def _widget_player(steps, draw_options):
     widgets = _widgets()
     if widgets is None:
         return StepStrip(steps, [s.draw(**draw_options) for s in steps])

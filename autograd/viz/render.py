@@ -52,22 +52,27 @@ def make_graph(body, fmt="svg"):
     return g
 
 
-def draw_graph(*roots, show_data=True, show_grad=True, rankdir="LR", group_modules=True,
-               collapse=None, max_nodes=DEFAULT_MAX_NODES, size=None, legend=True,
-               max_full=6, title=None, format="svg"):
+def draw_graph(*roots, show_data=True, show_grad=True, rankdir="auto", group_modules=True,
+               collapse="auto", max_nodes=DEFAULT_MAX_NODES, size=None, legend=None,
+               max_full=None, title=None, format="svg", grads=None, style="boxes",
+               grad_flow=False, show_ids=False, show_dtype=False):
     """Draw the graph behind ``roots`` as a ``graphviz.Digraph`` (inline in Jupyter).
 
-    Each tensor is one box: its name (if set) and op, shape, dtype, creation
-    index, a value summary (black) and its ``.grad`` summary (red). Options are
-    those of :func:`to_dot`; ``format="png"`` renders PNG instead of SVG (for big
+    Each tensor is one box: its name (if set) and op, its shape, its value (black)
+    and its gradient (red). Options are those of :func:`to_dot`: ``grads="all"``
+    shows every node's gradient (the circuit diagram; ``style="circuit"`` draws it
+    with op circles and labelled wires), ``grad_flow=True`` draws gradient norms as
+    edge widths and colours, ``format="png"`` renders PNG instead of SVG (for big
     graphs). ``draw_graph(...).source == to_dot(...)``.
 
     >>> import autograd as ag
     >>> w = ag.Tensor([1.0, -2.0], requires_grad=True, name="w")
     >>> loss = (w * w).sum()
-    >>> loss.backward()
-    >>> g = draw_graph(loss)         # display it in Jupyter, or g.render("graph")
+    >>> g = draw_graph(loss, grads="all")   # display it in Jupyter, or g.render("graph")
     """
-    body = dot_body(roots, show_data, show_grad, rankdir, group_modules, collapse,
-                    max_nodes, size, legend, max_full, title, format)
+    body = dot_body(roots, show_data=show_data, show_grad=show_grad, rankdir=rankdir,
+                    group_modules=group_modules, collapse=collapse, max_nodes=max_nodes,
+                    size=size, legend=legend, max_full=max_full, title=title, format=format,
+                    grads=grads, style=style, grad_flow=grad_flow, show_ids=show_ids,
+                    show_dtype=show_dtype)
     return make_graph(body, format)

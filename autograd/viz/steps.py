@@ -113,7 +113,7 @@ class Step:
     def caption(self):
         name = getattr(self.node, "name", None)
         who = f"{name} = {self.op}" if name else self.op
-        return f"backprop step {self.index}: {who} (#{self.grad_fn.index})   {self.rule}"
+        return f"backprop step {self.index}: {who}   {self.rule}"
 
     def draw(self, **options):
         """The graph at this moment as a ``graphviz.Digraph``: nodes already done in
@@ -163,6 +163,13 @@ class StepState:
         if dst in self.current:
             return self.step.input_grads[pos]
         return None
+
+    def edge_flow(self, src, dst, pos):
+        """What flowed back along an edge by this step (None if its op is still to come)."""
+        k = self.run.node_step.get(dst)
+        if k is None or k > self.step.index:
+            return None
+        return self.run.steps[k].input_grads[pos]
 
 
 def backprop_steps(loss, gradient=None, retain_graph=False):

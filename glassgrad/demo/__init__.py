@@ -17,8 +17,10 @@ test accuracy (and the loss floor that label smoothing sets) and writes into
 
 * ``<model>_curves.png``: train/val loss and accuracy per epoch (matplotlib, Agg);
 * ``<model>_graph.svg``: the computational graph of one forward pass and loss on a
-  few test images, with a cluster per layer (``autograd.draw_graph``; without the
-  Graphviz ``dot`` program the DOT text goes to ``<model>_graph.dot``);
+  few test images, with every gradient and a cluster per layer
+  (``autograd.draw_graph``; without the Graphviz ``dot`` program the DOT text goes to
+  ``<model>_graph.dot``), and next to it ``<model>_graph.html``, a walk-through of that
+  backward pass one node per step that plays in any browser (``autograd.viz.play``);
 * ``<model>_checkpoint.npz``: ``nn.save`` of the state above (``nn.load`` reads it).
 
 Everything random (split, init, shuffles, dropout) follows ``--seed``.

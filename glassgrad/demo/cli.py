@@ -36,7 +36,8 @@ def build_parser():
         description="Train an MLP or a small CNN on the shipped 8x8 handwritten digits\n"
                     "(1,797 images, 10 classes) with a progress bar; print the test\n"
                     "accuracy and write a learning-curve PNG, the model's graph as SVG\n"
-                    "and a checkpoint that --resume continues. Defaults reach about 99%\n"
+                    "(with an HTML walk-through of its backward pass that plays in any\n"
+                    "browser) and a checkpoint that --resume continues. Defaults reach about 99%\n"
                     "test accuracy in seconds.",
         epilog="examples:\n  python -m glassgrad.demo\n  python -m glassgrad.demo --model cnn\n"
                "  python -m glassgrad.demo --epochs 5 && python -m glassgrad.demo --resume "
@@ -94,8 +95,13 @@ def build_parser():
                         "model, split and batch size come from the checkpoint; a "
                         "different value for one of them is refused)")
     o.add_argument("--no-plot", action="store_true", help="do not write the learning-curve PNG")
-    o.add_argument("--no-graph", action="store_true", help="do not draw the graph SVG")
+    o.add_argument("--no-graph", action="store_true", help="do not draw the graph SVG and its HTML walk-through")
     o.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    o.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI, started as `mpiexec -n K python "
+                        "-m glassgrad.demo --distributed` (needs glassgrad[distributed]); "
+                        "--batch-size stays the global batch, split over the K ranks; rank "
+                        "0 prints and writes the outputs")
     o.add_argument("--blas-threads", type=int, default=1, metavar="N",
                    help="threads for NumPy's BLAS; these matrices are tiny, and one thread "
                         "avoids thread wake-up stalls on a busy machine (0: leave as is; "

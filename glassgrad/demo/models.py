@@ -58,7 +58,9 @@ def load_splits(cfg):
     return train, val, test, {"mean": mean, "std": std}
 
 
-def _reseed(seed, epoch):
-    """Seed the shared generator (dropout masks) from (seed, epoch): resumable runs."""
-    state = np.random.SeedSequence([seed, epoch]).generate_state(1)[0]
+def _reseed(seed, epoch, rank=0):
+    """Seed the shared generator (dropout masks) from (seed, epoch): resumable runs.
+    Ranks other than 0 of a --distributed run add their rank: their own masks."""
+    entropy = [seed, epoch] + ([rank] if rank else [])
+    state = np.random.SeedSequence(entropy).generate_state(1)[0]
     ag.manual_seed(int(state))

@@ -12,9 +12,10 @@
 """
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .digits import DIGITS_PATH, load_digits
+from .distributed import DistributedSampler
 from .loader import DataLoader, default_collate
 from .split import train_test_split
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "default_collate", "load_digits", "DIGITS_PATH",
-           "train_test_split"]
+           "train_test_split", "DistributedSampler"]

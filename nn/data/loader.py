@@ -10,7 +10,9 @@ in ``ceil(n / batch_size)`` batches (``floor`` with ``drop_last=True``). With
   resumed training run needs;
 * no seed: it is drawn from ``autograd.get_rng()``, so ``ag.manual_seed`` controls it.
 
-Batches are Tensors stacked along a new first axis. For a ``TensorDataset`` (or a
+``sampler=`` (e.g. ``DistributedSampler``) replaces this order by the sampler's
+indices (and cannot be combined with ``shuffle``). Batches are Tensors stacked along
+a new first axis. For a ``TensorDataset`` (or a
 ``Subset`` of one) the loader indexes the arrays with the whole batch of indices at
 once instead of stacking single samples.
 
@@ -82,7 +84,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 collate_fn=None):
+                 collate_fn=None, sampler=None):
         if batch_size is not None and (isinstance(batch_size, bool)
                                        or not isinstance(batch_size, numbers.Integral)
                                        or batch_size <= 0):
@@ -90,6 +92,11 @@ class DataLoader:
                              f"unbatched samples), got {batch_size!r}")
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: drop_last=True needs a batch_size")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with "
+                             "shuffle; the sampler decides the order (e.g. "
+                             "DistributedSampler(dataset, shuffle=True))")
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -99,11 +106,16 @@ class DataLoader:
         self.epoch = 0          # the epoch the next ``iter()`` will produce
 
     def set_epoch(self, epoch):
-        """Make the next pass produce the (seeded) order of epoch ``epoch``."""
+        """Make the next pass produce the (seeded) order of epoch ``epoch`` (also the
+        sampler's, if it has ``set_epoch``, as ``DistributedSampler`` has)."""
         self.epoch = int(epoch)
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(self.epoch)
 
     def order(self, epoch=None):
         """The sample indices of one epoch, in the order they will be visited."""
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
@@ -113,7 +125,7 @@ class DataLoader:
         return np.random.default_rng([self.seed, epoch]).permutation(n)
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -141,7 +153,7 @@ class DataLoader:
                 yield self.dataset[int(i)]
             return
         fetch = self._fetcher()
-        stop = len(self) * self.batch_size
+        stop = min(len(self) * self.batch_size, len(order))
         for start in range(0, stop, self.batch_size):
             idx = order[start:start + self.batch_size]
             if fetch is not None:
@@ -150,6 +162,7 @@ class DataLoader:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
 
     def __repr__(self):
+        sampler = "" if self.sampler is None else f", sampler={self.sampler!r}"
         return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, seed={self.seed})")
+                f"drop_last={self.drop_last}, seed={self.seed}{sampler})")

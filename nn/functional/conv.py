@@ -83,6 +83,7 @@ def _convnd(x, weight, bias, stride, padding, dilation, groups, nsp, opname):
         return _convnd(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
                        nsp, opname)[0]
     _check_input(x, weight, nsp, opname)
+    source = x.name         # names the input's windows in graph pictures (see below)
     n, c = x.shape[:2]
     o, cg = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
@@ -109,6 +110,8 @@ def _convnd(x, weight, bias, stride, padding, dilation, groups, nsp, opname):
     perm = (0, 1, 2) + tuple(range(3 + nsp, 3 + 2 * nsp)) + tuple(range(3, 3 + nsp))
     cols = cols.transpose(perm)                                       # (N, G, C/G, *K, *O)
     cols = cols.reshape(n, g, kk, npix)                               # (N, G, C/G*K, P) copy
+    if source and not cols.requires_grad:    # a constant in the graph: say whose windows
+        cols.name = f"{source} (windows)"
     w = weight.reshape(g, og, kk)                                     # (G, O/G, C/G*K)
     y = (w @ cols).reshape((n, o) + out_sp)                           # (N, O, *O_sp)
     if bias is not None:

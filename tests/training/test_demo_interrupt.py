@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import nn
+from demo_output import printed_paths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QUIET = ["--no-progress", "--no-plot", "--no-graph"]
@@ -101,9 +102,8 @@ def test_ctrl_c_after_some_epochs_then_resume_equals_an_uninterrupted_run(tmp_pa
     proc = demo("--resume", path, "--epochs", str(epoch + 2), *QUIET[:1], out_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"resuming {path} at epoch {epoch + 1} of {epoch + 2}" in proc.stdout
-    for line in proc.stdout.splitlines():           # every path it prints exists
-        if line.startswith(("checkpoint:", "curves:", "graph:")):
-            assert os.path.exists(line.split()[-1]), line
+    for path in printed_paths(proc.stdout):         # every path it prints exists
+        assert os.path.exists(path), path
     straight = tmp_path / "straight"
     assert demo(*args, "--epochs", str(epoch + 2), out_dir=straight).returncode == 0
     a, b = nn.load(str(ckpt)), nn.load(str(straight / "mlp_checkpoint.npz"))

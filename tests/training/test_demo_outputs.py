@@ -7,16 +7,11 @@ import numpy as np
 import pytest
 
 import nn
+from demo_output import printed_paths
 from glassgrad import demo
 from glassgrad.training import History, plot_history
 
 QUIET = ["--no-progress", "--hidden", "16"]
-
-
-def printed_paths(out):
-    """The files named on the demo's ``checkpoint:``/``curves:``/``graph:`` lines."""
-    return [line.split()[-1] for line in out.splitlines()
-            if line.startswith(("checkpoint:", "curves:", "graph:"))]
 
 
 def test_resume_at_the_last_epoch_into_another_out_dir_writes_what_it_reports(
@@ -29,7 +24,7 @@ def test_resume_at_the_last_epoch_into_another_out_dir_writes_what_it_reports(
     out = capsys.readouterr().out
     assert "already at epoch 1" in out and "no epoch trained" in out
     paths = printed_paths(out)
-    assert str(second / "mlp_checkpoint.npz") in paths and len(paths) == 3, out
+    assert str(second / "mlp_checkpoint.npz") in paths and len(paths) >= 3, out
     for path in paths:
         assert os.path.isfile(path), f"the demo printed {path}, which does not exist"
     a, b = nn.load(str(src)), nn.load(str(second / "mlp_checkpoint.npz"))

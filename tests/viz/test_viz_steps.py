@@ -143,8 +143,9 @@ def test_draw_shows_the_moment_current_done_and_known_gradients():
     assert "grad 16<" in line[c]                   # final: its only consumer (d) is done
     assert "grad" not in line[b].replace("#d50000", "")   # nothing reached b yet
     assert f'"t{c._index}" -> "t{d._index}" [color="{dotmod.GRAD_COLOR}"' in text
-    assert "&#8706; 16" in text                   # the contribution on the edge
-    assert "backprop step 1: add" in text and "current step" in text
+    assert "∂ 16" in text                         # the contribution on the edge
+    assert "backprop step 1: add" in text
+    assert "current step" in steps[1].draw(legend=True).source
     last = steps[-1].draw(show_data=False).source.splitlines()
     line_a = next(ln for ln in last if ln.strip().startswith(f'"t{a._index}" ['))
     line_b = next(ln for ln in last if ln.strip().startswith(f'"t{b._index}" ['))
@@ -230,7 +231,7 @@ def test_explain_accumulate_is_the_backward():
 def test_play_with_widgets():
     pytest.importorskip("ipywidgets")
     loss, leaves = mlp(np.random.default_rng(5))
-    box = ag.viz.play(loss, show_data=False)
+    box = ag.viz.play(loss, widgets=True, show_data=False)
     slider = box.children[0].children[1]
     prev_button, next_button = box.children[0].children[0], box.children[0].children[2]
     caption, picture = box.children[1], box.children[2]
@@ -248,7 +249,7 @@ def test_play_without_widgets_gives_a_strip(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)   # import ipywidgets fails
     a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     loss = (ag.tanh(a) * a).sum()
-    strip = ag.viz.play(loss)
+    strip = ag.viz.play(loss, widgets=True)
     assert isinstance(strip, list) and len(strip) == 3
     import graphviz
     assert all(isinstance(g, graphviz.Digraph) for g in strip)
@@ -256,7 +257,7 @@ def test_play_without_widgets_gives_a_strip(monkeypatch):
     assert html.count("<div>") == 3
     assert "step 0: sum" in html and "step 1: mul" in html and "step 2: tanh" in html
     with pytest.raises(ValueError, match="leaf"):
-        ag.viz.play(a.sum().detach().requires_grad_())
+        ag.viz.play(a.sum().detach().requires_grad_(), widgets=True)
 
 
 def test_grad_mode_between_steps_is_the_callers():

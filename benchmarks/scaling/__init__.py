@@ -1,0 +1,1 @@
+"""Data-parallel scaling: measurements over MPI and the α–β model (see ANALYSIS.md)."""
