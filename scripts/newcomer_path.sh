@@ -125,8 +125,14 @@ skip_in_ci() {          # what CI has run already, or what takes too long for it
     esac
 }
 
+declare -A DONE=()       # command -> where it ran first: a repeated command runs once
 run_doc_command() {
     local where="$1" cmd="$2" why log="$WORK/cmd.log"
+    if [ -n "${DONE[$cmd]:-}" ]; then
+        skip "$where: $cmd  (ran at ${DONE[$cmd]})"
+        return
+    fi
+    DONE[$cmd]="$where"
     if [ "$MODE" = ci ] && why="$(skip_in_ci "$cmd")"; then
         skip "$where: $cmd  ($why)"
         return
