@@ -1,4 +1,5 @@
 """01 — backprop on scalars: the chain rule, one node at a time."""
+from more01 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "01_scalar_backprop"
@@ -297,4 +298,4 @@ def cells():
         print("gradcheck:", ok)
         assert ok
         """),
-    ]
+    ] + more_cells(NAME)

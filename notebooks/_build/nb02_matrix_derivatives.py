@@ -1,4 +1,5 @@
 """02 — matrix derivatives: the affine layer, the course exercise, broadcasting."""
+from more02 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "02_matrix_derivatives"
@@ -222,4 +223,4 @@ def cells():
             a.set_xticks([]); a.set_yticks([])
         plt.tight_layout(); plt.show()
         """),
-    ]
+    ] + more_cells(NAME)

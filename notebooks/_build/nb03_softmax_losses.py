@@ -1,4 +1,5 @@
 """03 — softmax and the classification losses, on the course's own numbers."""
+from more03 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "03_softmax_losses"
@@ -215,8 +216,8 @@ def cells():
         ## 4. Binary cross-entropy, and why `with_logits`
 
         For one output $\\hat y = \\sigma(z)$, $z = w^\\top x$:
-        $C = -(y\\log\\hat y + (1 - y)\\log(1 - \\hat y))$. The chain rule (assignment 1, task 1a
-        in the seeds) gives
+        $C = -(y\\log\\hat y + (1 - y)\\log(1 - \\hat y))$. The chain rule (TDT4265 Computer Vision,
+        Assignment 1, task 1a) gives
         $\\frac{\\partial C}{\\partial \\hat y}\\cdot\\sigma'(z)\\cdot x
           = \\frac{\\hat y - y}{\\hat y(1 - \\hat y)}\\cdot \\hat y(1 - \\hat y)\\cdot x = (\\hat y - y)\\,x$,
         the binary twin of $p - y$. Checked on a small logistic regression:
@@ -279,7 +280,8 @@ def cells():
 
         Replace the one-hot target by $p' = (1 - \\varepsilon)\\,\\mathbf 1_y + \\varepsilon/K$.
         The loss splits into $(1 - \\varepsilon) H(p, q) + \\varepsilon H(u, q)$ with $u$ uniform,
-        as the graded homework in the seeds derives (correctly), and the gradient becomes
+        as the graded homework derives correctly (Deep Learning for Visual Recognition,
+        Assignment 5, theoretical part (b)), and the gradient becomes
         $q - p'$. Without smoothing the optimum is at infinity: the gap between the true
         logit and the others grows forever (like $\\log t$ under gradient descent). With
         smoothing, $q = p'$ is reachable and the gap stops at
@@ -319,4 +321,4 @@ def cells():
         assert abs(gaps[eps][-1] - np.log(37)) < 1e-3
         assert gaps[0.0][-1] > 6 and gaps[0.0][-1] > gaps[0.0][300] + 1
         """),
-    ]
+    ] + more_cells(NAME)

@@ -1,4 +1,5 @@
 """04 — an MLP on the shipped digits: training curves, initialisation, L2 regularisation."""
+from more04 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "04_mlp_digits"
@@ -18,6 +19,7 @@ def cells():
         setup("""
         import autograd as ag
         import nn
+        import nn.functional as F
         import optim
         from nn.data import DataLoader, TensorDataset, load_digits, train_test_split
         from glassgrad.training import accuracy, fit
@@ -182,8 +184,9 @@ def cells():
 
         A linear softmax classifier (one `Linear(64, 10)`) has one 8×8 weight template per
         class. With the penalty $J = C + \\tfrac{\\lambda}{2}\\lVert W\\rVert^2$ the gradient gains a
-        $\\lambda W$ term: $\\partial J/\\partial w_{kj} = -x_j (y_k - \\hat y_k) + \\lambda w_{kj}$ (the seeds'
-        assignment 1, task 4a, whose handwritten last term is garbled; it is $\\lambda w_{kj}$).
+        $\\lambda W$ term: $\\partial J/\\partial w_{kj} = -x_j (y_k - \\hat y_k) + \\lambda w_{kj}$ (TDT4265
+        Computer Vision, Assignment 1, task 4a, whose handwritten last term is garbled; it is
+        $\\lambda w_{kj}$).
         Autograd confirms it:
         """),
         code("""
@@ -234,6 +237,6 @@ def cells():
         md("""
         Larger $\\lambda$ gives smaller, smoother templates (each looks more like a blurred
         average digit) and, past a point, lower accuracy: a linear model on 64 pixels has
-        little capacity to spare, which is the seeds' observation (task 4d) too.
+        little capacity to spare, which is that assignment's observation (task 4d) too.
         """),
-    ]
+    ] + more_cells(NAME)

@@ -1,4 +1,5 @@
 """05 — convolutions: by hand vs the layers, sizes and parameter counts, pooling, a small CNN."""
+from more05 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "05_cnn"
@@ -20,6 +21,7 @@ def cells():
         setup("""
         import autograd as ag
         import nn
+        import nn.functional as F
         import optim
         from nn.data import DataLoader, TensorDataset, load_digits, train_test_split
         from glassgrad.training import fit
@@ -78,7 +80,7 @@ def cells():
         For $z_i = \\sum_j w_j x_{i+j}$ with $N$ inputs and a kernel of size $K$ there are
         $N - K + 1$ outputs, $i = 0, \\dots, N-K$, and
         $\\partial L/\\partial w_j = \\sum_{i=0}^{N-K} \\frac{\\partial L}{\\partial z_i}\\, x_{i+j}$:
-        the input correlated with the upstream gradient. (The homework in the seeds writes the
+        the input correlated with the upstream gradient. (Deep Learning HW2, Problem 2, writes the
         upper limit as $N - K + 1$, one term too many: $z_{N-K+1}$ does not exist.)
         """),
         code("""
@@ -120,7 +122,7 @@ def cells():
             print("{:2d} {:2d} {:2d} {:2d} {:2d} | {:5d} {:5d}".format(*r))
         """),
         md("""
-        **LeNet** as written in the seeds' lecture notes (conv 1→6 5×5, max-pool 2, conv 6→16 5×5,
+        **LeNet** as written in the lecture notes (ECE 544NA, Lecture 11) (conv 1→6 5×5, max-pool 2, conv 6→16 5×5,
         max-pool 2, then 400→120→84→10) on a 32×32 input: 156 + 2,416 + 48,120 + 10,164 + 850 =
         **61,706** parameters — the "60k parameters" of the slides.
         """),
@@ -137,8 +139,8 @@ def cells():
         assert total == 61706
         """),
         md("""
-        **Depthwise-separable vs standard convolutions** (the MobileNet question in the seeds'
-        homework): three layers 3→64→128→256 with 4×4 kernels and no biases. Separable:
+        **Depthwise-separable vs standard convolutions** (the MobileNet question of
+        Deep Learning HW2, Problem 5.2): three layers 3→64→128→256 with 4×4 kernels and no biases. Separable:
         a depthwise 4×4 conv (`groups = C_in`) then a 1×1 pointwise conv, 44,272 parameters;
         standard: 658,432 — the homework's numbers, about 15× fewer.
         """),
@@ -159,8 +161,8 @@ def cells():
 
         Max pooling passes each upstream gradient to the single input that won its window
         (the others get 0); average pooling spreads it evenly ($\\tfrac14$ each for 2×2).
-        Neither has parameters: pooling shrinks the *activations* (the lecture notes in the
-        seeds say it "reduces the number of parameters" — only indirectly, by making the
+        Neither has parameters: pooling shrinks the *activations* (the ECE 544NA lecture
+        notes say it "reduces the number of parameters" — only indirectly, by making the
         following fully connected layer smaller).
         """),
         code("""
@@ -252,4 +254,4 @@ def cells():
         loss.backward()
         ag.draw_graph(loss, collapse=0)
         """),
-    ]
+    ] + more_cells(NAME)

@@ -1,4 +1,5 @@
 """06 — batch normalisation and dropout: the course's table, train vs eval, MC dropout."""
+from more06 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "06_batchnorm_dropout"
@@ -13,13 +14,15 @@ def cells():
         normalises each feature with the statistics of the current minibatch,
         $\\hat x = (x - \\mu_B)/\\sqrt{\\sigma_B^2 + \\epsilon}$, $y = \\gamma \\hat x + \\beta$, and
         keeps running averages for evaluation. Dropout zeroes units at random while training.
-        We redo the graded homework in the seeds (whose batch-norm answer was wrong), derive
+        We redo a graded homework (Deep Learning for Visual Recognition, Assignment 5,
+        theoretical part (c), whose batch-norm answer was wrong), derive
         and check the batch-norm backward pass, and look at dropout's expectation and at
         Monte-Carlo dropout as a cheap uncertainty estimate.
         """),
         setup("""
         import autograd as ag
         import nn
+        import nn.functional as F
         import optim
 
         ag.set_default_dtype(np.float64)
@@ -73,8 +76,8 @@ def cells():
         through $\\sigma_B^2$); the last two remove the components of $g$ along $\\mathbf 1$ and along
         $\\hat x$, so $\\sum_i \\partial L/\\partial x_i = 0$ and
         $\\sum_i \\hat x_i\\, \\partial L/\\partial x_i = 0$: shifting or scaling a feature of the
-        batch cannot change the output (the second identity is exact for $\\epsilon = 0$). The
-        other homework in the seeds writes
+        batch cannot change the output (the second identity is exact for $\\epsilon = 0$). Deep
+        Learning HW2, Problem 3.1, writes
         $\\partial L/\\partial \\gamma = x^\\top \\partial L/\\partial y$; it must be $\\hat x$, not $x$ —
         $\\gamma$ multiplies the normalised input.
         """),
@@ -140,7 +143,7 @@ def cells():
         assert np.allclose(one, (H[:1] - mu) / np.sqrt(H.var(0, ddof=1) + 1e-5), atol=1e-6)
         """),
         md("""
-        **When batches are not shuffled** (seeds, homework 3.4): if every batch holds one class,
+        **When batches are not shuffled** (Deep Learning HW2, Problem 3.4): if every batch holds one class,
         training-mode batch norm removes exactly the feature that tells the classes apart —
         each batch is centred on its own mean — while in evaluation the running mean sits
         between the classes (closest to the most recent batches). Train and test then see
@@ -169,7 +172,7 @@ def cells():
 
         glassgrad (like PyTorch) uses *inverted* dropout: `nn.Dropout(p)` zeroes each unit with
         probability $p$ and scales the survivors by $1/(1 - p)$, so $\\mathbb E[\\text{out}] = x$
-        in training and evaluation is the identity. The homework in the seeds uses the
+        in training and evaluation is the identity. Deep Learning HW2, Problem 1.1, uses the
         other convention — $p$ is the *keep* probability and nothing is rescaled — so there
         $\\mathbb E_D[D \\odot X] = pX$ and the test-time weights must be multiplied by $p$. Both,
         by Monte Carlo:
@@ -191,7 +194,7 @@ def cells():
         assert np.allclose((masks * xd.numpy()).mean(0), keep * xd.numpy()[0], rtol=0.02)
         """),
         md("""
-        The homework's next result (1.2, correct): for linear regression with dropout on
+        The homework's next result (Problem 1.2, correct): for linear regression with dropout on
         the inputs, $P = D \\odot X$ with keep probability $p$,
         $\\mathbb E_D\\lVert y - P\\hat w\\rVert^2 = \\lVert y - pX\\hat w\\rVert^2 + p(1-p)\\lVert\\hat\\Gamma\\hat w\\rVert^2$
         with $\\hat\\Gamma = \\operatorname{diag}(X^\\top X)^{1/2}$: dropout acts as a ridge penalty
@@ -256,4 +259,4 @@ def cells():
         assert std[gap].mean() > 1.3 * std[on_data].mean()
         assert np.abs(mean[on_data] - np.sin(g0[on_data])).mean() < 0.1
         """),
-    ]
+    ] + more_cells(NAME)

@@ -1,4 +1,5 @@
 """07 — optimizers: first order, quasi-Newton and second order on Rosenbrock and a curve fit."""
+from more07 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "07_optimizers"
@@ -342,4 +343,4 @@ def cells():
         thousands. They need the full batch and an $n \\times n$ solve, so for networks with
         millions of parameters and minibatches the default stays Adam, or SGD with momentum.
         """),
-    ]
+    ] + more_cells(NAME)

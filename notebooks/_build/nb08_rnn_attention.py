@@ -1,4 +1,5 @@
 """08 — recurrent networks, backprop through time, gradient clipping, attention."""
+from more08 import cells as more_cells
 from nbtools import code, md, setup
 
 NAME = "08_rnn_attention"
@@ -21,6 +22,7 @@ def cells():
         setup("""
         import autograd as ag
         import nn
+        import nn.functional as F
         import optim
 
         ag.set_default_dtype(np.float64)
@@ -204,8 +206,6 @@ def cells():
         a near one-hot choice as $d$ grows (tiny gradients again).
         """),
         code("""
-        import nn.functional as F
-
         ag.manual_seed(0)
         L, d = 5, 8
         Q, K, V = ag.randn(L, d), ag.randn(L, d), ag.randn(L, d)
@@ -286,4 +286,4 @@ def cells():
         assert tokens.grad.shape == tokens.shape and block.self_attn.in_proj_weight.grad is not None
         ag.draw_graph(loss, collapse=0)
         """),
-    ]
+    ] + more_cells(NAME)
