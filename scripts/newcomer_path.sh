@@ -23,8 +23,10 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/glassgrad-newcomer.XXXXXX")"
 CLONE="$WORK/clone"
 SUMMARY=()
 CURRENT="setting up"
+BACKGROUND=          # the process group of a server or run started in the background
 finish() {
     local rc=$?
+    [ -n "$BACKGROUND" ] && kill -TERM -- "-$BACKGROUND" 2>/dev/null
     echo
     if [ $rc = 0 ]; then echo "== newcomer path ($MODE): passed"
     else echo "== newcomer path ($MODE): FAILED (exit $rc) during: $CURRENT"; fi
@@ -85,6 +87,7 @@ notebooks_headless() {   # README's notebooks command, without a browser, then s
     bash -c "$cmd --no-browser --port=$port --ServerApp.token=$token" \
         > "$WORK/notebooks.log" 2>&1 &
     pid=$!
+    BACKGROUND=$pid                  # set -m: its own process group, stopped on exit
     for i in $(seq 1 600); do       # the first run installs JupyterLab: allow 10 min
         if api "$port" "$token" /api/status >/dev/null 2>&1; then up=1; break; fi
         kill -0 "$pid" 2>/dev/null || break
@@ -99,6 +102,7 @@ notebooks_headless() {   # README's notebooks command, without a browser, then s
     for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
     kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
     wait "$pid" 2>/dev/null || true
+    BACKGROUND=
     [ $up = 1 ] || { tail -20 "$WORK/notebooks.log" >&2; fail "JupyterLab did not start"; }
     python3 - "$WORK" <<'PY' || fail "JupyterLab does not serve the notebooks"
 import json, pathlib, sys
@@ -167,6 +171,7 @@ interrupt() {     # interrupt WAIT_FOR ARGS...: start the demo, wait, send SIGIN
     shift
     bash scripts/train.sh "$@" > "$WORK/run.out" 2> "$WORK/run.err" &
     pid=$!                             # train.sh execs python: this is the demo itself
+    BACKGROUND=$pid
     for i in $(seq 1 1200); do
         kill -0 "$pid" 2>/dev/null || break
         case "$wait_for" in
@@ -178,6 +183,7 @@ interrupt() {     # interrupt WAIT_FOR ARGS...: start the demo, wait, send SIGIN
     kill -0 "$pid" 2>/dev/null || fail "the run ended before it could be interrupted"
     kill -INT "$pid"
     rc=0; wait "$pid" || rc=$?
+    BACKGROUND=
     [ $rc = 130 ] || { cat "$WORK/run.err" >&2; fail "an interrupted run exited $rc, not 130"; }
     ! grep -q Traceback "$WORK/run.err" || fail "Ctrl-C printed a traceback"
 }
