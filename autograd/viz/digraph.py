@@ -52,3 +52,8 @@ class Graph(graphviz.Digraph):
     def png(self):
         """The rendered PNG as bytes."""
         return self.pipe(format="png")
+
+
+# Their public home is ``autograd.viz.render`` (which loads this module on first use):
+# reprs, pickles and error types name them there, as before the move.
+GraphvizNotFoundError.__module__ = Graph.__module__ = "autograd.viz.render"

@@ -97,6 +97,8 @@ def test_import_autograd_does_not_import_graphviz():
         assert issubclass(GraphvizNotFoundError, graphviz.ExecutableNotFound)
         assert ag.viz.Graph is Graph and ag.viz.render.Graph is Graph
         assert isinstance(ag.draw_graph((x * x).sum()), Graph)
+        # named where they are exposed (reprs in committed notebooks, pickles)
+        assert Graph.__module__ == GraphvizNotFoundError.__module__ == "autograd.viz.render"
     """)
     if "No module named 'graphviz'" in proc.stderr:
         pytest.skip("the graphviz package is not installed here")
