@@ -217,3 +217,123 @@ def clamp_(t, min=None, max=None):  # noqa: A002 - PyTorch names
         raise ValueError("clamp_: give at least one of min and max")
     return _write(t, "clamp_", "clipped values",
                   lambda: np.clip(t.data, min, max, out=t.data, casting="same_kind"))
+
+
+
+def rebase_(t, fn, opname):
+    """``t ← fn(t)`` in place, also on a tensor that is part of a graph: PyTorch's
+    in-place ops (``F.relu_(x)``, ``nn.ReLU(inplace=True)``, ``F.dropout(x, inplace=True)``).
+
+    ``fn`` computes the new value out of place from a tensor (one op or several). Off
+    the graph (grad mode off, or ``t`` needs no gradient) the values are written into
+    ``t`` and its version is bumped. On the graph ``t`` is "rebased", as in PyTorch: a
+    new tensor takes over ``t``'s old value and its place in the graph, ``fn`` is
+    applied to that, and ``t`` becomes the result, with the last op of ``fn`` as its
+    ``grad_fn``. ``t``'s memory is written when ``t`` owns it (views of ``t`` see the new
+    values), else ``t`` gets the new array. Checks, as PyTorch's:
+
+    * a leaf that requires grad is refused while gradients are recorded;
+    * the version bump makes ``backward`` refuse ops that used ``t`` before the write;
+    * if the op that made ``t`` reads its output in its gradient (relu, sigmoid, tanh,
+      exp, softmax, ...: found in the VJP's bytecode), ``backward`` through it raises
+      "modified by an inplace operation" (glassgrad keeps the old value, but follows
+      PyTorch's rule). A custom Function that saved its output is refused at once.
+
+    >>> import autograd as ag
+    >>> x = ag.tensor([-1.0, 2.0], requires_grad=True)
+    >>> y = x * 3
+    >>> _ = rebase_(y, ag.relu, "relu_")
+    >>> y.grad_fn.name, y.tolist()
+    ('relu', [0.0, 6.0])
+    >>> y.sum().backward(); x.grad.tolist()
+    [0.0, 3.0]
+    """
+    import dis
+    import weakref
+
+    def owns_memory(saved):      # writable memory of its own, not an input's array
+        data = t.data
+        return data.base is None and data.flags.writeable and all(a is not data
+                                                                  for a in saved)
+
+    def store(new, through):
+        if through and new.shape == t.data.shape:
+            np.copyto(t.data, new, casting="same_kind")
+        else:
+            t.data = np.asarray(new, dtype=t.data.dtype)
+
+    def reads_output(node):      # does a VJP it will run load its `out` parameter?
+        op = node.op
+        for i, x in enumerate(node.inputs):
+            vjp = op.vjps[0] if op.variadic else op.vjps[i]
+            if not (isinstance(x, Tensor) and x.requires_grad and vjp is not None):
+                continue
+            code, pos = getattr(vjp, "__code__", None), 2 if op.variadic else 1
+            if code is None or pos >= code.co_argcount:
+                return True                          # cannot tell: assume it does
+            name = code.co_varnames[pos]
+            if name in code.co_cellvars or any(
+                    ins.opname.startswith("LOAD_FAST") and name in (
+                        ins.argval if isinstance(ins.argval, tuple) else (ins.argval,))
+                    for ins in dis.get_instructions(code)):
+                return True
+        return False
+
+    def raising_op(op, node):    # the same op, whose VJPs raise PyTorch's error
+        message = (
+            f"backward: one of the values needed for gradient computation has been "
+            f"modified by an inplace operation: the output of '{op.name}' (node "
+            f"#{node.index}, shape {t.shape}) was overwritten by {opname}, and "
+            f"'{op.name}' needs it for its gradient (as in PyTorch). Use the out-of-place "
+            "op (inplace=False), or apply the in-place op to a copy.")
+
+        def vjp(*args, **params):
+            raise RuntimeError(message)
+        return type(op)(op.name, op.forward, [vjp] * max(len(op.vjps), 1), op.rules,
+                        op.doc, op.variadic)
+
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
+    recording = grad_mode.STATE.enabled
+    if t.grad_fn is None and t.requires_grad and recording:
+        raise RuntimeError(
+            f"{opname}: a leaf tensor that requires grad (shape {t.shape}) is being used in "
+            "an in-place operation; use the out-of-place op (inplace=False), or do it "
+            "inside `with ag.no_grad():`")
+    if not (recording and t.requires_grad):
+        store(fn(t).data, owns_memory(()))
+        t._version = t._ver + 1
+        return t
+    node = t.grad_fn
+    old = Tensor.__new__(Tensor)              # t's old value, in t's place in the graph
+    if not hasattr(node, "arrays"):           # a custom Function's node: re-point it
+        if any(a is not None and np.shares_memory(a, t.data) for a in node.ctx._saved):
+            raise RuntimeError(
+                f"{opname}: the output of the custom Function '{node.name}' (shape "
+                f"{t.shape}) was saved for its backward and would be modified in place; "
+                "use the out-of-place op (inplace=False) or clone the output first")
+        through = False
+        old._init(t.data)
+        node.outs = tuple(weakref.ref(old) if r() is t else r for r in node.outs)
+        old.grad_fn = node
+    else:
+        through = owns_memory(node.arrays)
+        old._init(t.data.copy() if through else t.data)
+        op = raising_op(node.op, node) if reads_output(node) else node.op
+        old.grad_fn = type(node)(op, node.inputs, node.params, old, node.arrays)
+        old.grad_fn.index, old.grad_fn.scope = node.index, node.scope
+        old.grad_fn.clock, old.grad_fn.freed = node.clock, node.freed
+    old._index, old.requires_grad = t._index, True
+    res = fn(old)
+    last = res.grad_fn
+    if last is None or not hasattr(last, "arrays"):
+        raise RuntimeError(f"{opname}: the in-place computation did not end in a graph op")
+    new = res.data
+    if not through and np.shares_memory(new, old.data):
+        new = new.copy()
+    store(new, through)
+    t._index = res._index                     # t takes the result's place ...
+    t._version = t._ver + 1                   # ... and earlier users of t fail their check
+    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
+    t.grad_fn.scope = last.scope
+    return t

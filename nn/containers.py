@@ -229,6 +229,24 @@ class ModuleList(_Indexed):
         raise NotImplementedError(
             "ModuleList has no forward: iterate over it and call each module yourself")
 
+    def __repr__(self):
+        """PyTorch's: runs of modules that print the same collapse to one line,
+        ``(0-2): 3 x Linear(...)``."""
+        blocks = []                                     # [first, last, repr]
+        for i, module in enumerate(self):
+            text = repr(module)
+            if blocks and blocks[-1][2] == text:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, text])
+        if not blocks:
+            return self._get_name() + "()"
+        lines = []
+        for first, last, text in blocks:
+            head = f"({first}):" if first == last else f"({first}-{last}): {last - first + 1} x"
+            lines.append(f"{head} {text}".replace("\n", "\n  "))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(_Keyed):
     """An ordered dict of named modules whose parameters are registered."""
@@ -256,6 +274,13 @@ class ModuleDict(_Keyed):
             "ModuleDict has no forward: look a module up by key and call it yourself")
 
 
+def _describe(p):
+    """PyTorch's line for one entry, e.g. ``Parameter containing: [float32 of size 2x3]``
+    (the dtype by NumPy's name)."""
+    kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+    return f"{kind} containing: [{p.dtype} of size {'x'.join(str(n) for n in p.shape)}]"
+
+
 def _as_parameter(value):
     if isinstance(value, Parameter) or value is None:
         return value
@@ -281,8 +306,7 @@ class ParameterList(_Indexed):
         self._register(str(_index(idx, len(self), "ParameterList")), value)
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {p.shape}]"
-                         for i, p in enumerate(self))
+        return "\n".join(f"  ({i}): {_describe(p)}" for i, p in enumerate(self))
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterList has no forward")
@@ -302,8 +326,7 @@ class ParameterDict(_Keyed):
         self.register_parameter(key, _as_parameter(value))
 
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
-                         for k, p in self.items())
+        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in self.items())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterDict has no forward")

@@ -12,6 +12,7 @@ Fans of a weight of shape (out, in, *kernel): fan_in = in * prod(kernel),
 fan_out = out * prod(kernel).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .parameter import Parameter
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "trunc_normal_", "orthogonal_"]
+           "trunc_normal_", "orthogonal_", "dirac_", "sparse_"]
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "sigmoid", "identity")
@@ -143,6 +144,40 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*arr.shape), "eye_")
 
 
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-d convolution weight (out, in, *kernel) with the Dirac delta:
+    each group's first min(out/groups, in) channels pass through unchanged."""
+    arr = _array(tensor, "dirac_")
+    if arr.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3, 4 and 5-d tensors are supported, got shape "
+                         f"{arr.shape}")
+    if arr.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({arr.shape[0]}) must be divisible by groups "
+                         f"({groups})")
+    out_per_group = arr.shape[0] // groups
+    values = np.zeros(arr.shape)
+    centre = tuple(k // 2 for k in arr.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, arr.shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1.0
+    return _fill(tensor, values, "dirac_")
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-d tensor with N(0, std²) and zero ceil(sparsity * rows) random rows in
+    each column (Martens' sparse initialisation)."""
+    arr = _array(tensor, "sparse_")
+    if arr.ndim != 2:
+        raise ValueError(f"sparse_: only 2-d tensors are supported, got shape {arr.shape}")
+    rows, cols = arr.shape
+    rng = _rng(generator)
+    values = rng.normal(0.0, std, size=(rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0.0
+    return _fill(tensor, values, "sparse_")
+
+
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -212,3 +247,29 @@ def _default_weight_and_bias_(weight, bias):
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
         bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         uniform_(bias, -bound, bound)
+
+
+def _deprecated(fn):
+    """PyTorch's old spelling without the trailing underscore: warns, then fills."""
+    old = fn.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"nn.init.{old} is now deprecated in favor of nn.init.{fn.__name__}.",
+                      FutureWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    deprecated.__name__ = old
+    deprecated.__doc__ = f"Deprecated: use ``{fn.__name__}``."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

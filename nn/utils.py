@@ -10,6 +10,7 @@ True
 (8,)
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -17,7 +18,8 @@ import autograd as ag
 from autograd import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_"]
+           "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_",
+           "clip_grad_norm", "skip_init"]
 
 
 def _as_list(parameters):
@@ -112,3 +114,21 @@ def vector_to_parameters(vec, parameters):
         p.data[...] = data[offset:offset + n].reshape(p.shape)
         p._version += 1
         offset += n
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                   foreach=None):
+    """PyTorch's deprecated spelling of ``clip_grad_norm_`` (warns, then clips)."""
+    warnings.warn("nn.utils.clip_grad_norm is now deprecated in favor of "
+                  "nn.utils.clip_grad_norm_.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """``module_cls(*args, **kwargs)``: PyTorch skips the initialisation (the parameters
+    hold whatever memory held); glassgrad initialises as usual, which is one valid
+    outcome of "uninitialised". Initialise the parameters yourself afterwards."""
+    if "device" in kwargs and kwargs["device"] not in (None, "cpu"):
+        raise RuntimeError(f"skip_init: glassgrad runs on the CPU only, got device "
+                           f"{kwargs['device']!r}")
+    return module_cls(*args, **kwargs)

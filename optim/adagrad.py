@@ -1,7 +1,9 @@
 """Adagrad: per-coordinate step sizes from the sum of all past squared gradients."""
+import numpy as np
+
 import autograd as ag
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["Adagrad"]
 
@@ -24,10 +26,12 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
-        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps,
-                        maximize=maximize)
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
@@ -47,7 +51,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         """One Adagrad update of every parameter that has a gradient.
 
-        Tensor ops under ``no_grad``; the accumulator is a Tensor in ``state[p]["sum"]``.
+        In place on arrays; the accumulator is a Tensor in ``state[p]["sum"]``.
         """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
@@ -57,9 +61,12 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] += 1
                 if wd != 0:
-                    g = g + wd * p
+                    g = g + wd * p.data
                 clr = lr / (1 + (state["step"] - 1) * decay)
-                state["sum"] = state["sum"] + g * g
-                std = ag.sqrt(state["sum"]) + eps
-                self._write(p, p - clr * (g / std))
+                total = state["sum"].data
+                total += g * g
+                std = np.sqrt(total)
+                std += eps
+                np.divide(g, std, out=std)
+                update_(p, std, -clr)
         return loss

@@ -1,7 +1,9 @@
 """Adam and AdamW: adaptive moment estimation with bias correction."""
+import numpy as np
+
 import autograd as ag
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["Adam", "AdamW"]
 
@@ -25,56 +27,79 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        name = type(self).__name__
-        check_number(name, "lr", group["lr"])
-        check_number(name, "eps", group["eps"])
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        check_number(name, "beta parameter at index 0", betas[0], 0.0, 1.0)
-        check_number(name, "beta parameter at index 1", betas[1], 0.0, 1.0)
-        check_number(name, "weight_decay", group["weight_decay"])
+        validate_adam_group(type(self).__name__, group)
 
     @ag.no_grad()
     def step(self, closure=None):
         """One Adam update of every parameter that has a gradient.
 
-        Tensor ops under ``no_grad`` (about 10 per parameter); the moments are Tensors
-        in ``state[p]`` (``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``), ``step`` an int.
+        In place on arrays; the moments are Tensors in ``state[p]`` (``exp_avg``,
+        ``exp_avg_sq``, ``max_exp_avg_sq``), ``step`` an int.
         """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
             for p, g in self._params_with_grad(group):
                 state = self._lazy_state(p, exp_avg=True, exp_avg_sq=True,
                                          max_exp_avg_sq=group["amsgrad"])
                 state["step"] += 1
                 t = state["step"]
-                theta = p
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        theta = theta * (1 - lr * wd)
-                    else:
-                        g = g + wd * theta
-                m = state["exp_avg"]
-                m = m + (1 - beta1) * (g - m)
-                v = state["exp_avg_sq"] * beta2 + (1 - beta2) * (g * g)
-                state["exp_avg"], state["exp_avg_sq"] = m, v
+                g, decay = weight_decay(group, p, g)
+                m, v = moments_(state, g, beta1, beta2)
                 if group["amsgrad"]:
-                    v = ag.maximum(state["max_exp_avg_sq"], v)
-                    state["max_exp_avg_sq"] = v
-                step_size = lr / (1 - beta1 ** t)
-                denom = ag.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
-                self._write(p, theta - step_size * (m / denom))
+                    v = state["max_exp_avg_sq"].data
+                    np.maximum(v, state["exp_avg_sq"].data, out=v)
+                denom = np.sqrt(v)
+                denom /= (1 - beta2 ** t) ** 0.5
+                denom += eps
+                np.divide(m, denom, out=denom)
+                update_(p, denom, -lr / (1 - beta1 ** t), decay=decay)
         return loss
+
+
+def validate_adam_group(name, group):
+    """lr, eps, weight_decay >= 0 and betas a pair in [0, 1): the checks the Adam family
+    shares."""
+    check_number(name, "lr", group["lr"])
+    check_number(name, "eps", group["eps"])
+    betas = group["betas"]
+    if len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    check_number(name, "beta parameter at index 0", betas[0], 0.0, 1.0)
+    check_number(name, "beta parameter at index 1", betas[1], 0.0, 1.0)
+    check_number(name, "weight_decay", group["weight_decay"])
+
+
+def weight_decay(group, p, g):
+    """(g, decay) for ``update_``: the L2 penalty g + λθ, or, with
+    ``decoupled_weight_decay``, g unchanged and θ scaled by 1 − ηλ (decay None: none)."""
+    wd = group["weight_decay"]
+    if wd == 0:
+        return g, None
+    if group.get("decoupled_weight_decay"):
+        return g, 1 - group["lr"] * wd
+    return g + wd * p.data, None
+
+
+def moments_(state, g, beta1, beta2):
+    """Adam's moments in place: m ← β₁ m + (1 − β₁) g and v ← β₂ v + (1 − β₂) g²
+    (``state["exp_avg"]``, ``state["exp_avg_sq"]``); returns their arrays."""
+    m = state["exp_avg"].data
+    m += (1 - beta1) * (g - m)
+    v = state["exp_avg_sq"].data
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    return m, v
 
 
 class AdamW(Adam):
@@ -85,6 +110,9 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -13,7 +13,7 @@ import math
 
 import autograd as ag
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["LBFGS"]
 
@@ -210,7 +210,7 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             n = p.data.size
-            self._write(p, p + t * d[offset:offset + n].reshape(p.shape))
+            update_(p, d.data[offset:offset + n].reshape(p.shape), t)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):

@@ -60,6 +60,10 @@ class LRScheduler:
                                    "the optimizer's state dict first")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """The step a scheduler takes when built (epoch 0; SequentialLR repeats it)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -77,6 +81,10 @@ class LRScheduler:
     def step(self, epoch=None):
         """Advance one epoch (or jump to ``epoch`` using the closed form if there is one)."""
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
+        """Set the groups' rates for the next epoch (or for ``epoch``, by closed form)."""
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -371,11 +379,22 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
-def _per_group(name, optimizer, value):
+def uses_beta1(optimizer, owner):
+    """For momentum cycling: True if the optimizer's momentum is Adam's β₁ (``betas``),
+    False if it is ``momentum``; an error if it has neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: optimizer must support momentum or beta1 with the "
+                         "cycle_momentum option enabled")
+    return "betas" in optimizer.defaults
+
+
+def _per_group(name, optimizer, value, owner="OneCycleLR"):
+    """One value per parameter group: a list/tuple as given (its length checked), or
+    ``value`` repeated."""
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"OneCycleLR: expected {n} values for {name}, got {len(value)}")
+            raise ValueError(f"{owner}: expected {n} values for {name}, got {len(value)}")
         return list(value)
     return [value] * n
 
@@ -442,10 +461,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
-                                 "the cycle_momentum option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer, "OneCycleLR")
             max_ms = _per_group("max_momentum", optimizer, max_momentum)
             base_ms = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
@@ -488,3 +504,15 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
             lrs.append(lr)
         return lrs
+
+
+# The rest of PyTorch's schedulers live in files of their own (this one is long enough);
+# they are part of this module's namespace, as in torch.optim.lr_scheduler.
+from .schedulers_compose import ChainedScheduler, SequentialLR  # noqa: E402
+from .schedulers_cyclic import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
+from .schedulers_factor import ConstantLR, MultiplicativeLR, PolynomialLR  # noqa: E402
+
+_LRScheduler = LRScheduler     # PyTorch's old name for the base class
+
+__all__ += ["ConstantLR", "MultiplicativeLR", "PolynomialLR", "CosineAnnealingWarmRestarts",
+            "CyclicLR", "SequentialLR", "ChainedScheduler"]

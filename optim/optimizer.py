@@ -3,10 +3,13 @@
 An optimizer holds ``param_groups`` (a list of dicts: ``"params"`` plus that group's
 hyper-parameters, missing ones filled from ``defaults``) and ``state`` (a dict keyed by
 the parameter Tensor holding that parameter's buffers as Tensors, and numbers).
-``step`` runs under ``no_grad``: it reads each parameter's ``.grad``, computes the new
-value with the library's tensor ops (so it works on any tensor the engine supports)
-and writes it into the parameter's existing array with ``_write``; nothing here ever
-records a graph node.
+``step`` runs under ``no_grad``: it reads each parameter's ``.grad`` array, keeps its
+buffers (Tensors in ``state``) up to date in place, and changes the parameter through
+one helper, ``update_``, which writes into the parameter's existing array with NumPy's
+``out=`` and bumps its version once; nothing here ever records a graph node.
+
+Frozen parameters (``requires_grad=False``) are accepted, as in PyTorch: like every
+parameter without a ``.grad`` they are skipped, and they train again once unfrozen.
 
 >>> import numpy as np, autograd as ag, optim
 >>> w = ag.Tensor(np.array([1.0, -2.0]), requires_grad=True)
@@ -32,7 +35,7 @@ import numpy as np
 
 from autograd import Tensor, enable_grad, zeros_like
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "update_"]
 
 
 class _RequiredParameter:
@@ -103,6 +106,55 @@ def _exported(value):
     return copy.deepcopy(value)
 
 
+# PyTorch's implementation switches are accepted wherever its signature has them and
+# kept in ``defaults`` (so ``param_groups`` carry PyTorch's keys). foreach (batched
+# kernels), fused (one kernel per step) and capturable (CUDA-graph capture) choose how
+# PyTorch computes the same update; glassgrad has one implementation, an in-place NumPy
+# loop over the parameters, so they change nothing. differentiable=True (a graph through
+# the update) is refused in ``add_param_group``.
+
+
+def update_(p, delta=None, alpha=1.0, *, decay=None, value=None):
+    """The one way an optimizer changes a parameter: in place, and counted once.
+
+        θ ← decay·θ + alpha·delta        (decay, delta optional)
+        θ ← value                        (``value=``: restore or assign)
+
+    The new values go into ``p.data`` itself with NumPy's ``out=`` (the same array
+    object: views of it and modules holding it stay valid; the parameter keeps its
+    dtype), and ``p._version`` is bumped exactly once, however many terms the update
+    has, so the engine knows the parameter changed. ``delta``/``value`` may be arrays or
+    Tensors of ``p``'s shape.
+
+    >>> import numpy as np, autograd as ag
+    >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+    >>> update_(w, np.array([10.0, 10.0]), alpha=-0.1, decay=0.5)
+    >>> w.data.tolist(), w._version
+    ([-0.5, 0.0], 1)
+    """
+    data = p.data
+    if value is not None:
+        new = value.data if isinstance(value, Tensor) else np.asarray(value)
+        _check_update_shape(data, new)
+        np.copyto(data, new, casting="same_kind")
+    else:
+        if decay is not None and decay != 1:
+            np.multiply(data, decay, out=data, casting="same_kind")
+        if delta is not None:
+            step = delta.data if isinstance(delta, Tensor) else delta
+            _check_update_shape(data, step)
+            if alpha != 1:
+                step = step * alpha
+            np.add(data, step, out=data, casting="same_kind")
+    p._version = p._version + 1
+
+
+def _check_update_shape(data, new):
+    if np.shape(new) != data.shape:
+        raise RuntimeError(f"optimizer: the update for a parameter of shape {data.shape} "
+                           f"has shape {np.shape(new)}")
+
+
 class Optimizer:
     """Base class: parameter groups, per-parameter state, closures and state dicts.
 
@@ -169,10 +221,6 @@ class Optimizer:
                     f"{name}: can't optimize a non-leaf Tensor (parameter {k}, shape "
                     f"{p.shape}, made by {p.grad_fn.name}); pass the leaf it was computed "
                     "from, or x.detach().requires_grad_()")
-            if not p.requires_grad:
-                raise ValueError(
-                    f"{name}: parameter {k} (shape {p.shape}) does not require grad, so it "
-                    "would never get a gradient; create it with requires_grad=True")
             if p.dtype.kind != "f":
                 raise ValueError(f"{name}: parameter {k} has dtype {p.dtype}; only floating "
                                  "point tensors can be optimized")
@@ -188,6 +236,11 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter group didn't specify a value of "
                                  f"required optimization parameter {key}")
             group.setdefault(key, default)
+        if group.get("differentiable"):
+            raise ValueError(
+                f"{name}: differentiable=True (recording the update itself in the graph, "
+                "to differentiate through training steps) is not supported; glassgrad "
+                "updates parameters in place under no_grad. Use differentiable=False.")
         self._validate_group(group)
         self.param_groups.append(group)
 
@@ -217,11 +270,13 @@ class Optimizer:
                     p.grad.data[...] = 0
 
     def _params_with_grad(self, group):
-        """``(p, g)`` for every parameter of ``group`` that has a gradient, ``g`` from
-        ``_grad_of`` (negated when the group maximizes): the loop every ``step`` runs."""
+        """``(p, g)`` for every parameter of ``group`` that has a gradient: the loop every
+        ``step`` runs. ``g`` is the gradient's NumPy array (negated, a new array, when the
+        group maximizes); it may be ``p.grad``'s own memory, so read it, never write it."""
+        maximize = group.get("maximize", False)
         for p in group["params"]:
             if p.grad is not None:
-                yield p, self._grad_of(p, group["maximize"])
+                yield p, self._grad_of(p, maximize)
 
     def _lazy_state(self, p, **buffers):
         """``self.state[p]``; on first use set to ``step = 0`` and a zero Tensor like ``p``
@@ -236,33 +291,23 @@ class Optimizer:
         return state
 
     def _grad_of(self, p, maximize=False):
-        """``p``'s gradient as a Tensor (negated when maximizing). It may share memory
-        with ``p.grad``: use it in out-of-place tensor ops only, ``_clone`` to keep it."""
-        g = p.grad
-        if g.shape != p.shape:
+        """``p``'s gradient as a NumPy array (negated when maximizing), shape-checked."""
+        g = p.grad.data
+        if g.shape != p.data.shape:
             raise RuntimeError(f"{type(self).__name__}: the gradient of a parameter "
                                f"has shape {g.shape} but the parameter has shape {p.shape}")
-        return -g if maximize else g.detach()
+        return -g if maximize else g
 
     @staticmethod
-    def _clone(t):
-        """A Tensor holding a copy of ``t``'s values (a state buffer that nothing else
-        can change)."""
-        return Tensor(t)
+    def _clone(array):
+        """A state buffer holding a copy of ``array`` (that nothing else can change)."""
+        return Tensor(np.array(array, copy=True))
 
     @staticmethod
     def _write(p, new):
-        """θ ← new, in place: the values of the Tensor (or array) ``new`` are copied into
-        ``p.data``, which stays the same array object (views of it and references held
-        elsewhere, e.g. by a module, stay valid), cast to ``p``'s dtype; ``p._version``
-        is bumped so the engine can tell the parameter changed."""
-        data = new.data if isinstance(new, Tensor) else np.asarray(new)
-        if data.shape != p.data.shape:
-            raise RuntimeError(f"optimizer: the update for a parameter of shape "
-                               f"{p.data.shape} has shape {data.shape}")
-        p.data[...] = data
-        if hasattr(p, "_version"):
-            p._version += 1
+        """θ ← new (a Tensor or array): ``update_`` with ``value=`` (kept for LBFGS and the
+        second-order optimizers, which restore saved values)."""
+        update_(p, value=new)
 
     # ------------------------------------------------------------ state dicts
     def _param_ids(self):
@@ -329,6 +374,8 @@ class Optimizer:
         for g, s in zip(self.param_groups, saved_groups):
             merged = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
             merged["params"] = g["params"]
+            for key, default in self.defaults.items():      # options newer than the save
+                merged.setdefault(key, copy.deepcopy(default))   # (as PyTorch's setstate)
             new_groups.append(merged)
         self.state = state
         self.param_groups = new_groups

@@ -1,7 +1,9 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+import numpy as np
+
 import autograd as ag
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["RMSprop"]
 
@@ -25,9 +27,11 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
@@ -38,7 +42,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         """One RMSprop update of every parameter that has a gradient.
 
-        Tensor ops under ``no_grad``; ``square_avg``, ``grad_avg`` (centered) and
+        In place on arrays; ``square_avg``, ``grad_avg`` (centered) and
         ``momentum_buffer`` are Tensors in ``state[p]``, ``step`` an int.
         """
         loss = self._eval_closure(closure)
@@ -50,22 +54,27 @@ class RMSprop(Optimizer):
                                          grad_avg=group["centered"])
                 state["step"] += 1
                 if wd != 0:
-                    g = g + wd * p
-                v = state["square_avg"] * alpha + (1 - alpha) * (g * g)
-                state["square_avg"] = v
+                    g = g + wd * p.data
+                v = state["square_avg"].data
+                v *= alpha
+                v += (1 - alpha) * (g * g)
                 if group["centered"]:
-                    gbar = state["grad_avg"]
-                    gbar = gbar + (1 - alpha) * (g - gbar)
-                    state["grad_avg"] = gbar
-                    avg = ag.sqrt(v - gbar * gbar) + eps
+                    gbar = state["grad_avg"].data
+                    gbar += (1 - alpha) * (g - gbar)
+                    avg = v - gbar * gbar
+                    np.sqrt(avg, out=avg)
                 else:
-                    avg = ag.sqrt(v) + eps
+                    avg = np.sqrt(v)
+                avg += eps
+                np.divide(g, avg, out=avg)
                 if mu > 0:
                     # (created lazily too: a scheduler may switch momentum on later)
-                    buf = state.get("momentum_buffer")
-                    buf = (ag.zeros_like(p) if buf is None else buf) * mu + g / avg
-                    state["momentum_buffer"] = buf
-                    self._write(p, p - lr * buf)
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = ag.zeros_like(p)
+                    buf = state["momentum_buffer"].data
+                    buf *= mu
+                    buf += avg
+                    update_(p, buf, -lr)
                 else:
-                    self._write(p, p - lr * (g / avg))
+                    update_(p, avg, -lr)
         return loss

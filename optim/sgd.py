@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 import autograd as ag
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["SGD"]
 
@@ -20,6 +20,7 @@ class SGD(Optimizer):
 
     This is the "velocity" form v ← μ v − η g, θ ← θ + v with the learning rate moved
     out of the buffer, which is why changing η mid-training acts immediately.
+    ``foreach`` and ``fused`` are accepted and change nothing (see ``optimizer.py``).
 
     >>> import numpy as np, autograd as ag, optim
     >>> w = ag.Tensor(np.array([1.0]), requires_grad=True)
@@ -29,9 +30,11 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
@@ -47,8 +50,8 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss.
 
-        Tensor ops under ``no_grad``: 2 (plain) to 5 (momentum, decay) per parameter;
-        the momentum buffer is a Tensor in ``state[p]["momentum_buffer"]``.
+        In place on arrays: the momentum buffer (a Tensor in
+        ``state[p]["momentum_buffer"]``) and the parameter (``update_``).
         """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
@@ -56,15 +59,16 @@ class SGD(Optimizer):
             wd = group["weight_decay"]
             for p, g in self._params_with_grad(group):
                 if wd != 0:
-                    g = g + wd * p
+                    g = g + wd * p.data
                 if mu != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = self._clone(g)
+                        buf = state["momentum_buffer"] = self._clone(g)
                     else:
-                        buf = buf * mu + (1 - tau) * g
-                    state["momentum_buffer"] = buf
-                    g = g + mu * buf if group["nesterov"] else buf
-                self._write(p, p - lr * g)
+                        b = buf.data
+                        b *= mu
+                        b += (1 - tau) * g
+                    g = g + mu * buf.data if group["nesterov"] else buf.data
+                update_(p, g, -lr)
         return loss

@@ -8,3 +8,4 @@ from .linalg import *  # noqa: F401,F403
 from .window import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403

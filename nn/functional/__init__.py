@@ -18,3 +18,11 @@ from .pooling import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .vision import *  # noqa: F401,F403
+from .unpool import *  # noqa: F401,F403
+from .lp_pool import *  # noqa: F401,F403
+from .adaptive_pool import *  # noqa: F401,F403
+from .loss_margin import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403

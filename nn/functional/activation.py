@@ -3,23 +3,31 @@
 Where a formula has a branch, the unused branch is computed on a clamped input so
 that it can never produce inf/nan that would leak into the gradient (0 * inf).
 
+``inplace=True`` (and the ``relu_``-style names) modify the input itself, with
+PyTorch's checks (``autograd.inplace.rebase_``): refused on a leaf that requires grad,
+and ``backward`` refuses when the op that made the input needs its output.
+
 >>> import autograd as ag, nn.functional as F
 >>> F.gelu(ag.tensor([-1.0, 0.0, 1.0]))          # x * Phi(x), the exact erf form
 tensor([-0.1587,  0.    ,  0.8413])
 >>> F.softplus(ag.tensor([0.0, 30.0]), beta=2)   # log(1 + exp(2x)) / 2; x above threshold
 tensor([ 0.3466, 30.    ])
 """
+import functools
 import math
 import warnings
 
 import numpy as np
 
 import autograd as ag
+from autograd.inplace import rebase_
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
            "mish", "sigmoid", "tanh", "softplus", "softsign", "logsigmoid", "hardtanh",
            "hardsigmoid", "hardswish", "tanhshrink", "softmax", "log_softmax", "softmin",
-           "threshold", "glu"]
+           "threshold", "glu", "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "relu_",
+           "elu_",
+           "leaky_relu_", "hardtanh_", "rrelu_", "selu_", "celu_", "threshold_"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -29,26 +37,73 @@ def _t(x):
     return ag.as_tensor(x)
 
 
+def _apply(input, inplace, fn, opname):  # noqa: A002
+    """``fn(x)``, or with ``inplace`` x itself set to it (``opname`` names the write)."""
+    x = _t(input)
+    return rebase_(x, fn, opname) if inplace else fn(x)
+
+
 def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names throughout
     """max(x, 0); the gradient at 0 is 0."""
-    return ag.relu(_t(input))
+    return _apply(input, inplace, ag.relu, "relu_")
 
 
 def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6)."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _threshold(x, threshold, value):
+    return ag.where(x.data <= threshold, value, x)
 
 
 def threshold(input, threshold, value, inplace=False):  # noqa: A002
     """x where x > threshold, else ``value`` (NaN stays NaN, as in PyTorch)."""
-    x = _t(input)
-    return ag.where(x.data <= threshold, value, x)
+    fn = functools.partial(_threshold, threshold=threshold, value=value)
+    return _apply(input, inplace, fn, "threshold_")
+
+
+def _leaky_relu(x, negative_slope):
+    return ag.where(x.data > 0, x, x * negative_slope)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     """x if x > 0 else negative_slope * x."""
+    fn = functools.partial(_leaky_relu, negative_slope=negative_slope)
+    return _apply(input, inplace, fn, "leaky_relu_")
+
+
+def _rrelu_slopes(x, lower, upper, training):
+    """RReLU's slope per element: U(lower, upper) draws while training, else the mean."""
+    if training:
+        return ag.get_rng().uniform(lower, upper, size=x.shape).astype(x.dtype)
+    return (lower + upper) / 2
+
+
+def _rrelu(x, slopes):
+    return ag.where(x.data >= 0, x, x * slopes)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):  # noqa: A002
+    """Randomized leaky ReLU: x if x >= 0 else a x, with a ~ U(lower, upper) drawn per
+    element while ``training`` (from ``ag.get_rng()``) and a = (lower + upper)/2 else."""
     x = _t(input)
-    return ag.where(x.data > 0, x, x * negative_slope)
+    slopes = _rrelu_slopes(x, lower, upper, training)
+    return _apply(x, inplace, functools.partial(_rrelu, slopes=slopes), "rrelu_")
+
+
+def hardshrink(input, lambd=0.5):  # noqa: A002
+    """x where |x| > lambd, else 0."""
+    x = _t(input)
+    return ag.where(np.abs(x.data) > lambd, x, 0.0)
+
+
+def softshrink(input, lambd=0.5):  # noqa: A002
+    """x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
+    x = _t(input)
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambda must be greater or equal to 0, got {lambd}")
+    return ag.where(x.data > lambd, x - lambd, ag.where(x.data < -lambd, x + lambd, 0.0))
 
 
 def prelu(input, weight):  # noqa: A002
@@ -76,21 +131,31 @@ def _expm1_neg(x):
     return ag.exp(safe) - 1.0
 
 
+def _elu(x, alpha):
+    return ag.where(x.data > 0, x, _expm1_neg(x) * alpha)
+
+
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    x = _t(input)
-    return ag.where(x.data > 0, x, _expm1_neg(x) * alpha)
+    return _apply(input, inplace, functools.partial(_elu, alpha=alpha), "elu_")
+
+
+def _selu(x):
+    return _elu(x, _SELU_ALPHA) * _SELU_SCALE
 
 
 def selu(input, inplace=False):  # noqa: A002
     """scale * elu(x, alpha) with PyTorch's fixed scale and alpha."""
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+    return _apply(input, inplace, _selu, "selu_")
+
+
+def _celu(x, alpha):
+    return ag.where(x.data > 0, x, _expm1_neg(x / alpha) * alpha)
 
 
 def celu(input, alpha=1.0, inplace=False):  # noqa: A002
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
-    x = _t(input)
-    return ag.where(x.data > 0, x, _expm1_neg(x / alpha) * alpha)
+    return _apply(input, inplace, functools.partial(_celu, alpha=alpha), "celu_")
 
 
 def gelu(input, approximate="none"):  # noqa: A002
@@ -106,16 +171,22 @@ def gelu(input, approximate="none"):  # noqa: A002
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+def _silu(x):
+    return x * ag.sigmoid(x)
+
+
 def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (a.k.a. swish)."""
-    x = _t(input)
-    return x * ag.sigmoid(x)
+    return _apply(input, inplace, _silu, "silu_")
+
+
+def _mish(x):
+    return x * ag.tanh(ag.softplus(x))
 
 
 def mish(input, inplace=False):  # noqa: A002
     """x * tanh(softplus(x))."""
-    x = _t(input)
-    return x * ag.tanh(ag.softplus(x))
+    return _apply(input, inplace, _mish, "mish_")
 
 
 def sigmoid(input):  # noqa: A002
@@ -149,26 +220,36 @@ def logsigmoid(input):  # noqa: A002
     return -ag.softplus(-_t(input))
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
-    """clip(x, min_val, max_val); the gradient is 1 strictly inside, 0 outside and at
-    the ends (PyTorch's rule)."""
-    x = _t(input)
+def _hardtanh(x, min_val, max_val):
     inside = (x.data > min_val) & (x.data < max_val)
     return ag.where(inside, x, ag.clip(x.detach(), min_val, max_val))
 
 
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """clip(x, min_val, max_val); the gradient is 1 strictly inside, 0 outside and at
+    the ends (PyTorch's rule)."""
+    fn = functools.partial(_hardtanh, min_val=min_val, max_val=max_val)
+    return _apply(input, inplace, fn, "hardtanh_")
+
+
+def _hardsigmoid(x):        # NaN fails both tests and stays NaN (as in PyTorch)
+    return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, 1.0, x / 6.0 + 0.5))
+
+
 def hardsigmoid(input, inplace=False):  # noqa: A002
     """relu6(x + 3) / 6."""
-    x = _t(input)       # NaN fails both tests and stays NaN (as in PyTorch)
-    return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, 1.0, x / 6.0 + 0.5))
+    return _apply(input, inplace, _hardsigmoid, "hardsigmoid_")
+
+
+def _hardswish(x):
+    xm = ag.where((x.data <= -3.0) | (x.data >= 3.0), 0.0, x)   # no x² overflow; NaN kept
+    mid = xm * (xm + 3.0) / 6.0
+    return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, x, mid))
 
 
 def hardswish(input, inplace=False):  # noqa: A002
     """x * relu6(x + 3) / 6."""
-    x = _t(input)
-    xm = ag.where((x.data <= -3.0) | (x.data >= 3.0), 0.0, x)   # no x² overflow; NaN kept
-    mid = xm * (xm + 3.0) / 6.0
-    return ag.where(x.data <= -3.0, 0.0, ag.where(x.data >= 3.0, x, mid))
+    return _apply(input, inplace, _hardswish, "hardswish_")
 
 
 def tanhshrink(input):  # noqa: A002
@@ -210,3 +291,54 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """x_i - logsumexp(x) along ``dim``."""
     x = _t(input) if dtype is None else ag.astype(_t(input), dtype)
     return ag.log_softmax(x, axis=_softmax_dim("log_softmax", x.ndim, dim))
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn from ``ag.get_rng()``;
+    ``hard`` returns the one-hot of its argmax with the soft sample's gradient
+    (straight-through: y_hard - y_soft.detach() + y_soft). ``eps`` is unused, as in
+    PyTorch."""
+    x = _t(logits)
+    gumbels = -np.log(ag.get_rng().exponential(size=x.shape)).astype(x.dtype)
+    y_soft = ag.softmax((x + gumbels) / tau, axis=dim)
+    if not hard:
+        return y_soft
+    axis = dim % x.ndim
+    index = np.expand_dims(np.argmax(y_soft.data, axis=axis), axis)
+    y_hard = np.zeros(x.shape, dtype=x.dtype)
+    np.put_along_axis(y_hard, index, 1.0, axis=axis)
+    return y_hard - y_soft.detach() + y_soft
+
+
+# PyTorch's in-place spellings: F.relu_(x) is F.relu(x, inplace=True), and so on.
+def relu_(input):  # noqa: A002
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):  # noqa: A002
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def selu_(input):  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha=1.0):  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+def threshold_(input, threshold, value):  # noqa: A002
+    return _apply(input, True, functools.partial(_threshold, threshold=threshold,
+                                                 value=value), "threshold_")

@@ -19,8 +19,8 @@ import numpy as np
 
 import autograd as ag
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "normalize",
-           "local_response_norm"]
+__all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm",
+           "normalize", "local_response_norm"]
 
 
 def _aux(value, like):
@@ -96,16 +96,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     """Normalise over the last ``len(normalized_shape)`` dims (each sample separately)."""
     x = ag.as_tensor(input)
     weight, bias = _aux(weight, x), _aux(bias, x)
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if x.shape[x.ndim - k:] != normalized_shape or k > x.ndim:
-        raise ValueError(
-            f"layer_norm: given normalized_shape={list(normalized_shape)}, expected input "
-            f"with shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
-            f"size {x.shape}")
-    axes = tuple(range(x.ndim - k, x.ndim))
+    axes = _trailing_axes(x, normalized_shape, "layer_norm")
     mean = ag.mean(x, axis=axes, keepdims=True)
     centered = x - mean
     var = ag.mean(centered * centered, axis=axes, keepdims=True)
@@ -115,6 +106,32 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     if bias is not None:
         y = y + bias
     return y
+
+
+def _trailing_axes(x, normalized_shape, name):
+    """The last ``len(normalized_shape)`` axes of ``x``, whose sizes must be those."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if x.shape[x.ndim - k:] != normalized_shape or k > x.ndim:
+        raise ValueError(
+            f"{name}: given normalized_shape={list(normalized_shape)}, expected input "
+            f"with shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
+            f"size {x.shape}")
+    return tuple(range(x.ndim - k, x.ndim))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
+    """x / sqrt(mean(x²) + eps) over the trailing ``normalized_shape`` dims, times
+    ``weight``; ``eps=None`` is the machine epsilon of x's dtype (as PyTorch)."""
+    x = ag.as_tensor(input)
+    weight = _aux(weight, x)
+    axes = _trailing_axes(x, normalized_shape, "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps)
+    y = x / ag.sqrt(ag.mean(x * x, axis=axes, keepdims=True) + eps)
+    return y if weight is None else y * weight
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002

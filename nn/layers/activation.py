@@ -1,4 +1,6 @@
 """Activation modules: thin wrappers over ``nn.functional`` (PReLU holds a parameter)."""
+import warnings
+
 import numpy as np
 
 import autograd as ag
@@ -8,7 +10,7 @@ from ..module import Module, Parameter
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
            "Mish", "Sigmoid", "Tanh", "Softplus", "Softsign", "LogSigmoid", "Hardtanh",
            "Hardsigmoid", "Hardswish", "Tanhshrink", "Threshold", "GLU", "Softmax",
-           "LogSoftmax", "Softmin"]
+           "LogSoftmax", "Softmin", "Softmax2d", "Hardshrink", "Softshrink", "RReLU"]
 
 
 class _Elementwise(Module):
@@ -21,14 +23,21 @@ class _Elementwise(Module):
 
 
 class _Simple(_Elementwise):
-    """The same with PyTorch's ``inplace`` flag (kept for the repr; results are new)."""
+    """The same with PyTorch's ``inplace`` flag: True writes the result into the input."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
+    def forward(self, input):  # noqa: A002
+        return type(self)._fn(input, inplace=self.inplace)
+
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
+
+
+def _inplace_str(module):
+    return ", inplace=True" if module.inplace else ""
 
 
 class ReLU(_Simple):
@@ -57,9 +66,15 @@ class Mish(_Simple):
 class Hardsigmoid(_Simple):
     _fn = staticmethod(F.hardsigmoid)
 
+    def extra_repr(self):       # PyTorch does not print the flag for this one
+        return ""
+
 
 class Hardswish(_Simple):
     _fn = staticmethod(F.hardswish)
+
+    def extra_repr(self):       # PyTorch does not print the flag for this one
+        return ""
 
 
 class Sigmoid(_Elementwise):
@@ -95,11 +110,10 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
-                                                          else "")
+        return f"negative_slope={self.negative_slope}{_inplace_str(self)}"
 
 
 class PReLU(Module):
@@ -128,15 +142,15 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}{_inplace_str(self)}"
 
 
 class CELU(ELU):
     def forward(self, input):  # noqa: A002
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
 
 class GELU(Module):
@@ -169,16 +183,27 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    """clip(x, min_val, max_val) (``min_value``/``max_value``: PyTorch's deprecated names)."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
         super().__init__()
+        if min_value is not None or max_value is not None:
+            warnings.warn("keyword argument `min_value`/`max_value` is deprecated and "
+                          "renamed to `min_val`/`max_val`", FutureWarning, stacklevel=2)
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
+        if not max_val > min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
+                             f"({min_val})")
         self.min_val, self.max_val = min_val, max_val
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_str(self)}"
 
 
 class Threshold(Module):
@@ -188,10 +213,10 @@ class Threshold(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
-        return f"threshold={self.threshold}, value={self.value}"
+        return f"threshold={self.threshold}, value={self.value}{_inplace_str(self)}"
 
 
 class GLU(Module):
@@ -230,3 +255,56 @@ class LogSoftmax(Softmax):
 
     def forward(self, input):  # noqa: A002
         return F.log_softmax(input, self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) at every position."""
+
+    def forward(self, input):  # noqa: A002
+        x = ag.as_tensor(input)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-d or 4-d input (C, H, W) or "
+                             f"(N, C, H, W), got shape {x.shape}")
+        return F.softmax(x, -3)
+
+
+class _Shrink(Module):
+    _fn = None
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):  # noqa: A002
+        return type(self)._fn(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0."""
+    _fn = staticmethod(F.hardshrink)
+
+
+class Softshrink(_Shrink):
+    """x ∓ lambd beyond ±lambd, else 0 (soft thresholding)."""
+    _fn = staticmethod(F.softshrink)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: negative inputs are scaled by a ~ U(lower, upper) per
+    element while training, by (lower + upper)/2 in eval mode."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        if not 0 <= lower <= upper:
+            raise ValueError(f"RReLU: expected 0 <= lower <= upper, got lower={lower} and "
+                             f"upper={upper}")
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self)}"

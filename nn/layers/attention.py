@@ -17,7 +17,8 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module
-from .linear import Linear
+from .device import check_device
+from .linear import NonDynamicallyQuantizableLinear
 
 __all__ = ["MultiheadAttention"]
 
@@ -32,8 +33,10 @@ class MultiheadAttention(Module):
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, dtype=None):
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
         super().__init__()
+        check_device(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a "
                              f"positive multiple of num_heads ({num_heads})")
@@ -59,7 +62,8 @@ class MultiheadAttention(Module):
             self.in_proj_bias = init._new_parameter(3 * embed_dim, dtype=dtype)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
+                                                        dtype=dtype)
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -103,6 +107,3 @@ class MultiheadAttention(Module):
         elif self.batch_first:
             out = out.transpose(1, 0, 2)                              # (N, L, E)
         return out, weights
-
-    def extra_repr(self):
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"

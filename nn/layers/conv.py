@@ -14,7 +14,10 @@ from .. import functional as F
 from .. import init
 from ..functional.conv import ntuple
 from ..module import Module
+from .device import check_device
 from .linear import _register_weight_and_bias
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d", "Unfold", "Fold"]
@@ -30,15 +33,19 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         name, n = type(self).__name__, self._nsp
+        check_device(device, name)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got "
-                             f"{padding_mode!r}")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {list(_PADDING_MODES)}, "
+                             f"got {padding_mode!r}")
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding mode is supported for '
+                             f"{name}, got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
         self.stride = ntuple(stride, n, "stride", name)
@@ -68,15 +75,33 @@ class _ConvNd(Module):
         init._default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, input):  # noqa: A002
+        if self.padding_mode != "zeros":    # reflect/replicate/circular: pad, then convolve
+            return self._fn(F.pad(input, self._pad_widths(), mode=self.padding_mode),
+                            self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
         return self._fn(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
+
+    def _pad_widths(self):
+        """``self.padding`` as F.pad's (left, right) pairs, last dimension first (PyTorch's
+        ``_reversed_padding_repeated_twice``); 'same' puts the odd pixel at the end."""
+        widths = []
+        for i in reversed(range(self._nsp)):
+            if self.padding == "same":
+                total = self.dilation[i] * (self.kernel_size[i] - 1)
+                widths += [total // 2, total - total // 2]
+            elif self.padding == "valid":
+                widths += [0, 0]
+            else:
+                widths += [self.padding[i]] * 2
+        return tuple(widths)
 
     def extra_repr(self):
         n = self._nsp
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * n:
-            s += f", padding={self.padding!r}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * n:
@@ -85,6 +110,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -117,9 +144,9 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding, dtype)
+                         groups, bias, padding_mode, output_padding, device, dtype)
 
     def forward(self, input, output_size=None):  # noqa: A002
         return self._fn(input, self.weight, self.bias, self.stride, self.padding,

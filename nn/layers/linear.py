@@ -58,6 +58,11 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear by another name: PyTorch's type for ``MultiheadAttention.out_proj`` (it
+    only steers PyTorch's quantization), kept so that printed models match."""
+
+
 class Bilinear(Module):
     """y_k = x1ᵀ W_k x2 + b_k, weight (out, in1, in2); init U(-1/sqrt(in1), 1/sqrt(in1))."""
 

@@ -9,9 +9,11 @@ import numpy as np
 import autograd as ag
 from .. import functional as F
 from ..module import Module, Parameter
+from .device import check_device
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
-           "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm"]
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm",
+           "RMSNorm"]
 
 
 def _dtype(dtype):
@@ -156,6 +158,10 @@ class InstanceNorm2d(_InstanceNorm):
     _dims = (3, 4)
 
 
+class InstanceNorm3d(_InstanceNorm):
+    _dims = (4, 5)
+
+
 class LayerNorm(Module):
     """Normalise over the trailing ``normalized_shape`` dims; ``weight``/``bias`` have
     that shape (``elementwise_affine``; ``bias=False`` drops the bias)."""
@@ -210,3 +216,38 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """x / sqrt(mean(x²) + eps) over the trailing ``normalized_shape`` dims, times a
+    learnable ``weight`` of that shape (ones; ``elementwise_affine=False``: none).
+    ``eps=None`` uses the machine epsilon of the input's dtype."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        check_device(device, "RMSNorm")
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        if any(int(n) <= 0 for n in self.normalized_shape):
+            raise ValueError(f"RMSNorm: normalized_shape must be positive sizes, got "
+                             f"{self.normalized_shape}")
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, _dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.data[...] = 1
+            self.weight._version += 1
+
+    def forward(self, input):  # noqa: A002
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

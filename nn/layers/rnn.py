@@ -20,6 +20,7 @@ from .. import functional as F
 from .. import init
 from ..functional.rnn import GATES
 from ..module import Module
+from .device import check_device
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -36,9 +37,10 @@ class RNNBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
+        check_device(device, name)
         if not (0 <= dropout <= 1):
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
         if hidden_size <= 0 or num_layers <= 0:
@@ -73,6 +75,29 @@ class RNNBase(Module):
 
     def reset_parameters(self):
         _reset_uniform(self)
+
+    def flatten_parameters(self):
+        """A no-op, as in PyTorch on the CPU (there it packs the weights into one cuDNN
+        buffer); kept so that ported code which calls it before ``forward`` runs."""
+        return None
+
+    @property
+    def _all_weights(self):
+        """Parameter names per layer and direction, e.g. ``[["weight_ih_l0", ...], ...]``."""
+        per = len(self._flat_weights_names) // (self.num_layers
+                                                * (2 if self.bidirectional else 1))
+        names = self._flat_weights_names
+        return [names[i:i + per] for i in range(0, len(names), per)]
+
+    @property
+    def all_weights(self):
+        """The parameters per layer and direction (layer 0, its reverse, layer 1, ...):
+        ``[w_ih, w_hh, b_ih, b_hh(, w_hr)]`` each, as ``torch.nn.LSTM.all_weights``."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name) for name in self._flat_weights_names]
 
     def _weights(self, layer, suffix):
         get = getattr
@@ -147,21 +172,21 @@ class RNNBase(Module):
         return (x, (h_n, c_n)) if lstm else (x, h_n)
 
     def extra_repr(self):
+        """PyTorch's: the sizes, then the options that differ from the defaults (the
+        nonlinearity is not shown, as in PyTorch)."""
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
-        if not self.bias:
-            s += ", bias=False"
-        if self.batch_first:
-            s += ", batch_first=True"
-        if self.dropout:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional:
-            s += ", bidirectional=True"
         if self.proj_size:
             s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
         return s
 
 
@@ -169,13 +194,13 @@ class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype)
+                         device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -184,9 +209,9 @@ class LSTM(RNNBase):
     ``forward(input, (h_0, c_0))`` returns ``(output, (h_n, c_n))``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, proj_size, dtype)
+                         dropout, bidirectional, proj_size, device, dtype)
 
 
 class GRU(RNNBase):
@@ -194,9 +219,9 @@ class GRU(RNNBase):
     ``h_t = (1 - z) n + z h_{t-1}``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype=dtype)
+                         dropout, bidirectional, device=device, dtype=dtype)
 
 
 class RNNCellBase(Module):
@@ -205,8 +230,13 @@ class RNNCellBase(Module):
 
     _gates = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, num_chunks=None, device=None,
+                 dtype=None):
         super().__init__()
+        check_device(device, type(self).__name__)
+        if num_chunks is not None and num_chunks != self._gates:
+            raise ValueError(f"{type(self).__name__}: num_chunks is {self._gates} for this "
+                             f"cell, got {num_chunks}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         gates = self._gates * hidden_size
         self.weight_ih = init._new_parameter(gates, input_size, dtype=dtype)
@@ -244,21 +274,22 @@ class RNNCellBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            s += ", bias=False"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
         if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
+            s += f", nonlinearity={self.nonlinearity}"
         return s
 
 
 class RNNCell(RNNCellBase):
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):  # noqa: A002
@@ -273,6 +304,9 @@ class LSTMCell(RNNCellBase):
 
     _gates = 4
 
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
+
     def forward(self, input, hx=None):  # noqa: A002
         x, state, unbatched = self._prepare(input, hx)
         h, c = F.lstm_cell(x, state, *self._weights())
@@ -283,6 +317,9 @@ class GRUCell(RNNCellBase):
     """One GRU step (gates r, z, n): returns ``h'``."""
 
     _gates = 3
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):  # noqa: A002
         x, h, unbatched = self._prepare(input, hx)

@@ -5,8 +5,10 @@
 """
 from .. import functional as F
 from ..module import Module
+from .device import check_positive
 
-__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+           "PixelUnshuffle", "ChannelShuffle"]
 
 
 class Upsample(Module):
@@ -47,3 +49,48 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """(*, C r², H, W) -> (*, C, H r, W r) (sub-pixel upsampling)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        check_positive("PixelShuffle", upscale_factor=upscale_factor)
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):  # noqa: A002
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H r, W r) -> (*, C r², H, W), the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        check_positive("PixelUnshuffle", downscale_factor=downscale_factor)
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):  # noqa: A002
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of ``groups`` groups (ShuffleNet)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        check_positive("ChannelShuffle", groups=groups)
+        self.groups = groups
+
+    def forward(self, input):  # noqa: A002
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

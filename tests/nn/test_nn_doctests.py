@@ -9,7 +9,11 @@ MODULES = ["nn", "nn.module", "nn.parameter", "nn.containers", "nn.init", "nn.ut
            "nn.functional.normalization", "nn.functional.dropout", "nn.functional.linear",
            "nn.functional.embedding", "nn.layers.linear", "nn.layers.activation",
            "nn.layers.loss", "nn.layers.normalization", "nn.layers.dropout",
-           "nn.layers.embedding", "nn.layers.flatten"]
+           "nn.layers.embedding", "nn.layers.flatten", "nn.functional.padding",
+           "nn.functional.distance", "nn.functional.vision", "nn.functional.unpool",
+           "nn.functional.lp_pool", "nn.functional.adaptive_pool", "nn.functional.loss_margin",
+           "nn.functional.ctc", "nn.layers.padding", "nn.layers.distance",
+           "nn.layers.transformer"]
 
 
 @pytest.mark.parametrize("name", MODULES)

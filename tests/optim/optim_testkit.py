@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 import autograd as ag
+import optim
 
 RNG = np.random.default_rng(1234)
 X = RNG.normal(size=(6, 3))
@@ -89,3 +90,36 @@ def assert_same_trajectory(ours, theirs, atol=1e-9):
         for name, a, b in zip(NAMES, a_list, b_list):
             np.testing.assert_allclose(a, b, rtol=0, atol=atol,
                                        err_msg=f"step {k + 1}, parameter {name}")
+
+
+def scheduler_pair(opt_name="SGD", two_groups=False, **kw):
+    """The same optimizer in glassgrad and in PyTorch on two parameters of zeros, as
+    one group or two (the second with lr 0.5); default SGD(lr=0.1, momentum=0.9)."""
+    kw = dict(kw) or {"lr": 0.1, "momentum": 0.9}
+    a = [ag.Tensor(np.zeros(2), requires_grad=True) for _ in range(2)]
+    t = [torch.zeros(2, requires_grad=True) for _ in range(2)]
+    if two_groups:
+        pa = [{"params": [a[0]]}, {"params": [a[1]], "lr": 0.5}]
+        pt = [{"params": [t[0]]}, {"params": [t[1]], "lr": 0.5}]
+    else:
+        pa, pt = a, t
+    return getattr(optim, opt_name)(pa, **kw), getattr(torch.optim, opt_name)(pt, **kw)
+
+
+def lr_sequence(opt, sched, epochs, metrics=None):
+    """The rates (and momenta / Adam's beta1) of every group over ``epochs`` of
+    ``opt.step(); sched.step()`` (``sched.step(metrics[e])`` when given), starting with
+    the rates the scheduler set when built."""
+    def momenta():
+        return [g.get("momentum", g.get("betas", (None,))[0]) for g in opt.param_groups]
+    lrs, moms = [sched.get_last_lr()], [momenta()]
+    for e in range(epochs):
+        opt.step()
+        if metrics is None:
+            sched.step()
+        else:
+            sched.step(metrics[e])
+        lrs.append(sched.get_last_lr())
+        moms.append(momenta())
+        assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+    return np.array(lrs, dtype=float), moms

@@ -1,4 +1,4 @@
-"""Learning-rate schedulers: 30-epoch sequences equal PyTorch's."""
+"""Learning-rate schedulers: 60-epoch sequences equal PyTorch's."""
 import math
 import warnings
 
@@ -9,36 +9,17 @@ import torch
 import autograd as ag
 import optim
 from optim import lr_scheduler as ours_sched
+from optim_testkit import lr_sequence, scheduler_pair
 from torch.optim import lr_scheduler as torch_sched
 
-EPOCHS = 30
+EPOCHS = 60
 
 
-def _pair(opt_name="SGD", two_groups=False, **kw):
-    kw = dict(kw) or {"lr": 0.1, "momentum": 0.9}
-    a = [ag.Tensor(np.zeros(2), requires_grad=True) for _ in range(2)]
-    t = [torch.zeros(2, requires_grad=True) for _ in range(2)]
-    if two_groups:
-        pa = [{"params": [a[0]]}, {"params": [a[1]], "lr": 0.5}]
-        pt = [{"params": [t[0]]}, {"params": [t[1]], "lr": 0.5}]
-    else:
-        pa, pt = a, t
-    return getattr(optim, opt_name)(pa, **kw), getattr(torch.optim, opt_name)(pt, **kw)
+_pair = scheduler_pair
 
 
 def _sequence(opt, sched, epochs=EPOCHS, metrics=None):
-    lrs = [sched.get_last_lr()]
-    moms = [[g.get("momentum", g.get("betas", (None,))[0]) for g in opt.param_groups]]
-    for e in range(epochs):
-        opt.step()
-        if metrics is None:
-            sched.step()
-        else:
-            sched.step(metrics[e])
-        lrs.append(sched.get_last_lr())
-        moms.append([g.get("momentum", g.get("betas", (None,))[0]) for g in opt.param_groups])
-        assert lrs[-1] == [g["lr"] for g in opt.param_groups]
-    return np.array(lrs, dtype=float), moms
+    return lr_sequence(opt, sched, epochs, metrics)
 
 
 def _lambda(e):
@@ -60,7 +41,7 @@ CASES = [
     ("OneCycleLR", dict(max_lr=[1.0, 2.0], total_steps=EPOCHS, anneal_strategy="linear",
                         pct_start=0.4, div_factor=10.0, final_div_factor=100.0),
      {"two_groups": True}),
-    ("OneCycleLR", dict(max_lr=0.5, epochs=3, steps_per_epoch=10, three_phase=True,
+    ("OneCycleLR", dict(max_lr=0.5, epochs=3, steps_per_epoch=20, three_phase=True,
                         base_momentum=0.8, max_momentum=0.9), {}),
     ("OneCycleLR", dict(max_lr=0.01, total_steps=EPOCHS, cycle_momentum=True),
      {"opt_name": "Adam", "lr": 1e-3}),

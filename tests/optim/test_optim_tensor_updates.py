@@ -84,12 +84,13 @@ def test_state_dict_is_plain_data_and_loads_back_as_tensors(name):
 
 
 def test_adam_state_dict_types_are_exactly_these():
-    """The value types nn.save must accept for a first-order optimizer (betas: tuple)."""
+    """The value types nn.save must accept for a first-order optimizer (betas: tuple;
+    None: PyTorch's foreach/fused switches)."""
     params = _float32_params()
     opt = optim.Adam(params, lr=0.01)
     _train(opt, params)
     assert _plain_types(opt.state_dict()) == {"dict", "list", "tuple", "ndarray", "int",
-                                              "float", "bool"}
+                                              "float", "bool", "NoneType"}
 
 
 def test_momentum_buffer_does_not_alias_the_gradient():
