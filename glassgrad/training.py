@@ -10,7 +10,8 @@
   has increased ``patience`` times in a row; ``criterion="best"`` instead stops after
   ``patience`` epochs without a new best (Keras/Lightning).
 * ``train_epoch``, ``evaluate`` and ``fit``: the usual loop (zero_grad, forward, loss,
-  backward, step) with a tqdm progress bar showing loss and accuracy.
+  backward, step) with a tqdm progress bar showing loss and accuracy (one printed line
+  per epoch where tqdm is not installed).
 
 >>> import numpy as np
 >>> from glassgrad.training import accuracy, top_k_accuracy
@@ -192,7 +193,8 @@ def plot_history(history, path=None, title=None):
             if key in history:
                 ax.plot(x, history[key], style, markersize=3, label=split)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # whole epochs only, even for a 1-epoch run (min_n_ticks=1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_ylabel("loss" if what == "loss" else "accuracy")
         ax.grid(alpha=0.3)
         ax.legend()
@@ -382,13 +384,39 @@ def evaluate(model, loader, loss_fn=None):
     return {"loss": loss_mean.value, "acc": acc_mean.value}
 
 
+class _EpochLines:
+    """Progress without tqdm: the part of a tqdm bar that ``fit`` uses, printing one
+    line per epoch (``set_postfix(..., refresh=True)``) instead of drawing a bar."""
+
+    def __init__(self, desc=""):
+        self.desc = desc
+
+    def update(self, n=1):
+        pass
+
+    def set_description(self, desc, refresh=True):
+        self.desc = desc
+
+    def set_postfix(self, ordered_dict=None, refresh=True, **kwargs):
+        if refresh:
+            values = {**(ordered_dict or {}), **kwargs}
+            print(f"{self.desc}: " + ", ".join(f"{k} {v}" for k, v in values.items()),
+                  flush=True)
+
+    def write(self, message):
+        print(message, flush=True)
+
+    def close(self):
+        pass
+
+
 def _make_bar(progress, total, initial_desc):
     if not progress:
         return None
     try:
         from tqdm.auto import tqdm
-    except ImportError:
-        return None
+    except ImportError:                     # tqdm is optional: plain lines instead
+        return _EpochLines(initial_desc)
     return tqdm(total=total, desc=initial_desc, unit="batch", dynamic_ncols=True)
 
 
@@ -413,9 +441,10 @@ def fit(model, optimizer, loss_fn, train_loader, epochs, val_loader=None, *,
     step (``ReduceLROnPlateau`` gets the monitored loss), ``early_stopping.step(
     val_loss, model)`` (the train loss without a val_loader), ``on_epoch_end(epoch,
     history)`` (e.g. to save a checkpoint), then a stop if early stopping says so.
-    Epochs are counted from 1. One tqdm bar covers all batches of the run.
-    ``compile=True`` runs each batch through ``ag.compile(make_train_step(...))``: the
-    same numbers, replayed as flat NumPy once two batches traced alike.
+    Epochs are counted from 1. One tqdm bar covers all batches of the run (without
+    tqdm installed, one printed line per epoch). ``compile=True`` runs each batch
+    through ``ag.compile(make_train_step(...))``: the same numbers, replayed as flat
+    NumPy once two batches traced alike.
     """
     history = History() if history is None else history
     step = make_train_step(model, loss_fn, optimizer)

@@ -10,17 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-if ! "$VENV/bin/python" - <<'PY' 2>/dev/null
-import importlib.metadata as md
-import graphviz, matplotlib, numpy, threadpoolctl, tqdm  # noqa: F401
-md.version("glassgrad")
-PY
-then
-    echo "setting up $VENV (first run only) ..." >&2
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e ".[train]"
-fi
+source scripts/_venv.sh
+ensure_venv
+ensure_extra train graphviz matplotlib numpy threadpoolctl tqdm
 # the matrices are tiny: one BLAS thread avoids wake-up stalls (see --blas-threads)
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 exec "$VENV/bin/python" -m glassgrad.demo "$@"

@@ -17,7 +17,7 @@ from .dot import to_dot
 from .explain import Explanation, explain
 from .grads import GradMap, all_grads
 from .player import StepStrip, play
-from .render import INSTALL_HELP, Graph, GraphvizNotFoundError, draw_graph
+from .render import INSTALL_HELP, draw_graph
 from .steps import Step, backprop_steps
 from .summary import summarize
 from .trace import GraphTrace, trace
@@ -27,3 +27,11 @@ __all__ = ["trace", "to_dot", "draw_graph", "backprop_steps", "Step", "explain",
            "Explanation", "play", "StepStrip", "Walkthrough", "Graph",
            "GraphvizNotFoundError", "INSTALL_HELP", "summarize", "GraphTrace", "all_grads",
            "GradMap"]
+
+
+def __getattr__(name):
+    """``Graph`` and ``GraphvizNotFoundError`` import graphviz on first access."""
+    if name in ("Graph", "GraphvizNotFoundError"):
+        from . import render
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,6 @@ kept, unless ``accumulate=True``.
 import html
 
 from .explain import run_all
-from .render import GraphvizNotFoundError
 from .summary import summarize_grad
 from .walkthrough import Walkthrough, render_frames
 
@@ -30,6 +29,7 @@ def _caption(step):
 
 def _svg_or_message(graph):
     """The rendered SVG, or the install help in a <pre> when Graphviz is missing."""
+    from .digraph import GraphvizNotFoundError   # a graph exists: graphviz is importable
     try:
         return graph.svg()
     except GraphvizNotFoundError as e:

@@ -2,11 +2,10 @@
 
 Drawing needs the Graphviz ``dot`` program; building the graph and its DOT text
 does not. When ``dot`` is missing, rendering raises :class:`GraphvizNotFoundError`
-with the install command for each platform, while ``to_dot`` keeps working.
+with the install command for each platform, while ``to_dot`` keeps working. The
+graphviz Python package is imported on first drawing (``digraph.py``), so
+``import autograd`` needs NumPy alone.
 """
-import graphviz
-from graphviz.jupyter_integration import JUPYTER_FORMATS
-
 from .dot import DEFAULT_MAX_NODES, dot_body
 
 INSTALL_HELP = (
@@ -22,54 +21,33 @@ INSTALL_HELP = (
 FORMATS = ("svg", "png", "jpeg", "jpg")
 
 
-class GraphvizNotFoundError(graphviz.ExecutableNotFound):
-    """The Graphviz ``dot`` program is missing (a RuntimeError, like graphviz's own)."""
+PACKAGE_HELP = (
+    "Drawing the graph needs the graphviz Python package, which is not installed: "
+    "pip install graphviz (pip install -e . installs it with glassgrad). Without it "
+    "autograd.to_dot(...) still gives the DOT text.")
 
-    def __init__(self, detail=""):
-        RuntimeError.__init__(self, INSTALL_HELP + (f"\n({detail})" if detail else ""))
+
+def _digraph_module():
+    """``autograd.viz.digraph``, imported on first use: it needs the graphviz package."""
+    try:
+        from . import digraph
+    except ModuleNotFoundError as exc:
+        if exc.name != "graphviz" and not (exc.name or "").startswith("graphviz."):
+            raise
+        raise ModuleNotFoundError(PACKAGE_HELP, name="graphviz") from exc
+    return digraph
 
 
-class Graph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering explains how to install a missing Graphviz.
-
-    ``format`` ("svg" or "png") is also what Jupyter displays: use "png" for very
-    large graphs, where an inline SVG gets slow.
-    """
-
-    def _set_display_format(self, fmt):
-        if fmt not in FORMATS:
-            raise ValueError(f"draw_graph: format must be one of {FORMATS}, got {fmt!r}")
-        self.format = fmt
-        self._jupyter_mimetype = JUPYTER_FORMATS[fmt]
-
-    def pipe(self, *args, **kwargs):
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, GraphvizNotFoundError):
-                raise
-            raise GraphvizNotFoundError(str(e)) from None
-
-    def render(self, *args, **kwargs):
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, GraphvizNotFoundError):
-                raise
-            raise GraphvizNotFoundError(str(e)) from None
-
-    def svg(self):
-        """The rendered SVG as text."""
-        return self.pipe(format="svg", encoding="utf-8")
-
-    def png(self):
-        """The rendered PNG as bytes."""
-        return self.pipe(format="png")
+def __getattr__(name):
+    """``Graph`` and ``GraphvizNotFoundError`` load graphviz on first access (PEP 562)."""
+    if name in ("Graph", "GraphvizNotFoundError"):
+        return getattr(_digraph_module(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_graph(body, fmt="svg"):
     """Wrap DOT body lines (from ``dot_body``) in a :class:`Graph`."""
-    g = Graph(name="G", body=list(body))
+    g = _digraph_module().Graph(name="G", body=list(body))
     g._set_display_format(fmt)
     return g
 

@@ -28,7 +28,6 @@ import numpy as np
 
 from ..tensor import Tensor
 from .labels import CURRENT_FILL
-from .render import GraphvizNotFoundError
 from .summary import fits, matrix_rows, noise_floor, stats_lines
 from .text import clean
 from .trace import is_parameter
@@ -221,6 +220,7 @@ def inline_svg(svg, prefix):
 def render_frames(steps, draw_options):
     """Each step's picture as SVG text (the install help instead, without Graphviz),
     drawn with one stable layout (see the module docstring)."""
+    from .render import GraphvizNotFoundError     # loads graphviz: drawing needs it
     options = dict(draw_options)
     options.setdefault("format", "svg")
     try:

@@ -7,10 +7,13 @@ cross-entropy
 
     L = -(1/B) sum_i sum_c q_ic log softmax(f(x_i))_c,   q_ic = (1 - eps)[c = y_i] + eps/10,
 
-showing a tqdm bar with the running loss and accuracy. After every epoch a
-checkpoint is written (model, optimizer, epoch, history, early-stopping state);
-``--resume`` continues from it exactly where it stopped. At the end it prints the
-test accuracy and writes into ``--out-dir``:
+showing a tqdm bar with the running loss and accuracy (a line per epoch without
+tqdm). After every epoch a checkpoint is written (model, optimizer, epoch, history,
+early-stopping state, the run's configuration); ``--resume`` continues from it exactly
+where it stopped, and refuses flags that would change the model or the data. Ctrl-C
+says which checkpoint holds the run, or that none does yet. At the end it prints the
+test accuracy (and the loss floor that label smoothing sets) and writes into
+``--out-dir`` (default ``runs/``; with ``--resume``, the checkpoint's folder):
 
 * ``<model>_curves.png``: train/val loss and accuracy per epoch (matplotlib, Agg);
 * ``<model>_graph.svg``: the computational graph of one forward pass and loss on a

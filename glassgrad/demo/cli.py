@@ -9,7 +9,8 @@ DEFAULTS = {
     "cnn": {"epochs": 20, "lr": 2e-3, "dropout": 0.3},
 }
 # flags that define the model and the data split: a resumed run takes them from the
-# checkpoint (changing them would not continue the same run)
+# checkpoint, and giving a different value with --resume is refused (it would not
+# continue the same run)
 RUN_KEYS = ("model", "hidden", "channels", "fc", "dropout", "seed", "test_size",
             "val_size", "batch_size", "weight_decay", "label_smoothing")
 
@@ -86,11 +87,13 @@ def build_parser():
                    help="fraction of the remaining digits used for validation curves and "
                         "early stopping (default: 0.1)")
     o = p.add_argument_group("output")
-    o.add_argument("--out-dir", default="runs", metavar="DIR",
-                   help="where the PNG, SVG and checkpoint go (default: runs/)")
+    o.add_argument("--out-dir", default=None, metavar="DIR",
+                   help="where the PNG, SVG and checkpoint go (default: runs/; with "
+                        "--resume, the folder of that checkpoint)")
     o.add_argument("--resume", default=None, metavar="PATH",
                    help="continue the run saved in this checkpoint up to --epochs (the "
-                        "model, split and batch size come from the checkpoint)")
+                        "model, split and batch size come from the checkpoint; a "
+                        "different value for one of them is refused)")
     o.add_argument("--no-plot", action="store_true", help="do not write the learning-curve PNG")
     o.add_argument("--no-graph", action="store_true", help="do not draw the graph SVG and its HTML walk-through")
     o.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -132,17 +135,42 @@ def _check(cfg):
         raise DemoError("--patience needs a validation set; give --val-size > 0")
 
 
+def flag_text(key, value):
+    """``--hidden 256,128`` for ``("hidden", [256, 128])``: a run key as a flag."""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return f"--{key.replace('_', '-')} {value}"
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _refuse_changed_run_keys(given, saved, path):
+    """A flag that would change the checkpoint's model or data is an error, not a note."""
+    changed = [key for key in RUN_KEYS
+               if key in given and _as_list(given[key]) != _as_list(saved[key])]
+    if changed:
+        theirs = ", ".join(flag_text(k, saved[k]) for k in changed)
+        yours = ", ".join(flag_text(k, given[k]) for k in changed)
+        raise DemoError(
+            f"--resume {path}: that checkpoint's run uses {theirs}, not {yours}; a "
+            f"resumed run keeps its model, data split and batch size. Drop "
+            f"{'that flag' if len(changed) == 1 else 'those flags'} to continue it, or "
+            f"start a new run without --resume (with another --out-dir to keep the old one)")
+
+
 def resolve_config(args, checkpoint=None):
-    """Flag values, per-model defaults, and (when resuming) the checkpoint's run keys."""
+    """Flag values, per-model defaults, and (when resuming) the checkpoint's run keys.
+
+    A run flag (``RUN_KEYS``) given with ``--resume`` must equal the checkpoint's,
+    else DemoError; ``--epochs``, ``--patience`` and ``--lr`` may change.
+    """
     given = {k: v for k, v in vars(args).items() if v is not None}
-    notes = []
     if checkpoint is not None:
         saved = checkpoint["config"]
-        for key in RUN_KEYS:
-            if key in given and given[key] != saved[key]:
-                notes.append(f"--{key.replace('_', '-')} {given[key]} ignored: the "
-                             f"checkpoint's run uses {saved[key]}")
-            given[key] = saved[key]
+        _refuse_changed_run_keys(given, saved, args.resume)
+        given.update({key: saved[key] for key in RUN_KEYS})
         given.setdefault("epochs", saved["epochs"])
         given.setdefault("patience", saved["patience"])
     kind = given.get("model", "mlp")
@@ -158,4 +186,4 @@ def resolve_config(args, checkpoint=None):
     else:
         cfg["lr"] = float(cfg["lr"])
     _check({**cfg, "lr": cfg["lr"] or 1.0})
-    return cfg, notes
+    return cfg

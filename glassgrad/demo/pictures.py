@@ -6,7 +6,8 @@ per layer titled like PyTorch's repr (``conv1  Conv2d(1→8, 3×3)``), laid out 
 bottom so that it reads at the width of a browser window. The HTML page steps
 through the backward of that loss one node per step (buttons, slider, ← →), with
 each step's rule and numbers beside the picture; it is self-contained and plays in
-any browser, offline. Without Graphviz's ``dot`` the DOT text is written instead.
+any browser, offline. Without Graphviz's ``dot`` (or the graphviz Python package) the
+DOT text is written instead.
 """
 import shutil
 
@@ -27,9 +28,14 @@ def write_graph(model, loss_fn, x, y, base, label="model"):
     loss = _loss(model, loss_fn, x, y)        # in the model's mode (training: dropout on)
     title = (f"{label} on {len(y)} test digits: forward pass, loss and every gradient "
              "(values black, gradients red; a cluster per layer)")
-    graph = ag.draw_graph(loss, grads="all", collapse=None, title=title)
     problem = "Graphviz's `dot` program is not installed"
-    if shutil.which("dot") is not None:
+    try:
+        graph = ag.draw_graph(loss, grads="all", collapse=None, title=title)
+        source = graph.source
+    except ImportError:                           # no graphviz package: DOT text only
+        graph, source = None, ag.to_dot(loss, grads="all", collapse=None, title=title)
+        problem = "the graphviz Python package is not installed"
+    if graph is not None and shutil.which("dot") is not None:
         try:
             svg = graph.pipe(format="svg")
             walk = ag.viz.play(loss, collapse=None,
@@ -45,6 +51,6 @@ def write_graph(model, loss_fn, x, y, base, label="model"):
                     f"backprop:   {base}.html  ({len(walk)} steps; open it in a browser, "
                     "← → to step)")
     with open(base + ".dot", "w", encoding="utf-8") as f:
-        f.write(graph.source)
+        f.write(source)
     return (f"graph: {problem}, so wrote the DOT text to {base}.dot (install graphviz, or "
             f"render it with `dot -Tsvg {base}.dot -o {base}.svg`)")
