@@ -2,7 +2,7 @@
 
 Graphviz rejects HTML-like labels holding control characters (NUL, ESC of an ANSI
 colour code, form feed), characters XML forbids (lone surrogates, U+FFFE/U+FFFF)
-and empty bold text, and a NUL ends a quoted DOT id early. So every piece of user
+empty bold text and bold text made only of "]", and a NUL ends a quoted DOT id early. So every piece of user
 text goes through ``clean`` (shown) or ``safe_id`` (an id), which write such
 characters the way Python's ``repr`` does::
 
@@ -20,7 +20,7 @@ MAX_TEXT = 60       # longer names are shortened (with an ellipsis) in labels
 
 # C0/C1 controls, DEL, surrogates and the two XML non-characters of the BMP
 _BAD = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_SPECIAL = re.compile(r"[&<>\"']")
+_SPECIAL = re.compile(r"[&<>\"'\]]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -49,7 +49,11 @@ def clean(text, limit=MAX_TEXT):
 def esc(text, limit=MAX_TEXT):
     """``clean`` text escaped for a Graphviz HTML-like label."""
     text = clean(text, limit)
-    return html.escape(text, quote=True) if _SPECIAL.search(text) else text
+    if _SPECIAL.search(text) is None:
+        return text
+    # "]" as a character reference: Graphviz 2.43 rejects text that is only "]"s
+    # (``<b>]</b>`` is a syntax error there), and the reference is the same character.
+    return html.escape(text, quote=True).replace("]", "&#93;")
 
 
 def safe_id(text):

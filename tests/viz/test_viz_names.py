@@ -17,7 +17,7 @@ from autograd.viz.text import clean
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None,
                                 reason="the Graphviz 'dot' program is not installed")
 
-NASTY = ["\t", "\n", " ", "\r\n", "\x00", "\x0c", "\x1b[31mred\x1b[0m", "\x7f", "\x85",
+NASTY = ["]", "]]", "\t", "\n", " ", "\r\n", "\x00", "\x0c", "\x1b[31mred\x1b[0m", "\x7f", "\x85",
          "a\"b", "a\\b", "\\", "\\N", "\\G\\l", "<&>", "</b>", "]]>", "-->", "&amp;",
          "\ufffe", "\uffff", "\ud800", "x" * 5000, "é中🙂", "\u202e", "{}", "a.b..c", "."]
 names = st.one_of(
@@ -51,6 +51,7 @@ def graph_named(name):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=names)
+@example(name="]")
 @example(name="\t")
 @example(name="\x00")
 @example(name="\x1b[1;32mok\x1b[0m")
