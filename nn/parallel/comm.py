@@ -97,6 +97,9 @@ def check_timeout(timeout, where):
     return value
 
 
+ABORT_GRACE_SECONDS = 1.0     # see abort()
+
+
 def abort(comm, message, code=1):
     """Print ``message`` (naming this rank) to stderr and end every rank of the job."""
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -105,6 +108,10 @@ def abort(comm, message, code=1):
                      f"rank stops\n")
     sys.stderr.flush()
     sys.stdout.flush()
+    # The launcher forwards a rank's output asynchronously and stops forwarding once
+    # MPI_Abort tears the job down: give it a moment, or the message (and the traceback
+    # printed just before) can be lost, leaving the user with no reason for the stop.
+    time.sleep(ABORT_GRACE_SECONDS)
     comm.Abort(code)
     os._exit(code)       # MPI_Abort may return before the launcher kills this process
 
