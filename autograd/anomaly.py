@@ -31,12 +31,13 @@ When it is off the cost is one attribute test per op and per backward step.
 Forward checks cost a pass over each output, and the creation sites a stack walk per op:
 use it to debug, not to train.
 """
-import functools
 import os
 import sys
 import weakref
 
 import numpy as np
+
+from . import grad_mode
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_PACKAGE)
@@ -74,12 +75,7 @@ class detect_anomaly:
 
     def __call__(self, func):
         mode = self.mode
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(mode):
-                return func(*args, **kwargs)
-        return wrapper
+        return grad_mode.decorate(func, lambda: detect_anomaly(mode))
 
 
 class set_detect_anomaly(detect_anomaly):

@@ -124,7 +124,10 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     """
     grads = {}
     for root, seed in zip(roots, seeds):
-        if targets is not None and id(root) in targets:
+        # a root made by a single-output node receives its gradient when that node is
+        # visited (where retained grads and targets are read): not here as well
+        if targets is not None and id(root) in targets and (
+                root.grad_fn is None or root.grad_fn.n_outputs != 1):
             slot = targets[id(root)]
             slot[1] = seed if slot[1] is None else slot[1] + seed
         if root.grad_fn is None:
@@ -276,12 +279,33 @@ def _unshared(input_grads, k):
     return base is None or (type(base) is np.ndarray and base_refs <= _BASE_ALONE)
 
 
+def _writable(t):
+    """``t`` with its data made a writable ndarray (a sum of 0-d arrays is a NumPy
+    scalar, a VJP may return a read-only broadcast view): ``.grad`` is always writable."""
+    data = t.data
+    if type(data) is not np.ndarray or not data.flags.writeable:
+        t.data = np.array(data, copy=True)
+    return t
+
+
 def _accumulate_leaf(leaf, g, create_graph, owned=False):
     """leaf.grad += g (a fresh array the first time, so no two grads share memory;
-    ``owned`` says nothing else refers to ``g``, which is then adopted as is)."""
+    ``owned`` says nothing else refers to ``g``, which is then adopted as is).
+
+    With ``create_graph`` the gradient is a Tensor in a graph: the first one is a
+    differentiable copy (PyTorch's clone), never the Tensor a VJP or the caller gave,
+    so two leaves' grads are never one object and a later backward never changes the
+    caller's ``gradient=`` tensor; later ones are added out of place."""
     if create_graph:
-        g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        if not isinstance(g, Tensor):
+            g = Tensor(np.asarray(g))
+        grad = leaf.grad
+        if grad is not None:
+            leaf.grad = _writable(grad + g)
+        elif g.requires_grad and grad_mode.STATE.enabled:
+            leaf.grad = _writable(g * 1)
+        else:
+            leaf.grad = Tensor(np.array(g.data, copy=True))
         return
     if isinstance(g, Tensor):
         g = g.data
@@ -292,9 +316,9 @@ def _accumulate_leaf(leaf, g, create_graph, owned=False):
         grad._init(g if owned else np.array(g, dtype=leaf.data.dtype, copy=True))
         leaf.grad = grad
     elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
-        leaf.grad = Tensor(grad.data + g)
+        leaf.grad = _writable(Tensor(grad.data + g))
     else:
-        grad.data = grad.data + g
+        grad.data = np.asarray(grad.data + g)
 
 
 def _seed(root, gradient, create_graph, opname):

@@ -11,21 +11,29 @@ Everything is double backprop through the engine: jvp uses the transpose trick
 """
 import numpy as np
 
-from . import engine
+from . import engine, grad_mode
+from .functions._common import call
+from .ops import shape as P
 from .tensor import Tensor
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
 
-def _prepare(inputs):
+def _prepare(inputs, create_graph):
+    """The inputs ``f`` is called with: with ``create_graph`` an input that requires grad
+    enters through an identity op, so the results stay connected to it (PyTorch's
+    ``view_as``); otherwise a detached copy that requires grad."""
     is_tuple = isinstance(inputs, (tuple, list))
     xs = list(inputs) if is_tuple else [inputs]
     fresh = []
     for k, x in enumerate(xs):
         if not isinstance(x, Tensor):
             raise TypeError(f"functional: input {k} must be a Tensor, got {type(x).__name__}")
-        t = x.detach()
-        t.requires_grad_(True)
+        if create_graph and x.requires_grad and grad_mode.is_grad_enabled():
+            t = call(P.reshape, x, shape=x.shape)
+        else:
+            t = x.detach()
+            t.requires_grad_(True)
         fresh.append(t)
     return is_tuple, fresh
 
@@ -59,7 +67,7 @@ def _pack(value, is_tuple):
 
 def jacobian(func, inputs, create_graph=False, strict=False):
     """The Jacobian of ``func`` at ``inputs``, one backward per output element."""
-    in_tuple, xs = _prepare(inputs)
+    in_tuple, xs = _prepare(inputs, create_graph)
     out_tuple, outs = _call(func, xs)
     from .functions import reshape, stack
     result = []
@@ -84,7 +92,7 @@ def jacobian(func, inputs, create_graph=False, strict=False):
 
 def hessian(func, inputs, create_graph=False, strict=False):
     """Second derivatives of a scalar ``func``: the Jacobian of its gradient."""
-    in_tuple, _ = _prepare(inputs)
+    in_tuple, _ = _prepare(inputs, create_graph)
 
     def gradient(*xs):
         _, outs = _call(func, xs)
@@ -105,7 +113,7 @@ def _as_list(v, n, name):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), vᵀ J)``."""
-    in_tuple, xs = _prepare(inputs)
+    in_tuple, xs = _prepare(inputs, create_graph)
     out_tuple, outs = _call(func, xs)
     vs = [None] * len(outs) if v is None else _as_list(v, len(outs), "vjp")
     total = [None] * len(xs)
@@ -119,7 +127,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)`` by differentiating ``uᵀJ`` with respect to ``u``."""
-    in_tuple, xs = _prepare(inputs)
+    in_tuple, xs = _prepare(inputs, create_graph)
     out_tuple, outs = _call(func, xs)
     vs = [Tensor(np.ones(x.shape, x.dtype)) for x in xs] if v is None \
         else _as_list(v, len(xs), "jvp")
@@ -147,7 +155,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def _second(func, inputs, v, create_graph, name):
-    in_tuple, xs = _prepare(inputs)
+    in_tuple, xs = _prepare(inputs, create_graph)
     _, outs = _call(func, xs)
     if len(outs) != 1 or outs[0].data.size != 1:
         raise RuntimeError(f"{name}: func must return a single scalar Tensor")

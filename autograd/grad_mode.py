@@ -6,6 +6,7 @@ Both are context managers and decorators, like PyTorch's::
         y = x * 2          # y.requires_grad is False
 """
 import functools
+import inspect
 
 
 class _State:
@@ -20,6 +21,41 @@ def is_grad_enabled():
     return STATE.enabled
 
 
+def decorate(func, make_context):
+    """``func`` run inside a fresh ``make_context()``; for a generator function every
+    resumption of the generator body is (PyTorch's rule), and the caller's mode is back
+    in force whenever the generator yields."""
+    if inspect.isgeneratorfunction(func):
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with make_context():
+                    request = next(gen)
+                while True:
+                    try:
+                        response = yield request
+                    except GeneratorExit:
+                        with make_context():
+                            gen.close()
+                        raise
+                    except BaseException as exc:    # thrown in: pass it to the body
+                        with make_context():
+                            request = gen.throw(exc)
+                    else:
+                        with make_context():
+                            request = gen.send(response)
+            except StopIteration as stop:
+                return stop.value
+        return generator
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with make_context():
+            return func(*args, **kwargs)
+    return wrapper
+
+
 class _GradMode:
     _target = True
 
@@ -32,12 +68,11 @@ class _GradMode:
         STATE.enabled = self._prev
         return False
 
+    def _clone(self):
+        return self.__class__()
+
     def __call__(self, func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return func(*args, **kwargs)
-        return wrapper
+        return decorate(func, self._clone)
 
 
 class no_grad(_GradMode):
@@ -56,11 +91,5 @@ class set_grad_enabled(_GradMode):
     def __init__(self, mode=True):
         self._target = bool(mode)
 
-    def __call__(self, func):
-        mode = self._target
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
-        return wrapper
+    def _clone(self):
+        return set_grad_enabled(self._target)

@@ -20,13 +20,19 @@ stamps the tensor with the new counter value (``_stamp`` keeps the last few), so
 "written after the node was recorded" is ``last stamp > node.clock``, and the version
 the node saw is the current one minus the writes stamped after ``node.clock``.
 
-``detach()`` shares its data, so it shares the check: a write through a detached
-tensor also bumps the tensor it was detached from (``_base``), and a node that saved
-a detached tensor also looks at its base.
+Views share one counter, as in PyTorch: ``detach()``, basic slicing (``x[0:2]``,
+``x[:, 1]``), ``reshape``/``view``/``flatten``/``squeeze``/``unsqueeze`` when NumPy
+returns a view, ``transpose``/``.T``/``permute``/``swapaxes``, ``expand``/
+``broadcast_to``. The result remembers the tensor whose memory it shares (``_base``,
+the root of a chain of views): a write through any of them bumps the root's counter,
+and every check looks at the root's, so ``x[0:2].mul_(10)`` under ``no_grad`` makes a
+later ``backward`` through an op that saved ``x`` (or another view of it) fail.
 
 Not detected (documented limits): writing into ``t.data`` with NumPy directly
 (``t.data[0] = 1``), writes through NumPy views obtained outside glassgrad, and
-mutating a NumPy array passed to an op as a constant. Use the methods above.
+mutating a NumPy array passed to an op as a constant. Use the methods above. (Catching
+them would mean fingerprinting every saved array at every op, or making saved arrays
+read-only, which the optimizers' in-place updates of the same arrays would then trip.)
 
 >>> import autograd as ag
 >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
@@ -104,6 +110,18 @@ def share_version(view, base):
     view._base = base if root is None else root
 
 
+def mark_view(out, x):
+    """``out``, made by a view op (basic indexing, reshape, transpose, expand...) from
+    ``x``, shares ``x``'s version counter when it shares its memory (as PyTorch's
+    views do): a write through either is seen by every node that saved the other.
+    Returns ``out``."""
+    data = out.data
+    if type(data) is np.ndarray and data.base is not None and isinstance(x, Tensor) \
+            and np.may_share_memory(data, x.data):
+        share_version(out, x)
+    return out
+
+
 def check_versions(node):
     """Raise if an input or the output of ``node`` was written after it was recorded."""
     clock = node.clock
@@ -125,9 +143,25 @@ def check_versions(node):
             "before modifying it (ag.tensor(y.detach())).")
 
 
-def check_allowed(t, opname, hint=""):
-    """Refuse in-place writes that would corrupt a gradient (see the module docstring)."""
+def records(t, value=None):
+    """True if an in-place write of ``value`` into ``t`` is recorded in the graph, as
+    PyTorch records it: while grad mode is on, into a tensor made by an op, or into a
+    tensor that needs no gradient from a ``value`` that does (``buf[1:] = w * 2``:
+    ``buf`` becomes part of the graph and the gradient reaches ``w``)."""
+    if not grad_mode.STATE.enabled:
+        return False
     if t.grad_fn is not None:
+        return True
+    return (not t.requires_grad and isinstance(value, Tensor) and value.requires_grad)
+
+
+def check_allowed(t, opname, hint=""):
+    """Refuse in-place writes that would corrupt a gradient (see the module docstring):
+    a leaf that requires grad while grad mode is on, and (with ``hint``, for writes
+    that cannot be recorded) a tensor made by an op while grad mode is on. Under
+    ``no_grad`` a tensor made by an op may be written, as in PyTorch: the version bump
+    makes a backward through any node that used it fail."""
+    if t.grad_fn is not None and grad_mode.STATE.enabled:
         raise RuntimeError(
             f"{opname}: in-place modification of a tensor computed by '{t.grad_fn.name}' "
             f"(node #{t.grad_fn.index}, shape {t.shape}) would make the gradients of its "
@@ -143,10 +177,14 @@ def _array(value):
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
-def _write(t, opname, value, fn):
-    """Check, run ``fn()`` (which writes ``value`` into ``t.data``), bump the version."""
+def _write(t, opname, value, fn, graph_fn=None):
+    """Check, run ``fn()`` (which writes ``value`` into ``t.data``), bump the version.
+    Where the write is recorded (``records``), ``graph_fn(old)`` computes the new value
+    out of place and ``rebase_`` makes ``t`` its result."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
+    if graph_fn is not None and records(t, value):
+        return rebase_(t, graph_fn, opname, adopt=t.grad_fn is None)
     check_allowed(t, opname)
     try:
         fn()
@@ -170,57 +208,85 @@ def _describe(value):
     return f"{a.dtype} values of shape {a.shape}"
 
 
+def _operand(value):
+    """A Tensor stays (it may need a gradient), anything else becomes an array."""
+    return value if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _replace(t, value):
+    """Out of place: ``value`` (cast to t's dtype) broadcast over ``t``'s shape, with no
+    gradient to ``t``'s old value (the recorded form of copy_/fill_/zero_)."""
+    def fn(old):
+        from . import functions as F
+        v = F.astype(value, old.dtype) if isinstance(value, Tensor) else value
+        return F.where(np.zeros(old.shape, dtype=bool), old, v)
+    return fn
+
+
 def add_(t, other, alpha=1, opname="add_"):
     """t += alpha * other (in place; ``sub_`` is alpha = -alpha)."""
+    other = _operand(other)
     v = _array(other)
     if alpha != 1:
         v = v * alpha
 
     def run():
         np.add(t.data, v, out=t.data, casting="same_kind")
-    return _write(t, opname, v, run)
+    return _write(t, opname, other, run,
+                  lambda old: old + (other if alpha == 1 else other * alpha))
 
 
 def mul_(t, other):
     """t *= other (in place)."""
+    other = _operand(other)
     v = _array(other)
-    return _write(t, "mul_", v,
-                  lambda: np.multiply(t.data, v, out=t.data, casting="same_kind"))
+    return _write(t, "mul_", other,
+                  lambda: np.multiply(t.data, v, out=t.data, casting="same_kind"),
+                  lambda old: old * other)
 
 
 def div_(t, other):
     """t /= other (in place; float tensors only, as true division gives floats)."""
+    other = _operand(other)
     v = _array(other)
-    return _write(t, "div_", v,
-                  lambda: np.true_divide(t.data, v, out=t.data, casting="same_kind"))
+    return _write(t, "div_", other,
+                  lambda: np.true_divide(t.data, v, out=t.data, casting="same_kind"),
+                  lambda old: old / other)
 
 
 def copy_(t, src):
     """Copy ``src`` (broadcast to t's shape, same-kind cast) into t."""
+    src = _operand(src)
     v = _array(src)
-    return _write(t, "copy_", v,
-                  lambda: np.copyto(t.data, v, casting="same_kind"))
+    return _write(t, "copy_", src,
+                  lambda: np.copyto(t.data, v, casting="same_kind"), _replace(t, src))
 
 
 def fill_(t, value, opname="fill_"):
     """Set every element to the number ``value``."""
+    value = _operand(value)
     v = _array(value)
     if v.ndim != 0:
         raise ValueError(f"{opname}: expected a number or a 0-d tensor, got shape {v.shape}")
-    return _write(t, opname, v,
-                  lambda: np.copyto(t.data, v, casting="same_kind"))
+    return _write(t, opname, value,
+                  lambda: np.copyto(t.data, v, casting="same_kind"), _replace(t, value))
 
 
 def clamp_(t, min=None, max=None):  # noqa: A002 - PyTorch names
     """Clip t to [min, max] in place."""
     if min is None and max is None:
         raise ValueError("clamp_: give at least one of min and max")
+
+    def clipped(old):
+        from . import functions as F
+        return F.clip(old, min, max)
     return _write(t, "clamp_", "clipped values",
-                  lambda: np.clip(t.data, min, max, out=t.data, casting="same_kind"))
+                  lambda: np.clip(t.data, min, max, out=t.data, casting="same_kind"),
+                  clipped)
 
 
 
-def rebase_(t, fn, opname):
+def rebase_(t, fn, opname, adopt=False):
     """``t ← fn(t)`` in place, also on a tensor that is part of a graph: PyTorch's
     in-place ops (``F.relu_(x)``, ``nn.ReLU(inplace=True)``, ``F.dropout(x, inplace=True)``).
 
@@ -261,6 +327,8 @@ def rebase_(t, fn, opname):
             np.copyto(t.data, new, casting="same_kind")
         else:
             t.data = np.asarray(new, dtype=t.data.dtype)
+            if getattr(t, "_base", None) is not None:   # no longer shares that memory
+                t._base = None
 
     def reads_output(node):      # does a VJP it will run load its `out` parameter?
         op = node.op
@@ -300,6 +368,8 @@ def rebase_(t, fn, opname):
             f"{opname}: a leaf tensor that requires grad (shape {t.shape}) is being used in "
             "an in-place operation; use the out-of-place op (inplace=False), or do it "
             "inside `with ag.no_grad():`")
+    if adopt and recording and not t.requires_grad:
+        return _adopt(t, fn, opname, store)
     if not (recording and t.requires_grad):
         store(fn(t).data, owns_memory(()))
         t._version = t._ver + 1
@@ -334,6 +404,32 @@ def rebase_(t, fn, opname):
     store(new, through)
     t._index = res._index                     # t takes the result's place ...
     t._version = t._ver + 1                   # ... and earlier users of t fail their check
+    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
+    t.grad_fn.scope = last.scope
+    return t
+
+
+def _adopt(t, fn, opname, store):
+    """``rebase_`` for a tensor that needs no gradient, written from one that does
+    (``adopt``): ``fn`` runs on a constant copy of ``t``'s old value, then ``t`` takes
+    the result's values (written through its memory) and its place in the graph."""
+    old = Tensor.__new__(Tensor)
+    old._init(np.array(t.data, copy=True))
+    res = fn(old)
+    last = res.grad_fn
+    if last is None or not hasattr(last, "arrays"):
+        store(res.data, t.data.flags.writeable)
+        t._version = t._ver + 1
+        return t
+    if getattr(t, "_base", None) is not None:
+        raise RuntimeError(
+            f"{opname}: writing a value that requires grad into a view of another tensor "
+            f"(shape {t.shape}) would leave that tensor's gradient path out; write into "
+            "the base tensor itself (base[i] = v), or build the result out of place "
+            "(ag.where, ag.concatenate)")
+    store(res.data, t.data.flags.writeable and type(t.data) is np.ndarray)
+    t._version = t._ver + 1
+    t._index, t.requires_grad = res._index, True
     t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
     t.grad_fn.scope = last.scope
     return t

@@ -126,8 +126,10 @@ class Tensor:
     # ---------------------------------------------------- in-place (see inplace.py)
     @property
     def _version(self):
-        """How many times this tensor was modified in place (PyTorch's version counter)."""
-        return self._ver
+        """How many times this tensor's memory was modified in place (PyTorch's version
+        counter, shared by views: see ``inplace``)."""
+        base = getattr(self, "_base", None)
+        return self._ver if base is None else base._ver
 
     @_version.setter
     def _version(self, value):

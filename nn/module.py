@@ -541,6 +541,7 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         targets = self._state_targets()
+        state_dict = _with_defaults(state_dict, targets)
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         errors, plan = [], []
@@ -579,6 +580,10 @@ class Module:
             current._version += 1
         return IncompatibleKeys(missing, unexpected)
 
+    # Entries an old checkpoint may lack and their value (PyTorch's
+    # ``_load_from_state_dict`` fills BatchNorm's ``num_batches_tracked`` with 0).
+    _STATE_DEFAULTS = {}
+
     # -------------------------------------------------------------------- repr
     def extra_repr(self):
         """The text inside the parentheses of this module's repr (override it)."""
@@ -602,3 +607,15 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _with_defaults(state_dict, targets):
+    """``state_dict`` plus each missing entry that its module has a default for
+    (``Module._STATE_DEFAULTS``); the caller's mapping is not changed."""
+    filled = None
+    for key, (module, _, name) in targets.items():
+        if key not in state_dict and name in module._STATE_DEFAULTS:
+            if filled is None:
+                filled = dict(state_dict)
+            filled[key] = module._STATE_DEFAULTS[name]
+    return state_dict if filled is None else filled

@@ -4,11 +4,12 @@ import builtins
 import numpy as np
 
 from .. import ops as P
-from ..inplace import check_allowed
+from ..inplace import check_allowed, mark_view, rebase_, records
 from ..ops.registry import apply
 from ..tensor import Tensor
 from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
                       normalize_one_axis, shape_args)
+from .math import astype, where
 
 __all__ = ["reshape", "view", "transpose", "permute", "swapaxes", "moveaxis", "flatten",
            "squeeze", "unsqueeze", "expand_dims", "expand", "expand_as", "broadcast_to",
@@ -31,7 +32,7 @@ def reshape(x, *shape):
                          f"({x.data.size} elements) into {shape}")
     if shape == x.shape:
         return x
-    return call(P.reshape, x, shape=shape)
+    return mark_view(call(P.reshape, x, shape=shape), x)
 
 
 view = reshape
@@ -56,7 +57,7 @@ def transpose(x, *axes):
                          f"{x.ndim} axes of a tensor of shape {x.shape}{hint}")
     if axes == tuple(range(x.ndim)):
         return x
-    return call(P.transpose, x, axes=axes)
+    return mark_view(call(P.transpose, x, axes=axes), x)
 
 
 def permute(x, *dims):
@@ -135,7 +136,7 @@ def broadcast_to(x, *shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     if shape == x.shape:
         return x
-    return call(P.broadcast_to, x, shape=shape)
+    return mark_view(call(P.broadcast_to, x, shape=shape), x)
 
 
 def expand(x, *shape):
@@ -257,7 +258,8 @@ def getitem(x, index):
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
     Integer-array indices may repeat: their gradients accumulate."""
     x = as_tensor(x)
-    return call(P.getitem, x, index=_normalize_index(index))   # errors name op and shape
+    out = call(P.getitem, x, index=_normalize_index(index))   # errors name op and shape
+    return mark_view(out, x)       # basic indexing gives a view: one version counter
 
 
 def index_add(g, shape, index):
@@ -266,9 +268,16 @@ def index_add(g, shape, index):
 
 
 def setitem(x, index, value):
-    """In-place assignment, allowed only where it cannot corrupt a gradient (``inplace``)."""
+    """In-place assignment. Recorded in the graph where PyTorch records it (into a
+    tensor made by an op, or a value that requires grad into a tensor that does not:
+    see ``inplace.records``); refused on a leaf that requires grad while grad mode is on."""
     if not isinstance(x, Tensor):
         raise TypeError("setitem: expected a Tensor")
+    if records(x, value):
+        idx = _normalize_index(index)
+        rebase_(x, lambda old: _assigned(old, idx, value, index), "setitem (x[i] = v)",
+                adopt=x.grad_fn is None)
+        return
     check_allowed(x, "setitem (x[i] = v)",
                   hint=", e.g. ag.where(mask, value, x) or index_add")
     try:
@@ -277,3 +286,29 @@ def setitem(x, index, value):
         raise type(err)(f"setitem: cannot assign {np.shape(data_of(value))} values at "
                         f"{index!r} of a tensor of shape {x.shape}: {err}") from None
     x._version += 1
+
+
+def _assigned(old, index, value, shown):
+    """``old`` with ``value`` written at ``index``, out of place and differentiable in
+    both (the recorded form of ``x[index] = value``)."""
+    try:
+        region = np.shape(old.data[index])
+        v = as_tensor(value)
+        if v.dtype != old.dtype:
+            v = astype(v, old.dtype)
+        np.broadcast_shapes(v.shape, region)
+    except (IndexError, ValueError, TypeError) as err:
+        raise type(err)(f"setitem: cannot assign {np.shape(data_of(value))} values at "
+                        f"{shown!r} of a tensor of shape {old.shape}: {err}") from None
+    v = broadcast_to(v, region) if v.shape != region else v
+    if not P.is_basic_index(index):
+        hits = np.zeros(old.shape, dtype=np.int64)
+        np.add.at(hits, index, 1)
+        if hits.max(initial=0) > 1:
+            raise IndexError(
+                f"setitem: the index {shown!r} names some elements of the tensor of shape "
+                f"{old.shape} more than once, so which value is kept is undefined; use "
+                "unique indices (or index_add to sum them)")
+    keep = np.ones(old.shape, dtype=bool)
+    keep[index] = False
+    return where(keep, old, call(P.index_add, v, shape=old.shape, index=index))
