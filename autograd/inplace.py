@@ -138,9 +138,10 @@ def check_versions(node):
     if out is not None and _last_write(out) > clock:
         raise RuntimeError(
             f"backward: the output of '{node.name}' (node #{node.index}), shape "
-            f"{out.shape}, was modified in place (through a detached alias) after it was "
-            f"computed; its gradient needs the original value. Copy the detached tensor "
-            "before modifying it (ag.tensor(y.detach())).")
+            f"{out.shape}, was modified in place (directly under no_grad, or through a "
+            f"view or detached alias) after it was computed; its gradient may need the "
+            "original value. Copy it before modifying (ag.tensor(y.detach())), or modify "
+            "it with grad mode on, which records the write.")
 
 
 def records(t, value=None):

@@ -10,6 +10,7 @@ function in ``autograd.functions``, which is built from the primitives in ``ops`
 tensor([2., 4.])
 """
 import itertools
+import warnings
 
 import numpy as np
 
@@ -17,11 +18,18 @@ from . import dtypes, grad_mode
 
 _creation = itertools.count()
 
+NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+    ".grad attribute won't be populated during backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
+    "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
+    "Tensor instead.")
+
 
 class Tensor:
     """An n-d array with an optional gradient and the graph node that produced it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_retains_grad",
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "_retains_grad",
                  "_index", "_float", "_ver", "_stamp", "_base", "__weakref__")
     __array_ufunc__ = None          # ndarray <op> Tensor defers to Tensor's reflected op
     __hash__ = object.__hash__      # __eq__ is elementwise; identity hashing keeps dicts fast
@@ -37,7 +45,7 @@ class Tensor:
     def _init(self, data):
         """Fast initialiser used by ops: ``data`` is already an ndarray."""
         self.data = data
-        self.grad = None
+        self._grad = None
         self.requires_grad = False
         self.grad_fn = None
         self.name = None
@@ -87,6 +95,19 @@ class Tensor:
         return self.data.shape[0]
 
     # ------------------------------------------------------------- grad handling
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor) or None. Reading it on a non-leaf that
+        does not retain its gradient warns, as PyTorch does: backward never fills it."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
     def requires_grad_(self, flag=True):
         """Set ``requires_grad`` in place (leaves only); returns self."""
         if flag and not self._float:
@@ -222,8 +243,8 @@ class Tensor:
         out._init(self.data.copy())
         out.requires_grad = self.requires_grad
         out.name = self.name
-        if self.grad is not None:
-            out.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            out.grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = out
         return out
 
@@ -331,6 +352,12 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
+
+
+def quiet_grad(t):
+    """``t.grad`` without the non-leaf warning, for tools that look at every tensor of a
+    graph (the drawings, the stepper); any object with a ``grad`` attribute works."""
+    return t._grad if isinstance(t, Tensor) else getattr(t, "grad", None)
 
 
 def _rebuild(data, requires_grad, name):

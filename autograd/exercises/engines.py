@@ -15,7 +15,7 @@ in red, wrong nodes outlined).
 import numpy as np
 
 from ..engine import grad as engine_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, quiet_grad
 from ..viz.render import make_graph
 from ..viz.trace import trace
 from .answers import children_of, reachable
@@ -101,7 +101,7 @@ def pair_nodes(student_root, reference_root):
 
 def _zero_grads(nodes):
     for v in nodes:
-        g = getattr(v, "grad", None)
+        g = quiet_grad(v)
         try:
             v.grad = 0.0 if g is None or np.ndim(g) == 0 else np.zeros_like(g)
         except AttributeError:
@@ -196,7 +196,7 @@ def compare_graphs(student_root, reference_root, run=None, exercise=None, rtol=R
             consumers.setdefault(id(c), []).append(s)
     for s, r in pairs:
         mine_v, ref_v = _value(getattr(s, "data", None)), _value(r.data)
-        mine_g, ref_g = _value(getattr(s, "grad", None)), expected.get(id(r))
+        mine_g, ref_g = _value(quiet_grad(s)), expected.get(id(r))
         v_ok = _close(mine_v, ref_v, rtol, atol)
         g_ok = ref_g is None or _close(mine_g, ref_g, rtol, atol)
         mark = "✔" if v_ok and g_ok else ("✘ value" if not v_ok else "✘ grad")
@@ -233,8 +233,8 @@ def _f(x):
 def _all_zero(pairs, expected):
     rest = pairs[1:]
     return bool(rest) and all(
-        _value(getattr(s, "grad", None)) is not None
-        and np.allclose(_value(getattr(s, "grad", None)), 0) for s, _ in rest) and any(
+        _value(quiet_grad(s)) is not None
+        and np.allclose(_value(quiet_grad(s)), 0) for s, _ in rest) and any(
         expected.get(id(r)) is not None and not np.allclose(expected[id(r)], 0)
         for _, r in rest)
 
@@ -245,7 +245,7 @@ def _diagnose(wrong, expected, consumers, root, pairs):
     if not v_ok:
         return [f"the forward value of {who} is wrong: {fmt(_value(s.data))}, glassgrad has "
                 f"{fmt(_value(r.data))} — fix the forward of {_op(s)!r} first"]
-    mine, ref = _value(getattr(s, "grad", None)), expected.get(id(r))
+    mine, ref = _value(quiet_grad(s)), expected.get(id(r))
     lines = [f"backprop goes wrong first at {who} (op {_op(s)!r}): its gradient should be "
              f"{fmt(ref)}, yours is {fmt(mine)}"]
     if s is root:
@@ -303,7 +303,7 @@ def draw_values(root, expected=None, highlight=(), rankdir="LR"):
     for v in nodes:
         rows = [f"<b>{_esc(_name(v))}</b> {_esc(_op(v))}" if _name(v) else
                 f"<b>{_esc(_op(v))}</b>", f"data {_esc(_f(_value(getattr(v, 'data', None))))}",
-                f'<font color="#d50000">grad {_esc(_f(_value(getattr(v, "grad", None))))}'
+                f'<font color="#d50000">grad {_esc(_f(_value(quiet_grad(v))))}'
                 "</font>"]
         if expected is not None and expected.get(id(v)) is not None:
             rows.append(f'<font color="#1565c0">glassgrad {_esc(_f(expected[id(v)]))}</font>')

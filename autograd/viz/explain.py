@@ -18,7 +18,7 @@ Pass ``accumulate=True`` to make it the backward pass itself.
 """
 import html
 
-from ..tensor import Tensor
+from ..tensor import Tensor, quiet_grad
 from .steps import BackpropRun
 from .grads import check_not_freed
 from .summary import summarize, summarize_grad
@@ -51,7 +51,7 @@ def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
     saved = []
     if not accumulate:
         for t in trace(loss).tensors.values():
-            g = t.grad
+            g = quiet_grad(t)
             saved.append((t, g, None if g is None else g.data))
     run = BackpropRun(loss, gradient, retain_graph=not accumulate)
     try:

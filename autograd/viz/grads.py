@@ -20,14 +20,14 @@ along an edge, for ``grad_flow`` and the circuit style).
 >>> x = ag.Tensor(2.0, requires_grad=True, name="x")
 >>> y = x * x
 >>> grads = all_grads(y * 3.0)
->>> float(grads[y]), float(grads[x]), y.grad is None and x.grad is None
-(3.0, 12.0, True)
+>>> float(grads[y]), float(grads[x]), y.retains_grad, x.grad is None
+(3.0, 12.0, False, True)
 """
 from collections.abc import Mapping
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, quiet_grad
 from .trace import tensor_key, trace
 
 
@@ -38,7 +38,7 @@ class TensorGrads:
 
     def grad(self, key, tensor):
         """(gradient array or None, note shown after 'grad')."""
-        g = getattr(tensor, "grad", None) if tensor is not None else None
+        g = quiet_grad(tensor) if tensor is not None else None
         return (None if g is None else g.data), ""
 
     def status(self, key):

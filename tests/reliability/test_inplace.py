@@ -1,9 +1,11 @@
 """In-place safety: version counters catch writes to tensors a graph still needs.
 
-Decision on ``x[i] = v`` (and every ``*_`` method): refused on a tensor made by an op
-(it has a ``grad_fn``) and on a leaf that requires grad while grad mode is on; allowed
-under ``no_grad`` on leaves and on tensors that do not require grad. Any allowed write
-bumps ``_version``; a backward through a node recorded before the write raises.
+Decision on ``x[i] = v`` (and every ``*_`` method), PyTorch's: refused on a leaf that
+requires grad while grad mode is on; recorded in the graph (the tensor takes the
+write's result and its place) on a tensor made by an op while grad mode is on, and on
+a tensor that needs no gradient written from a value that does; otherwise a plain
+write. Any write bumps ``_version``; a backward through a node recorded before the
+write raises.
 """
 import numpy as np
 import pytest
@@ -149,16 +151,46 @@ def test_custom_function_saved_input_write_is_caught():
         y.backward()
 
 
-# ------------------------------------------------------------ what is refused
-@pytest.mark.parametrize("write", sorted(set(WRITES) - {"external bump"}))
-def test_in_place_is_refused_on_a_tensor_made_by_an_op(write):
+# ------------------------------------------- what is recorded, what is refused
+TORCH_WRITES = {
+    "add_": lambda t: t.add_(1.0),
+    "sub_": lambda t: t.sub_(1.0),
+    "mul_": lambda t: t.mul_(2.0),
+    "div_": lambda t: t.div_(2.0),
+    "copy_": lambda t: t.copy_(t.new_zeros(t.shape)),
+    "fill_": lambda t: t.fill_(3.0),
+    "zero_": lambda t: t.zero_(),
+    "clamp_": lambda t: t.clamp_(0.0, 1.0),
+    "setitem": lambda t: t.__setitem__(0, 7.0),
+}
+
+
+@pytest.mark.parametrize("write", sorted(TORCH_WRITES))
+def test_in_place_on_a_tensor_made_by_an_op_is_recorded_as_in_pytorch(write):
+    torch = pytest.importorskip("torch")
+    x = leaf([0.25, 2.0])
+    y = x * 2
+    WRITES[write](y)                 # grad mode on: recorded, y is the write's result
+    assert y.grad_fn is not None and y._version == 1
+    (y * ag.tensor([1.0, 3.0], dtype=np.float64)).sum().backward()
+    tx = torch.tensor([0.25, 2.0], dtype=torch.float64, requires_grad=True)
+    ty = tx * 2
+    TORCH_WRITES[write](ty)
+    (ty * torch.tensor([1.0, 3.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+@pytest.mark.parametrize("write", sorted(TORCH_WRITES))
+def test_in_place_on_a_tensor_made_by_an_op_under_no_grad_is_versioned(write):
     x = leaf([1.0, 2.0])
     y = x * 2
-    with pytest.raises(RuntimeError, match=r"in-place .*'mul'.*out-of-place"):
-        WRITES[write](y)
-    with ag.no_grad(), pytest.raises(RuntimeError, match="in-place"):
-        WRITES[write](y)
-    assert y._version == 0 and y.data.tolist() == [2.0, 4.0]
+    z = y * y
+    with ag.no_grad():
+        WRITES[write](y)             # allowed (PyTorch), not recorded, version bumped
+    assert y._version == 1 and y.grad_fn.name == "mul"
+    with pytest.raises(RuntimeError, match=r"input 0 of 'mul'.*modified by an in-place"):
+        z.sum().backward()
 
 
 @pytest.mark.parametrize("write", sorted(set(WRITES) - {"external bump"}))
@@ -224,8 +256,8 @@ def test_setitem_decision():
         x[0] = 5.0                           # leaf under no_grad: allowed, versioned
     assert x._version == 1 and x.data[0] == 5.0
     y = x * 1.0
-    with ag.no_grad(), pytest.raises(RuntimeError, match="in-place"):
-        y[0] = 1.0                           # made by an op: refused even under no_grad
+    y[0] = 1.0                               # made by an op: recorded (PyTorch's CopySlices)
+    assert y.grad_fn.name == "where" and y.tolist() == [1.0, 2.0]
     t = ag.zeros(3)
     t[1:] = 2.0                              # plain tensor: allowed
     assert t.tolist() == [0.0, 2.0, 2.0] and t._version == 1
