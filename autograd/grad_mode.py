@@ -86,10 +86,21 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """``with set_grad_enabled(flag):`` records operations when ``flag`` is true."""
+    """``set_grad_enabled(flag)`` switches recording now (PyTorch's behaviour when it is
+    called as a function); as a context manager or decorator it applies inside only and
+    restores the previous mode afterwards."""
 
     def __init__(self, mode=True):
         self._target = bool(mode)
+        self._prev = STATE.enabled
+        STATE.enabled = self._target
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, func):
+        STATE.enabled = self._prev          # decorating switches nothing (PyTorch)
+        return decorate(func, self._clone)
 
     def _clone(self):
         return set_grad_enabled(self._target)

@@ -541,8 +541,8 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         targets = self._state_targets()
-        state_dict = _with_defaults(state_dict, targets)
-        missing = [k for k in targets if k not in state_dict]
+        missing = [k for k, (module, _, name) in targets.items()
+                   if k not in state_dict and name not in module._STATE_OPTIONAL]
         unexpected = [k for k in state_dict if k not in targets]
         errors, plan = [], []
         for key, (module, table, name) in targets.items():
@@ -580,9 +580,9 @@ class Module:
             current._version += 1
         return IncompatibleKeys(missing, unexpected)
 
-    # Entries an old checkpoint may lack and their value (PyTorch's
-    # ``_load_from_state_dict`` fills BatchNorm's ``num_batches_tracked`` with 0).
-    _STATE_DEFAULTS = {}
+    # Entries an old checkpoint may lack: the current value is kept (PyTorch's
+    # ``_load_from_state_dict`` does so for the norms' ``num_batches_tracked``).
+    _STATE_OPTIONAL = ()
 
     # -------------------------------------------------------------------- repr
     def extra_repr(self):
@@ -608,14 +608,3 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
-
-def _with_defaults(state_dict, targets):
-    """``state_dict`` plus each missing entry that its module has a default for
-    (``Module._STATE_DEFAULTS``); the caller's mapping is not changed."""
-    filled = None
-    for key, (module, _, name) in targets.items():
-        if key not in state_dict and name in module._STATE_DEFAULTS:
-            if filled is None:
-                filled = dict(state_dict)
-            filled[key] = module._STATE_DEFAULTS[name]
-    return state_dict if filled is None else filled

@@ -37,7 +37,7 @@ def _register_affine(module, shape, affine, bias, dtype):
 class _NormBase(Module):
     """Shared state of the batch/instance norms: affine params and running stats."""
 
-    _STATE_DEFAULTS = {"num_batches_tracked": 0}   # old checkpoints lack it (PyTorch)
+    _STATE_OPTIONAL = ("num_batches_tracked",)   # old checkpoints lack it (PyTorch)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
