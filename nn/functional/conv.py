@@ -32,15 +32,35 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold"]
 
 
+# the smallest value each window/convolution argument may take (PyTorch's rules)
+MINIMUM = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0,
+           "output_padding": 0, "output_size": 1}
+
+
 def ntuple(value, n, what, opname):
-    """An int or a length-``n`` sequence of ints -> a tuple of ``n`` ints."""
-    if isinstance(value, numbers.Integral):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise ValueError(f"{opname}: {what} must be an int or {n} ints, got {value}")
+    """An int or a length-``n`` sequence of ints -> a tuple of ``n`` ints, each at least
+    ``MINIMUM[what]`` (a zero stride or a negative padding fails here, naming the op and
+    the argument, not as a ZeroDivisionError deep in the forward)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (int(value),) * n
+    else:
+        try:
+            items = tuple(value)
+        except TypeError:
+            items = None
+        if items is None or not all(isinstance(v, numbers.Integral)
+                                    and not isinstance(v, bool) for v in items):
+            raise TypeError(f"{opname}: {what} must be an int or a tuple of {n} ints, got "
+                            f"{value!r}")
+        value = tuple(int(v) for v in items)
+        if len(value) == 1:
+            value = value * n
+        if len(value) != n:
+            raise ValueError(f"{opname}: {what} must be an int or {n} ints, got {value}")
+    low = MINIMUM.get(what)
+    if low is not None and any(v < low for v in value):
+        kind = "positive" if low == 1 else "non-negative"
+        raise ValueError(f"{opname}: {what} must be {kind} (at least {low}), got {value}")
     return value
 
 

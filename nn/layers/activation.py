@@ -6,6 +6,7 @@ import numpy as np
 import autograd as ag
 from .. import functional as F
 from ..module import Module, Parameter
+from . import checks
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
            "Mish", "Sigmoid", "Tanh", "Softplus", "Softsign", "LogSigmoid", "Hardtanh",
@@ -121,8 +122,8 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        self.num_parameters = num_parameters
-        self.init = init
+        self.num_parameters = checks.count("PReLU", "num_parameters", num_parameters)
+        self.init = checks.real("PReLU", "init", init)
         dtype = np.dtype(dtype or ag.get_default_dtype())
         self.weight = Parameter(np.full((num_parameters,), init, dtype=dtype))
 
@@ -138,7 +139,9 @@ class ELU(Module):
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha = checks.real(type(self).__name__, "alpha", alpha)
+        if self.alpha == 0 and isinstance(self, CELU):
+            raise ValueError("CELU: alpha must not be 0 (CELU divides by alpha)")
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
@@ -158,7 +161,7 @@ class GELU(Module):
 
     def __init__(self, approximate="none"):
         super().__init__()
-        self.approximate = approximate
+        self.approximate = checks.choice("GELU", "approximate", approximate, ("none", "tanh"))
 
     def forward(self, input):  # noqa: A002
         return F.gelu(input, approximate=self.approximate)
@@ -172,8 +175,10 @@ class Softplus(Module):
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
-        self.beta = beta
-        self.threshold = threshold
+        self.beta = checks.real("Softplus", "beta", beta)
+        if beta == 0:
+            raise ValueError("Softplus: beta must not be 0 (softplus divides by beta)")
+        self.threshold = checks.real("Softplus", "threshold", threshold)
 
     def forward(self, input):  # noqa: A002
         return F.softplus(input, self.beta, self.threshold)
@@ -236,6 +241,8 @@ class Softmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
+        if dim is not None:
+            checks.count(type(self).__name__, "dim", dim, minimum=-(2 ** 62))
         self.dim = dim
 
     def forward(self, input):  # noqa: A002

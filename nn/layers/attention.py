@@ -17,6 +17,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module
+from . import checks
 from .device import check_device
 from .linear import NonDynamicallyQuantizableLinear
 
@@ -37,6 +38,7 @@ class MultiheadAttention(Module):
                  dtype=None):
         super().__init__()
         check_device(device, "MultiheadAttention")
+        checks.probability("MultiheadAttention", "dropout", dropout)
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a "
                              f"positive multiple of num_heads ({num_heads})")

@@ -12,6 +12,7 @@ and (C_in, C_out/groups, *kernel) for a transposed one, drawn with
 """
 from .. import functional as F
 from .. import init
+from . import checks
 from ..functional.conv import ntuple
 from ..module import Module
 from .device import check_device
@@ -37,7 +38,10 @@ class _ConvNd(Module):
         super().__init__()
         name, n = type(self).__name__, self._nsp
         check_device(device, name)
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        checks.count(name, "in_channels", in_channels)
+        checks.count(name, "out_channels", out_channels)
+        checks.count(name, "groups", groups)
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
         if padding_mode not in _PADDING_MODES:
@@ -62,6 +66,10 @@ class _ConvNd(Module):
             self.padding = ntuple(padding, n, "padding", name)
         self.dilation = ntuple(dilation, n, "dilation", name)
         self.output_padding = ntuple(output_padding, n, "output_padding", name)
+        if any(p >= max(s, d) for p, s, d in zip(self.output_padding, self.stride,
+                                                 self.dilation)):
+            raise ValueError(f"{name}: output_padding {self.output_padding} must be smaller "
+                             f"than either stride {self.stride} or dilation {self.dilation}")
         self.groups = groups
         self.padding_mode = padding_mode
         if self._transposed:
@@ -197,6 +205,8 @@ class Unfold(Module):
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
+        _check_patches("Unfold", kernel_size=kernel_size, dilation=dilation,
+                       padding=padding, stride=stride)
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
 
@@ -213,6 +223,8 @@ class Fold(Module):
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
+        _check_patches("Fold", output_size=output_size, kernel_size=kernel_size,
+                       dilation=dilation, padding=padding, stride=stride)
         self.output_size, self.kernel_size = output_size, kernel_size
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
@@ -223,3 +235,9 @@ class Fold(Module):
     def extra_repr(self):
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
                 f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+
+
+def _check_patches(name, **args):
+    """Fold/Unfold's 2-d sizes: each an int or 2 ints, within ``ntuple``'s bounds."""
+    for what, value in args.items():
+        ntuple(value, 2, what, name)

@@ -6,6 +6,7 @@ tensor([1., 1.])
 """
 from .. import functional as F
 from ..module import Module
+from . import checks
 
 __all__ = ["CosineSimilarity", "PairwiseDistance"]
 
@@ -15,7 +16,7 @@ class CosineSimilarity(Module):
 
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
-        self.dim, self.eps = dim, eps
+        self.dim, self.eps = dim, checks.real("CosineSimilarity", "eps", eps, 0)
 
     def forward(self, x1, x2):
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
@@ -26,6 +27,8 @@ class PairwiseDistance(Module):
 
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
+        checks.real("PairwiseDistance", "p", p, 0)
+        checks.real("PairwiseDistance", "eps", eps, 0)
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 
     def forward(self, x1, x2):

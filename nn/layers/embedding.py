@@ -6,6 +6,7 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
+from . import checks
 from .device import check_device, check_positive
 
 __all__ = ["Embedding", "EmbeddingBag"]
@@ -59,8 +60,8 @@ class Embedding(Module):
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):
         super().__init__()
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
+        self.num_embeddings = checks.count("Embedding", "num_embeddings", num_embeddings, 0)
+        self.embedding_dim = checks.count("Embedding", "embedding_dim", embedding_dim, 0)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError("Padding_idx must be within num_embeddings")

@@ -1,6 +1,7 @@
 """``Flatten`` and ``Unflatten``."""
 import autograd as ag
 from ..module import Module
+from . import checks
 
 __all__ = ["Flatten", "Unflatten"]
 
@@ -10,8 +11,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = checks.count("Flatten", "start_dim", start_dim, minimum=-(2 ** 62))
+        self.end_dim = checks.count("Flatten", "end_dim", end_dim, minimum=-(2 ** 62))
 
     def forward(self, input):  # noqa: A002
         return ag.flatten(input, self.start_dim, self.end_dim)
@@ -25,8 +26,13 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim = dim
-        self.unflattened_size = tuple(unflattened_size)
+        self.dim = checks.count("Unflatten", "dim", dim, minimum=-(2 ** 62))
+        self.unflattened_size = tuple(
+            checks.count("Unflatten", "unflattened_size", n, minimum=-1)
+            for n in unflattened_size)
+        if self.unflattened_size.count(-1) > 1:
+            raise ValueError(f"Unflatten: only one size may be -1 (inferred), got "
+                             f"{self.unflattened_size}")
 
     def forward(self, input):  # noqa: A002
         shape = input.shape

@@ -4,6 +4,7 @@ import math
 from .. import functional as F
 from .. import init
 from ..module import Module
+from . import checks
 
 __all__ = ["Linear", "Bilinear", "Identity"]
 
@@ -41,8 +42,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = checks.count("Linear", "in_features", in_features, minimum=0)
+        self.out_features = checks.count("Linear", "out_features", out_features, minimum=0)
         _register_weight_and_bias(self, (out_features, in_features), out_features, bias,
                                   dtype)
         self.reset_parameters()
@@ -69,6 +70,9 @@ class Bilinear(Module):
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
                  dtype=None):
         super().__init__()
+        for what, n in (("in1_features", in1_features), ("in2_features", in2_features),
+                        ("out_features", out_features)):
+            checks.count("Bilinear", what, n, minimum=0)
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         _register_weight_and_bias(self, (out_features, in1_features, in2_features),

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 import autograd as ag
+from . import checks
 from .. import functional as F
 from ..functional.loss import _legacy as _legacy_reduction
 from ..module import Module
@@ -27,9 +28,14 @@ def _as_buffer(value):
 
 
 class _Loss(Module):
+    _reductions = checks.REDUCTIONS
+
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         self.reduction = _legacy_reduction(size_average, reduce, reduction)
+        if self.reduction not in self._reductions:
+            raise ValueError(f"{type(self).__name__}: {self.reduction!r} is not a valid value "
+                             f"for reduction; use one of {list(self._reductions)}")
 
 
 class _WeightedLoss(_Loss):
@@ -57,7 +63,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
-        self.delta = delta
+        self.delta = checks.real("HuberLoss", "delta", delta, 0, strict=True)
 
     def forward(self, input, target):  # noqa: A002
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
@@ -68,7 +74,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
-        self.beta = beta
+        self.beta = checks.real("SmoothL1Loss", "beta", beta, 0)
 
     def forward(self, input, target):  # noqa: A002
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
@@ -126,7 +132,8 @@ class CrossEntropyLoss(_WeightedLoss):
                  reduction="mean", label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
+        self.label_smoothing = checks.real("CrossEntropyLoss", "label_smoothing",
+                                           label_smoothing, 0.0, 1.0)
 
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(input, target, weight=self.weight,
@@ -136,6 +143,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
 class KLDivLoss(_Loss):
     """y (log y - x) for log-probabilities x; use ``reduction='batchmean'`` for the KL."""
+
+    _reductions = checks.REDUCTIONS + ("batchmean",)
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)

@@ -9,6 +9,7 @@ import numpy as np
 import autograd as ag
 from .. import functional as F
 from ..module import Module, Parameter
+from . import checks
 from .device import check_device
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
@@ -42,9 +43,11 @@ class _NormBase(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
+        name = type(self).__name__
+        self.num_features = checks.count(name, "num_features", num_features)
+        self.eps = checks.real(name, "eps", eps, 0)
+        self.momentum = momentum if momentum is None else checks.real(
+            name, "momentum", momentum, 0, 1)
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = _dtype(dtype)
@@ -173,8 +176,9 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
+        self.normalized_shape = tuple(
+            checks.count("LayerNorm", "normalized_shape", n) for n in normalized_shape)
+        self.eps = checks.real("LayerNorm", "eps", eps, 0)
         self.elementwise_affine = elementwise_affine
         _register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
@@ -192,8 +196,12 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
+        checks.count("GroupNorm", "num_groups", num_groups)
+        checks.count("GroupNorm", "num_channels", num_channels)
+        checks.real("GroupNorm", "eps", eps, 0)
         if num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups, got "
+                             f"{num_channels} and {num_groups}")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
@@ -211,6 +219,7 @@ class GroupNorm(Module):
 class LocalResponseNorm(Module):
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
+        checks.count("LocalResponseNorm", "size", size)
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input):  # noqa: A002

@@ -6,6 +6,7 @@
 from .. import functional as F
 from ..functional.conv import ntuple
 from ..module import Module
+from . import checks
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
@@ -21,6 +22,7 @@ class _MaxPoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
+        checks.window(type(self).__name__, self._n, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -39,6 +41,7 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """Max over windows of (N, C, L); the gradient goes to each window's first max."""
 
+    _n = 1
     _fn = staticmethod(F.max_pool1d)
 
 
@@ -46,12 +49,14 @@ class MaxPool2d(_MaxPoolNd):
     """Max over windows of (N, C, H, W): ``stride`` defaults to ``kernel_size``, padding
     is -inf; the gradient goes to each window's first maximum (PyTorch's rule)."""
 
+    _n = 2
     _fn = staticmethod(F.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
     """Max over windows of (N, C, D, H, W); see MaxPool2d."""
 
+    _n = 3
     _fn = staticmethod(F.max_pool3d)
 
 
@@ -61,6 +66,7 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
+        checks.window("AvgPool1d", 1, kernel_size, stride, padding)
         # 1-tuples, as PyTorch stores (and prints) them for AvgPool1d only
         self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
         self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride",
@@ -81,11 +87,15 @@ class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W): the divisor is the window size including
     zero padding (``count_include_pad=True``) or the number of real elements."""
 
+    _n = 2
     _fn = staticmethod(F.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
+        checks.window(type(self).__name__, self._n, kernel_size, stride, padding)
+        if divisor_override is not None:
+            checks.count(type(self).__name__, "divisor_override", divisor_override)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -103,12 +113,17 @@ class AvgPool2d(Module):
 class AvgPool3d(AvgPool2d):
     """Mean over windows of (N, C, D, H, W); see AvgPool2d."""
 
+    _n = 3
     _fn = staticmethod(F.avg_pool3d)
 
 
 class _AdaptivePool(Module):
     def __init__(self, output_size):
         super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+        for size in sizes:
+            if size is not None:
+                checks.count(type(self).__name__, "output_size", size, minimum=0)
         self.output_size = output_size
 
     def extra_repr(self):
@@ -175,6 +190,7 @@ class _LPPoolNd(Module):
         if not norm_type > 0:
             raise ValueError(f"{type(self).__name__}: norm_type must be positive, got "
                              f"{norm_type}")
+        checks.window(type(self).__name__, self._n, kernel_size, stride)
         self.norm_type, self.kernel_size = norm_type, kernel_size
         self.stride, self.ceil_mode = stride, ceil_mode
 
@@ -188,14 +204,17 @@ class _LPPoolNd(Module):
 
 
 class LPPool1d(_LPPoolNd):
+    _n = 1
     _fn = staticmethod(F.lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
+    _n = 2
     _fn = staticmethod(F.lp_pool2d)
 
 
 class LPPool3d(_LPPoolNd):
+    _n = 3
     _fn = staticmethod(F.lp_pool3d)
 
 

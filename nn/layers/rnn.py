@@ -20,6 +20,7 @@ from .. import functional as F
 from .. import init
 from ..functional.rnn import GATES
 from ..module import Module
+from . import checks
 from .device import check_device
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -41,6 +42,9 @@ class RNNBase(Module):
         super().__init__()
         name = type(self).__name__
         check_device(device, name)
+        checks.count(name, "input_size", input_size, minimum=0)
+        checks.count(name, "hidden_size", hidden_size)
+        checks.count(name, "num_layers", num_layers)
         if not (0 <= dropout <= 1):
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
         if hidden_size <= 0 or num_layers <= 0:
@@ -234,6 +238,8 @@ class RNNCellBase(Module):
                  dtype=None):
         super().__init__()
         check_device(device, type(self).__name__)
+        checks.count(type(self).__name__, "input_size", input_size, minimum=0)
+        checks.count(type(self).__name__, "hidden_size", hidden_size)
         if num_chunks is not None and num_chunks != self._gates:
             raise ValueError(f"{type(self).__name__}: num_chunks is {self._gates} for this "
                              f"cell, got {num_chunks}")

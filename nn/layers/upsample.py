@@ -4,7 +4,9 @@
 (1, 1, 6, 6)
 """
 from .. import functional as F
+from ..functional.upsample import _MODES as RESIZE_MODES
 from ..module import Module
+from . import checks
 from .device import check_positive
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
@@ -18,6 +20,7 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
+        _check_resize(type(self).__name__, size, scale_factor, mode)
         self.size = size
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) \
             else scale_factor
@@ -94,3 +97,17 @@ class ChannelShuffle(Module):
 
     def extra_repr(self):
         return f"groups={self.groups}"
+
+
+def _check_resize(name, size, scale_factor, mode):
+    """Upsample's arguments: exactly one of ``size`` (positive ints) and ``scale_factor``
+    (positive numbers), and a known mode (PyTorch checks these in the forward)."""
+    checks.choice(name, "mode", mode, tuple(RESIZE_MODES))
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{name}: give exactly one of size and scale_factor, got size={size!r}"
+                         f" and scale_factor={scale_factor!r}")
+    for n in (size if isinstance(size, (tuple, list)) else (size,)) if size is not None else ():
+        checks.count(name, "size", n)
+    factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,)
+    for f in factors if scale_factor is not None else ():
+        checks.real(name, "scale_factor", f, 0, strict=True)

@@ -417,3 +417,116 @@ def test_14_the_library_never_triggers_the_non_leaf_warning():
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.SGD(model.parameters(), lr=0.1).step()
         model.zero_grad()
+
+
+# ------------------------------------- 11. every layer validates its constructor arguments
+BAD_ARGUMENTS = [   # (layer, args, kwargs, what the message must name)
+    ("Conv2d", (3, 4, 3), {"stride": 0}, "stride"),            # the case
+    ("Conv2d", (3, 4, 3), {"stride": -1}, "stride"),
+    ("Conv2d", (3, 4, 3), {"padding": -1}, "padding"),
+    ("Conv2d", (3, 4, 3), {"dilation": 0}, "dilation"),
+    ("Conv2d", (3, 4, 0), {}, "kernel_size"),
+    ("Conv2d", (3, 4, 2.5), {}, "kernel_size"),
+    ("Conv2d", (3, 4, 3), {"groups": 0}, "groups"),
+    ("Conv2d", (3, 4, 3), {"groups": 2}, "groups"),
+    ("Conv2d", (0, 4, 3), {}, "in_channels"),
+    ("Conv2d", (3, -4, 3), {}, "out_channels"),
+    ("Conv2d", (3.0, 4, 3), {}, "in_channels"),
+    ("Conv2d", (3, 4, 3), {"padding_mode": "mirror"}, "padding_mode"),
+    ("Conv1d", (3, 4, 3), {"stride": (1, 1)}, "stride"),
+    ("Conv1d", (3, 4, 3), {"stride": 0}, "stride"),
+    ("ConvTranspose2d", (3, 4, 3), {"stride": 0}, "stride"),
+    ("ConvTranspose2d", (3, 4, 3), {"stride": 2, "output_padding": 2}, "output_padding"),
+    ("ConvTranspose1d", (3, 4, 3), {"dilation": 0}, "dilation"),
+    ("MaxPool2d", (0,), {}, "kernel_size"),
+    ("MaxPool2d", (2,), {"stride": 0}, "stride"),
+    ("MaxPool2d", (2,), {"padding": 2}, "padding"),
+    ("MaxPool2d", (2,), {"dilation": 0}, "dilation"),
+    ("MaxPool1d", (2,), {"stride": 0}, "stride"),
+    ("AvgPool2d", (2,), {"stride": 0}, "stride"),
+    ("AvgPool2d", (2,), {"padding": -1}, "padding"),
+    ("AvgPool2d", (2,), {"divisor_override": 0}, "divisor_override"),
+    ("AvgPool1d", (0,), {}, "kernel_size"),
+    ("AdaptiveAvgPool2d", (-1,), {}, "output_size"),
+    ("AdaptiveMaxPool1d", (-2,), {}, "output_size"),
+    ("LPPool2d", (2, 0), {}, "kernel_size"),
+    ("MaxUnpool2d", (2,), {"stride": 0}, "stride"),
+    ("Unfold", (2,), {"stride": 0}, "stride"),
+    ("Fold", ((4, 4), 0), {}, "kernel_size"),
+    ("Linear", (-1, 3), {}, "in_features"),
+    ("Linear", (3, 2.5), {}, "out_features"),
+    ("Bilinear", (2, -1, 3), {}, "in2_features"),
+    ("Dropout", (1.5,), {}, "probability"),
+    ("Dropout2d", (-0.1,), {}, "probability"),
+    ("Embedding", (-1, 3), {}, "num_embeddings"),
+    ("Embedding", (5, 3), {"padding_idx": 5}, "adding_idx"),
+    ("EmbeddingBag", (5, 3), {"mode": "median"}, "mode"),
+    ("BatchNorm1d", (0,), {}, "num_features"),
+    ("BatchNorm2d", (3,), {"momentum": 2.0}, "momentum"),
+    ("BatchNorm2d", (3,), {"eps": -1.0}, "eps"),
+    ("InstanceNorm2d", (-3,), {}, "num_features"),
+    ("LayerNorm", ((3, 0),), {}, "normalized_shape"),
+    ("GroupNorm", (2, 3), {}, "divisible"),
+    ("GroupNorm", (0, 4), {}, "num_groups"),
+    ("LocalResponseNorm", (0,), {}, "size"),
+    ("RNN", (3, 0), {}, "hidden_size"),
+    ("RNN", (-3, 4), {}, "input_size"),
+    ("RNN", (3, 4), {"num_layers": 0}, "num_layers"),
+    ("RNN", (3, 4), {"dropout": 1.5}, "dropout"),
+    ("RNN", (3, 4), {"nonlinearity": "sigmoid"}, "nonlinearity"),
+    ("LSTM", (3, 4), {"proj_size": 4}, "proj_size"),
+    ("GRU", (3, 4), {"dropout": -0.5}, "dropout"),
+    ("RNNCell", (3, 0), {}, "hidden_size"),
+    ("LSTMCell", (3, -1), {}, "hidden_size"),
+    ("MultiheadAttention", (6, 4), {}, "num_heads"),
+    ("MultiheadAttention", (6, 2), {"dropout": 1.5}, "dropout"),
+    ("TransformerEncoderLayer", (6, 2), {"dim_feedforward": 0}, "dim_feedforward"),
+    ("TransformerEncoderLayer", (6, 2), {"activation": "swish"}, "activation"),
+    ("Upsample", (), {"scale_factor": 0}, "scale_factor"),
+    ("Upsample", (), {"size": 0}, "size"),
+    ("Upsample", (), {"size": 4, "mode": "cubic"}, "mode"),
+    ("Upsample", (), {}, "size"),
+    ("PixelShuffle", (0,), {}, "upscale_factor"),
+    ("ChannelShuffle", (0,), {}, "groups"),
+    ("Softmax", (1.5,), {}, "dim"),
+    ("Flatten", (1.5,), {}, "start_dim"),
+    ("Unflatten", (1, (2, -2)), {}, "unflattened_size"),
+    ("PReLU", (0,), {}, "num_parameters"),
+    ("Hardtanh", (1.0, -1.0), {}, "max_val"),
+    ("ELU", (), {"alpha": "a"}, "alpha"),
+    ("CELU", (), {"alpha": 0.0}, "alpha"),
+    ("GELU", (), {"approximate": "fast"}, "approximate"),
+    ("Softplus", (), {"beta": 0}, "beta"),
+    ("MSELoss", (), {"reduction": "avg"}, "reduction"),
+    ("CrossEntropyLoss", (), {"label_smoothing": 1.5}, "label_smoothing"),
+    ("HuberLoss", (), {"delta": 0}, "delta"),
+    ("SmoothL1Loss", (), {"beta": -1.0}, "beta"),
+    ("KLDivLoss", (), {"reduction": "bad"}, "reduction"),
+    ("MultiMarginLoss", (), {"p": 3}, "p"),
+    ("CosineSimilarity", (), {"eps": -1.0}, "eps"),
+    ("PairwiseDistance", (), {"p": -1.0}, "p"),
+]
+
+
+@pytest.mark.parametrize("layer, args, kwargs, what", BAD_ARGUMENTS,
+                         ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(BAD_ARGUMENTS)])
+def test_11_layer_constructors_validate_their_arguments(layer, args, kwargs, what):
+    with pytest.raises((ValueError, TypeError)) as err:
+        getattr(nn, layer)(*args, **kwargs)
+    assert what in str(err.value), str(err.value)     # names the argument
+
+
+def test_11_good_arguments_still_build_every_layer():
+    for layer, args, kwargs in [("Conv2d", (3, 4, (1, 3)), {"stride": (2, 1), "padding": 0}),
+                                ("ConvTranspose2d", (3, 4, 3), {"stride": 2,
+                                                                "output_padding": 1}),
+                                ("MaxPool2d", (3,), {"padding": 1, "stride": 1}),
+                                ("Linear", (0, 3), {}), ("Upsample", (), {"size": (2, 3)}),
+                                ("BatchNorm1d", (3,), {"momentum": None}),
+                                ("AdaptiveAvgPool2d", ((None, 2),), {}),
+                                ("Unflatten", (1, (2, -1)), {}),
+                                ("KLDivLoss", (), {"reduction": "batchmean"})]:
+        getattr(nn, layer)(*args, **kwargs)
+        getattr(torch.nn, layer)(*args, **kwargs)
+    with pytest.raises(ValueError, match=r"conv2d: stride must be positive"):
+        nn.functional.conv2d(ag.zeros((1, 1, 4, 4)), ag.zeros((1, 1, 2, 2)), stride=0)
