@@ -24,6 +24,7 @@ from . import anomaly, grad_mode
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
+from .release import release_intermediates
 from .tensor import Tensor
 
 
@@ -156,6 +157,7 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     if not (retain_graph or create_graph):
         for node in done:
             node.release()
+        release_intermediates(done)     # values only the graph holds (see release.py)
 
 
 def _visit(order, grads, targets, needed, create_graph, observe, recording, done):

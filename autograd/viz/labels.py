@@ -17,8 +17,9 @@ import re
 
 import numpy as np
 
-from .summary import (block_starts, fits, matrix_rows, noise_floor, shape_text,
-                      stats_lines)
+from ..release import is_released
+from .summary import (RELEASED_TEXT, block_starts, fits, matrix_rows, noise_floor,
+                      shape_text, stats_lines)
 from .text import esc, table
 
 GRAD_COLOR = "#d50000"      # gradients are red everywhere (labels, edges, legend)
@@ -80,8 +81,11 @@ def arg_name(node, pos):
 def value_markup(arr, max_full, color=None, word=None):
     """A value (or, with ``word="grad"``, a gradient) as label markup: an aligned
     matrix for small arrays, ``min / mean / max`` for large ones."""
-    arr = np.asarray(arr)
     prefix = "" if word is None else esc(word) + " "
+    if is_released(arr):
+        markup = prefix + "<i>" + esc(RELEASED_TEXT) + "</i>"
+        return f'<font color="{color}">{markup}</font>' if color else markup
+    arr = np.asarray(arr)
     if arr.size and fits(arr.shape, max_full) and arr.ndim >= 2 and arr.size > arr.shape[-1]:
         body = _matrix(arr)
         inner = f"<td>{esc(word)}&nbsp;</td>" if word else ""

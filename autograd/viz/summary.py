@@ -20,6 +20,9 @@ epsilons of it, e.g. 6e-18 beside numbers of order 1) print as 0::
 """
 import numpy as np
 
+from ..release import is_released
+
+RELEASED_TEXT = "freed by backward()"   # an intermediate value backward released
 MAX_FULL = (5, 5)   # the default: arrays up to 5 rows x 5 columns are printed in full
 NOISE_EPS = 64      # values below this many machine epsilons of the largest print as 0
 _FMT = "{:.4g}"
@@ -155,6 +158,8 @@ def summarize(a, max_full=MAX_FULL):
     """
     if a is None:
         return "None"
+    if is_released(a):
+        return RELEASED_TEXT
     a = np.asarray(getattr(a, "data", a))
     if a.size == 0:
         return "[] (empty)"

@@ -1,0 +1,103 @@
+"""What a backward without ``retain_graph`` frees: the graph's intermediate values.
+
+After ``loss.backward()`` the graph can no longer be backpropagated through again, but
+it can still be drawn. The rule (PyTorch frees the same values; it just cannot draw):
+
+* every node drops its saved arrays (``Node.release``);
+* an intermediate tensor (made by an op) that nothing but the graph refers to is
+  replaced in its consumers' inputs by a *released* stand-in: same shape, dtype, name,
+  creation index and ``grad_fn`` (so the graph's structure is intact), but no values:
+  its ``data`` is a zero-stride ``ReleasedArray`` costing one element, which drawings
+  show as "freed by backward()". Its memory is returned at once;
+* kept as they are: leaves (parameters, inputs), every tensor the user still holds
+  (a variable, a list, a retained grad...), and all of a small graph's tensors (at most
+  ``SMALL_GRAPH_BYTES`` of intermediates: a student drawing ``loss`` after
+  ``backward()`` sees every value and gradient).
+
+So in the usual loop ``loss = F.cross_entropy(model(xb), yb)`` the previous step's
+activations are gone before the next forward starts, although ``loss`` still names
+the previous graph until it is rebound: peak memory is one graph's, as in PyTorch.
+"""
+import sys
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["ReleasedArray", "SMALL_GRAPH_BYTES", "release_intermediates", "is_released"]
+
+SMALL_GRAPH_BYTES = 1 << 20      # graphs whose intermediates take at most this keep them
+
+
+class ReleasedArray(np.ndarray):
+    """The stand-in for an intermediate value freed by backward: right shape and dtype,
+    one element of memory (zero strides), read-only."""
+
+
+def released_like(data):
+    """A ``ReleasedArray`` with ``data``'s shape and dtype."""
+    return np.broadcast_to(np.zeros((), dtype=data.dtype), np.shape(data)).view(ReleasedArray)
+
+
+def is_released(t):
+    """True if ``t`` (a Tensor or an array) is a value freed by backward."""
+    return isinstance(t, ReleasedArray) or isinstance(getattr(t, "data", None), ReleasedArray)
+
+
+def _extra_references(entry):
+    """References to ``entry[0]`` beyond the ``entry[1]`` graph inputs that name it
+    (the entry, this frame and the call add a constant, calibrated below)."""
+    x = entry[0]
+    return sys.getrefcount(x) - entry[1]
+
+
+def _calibrate():
+    probe = Tensor.__new__(Tensor)
+    holder = (probe,)  # noqa: F841 - one graph input naming the probe
+    entry = [probe, 1, None]
+    del probe
+    return _extra_references(entry)
+
+
+_UNHELD = _calibrate()
+
+
+def _stand_in(x):
+    ghost = Tensor.__new__(Tensor)
+    ghost._init(released_like(x.data))
+    ghost.requires_grad, ghost.grad_fn, ghost.name = x.requires_grad, x.grad_fn, x.name
+    ghost._index, ghost._retains_grad = x._index, x._retains_grad
+    return ghost
+
+
+def release_intermediates(nodes):
+    """Replace, in the inputs of ``nodes`` (the nodes a backward just went through),
+    every intermediate tensor nothing else refers to by a released stand-in (see the
+    module docstring). Latest first, so that a view dies before its base is looked at."""
+    entries = {}
+    total = 0
+    for node in nodes:
+        for x in node.inputs:
+            if isinstance(x, Tensor) and x.grad_fn is not None:
+                entry = entries.get(id(x))
+                if entry is None:
+                    entries[id(x)] = [x, 1, [node]]
+                    data = x.data
+                    total += data.nbytes if type(data) is np.ndarray else 0
+                else:
+                    entry[1] += 1
+                    entry[2].append(node)
+    if total <= SMALL_GRAPH_BYTES:
+        return
+    order = sorted(entries.values(), key=lambda e: e[0]._index, reverse=True)
+    entries.clear()
+    for entry in order:
+        if type(entry[0].data) is not np.ndarray or _extra_references(entry) > _UNHELD:
+            entry[0] = entry[2] = None
+            continue
+        x = entry[0]
+        ghost = _stand_in(x)
+        for node in entry[2]:
+            node.inputs = tuple(ghost if y is x else y for y in node.inputs)
+        entry[0] = entry[2] = None
+        del x
