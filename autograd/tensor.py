@@ -253,8 +253,11 @@ class Tensor:
 
     # ---------------------------------------------------------------- printing
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4,
-                               prefix="tensor(", threshold=200)
+        if type(self.data).__name__ == "ReleasedArray":     # see autograd/release.py
+            body = f"<freed by backward()>, shape={self.shape}"
+        else:
+            body = np.array2string(self.data, separator=", ", precision=4,
+                                   prefix="tensor(", threshold=200)
         extras = []
         if self.data.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64),
                                    np.dtype(bool)):

@@ -10,9 +10,13 @@ What is released (checked below with weakrefs):
   the last reference to its outputs, by reference counting alone: the graph has no
   reference cycles (nodes hold their output weakly).
 
-What is kept on purpose: while the user holds ``loss``, the nodes keep their input
-tensors (the graph stays drawable after backward; ``draw_graph(loss)`` shows values
-and gradients). ``backward(create_graph=True)`` makes the cycle PyTorch also makes,
+What backward releases besides (``autograd/release.py``): in a graph bigger than
+``SMALL_GRAPH_BYTES``, every intermediate tensor that nothing but the graph refers to
+is replaced by a released stand-in (structure, shape, dtype and name kept, values
+freed), so the usual loop holds one graph's activations at its peak, not two
+(``benchmarks/memory_loop.py``). What is kept on purpose while the user holds
+``loss``: leaves, tensors the user holds, and every value of a small graph (the graph
+stays drawable after backward; ``draw_graph(loss)`` shows those values and gradients). ``backward(create_graph=True)`` makes the cycle PyTorch also makes,
 leaf -> .grad -> its graph -> leaf; ``gc`` collects it (tested), and setting
 ``x.grad = None`` breaks it.
 """
@@ -109,6 +113,66 @@ def test_retain_graph_keeps_saved_arrays_until_the_last_backward(no_gc):
     np.testing.assert_allclose(x.grad.data, [2.0, 0.0])
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
+
+
+def _big_graph():
+    """A graph with 2 MB of intermediates (over SMALL_GRAPH_BYTES)."""
+    from autograd.release import SMALL_GRAPH_BYTES
+    x = leaf(np.linspace(-1, 1, 256 * 512).reshape(256, 512))
+    w = leaf(np.eye(512) * 0.5)
+    held = x @ w                        # the user keeps this one
+    hidden = ag.tanh(held) * 2.0        # ... and not the tanh output
+    loss = (hidden * hidden).mean()
+    assert 2 * held.data.nbytes > SMALL_GRAPH_BYTES
+    return x, w, held, loss
+
+
+def test_backward_frees_the_intermediates_only_the_graph_holds(no_gc):
+    x, w, held, loss = _big_graph()
+    tanh_out = loss.grad_fn.inputs[0].grad_fn.inputs[0]
+    nodes_before = len(ag.viz.trace(loss).tensors)
+    data_ref = weakref.ref(tanh_out.data)
+    tensor_ref = weakref.ref(tanh_out)
+    del tanh_out
+    loss.backward()
+    assert data_ref() is None and tensor_ref() is None       # freed at once
+    # the structure stays, with stand-ins of the right shape, dtype and index
+    trace = ag.viz.trace(loss)
+    assert len(trace.tensors) == nodes_before
+    stand_in = loss.grad_fn.inputs[0].grad_fn.inputs[0]
+    assert ag.release.is_released(stand_in) and stand_in.shape == (256, 512)
+    assert stand_in.dtype == np.float64 and stand_in.grad_fn.name == "mul"
+    assert "freed by backward()" in repr(stand_in)
+    assert stand_in.data.strides == (0, 0)
+    # what the user holds keeps its values; leaves keep values and gradients
+    assert not ag.release.is_released(held) and held.data.strides != (0, 0)
+    assert any(t is held for t in trace.tensors.values())
+    dot = ag.to_dot(loss)
+    assert "freed by backward()" in dot
+    assert x.grad is not None and w.grad is not None
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+
+
+def test_small_graphs_and_retained_graphs_keep_every_value(no_gc):
+    x = leaf(np.ones((3, 2)))
+    loss, refs = build(x)
+    loss.backward()
+    assert all(r() is not None for r in refs)
+    assert "freed" not in ag.to_dot(loss)
+    x, w, held, loss = _big_graph()
+    loss.backward(retain_graph=True)          # kept for a second backward
+    assert not any(ag.release.is_released(t) for t in ag.viz.trace(loss).tensors.values())
+    first = w.grad.data.copy()
+    loss.backward()
+    np.testing.assert_allclose(w.grad.data, 2 * first)
+
+
+def test_the_training_loop_holds_one_graph_at_its_peak():
+    from benchmarks.memory_loop import measure
+    for kind in ("mlp", "cnn"):
+        r = measure(kind, steps=3)
+        assert r["ratio"] <= 1.1, (kind, r)
 
 
 def test_intermediate_tensors_keep_no_gradient():
