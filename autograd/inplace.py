@@ -156,6 +156,19 @@ def records(t, value=None):
     return (not t.requires_grad and isinstance(value, Tensor) and value.requires_grad)
 
 
+def record_write(t, fn, opname):
+    """A write that ``records`` says is recorded: ``t`` becomes ``fn(old value)`` in the
+    graph (``rebase_``). Refused on a view of another tensor: the base would neither
+    see the recorded value nor pass its gradient on."""
+    if getattr(t, "_base", None) is not None:
+        raise RuntimeError(
+            f"{opname}: an in-place write into a view of another tensor (shape {t.shape}) "
+            "cannot be recorded in the graph while gradients are recorded; write into the "
+            "base tensor itself (base[i] = v, base.add_(...)), or make the view a tensor "
+            "of its own first (v = v * 1)")
+    return rebase_(t, fn, opname, adopt=t.grad_fn is None)
+
+
 def check_allowed(t, opname, hint=""):
     """Refuse in-place writes that would corrupt a gradient (see the module docstring):
     a leaf that requires grad while grad mode is on, and (with ``hint``, for writes
@@ -185,7 +198,7 @@ def _write(t, opname, value, fn, graph_fn=None):
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
     if graph_fn is not None and records(t, value):
-        return rebase_(t, graph_fn, opname, adopt=t.grad_fn is None)
+        return record_write(t, graph_fn, opname)
     check_allowed(t, opname)
     try:
         fn()
@@ -422,12 +435,6 @@ def _adopt(t, fn, opname, store):
         store(res.data, t.data.flags.writeable)
         t._version = t._ver + 1
         return t
-    if getattr(t, "_base", None) is not None:
-        raise RuntimeError(
-            f"{opname}: writing a value that requires grad into a view of another tensor "
-            f"(shape {t.shape}) would leave that tensor's gradient path out; write into "
-            "the base tensor itself (base[i] = v), or build the result out of place "
-            "(ag.where, ag.concatenate)")
     store(res.data, t.data.flags.writeable and type(t.data) is np.ndarray)
     t._version = t._ver + 1
     t._index, t.requires_grad = res._index, True

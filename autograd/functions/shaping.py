@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from .. import ops as P
-from ..inplace import check_allowed, mark_view, rebase_, records
+from ..inplace import check_allowed, mark_view, record_write, records
 from ..ops.registry import apply
 from ..tensor import Tensor
 from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
@@ -275,8 +275,7 @@ def setitem(x, index, value):
         raise TypeError("setitem: expected a Tensor")
     if records(x, value):
         idx = _normalize_index(index)
-        rebase_(x, lambda old: _assigned(old, idx, value, index), "setitem (x[i] = v)",
-                adopt=x.grad_fn is None)
+        record_write(x, lambda old: _assigned(old, idx, value, index), "setitem (x[i] = v)")
         return
     check_allowed(x, "setitem (x[i] = v)",
                   hint=", e.g. ag.where(mask, value, x) or index_add")

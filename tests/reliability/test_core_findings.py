@@ -183,6 +183,12 @@ def test_5_unrecordable_writes_are_refused_clearly():
         row = base[0]
     with pytest.raises(RuntimeError, match=r"view of another tensor.*base\[i\] = v"):
         row[1:] = w
+    y = w * 2                               # a view of a tensor in the graph: refused
+    with pytest.raises(RuntimeError, match=r"view of another tensor"):
+        y[0:1].mul_(3.0)
+    with pytest.raises(RuntimeError, match=r"view of another tensor"):
+        y.reshape(2, 1)[0] = 5.0
+    assert y.tolist() == [2.0, 4.0]
     h = w * 1.0
     with pytest.raises(IndexError, match=r"more than once"):
         h[[0, 0]] = w
