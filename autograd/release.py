@@ -63,10 +63,12 @@ _UNHELD = _calibrate()
 
 
 def _stand_in(x):
+    """``x`` without its values (``Tensor._init``'s fields set directly: a stand-in takes
+    ``x``'s creation index and uses up no new one, so later tensors keep their ids)."""
     ghost = Tensor.__new__(Tensor)
-    ghost._init(released_like(x.data))
+    ghost.data, ghost._grad, ghost._ver = released_like(x.data), None, 0
     ghost.requires_grad, ghost.grad_fn, ghost.name = x.requires_grad, x.grad_fn, x.name
-    ghost._index, ghost._retains_grad = x._index, x._retains_grad
+    ghost._index, ghost._retains_grad, ghost._float = x._index, x._retains_grad, x._float
     return ghost
 
 
