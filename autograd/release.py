@@ -72,25 +72,36 @@ def _stand_in(x):
     return ghost
 
 
+def _is_big(nodes):
+    """True once the outputs of ``nodes`` (the graph's intermediates, roughly) take more
+    than ``SMALL_GRAPH_BYTES``; a big graph answers after its first few big nodes, a
+    small one costs one short step per node."""
+    total = 0
+    for node in nodes:
+        out = node.out()
+        if out is not None:
+            total += out.data.nbytes
+            if total > SMALL_GRAPH_BYTES:
+                return True
+    return False
+
+
 def release_intermediates(nodes):
     """Replace, in the inputs of ``nodes`` (the nodes a backward just went through),
     every intermediate tensor nothing else refers to by a released stand-in (see the
     module docstring). Latest first, so that a view dies before its base is looked at."""
+    if not _is_big(nodes):
+        return
     entries = {}
-    total = 0
     for node in nodes:
         for x in node.inputs:
             if isinstance(x, Tensor) and x.grad_fn is not None:
                 entry = entries.get(id(x))
                 if entry is None:
                     entries[id(x)] = [x, 1, [node]]
-                    data = x.data
-                    total += data.nbytes if type(data) is np.ndarray else 0
                 else:
                     entry[1] += 1
                     entry[2].append(node)
-    if total <= SMALL_GRAPH_BYTES:
-        return
     order = sorted(entries.values(), key=lambda e: e[0]._index, reverse=True)
     entries.clear()
     for entry in order:
