@@ -158,8 +158,9 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     # switched per node (the caller keeps its own in between); otherwise once around
     # the whole loop.
     state, recording = grad_mode.STATE, bool(create_graph)
+    recorder = hooks.RECORDERS[-1] if hooks.RECORDERS and targets is None else None
     args = (order, grads, targets, needed, create_graph, observe, recording, done, plan,
-            callbacks)
+            callbacks, recorder)
     if observe:
         yield from _visit(*args)
     else:
@@ -178,7 +179,7 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
 
 
 def _visit(order, grads, targets, needed, create_graph, observe, recording, done, plan,
-           callbacks):
+           callbacks, recorder):
     """The loop of ``walk``: each node in ``order`` applies its VJPs once."""
     state = grad_mode.STATE
     summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
@@ -216,7 +217,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             input_grads = node.input_grads(g, create_graph, wanted)
             if ANOMALY.enabled:
                 anomaly.after_backward(node, g, input_grads)
-            if not observe:
+            if not observe and recorder is None:
                 del g   # used up; dropping it lets a leaf adopt a gradient that views it
             for k in range(len(inputs)):
                 gi = input_grads[k]
@@ -250,6 +251,8 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                             summed.add(parent)
                 else:
                     _send(grads, x, gi)
+            if recorder is not None:
+                recorder.record(node, g, input_grads)
             if plan is not None and node in plan.flush_at:
                 plan.flush(node, _accumulate_leaf, create_graph)
         finally:

@@ -258,6 +258,11 @@ class HookPlan:
         return changes
 
 
+# Observers of every backward while a ``retain_grads()`` block runs (innermost last):
+# objects with ``record(node, grad_output, input_grads)``.
+RECORDERS = []
+
+
 # ----------------------------------------------------------- end-of-backward callbacks
 class _Callbacks:
     current = None        # the list of the walk whose node is being processed
