@@ -297,9 +297,9 @@ class TapNode:
     returns. Being an identity, it also works under ``create_graph``."""
 
     __slots__ = ("op", "inputs", "params", "outs", "n_outputs", "index", "scope",
-                 "freed", "clock", "on_grads", "__weakref__")
+                 "freed", "clock", "on_grads", "materialize", "__weakref__")
 
-    def __init__(self, name, inputs, outputs, on_grads):
+    def __init__(self, name, inputs, outputs, on_grads, materialize=False):
         from .scope import current_scope
         from .inplace import CLOCK
         self.op = _TapOp(name)
@@ -312,6 +312,7 @@ class TapNode:
         self.freed = False
         self.clock = CLOCK.count
         self.on_grads = on_grads
+        self.materialize = materialize
 
     @property
     def name(self):
@@ -335,6 +336,9 @@ class TapNode:
 
     def input_grads(self, g, create_graph, wanted):
         grads = list(g) if self.n_outputs > 1 else [g]
+        if self.materialize:        # as a Function's backward sees them: zeros, not None
+            grads = [np.zeros_like(x.data) if gk is None else gk
+                     for gk, x in zip(grads, self.inputs)]
         grads = self.on_grads(grads, create_graph)
         return [gk if w else None for gk, w in zip(grads, wanted)]
 
@@ -353,9 +357,10 @@ class _TapOp:
         self.rules = ("identity",)
 
 
-def tap(tensors, on_grads, name="BackwardHookFunctionBackward"):
+def tap(tensors, on_grads, name="BackwardHookFunctionBackward", materialize=False):
     """New tensors equal to (and sharing the data of) ``tensors``, whose gradients go
-    through ``on_grads(grads, create_graph)`` on the way back (see ``TapNode``)."""
+    through ``on_grads(grads, create_graph)`` on the way back (see ``TapNode``); with
+    ``materialize`` a missing gradient is passed as zeros."""
     outputs = []
     for t in tensors:
         out = Tensor.__new__(Tensor)
@@ -363,7 +368,7 @@ def tap(tensors, on_grads, name="BackwardHookFunctionBackward"):
         out.name = t.name
         share_version(out, t)       # an in-place write to the copy counts as one to t
         outputs.append(out)
-    node = TapNode(name, tensors, outputs, on_grads)
+    node = TapNode(name, tensors, outputs, on_grads, materialize)
     for t, out in zip(tensors, outputs):
         if t.requires_grad:
             out.requires_grad = True

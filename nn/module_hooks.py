@@ -18,7 +18,7 @@ as ``BackwardHookFunctionBackward``):
 * when it reaches the input tap, i.e. once every gradient with respect to the
   inputs is known, ``hook(module, grad_input, grad_output)`` (registered with
   ``register_full_backward_hook``) sees them (``grad_input`` has one entry per
-  positional argument, None for non-tensors and inputs that need no gradient) and
+  positional argument: None for non-tensors, zeros for tensors that got none) and
   may return a replacement ``grad_input``.
 
 If no input requires a gradient, the full backward hooks fire at the output tap with
@@ -125,7 +125,8 @@ class BackwardHook:
         self.input_index = self.output_index = None
 
     def setup_input_hook(self, args):
-        res, self.input_index = _tap_tensors(args, self._input_grads)
+        # PyTorch's input tap is a Function: inputs that got no gradient show zeros
+        res, self.input_index = _tap_tensors(args, self._input_grads, materialize=True)
         self.n_inputs = len(args)
         return res
 
@@ -200,13 +201,13 @@ def _pack(indices, values, size):
     return tuple(packed)
 
 
-def _tap_tensors(args, on_grads):
+def _tap_tensors(args, on_grads, materialize=False):
     """``args`` with its tensors replaced by tapped copies, and their positions (None
     and ``args`` unchanged when none requires grad or grad mode is off)."""
     index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     if not (is_grad_enabled() and any(args[i].requires_grad for i in index)):
         return args, None
-    new = tap([args[i] for i in index], on_grads)
+    new = tap([args[i] for i in index], on_grads, materialize=materialize)
     out = list(args)
     for i, t in zip(index, new):
         out[i] = t
