@@ -103,12 +103,23 @@ def _removed():
     ACTIVE.tensor_hooks -= 1
 
 
+def _not_in_a_trace(what):
+    """A hook registered while ``ag.compile`` traces would not be registered by a
+    replay: that call runs eagerly."""
+    from .compile import state
+    rec = state.ACTIVE[0]
+    if rec is not None:
+        rec.uncapturable(f"{what} inside a compiled function (a replay would not "
+                         "register the hook)")
+
+
 def register_hook(tensor, hook):
     """``Tensor.register_hook``: see the module docstring."""
     if not tensor.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                            "gradient (create it with requires_grad=True, or register "
                            "the hook on a tensor computed from one)")
+    _not_in_a_trace("Tensor.register_hook")
     hooks_dict = getattr(tensor, "_hooks", None)
     if hooks_dict is None:
         hooks_dict = tensor._hooks = hook_dict()
@@ -126,6 +137,7 @@ def register_post_accumulate_grad_hook(tensor, hook):
     if not tensor.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                            "gradient (create it with requires_grad=True)")
+    _not_in_a_trace("Tensor.register_post_accumulate_grad_hook")
     hooks_dict = getattr(tensor, "_post_hooks", None)
     if hooks_dict is None:
         hooks_dict = tensor._post_hooks = hook_dict()

@@ -362,6 +362,6 @@ def _add_methods():
 
 Value = Tensor
 
-from . import engine, functions as F, hooks, inplace  # noqa: E402  (methods look these up at call time)
+from . import engine, functions as F, hooks, inplace  # noqa: E402  (looked up at call time)
 
 _add_methods()
