@@ -12,7 +12,9 @@ node ``out = f(x_1, ..., x_n)`` the step shows the chain rule at work::
 
 Where a tensor hook (``register_hook``) changed a gradient during a step, the step's
 ``hook_changes`` holds (tensor, before, after), the gradients shown from then on are
-the hook's, and the picture writes the gradient from before the hook under it.
+the hook's, and the picture writes the gradient from before the hook under it. A
+module's backward hooks show the same way, at the step of the identity node that
+runs them (``BackwardHookFunctionBackward``), for the input whose gradient changed.
 
 >>> import autograd as ag
 >>> a = ag.Tensor(2.0, requires_grad=True, name="a")
@@ -21,7 +23,10 @@ the hook's, and the picture writes the gradient from before the hook under it.
 ...     print(step.op, step.rule, [float(g) for g in step.input_grads])
 mul d(a*b)/da = b; d(a*b)/db = a [3.0, 2.0]
 """
+import numpy as np
+
 from .. import engine
+from ..hooks import TapNode
 from .dot import dot_body
 from .render import make_graph
 from .trace import tensor_key
@@ -80,13 +85,17 @@ class BackpropRun:
                 self._record(tensor_key(x), k, gi)
         for key in _output_keys(node):
             self.node_step[key] = k
-        for t, before, after in event.hook_changes:
+        for t, before, after in event.hook_changes:     # tensor hooks: the new total
             key = tensor_key(t)
             total = self.grad_at(key, k)
             self._record(key, k, after - (before if total is None else total))
             self.hooked.setdefault(key, (k, before))
-        step = Step(self, k, node, event.grad_output, list(event.input_grads),
-                    list(event.hook_changes))
+        changes = list(event.hook_changes)
+        for x, before, after in _module_hook_changes(event):
+            key = tensor_key(x)                # what x's gradient would be without them
+            self.hooked.setdefault(key, (k, self.grad_at(key, k) - after + before))
+            changes.append((x, before, after))
+        step = Step(self, k, node, event.grad_output, list(event.input_grads), changes)
         self.steps.append(step)
         return step
 
@@ -97,6 +106,24 @@ class BackpropRun:
             if step is None:
                 return
             yield step
+
+
+def _module_hook_changes(event):
+    """(input, gradient passed in, gradient passed on) where a module's backward hook
+    changed what its identity tap passes on (``autograd.hooks.TapNode``)."""
+    node = event.node
+    if not isinstance(node, TapNode):
+        return []
+    grads = event.grad_output if node.n_outputs > 1 else [event.grad_output]
+    found = []
+    for x, g, gi in zip(node.inputs, grads, event.input_grads):
+        if gi is None:
+            continue
+        before = np.zeros_like(gi) if g is None else np.asarray(getattr(g, "data", g))
+        after = np.asarray(getattr(gi, "data", gi))
+        if not np.array_equal(before, after):
+            found.append((x, before, after))
+    return found
 
 
 class Step:

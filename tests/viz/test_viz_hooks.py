@@ -69,3 +69,24 @@ def test_watching_runs_tensor_hooks_but_not_post_accumulate_hooks():
     assert float(grads[x]) == 8.0 and calls == [] and x.grad is None
     f.backward()
     assert calls == [8.0]
+
+
+def test_a_module_backward_hook_change_is_marked_at_its_tap():
+    import nn
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    model[1].register_full_backward_hook(lambda m, gi, go: (gi[0] * 2,))
+    x = ag.ones((2, 3), requires_grad=True)
+    x.name = "x"
+    loss = model(x).sum()
+    steps = list(ag.backprop_steps(loss, retain_graph=True))
+    (step,) = [s for s in steps if s.hook_changes]
+    assert step.op == "BackwardHookFunctionBackward"
+    (t, before, after), = step.hook_changes
+    np.testing.assert_allclose(after, 2 * before)
+    assert t is step.grad_fn.inputs[0]                 # the Linear's output, into Tanh
+    line = next(ln for ln in step.draw().source.splitlines()
+                if ln.strip().startswith(f'"t{t._index}" ['))
+    assert "before hook" in line
+    plain = [s.op for s in steps if not s.hook_changes]
+    assert plain.count("BackwardHookFunctionBackward") == 1      # the output tap: as is
