@@ -178,7 +178,7 @@ class DistributedDataParallel(Module):
         self.reducer = Reducer(params, names, buckets, self.comm, self.timeout)
         self._anchor = Tensor(np.zeros((), dtype=params[0].dtype), requires_grad=True,
                               name="ddp")
-        self._hooks = self._register_ready_hooks(params)
+        self._ready_hook_handles = self._register_ready_hooks(params)
 
     # ------------------------------------------------------------ construction
     def _verify_same_model(self):

@@ -264,3 +264,9 @@ def test_the_stepper_records_where_a_hook_changed_a_gradient():
     assert changed == [("b", [6.0, 12.0], [60.0, 120.0]), ("a", [180.0, 360.0],
                                                              [181.0, 361.0])]
     assert a.grad.tolist() == [181.0, 361.0]
+
+
+def test_docstring_example():
+    import doctest
+    result = doctest.testmod(hooks, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, result
