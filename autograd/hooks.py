@@ -78,9 +78,9 @@ class RemovableHandle:
         return f"<RemovableHandle id={self.id}>"
 
 
-def hook_dict():
-    """A new, empty table of hooks (ordered; handles refer to it weakly)."""
-    return collections.OrderedDict()
+def hook_dict(items=()):
+    """A new table of hooks (ordered; handles refer to it weakly)."""
+    return collections.OrderedDict(items)
 
 
 def add_hook(hooks_dict, hook, prepend=False, on_remove=None):

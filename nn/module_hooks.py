@@ -24,6 +24,7 @@ as ``BackwardHookFunctionBackward``):
 If no input requires a gradient, the full backward hooks fire at the output tap with
 ``grad_input`` all None (PyTorch warns about this, and so do we).
 """
+import collections
 import warnings
 
 from autograd import Tensor, is_grad_enabled
@@ -34,18 +35,20 @@ HOOK_TABLES = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
 
 
 def tables(module):
-    """Create the module's hook tables (``Module.__init__``)."""
+    """Create the module's hook tables that it lacks (``Module.__init__``, or a module
+    unpickled from before they existed)."""
+    d = module.__dict__
     for name in HOOK_TABLES:
-        object.__setattr__(module, name, hook_dict())
-    object.__setattr__(module, "_hook_flags", {})    # handle id -> {"with_kwargs", ...}
+        if not isinstance(d.get(name), collections.OrderedDict):
+            object.__setattr__(module, name, hook_dict(d.get(name) or ()))
+    if "_hook_flags" not in d:
+        object.__setattr__(module, "_hook_flags", {})  # handle id -> {"with_kwargs", ...}
 
 
 def register(module, table, hook, prepend=False, **flags):
     """Add ``hook`` to one of the module's tables and return its handle."""
-    hooks = module.__dict__.get(table)
-    if hooks is None:            # a module restored from an object without the tables
-        tables(module)
-        hooks = module.__dict__[table]
+    tables(module)               # a no-op unless restored from before the tables
+    hooks = module.__dict__[table]
     flag_table = module._hook_flags
 
     def forget():
@@ -63,6 +66,7 @@ def has_hooks(module):
 
 def call(module, args, kwargs):
     """Run ``module.forward`` with its hooks (see the module docstring)."""
+    tables(module)
     d = module.__dict__
     flags = d["_hook_flags"]
     bw_hook = None

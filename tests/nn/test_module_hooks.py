@@ -242,3 +242,15 @@ def test_forward_hooks_with_kwargs_prepend_and_always_call():
         return None
     log, _ = both(failing)
     assert log == [("always", None)]
+
+
+def test_a_module_from_before_the_hook_tables_gets_them():
+    m = nn.Linear(4, 3)
+    for name in ("_backward_hooks", "_backward_pre_hooks", "_hook_flags"):
+        del m.__dict__[name]
+    object.__setattr__(m, "_forward_hooks", {})            # the old plain dict
+    calls = []
+    m.register_full_backward_hook(lambda mod, gi, go: calls.append("bw"))
+    m.register_forward_hook(lambda mod, args, out: calls.append("fw"))
+    m(ag.ones((2, 4), requires_grad=True)).sum().backward()
+    assert calls == ["fw", "bw"]
