@@ -99,8 +99,32 @@ def _hook_name(fn):
     return getattr(fn, "__name__", type(fn).__name__)
 
 
-def _removed():
-    ACTIVE.tensor_hooks -= 1
+def _add_tensor_hook(tensor, slot, hook):
+    """Add ``hook`` to the tensor's table ``slot`` and count it in ``ACTIVE``.
+
+    The table's ``live`` box counts its hooks; when the tensor is freed, its hooks no
+    longer count (the box, not the table, is what the finalizer holds: a hook that
+    refers to its tensor must not keep it alive)."""
+    table = getattr(tensor, slot, None)
+    if table is None:
+        table = hook_dict()
+        table.live = [0]
+        setattr(tensor, slot, table)
+        weakref.finalize(tensor, _forget, table.live)
+    live = table.live
+
+    def removed():
+        live[0] -= 1
+        ACTIVE.tensor_hooks -= 1
+    handle = add_hook(table, hook, on_remove=removed)
+    live[0] += 1
+    ACTIVE.tensor_hooks += 1
+    return handle
+
+
+def _forget(live):
+    ACTIVE.tensor_hooks -= live[0]
+    live[0] = 0
 
 
 def _not_in_a_trace(what):
@@ -120,12 +144,7 @@ def register_hook(tensor, hook):
                            "gradient (create it with requires_grad=True, or register "
                            "the hook on a tensor computed from one)")
     _not_in_a_trace("Tensor.register_hook")
-    hooks_dict = getattr(tensor, "_hooks", None)
-    if hooks_dict is None:
-        hooks_dict = tensor._hooks = hook_dict()
-    handle = add_hook(hooks_dict, hook, on_remove=_removed)
-    ACTIVE.tensor_hooks += 1
-    return handle
+    return _add_tensor_hook(tensor, "_hooks", hook)
 
 
 def register_post_accumulate_grad_hook(tensor, hook):
@@ -138,12 +157,7 @@ def register_post_accumulate_grad_hook(tensor, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                            "gradient (create it with requires_grad=True)")
     _not_in_a_trace("Tensor.register_post_accumulate_grad_hook")
-    hooks_dict = getattr(tensor, "_post_hooks", None)
-    if hooks_dict is None:
-        hooks_dict = tensor._post_hooks = hook_dict()
-    handle = add_hook(hooks_dict, hook, on_remove=_removed)
-    ACTIVE.tensor_hooks += 1
-    return handle
+    return _add_tensor_hook(tensor, "_post_hooks", hook)
 
 
 def _as_tensor(g):

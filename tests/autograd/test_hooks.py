@@ -6,6 +6,8 @@ their interplay with ``retain_grad``, ``autograd.grad``, ``create_graph`` and
 Each scenario is one function written against a tiny adapter, run once with glassgrad
 and once with torch (float64); the logs of hook calls and the gradients must agree.
 """
+import gc
+
 import numpy as np
 import pytest
 
@@ -223,6 +225,7 @@ def test_post_accumulate_hook_errors():
 
 
 def test_no_hooks_left_means_no_hook_work():
+    gc.collect()                          # earlier tests' hooked tensors stop counting
     before = hooks.ACTIVE.tensor_hooks
     t = ag.ones(2, requires_grad=True)
     handles = [t.register_hook(lambda g: g), t.register_post_accumulate_grad_hook(print)]
@@ -230,6 +233,16 @@ def test_no_hooks_left_means_no_hook_work():
     for h in handles:
         h.remove()
         h.remove()
+    assert hooks.ACTIVE.tensor_hooks == before
+
+    # hooks of a tensor that is gone stop counting, even one that refers to its tensor
+    t = ag.ones(2, requires_grad=True)
+    h = t * 2
+    h.register_hook(lambda g: g * h)
+    t.register_post_accumulate_grad_hook(lambda p: None)
+    assert hooks.ACTIVE.tensor_hooks == before + 2
+    del t, h
+    gc.collect()
     assert hooks.ACTIVE.tensor_hooks == before
 
 
