@@ -198,8 +198,8 @@ class retain_grads:  # noqa: N801 - a context manager named like a function (no_
     >>> with ag.retain_grads() as grads:
     ...     (h * 2.0).backward()
     ...     inside = float(h.grad)
-    >>> inside, float(grads[h]), float(grads[x]), h.grad is None, float(x.grad)
-    (2.0, 2.0, 12.0, True, 12.0)
+    >>> inside, float(grads[h]), float(grads[x]), h.retains_grad, float(x.grad)
+    (2.0, 2.0, 12.0, False, 12.0)
     """
 
     def __init__(self):
@@ -229,7 +229,7 @@ class retain_grads:  # noqa: N801 - a context manager named like a function (no_
                 continue
             key = self._add(t, g)
             if not t._retains_grad:
-                self._restore.setdefault(key, (t, t.grad))
+                self._restore.setdefault(key, (t, quiet_grad(t)))
                 t.grad = Tensor(np.array(self.grads._grads[key], copy=True))
         dst = [tensor_key(t) for t in outs if t is not None]
         for pos, (x, gi) in enumerate(zip(node.inputs, input_grads)):
