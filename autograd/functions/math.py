@@ -120,7 +120,9 @@ def _tie_or_nan(ta, tb):
     """Where neither a < b nor a > b: the tie value (each side gets half the gradient)
     if a == b, else NaN (a NaN operand) with the whole gradient to both, as PyTorch."""
     tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
-    return where(equal(ta, tb), tie_value, add(ta, tb))
+    with np.errstate(over="ignore"):    # a + b of equal huge values: not selected there
+        unordered = add(ta, tb)
+    return where(equal(ta, tb), tie_value, unordered)
 
 
 def maximum(a, b):

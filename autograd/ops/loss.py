@@ -16,7 +16,7 @@ either); checking targets and ignoring rows is ``nn.functional``'s job.
 """
 import numpy as np
 
-from .elementwise import log
+from .elementwise import log, where
 from .index import index_add
 from .registry import defprimitive
 
@@ -91,11 +91,12 @@ def _bce_grad_vjp_p(gg, out, g, p, y):
 
 
 def _bce_grad_vjp_y(gg, out, g, p, y):
-    return -gg * g / ((p + _BCE_EPS2) * (1 - p + _BCE_EPS2))
+    d = p * (1 - p)
+    return -gg * g / where(d > _BCE_EPS2, d, _BCE_EPS2)
 
 
 bce_grad = defprimitive(
     "bce_grad", _bce_grad_forward,
     vjps=(lambda gg, out, g, p, y: bce_grad(gg, p, y), _bce_grad_vjp_p, _bce_grad_vjp_y),
     rules=("d/dg: (p - y) / max(p(1-p), 1e-12)",
-           "d/dp: g (p² - 2py + y) / ((p+ε)²(1-p+ε)²)", "d/dy: -g / ((p+ε)(1-p+ε))"))
+           "d/dp: g (p² - 2py + y) / ((p+ε)²(1-p+ε)²)", "d/dy: -g / max(p(1-p), 1e-12)"))

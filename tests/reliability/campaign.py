@@ -36,7 +36,8 @@ def run_function(name, n, seed, findings, counts):
         counts[name, "examples"] += 1
         ex_seed = data.draw(st.integers(0, 2 ** 31), label="upstream seed")
         try:
-            outcome = fo.check(name, ours, theirs, inp, kw, tkw, seed=ex_seed)
+            outcome = fo.check(name, ours, theirs, inp, kw, tkw, seed=ex_seed,
+                               kinks=fuzz_specs.KINKS.get(name, ()))
         except fo.Finding as f:
             counts[name, "findings"] += 1
             findings[name, f.prop].append(str(f))

@@ -19,7 +19,13 @@ import fuzz_specs  # noqa: E402
 EXAMPLES = int(os.environ.get("GLASSGRAD_ORACLE_EXAMPLES", "12"))
 # property -> why it is not checked in CI yet (fixed in another lane; pinned as strict
 # xfails in test_fuzz_findings.py)
-OPEN = {}
+OPEN = {
+    "alias_cg": "issue 13 item 6 (trust): create_graph .grad adopts/views the upstream "
+                "gradient",
+    "writable_cg": "issue 13 item 8 (trust): create_graph .grad can be a read-only view",
+    ("F.kl_div", "grad"): "nn: d kl_div/d target at target = 0 is 0 (xlogy's limit), "
+                          "PyTorch NaN (0/0 in its xlogy backward)",
+}
 
 
 @pytest.mark.parametrize("name", sorted(fuzz_specs.SPECS))
@@ -34,9 +40,10 @@ def test_gradient_oracle(name):
         inp, kw, tkw = draw(data)
         ex_seed = data.draw(st.integers(0, 2 ** 31), label="upstream seed")
         try:
-            outcomes.append(fo.check(name, ours, theirs, inp, kw, tkw, seed=ex_seed))
+            outcomes.append(fo.check(name, ours, theirs, inp, kw, tkw, seed=ex_seed,
+                               kinks=fuzz_specs.KINKS.get(name, ())))
         except fo.Finding as f:
-            if f.prop not in OPEN:
+            if f.prop not in OPEN and (name, f.prop) not in OPEN:
                 raise
             outcomes.append("open")
 
