@@ -11,8 +11,9 @@ example is float32):
   maximum/clip meet equal elements and their kinks);
 * empty dimensions, size-1 dimensions, 0-d tensors, and sizes above every fast path in
   the code (``_BITSELECT_MIN`` = 4096 elements in ``where``);
-* memory layouts: Fortran order, stepped slices, negative strides, read-only broadcast
-  views as the leaf's data, and leaves used through a view (``x[::2]``, ``x.T``);
+* memory layouts: Fortran order, stepped slices, negative strides, read-only arrays and
+  broadcast views (zero strides) as the leaf's data, and leaves used through a view
+  (``x[::2]``, ``x.T``);
 * every broadcasting pattern between operands, and mixed float32/float64/int dtypes.
 
 Properties of one example, each reported by name (``PROPERTIES``):
@@ -88,7 +89,10 @@ def values(data, shp, dtype=np.float64, domain=(), finite=False):
 
 def layout(data, arr):
     """The same values in another memory layout (the oracle sees a plain copy)."""
-    kind = data.draw(st.sampled_from(["c", "c", "f", "step", "neg", "ro"]), label="layout")
+    kind = data.draw(st.sampled_from(["c", "c", "f", "step", "neg", "ro", "bcast"]),
+                     label="layout")
+    if kind == "bcast" and arr.ndim and arr.shape[0] > 1:
+        return np.broadcast_to(arr[:1], arr.shape)     # zero strides, read-only
     if kind == "f":
         return np.asfortranarray(arr)
     if kind == "step" and arr.ndim:
