@@ -190,14 +190,6 @@ def classes_draw(data):
 
 
 # ---------------------------------------------------------- PyTorch counterparts
-def _torch_pow(a, b):
-    return torch.pow(a, b)
-
-
-def _t_unary(name):
-    return getattr(torch, name)
-
-
 def _ours_getitem(x, idx):
     return x[idx]
 
@@ -226,7 +218,7 @@ def _maybe_scalar(fn):
     return wrapped
 
 
-F = ag
+F = ag                  # the array functions, as ag.exp etc.
 SPECS = {}
 # Second derivatives exactly at a kink are one-sided by convention: PyTorch's elu family
 # takes x <= 0 as the negative branch in first order but x < 0 in second order (its
@@ -235,7 +227,7 @@ SPECS = {}
 KINKS = {"F.elu": (0.0,), "F.celu": (0.0,), "F.selu": (0.0,)}
 for _n in ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "sign", "abs",
            "relu", "square", "neg"]:
-    SPECS[_n] = (getattr(F, _n), _t_unary(_n), unary())
+    SPECS[_n] = (getattr(F, _n), getattr(torch, _n), unary())
 SPECS["sign"] = (F.sign, lambda x: torch.where(torch.isnan(x), x, torch.sign(x)), unary())
 SPECS["log"] = (F.log, torch.log, unary((1e-300,)))
 SPECS["softplus"] = (F.softplus, TF.softplus, unary((30.0, -30.0)))
