@@ -42,8 +42,9 @@ PROPERTIES = ("crash", "value", "grad", "nan_grad", "grad_shape", "alias", "writ
 EDGES = (0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, math.inf, -math.inf, math.nan)
 TIES = (0.0, 1.0, -1.0, 2.0)          # few values: equal elements are common
 BIG = 4097                            # above _BITSELECT_MIN (autograd/ops/elementwise.py)
-_PRECISION = np.float64               # the lowest precision among an example's inputs
-_LOOSE = [False, False, False]        # set per example by check(): see compare()
+# What check() learned about the current example's inputs (read by compare()): the
+# lowest precision among them, whether any is ±inf/NaN, whether any is 0 or ±inf/NaN.
+_EXAMPLE = {"precision": np.float64, "nonfinite": False, "zero_or_nonfinite": False}
 
 
 class Finding(AssertionError):
@@ -244,12 +245,13 @@ def compare(prop, what, ours, ref, dtype, call, at=None):
         ok |= np.isinf(at) & limit
         if prop == "grad2":     # d²(x**1)/dx² at 0 is 0; PyTorch's chain rule: 0 * inf
             ok |= (at == 0) & limit
-    if not ok.all() and _LOOSE[0] and prop != "value":
+    if not ok.all() and prop != "value":
         # inputs with 0, ±inf or NaN: a NaN against an infinity (inf - inf met in another
         # order), and in second order a finite limit against PyTorch's NaN (0 * inf)
         o64 = ours.astype(np.float64)
-        ok |= ~np.isfinite(o64) & ~np.isfinite(ref) & _LOOSE[1]
-        if prop == "grad2" and _LOOSE[2]:
+        if _EXAMPLE["nonfinite"]:
+            ok |= ~np.isfinite(o64) & ~np.isfinite(ref)
+        if prop == "grad2" and _EXAMPLE["zero_or_nonfinite"]:
             ok |= np.isnan(ref) & np.isfinite(o64)
     if ok.all():
         return
@@ -308,11 +310,11 @@ def check(name, ours_fn, torch_fn, inp, kw=None, torch_kw=None, seed=0, second=T
     for i, (o, t) in enumerate(zip(outs, touts)):
         compare("value", f"output {i}", o.data, _np(t), o.dtype, call, unary)
     pairs = [(o, t) for o, t in zip(outs, touts) if o.requires_grad and t.requires_grad]
-    global _PRECISION
-    _PRECISION = np.float32 if any(x.dtype == np.float32 for x in leaves) else np.float64
     datas = [np.asarray(x.data, np.float64) for x in leaves]
     nonfinite = any(not np.isfinite(d).all() for d in datas)
-    _LOOSE[:] = [True, nonfinite, nonfinite or any((d == 0).any() for d in datas)]
+    _EXAMPLE.update(
+        precision=np.float32 if any(x.dtype == np.float32 for x in leaves) else np.float64,
+        nonfinite=nonfinite, zero_or_nonfinite=nonfinite or any((d == 0).any() for d in datas))
     if not pairs or not leaves:
         return "computed"
     gs = _upstream([o for o, _ in pairs], seed)
@@ -340,7 +342,8 @@ def _first_order(call, pairs, gs, leaves, tleaves):
             raise Finding("grad_shape", f"{call}: gradient {x.grad.shape} {x.grad.dtype} for "
                           f"input {i} of {x.shape} {x.dtype}")
         ref = np.zeros(x.shape) if tg is None else _np(tg)
-        compare("grad", f"d/d input {i}", x.grad.data, ref, _PRECISION, call, _at(x, leaves))
+        compare("grad", f"d/d input {i}", x.grad.data, ref, _EXAMPLE["precision"], call,
+                _at(x, leaves))
     _grad_storage(call, leaves, gs, "")
 
 
@@ -406,7 +409,7 @@ def _second_order(call, ours_fn, torch_fn, inp, kw, torch_kw, gs, seed, kinks=()
         got = np.zeros(x.shape) if s is None else s.data
         at = _at(x, leaves)
         at[np.isin(at, kinks)] = np.nan          # one-sided by convention: not compared
-        compare("grad2", f"second-order d/d input {i}", got, ref, _PRECISION, call, at)
+        compare("grad2", f"second-order d/d input {i}", got, ref, _EXAMPLE["precision"], call, at)
 
 
 def _torch_grad(out, leaves):
