@@ -43,8 +43,9 @@ EDGES = (0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, math.inf, -math.inf, math.n
 TIES = (0.0, 1.0, -1.0, 2.0)          # few values: equal elements are common
 BIG = 4097                            # above _BITSELECT_MIN (autograd/ops/elementwise.py)
 # What check() learned about the current example's inputs (read by compare()): the
-# lowest precision among them, whether any is ±inf/NaN, whether any is 0 or ±inf/NaN.
-_EXAMPLE = {"precision": np.float64, "nonfinite": False, "zero_or_nonfinite": False}
+# lowest precision among them, whether any is ±inf/NaN, NaN, 0 or ±inf/NaN.
+_EXAMPLE = {"precision": np.float64, "nonfinite": False, "nan": False,
+            "zero_or_nonfinite": False}
 
 
 class Finding(AssertionError):
@@ -227,11 +228,19 @@ def _broadcasts(a, b):
 
 
 def compare(prop, what, ours, ref, dtype, call, at=None):
-    """``at``: the input array the values belong to elementwise (same shape), if any.
-    Two conventions are not findings there: at a NaN input element any gradient is
-    accepted (PyTorch itself gives NaN, 0 or the upstream gradient depending on the
-    op), and at a ±inf input element a finite limit where PyTorch has NaN (inf * 0 in
-    its chain rule; ``fuzzkit`` documents the same tolerance)."""
+    """Raise a Finding where ``ours`` and PyTorch's ``ref`` differ.
+
+    ``at``: the input array the values belong to elementwise (same shape), if any.
+    Conventions that are not findings:
+    * at a NaN input element, any gradient (PyTorch itself gives NaN, 0 or the upstream
+      gradient depending on the op); and when any input holds a NaN, a NaN gradient;
+    * at a ±inf input element, a limit where PyTorch has NaN (gelu(inf) = inf; inf * 0
+      in its chain rule; ``fuzzkit`` documents the same tolerance);
+    * when any input holds ±inf/NaN, a NaN gradient against PyTorch's ±inf (inf - inf
+      met in another order);
+    * in second order, when any input holds 0 or ±inf/NaN, a finite value against
+      PyTorch's NaN (d²(x**1)/dx² at 0 is 0; PyTorch's chain rule meets 0 * inf);
+    * second-order rounding up to 1e-7 absolute (1/|x| terms cancelling)."""
     ours, ref = np.asarray(ours), np.asarray(ref)
     if ours.shape != ref.shape:
         raise Finding("grad_shape" if prop != "value" else "value",
@@ -243,6 +252,8 @@ def compare(prop, what, ours, ref, dtype, call, at=None):
         limit = np.isnan(ref) & np.isfinite(ours.astype(np.float64))
         ok |= np.isnan(at) if prop != "value" else False
         ok |= np.isinf(at) & limit
+        if prop == "value":     # gelu(inf) = inf, hardswish(-inf) = 0: the limits
+            ok |= np.isinf(at) & np.isnan(ref) & ~np.isnan(ours.astype(np.float64))
         if prop == "grad2":     # d²(x**1)/dx² at 0 is 0; PyTorch's chain rule: 0 * inf
             ok |= (at == 0) & limit
     if not ok.all() and prop != "value":
@@ -251,6 +262,8 @@ def compare(prop, what, ours, ref, dtype, call, at=None):
         o64 = ours.astype(np.float64)
         if _EXAMPLE["nonfinite"]:
             ok |= ~np.isfinite(o64) & ~np.isfinite(ref)
+        if _EXAMPLE["nan"]:     # a NaN input may poison every gradient it reaches
+            ok |= np.isnan(o64)
         if prop == "grad2" and _EXAMPLE["zero_or_nonfinite"]:
             ok |= np.isnan(ref) & np.isfinite(o64)
     if ok.all():
@@ -314,7 +327,8 @@ def check(name, ours_fn, torch_fn, inp, kw=None, torch_kw=None, seed=0, second=T
     nonfinite = any(not np.isfinite(d).all() for d in datas)
     _EXAMPLE.update(
         precision=np.float32 if any(x.dtype == np.float32 for x in leaves) else np.float64,
-        nonfinite=nonfinite, zero_or_nonfinite=nonfinite or any((d == 0).any() for d in datas))
+        nonfinite=nonfinite, nan=any(np.isnan(d).any() for d in datas),
+        zero_or_nonfinite=nonfinite or any((d == 0).any() for d in datas))
     if not pairs or not leaves:
         return "computed"
     gs = _upstream([o for o, _ in pairs], seed)
