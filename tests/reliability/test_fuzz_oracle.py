@@ -1,7 +1,7 @@
 """The gradient oracle in CI: a derandomized slice of the long campaign (``campaign.py``).
 
 Every function of ``fuzz_specs`` gets ``GLASSGRAD_ORACLE_EXAMPLES`` examples (default
-10) of edge values, edge shapes, layouts, views, broadcasting and mixed dtypes; each
+8) of edge values, edge shapes, layouts, views, broadcasting and mixed dtypes; each
 must pass every property of ``fuzz_oracle`` against PyTorch. Known open findings are
 listed in ``OPEN`` (in another helper's lane) and are expected to fail until fixed.
 """
@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import fuzz_oracle as fo  # noqa: E402
 import fuzz_specs  # noqa: E402
 
-EXAMPLES = int(os.environ.get("GLASSGRAD_ORACLE_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("GLASSGRAD_ORACLE_EXAMPLES", "8"))
 # property -> why it is not checked in CI yet (fixed in another lane; pinned as strict
 # xfails in test_fuzz_findings.py)
 OPEN = {
