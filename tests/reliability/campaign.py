@@ -51,13 +51,11 @@ KNOWN = {
                                          "primitive",
     ("F.normalize", "nan_grad"): "fixed: a zero row had a NaN gradient (sqrt at 0), "
                                  "PyTorch g/eps; nn/functional/normalization.py",
-    ("*", "alias_cg"): "open (helper trust, issue 13 item 6): after backward(create_graph="
-                       "True) .grad is the caller's gradient= tensor or a view of the "
-                       "upstream gradient (add, sub, concatenate, stack, transpose, ...); "
-                       "strict xfails in test_fuzz_findings.py",
-    ("*", "writable_cg"): "open (helper trust, issue 13 item 8): after backward(create_graph"
-                          "=True) .grad can be read-only (sum/mean of a 0-d input); strict "
-                          "xfails in test_fuzz_findings.py",
+    ("*", "alias_cg"): "fixed (trust, issue 13 item 6): after backward(create_graph=True) "
+                       ".grad was the caller's gradient= tensor or a view of the upstream "
+                       "gradient; now a differentiable copy (engine._accumulate_leaf)",
+    ("*", "writable_cg"): "fixed (trust, issue 13 item 8): after backward(create_graph=True) "
+                          ".grad could be read-only; now always a writable array",
     ("F.kl_div", "grad"): "open (nn): d kl_div/d target at target = 0 is 0 (xlogy's limit), "
                           "PyTorch NaN (0/0 in its xlogy backward); mathematically -inf",
     ("F.binary_cross_entropy_with_logits", "grad"): "open (nn): d/d target at logit -inf "

@@ -166,14 +166,11 @@ def test_cross_entropy_ignored_rows_neither_warn_nor_send_nan_gradients():
 
 
 # ------------------------------------------ found by the gradient oracle, other lanes
-# Strict xfails: they pass (and so fail here) once the fix lands; then drop the mark and
-# the matching entry of OPEN in test_fuzz_oracle.py. Issue 13, items 6 and 8.
+# Issue 13, items 6 and 8 (fixed in the trust lane; were strict xfails until then).
 def _shares(a, b):
     return np.shares_memory(np.asarray(a.data), np.asarray(b.data))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 6 (helper trust): backward("
-                   "create_graph=True) adopts the caller's gradient= tensor as .grad")
 def test_create_graph_grad_is_not_the_callers_gradient_tensor():
     x = leaf([1.0, 2.0], np.float64)
     g = ag.Tensor(np.array([1.0, 1.0]))
@@ -181,8 +178,6 @@ def test_create_graph_grad_is_not_the_callers_gradient_tensor():
     assert not _shares(x.grad, g)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 6 (helper trust): create_graph .grad "
-                   "is a view of the upstream gradient (concatenate, stack, transpose)")
 @pytest.mark.parametrize("op", ["concatenate", "stack", "transpose"])
 def test_create_graph_grad_is_not_a_view_of_the_upstream_gradient(op):
     x, y = leaf([[1.0, 2.0]], np.float64), leaf([[3.0, 4.0]], np.float64)
@@ -193,8 +188,6 @@ def test_create_graph_grad_is_not_a_view_of_the_upstream_gradient(op):
     assert not _shares(x.grad, g)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 8 (helper trust): create_graph .grad "
-                   "of a 0-d input reduced by sum/mean is read-only")
 @pytest.mark.parametrize("reduce", [ag.sum, ag.mean])
 def test_create_graph_grad_of_a_reduced_scalar_is_writable(reduce):
     x = leaf(3.0, np.float64)

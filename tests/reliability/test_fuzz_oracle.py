@@ -20,9 +20,6 @@ EXAMPLES = int(os.environ.get("GLASSGRAD_ORACLE_EXAMPLES", "8"))
 # property -> why it is not checked in CI yet (fixed in another lane; pinned as strict
 # xfails in test_fuzz_findings.py)
 OPEN = {
-    "alias_cg": "issue 13 item 6 (trust): create_graph .grad adopts/views the upstream "
-                "gradient",
-    "writable_cg": "issue 13 item 8 (trust): create_graph .grad can be a read-only view",
     ("F.kl_div", "grad"): "nn: d kl_div/d target at target = 0 is 0 (xlogy's limit), "
                           "PyTorch NaN (0/0 in its xlogy backward)",
 }
