@@ -10,7 +10,9 @@
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
    input or accumulate it into the leaf's ``.grad``. Contributions to a producer are
-   summed into one fresh array, after which further ones are added in place.
+   summed into one fresh array, after which further ones are added in place; the
+   gradient of a basic slice ``x[i]`` is added into its place there without making
+   ``index_add``'s zeros array (``slice_sums.py``).
 
 ``backprop_steps`` (the notebook stepper) runs this same generator with
 ``observe=True`` and receives one event per node.
@@ -24,6 +26,7 @@ from . import anomaly, grad_mode
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
+from .slice_sums import SliceSums, basic_slice_index
 from .tensor import Tensor
 
 
@@ -159,15 +162,21 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
     """The loop of ``walk``: each node in ``order`` applies its VJPs once."""
     state = grad_mode.STATE
     summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
+    slices = SliceSums()
+    in_place_slices = not (create_graph or observe)
     for node in order:
         if node.freed:
             raise _freed_error(node)
         g = grads.pop(node, None)
         if g is None:   # no gradient reached this node
             continue
+        if node in slices.pending:
+            slices.finish(node, g)
         if node.clock < CLOCK.count:    # some tensor was written in place since
             check_versions(node)
         done.append(node)
+        if in_place_slices and _slice_sent(node, g, grads, summed, slices, targets, needed):
+            continue
         if observe:
             outer, state.enabled = state.enabled, recording
         try:
@@ -225,6 +234,33 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                 state.enabled = outer
         if observe:
             yield Event(node, g, input_grads)
+
+
+def _slice_sent(node, g, grads, summed, slices, targets, needed):
+    """For a ``getitem`` node with a basic index whose input has a one-output producer:
+    add ``g`` into that producer's gradient in place (``SliceSums.add``); True if done."""
+    if node.n_outputs != 1 or ANOMALY.enabled or type(g) is not np.ndarray:
+        return False
+    index = basic_slice_index(node)
+    if index is None:
+        return False
+    x = node.inputs[0]
+    if not isinstance(x, Tensor) or not x.requires_grad:
+        return False
+    parent = x.grad_fn
+    if parent is None or parent.n_outputs != 1:
+        return False
+    if needed is not None and not (id(x) in targets or parent in needed):
+        return False
+    out = node.out()
+    if out is not None and (out._retains_grad or (targets is not None and id(out) in targets)):
+        return False
+    if targets is not None and id(x) in targets:
+        return False
+    shape = node.arrays[0].shape
+    if shape != x.data.shape or g.dtype != x.data.dtype:
+        return False
+    return slices.add(grads, summed, parent, shape, index, g)
 
 
 def _send(grads, tensor, g):
@@ -294,7 +330,22 @@ def _accumulate_leaf(leaf, g, create_graph, owned=False):
     elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
         leaf.grad = Tensor(grad.data + g)
     else:
-        grad.data = grad.data + g
+        _add_into_grad(grad, g)
+
+
+def _add_into_grad(grad, g):
+    """``grad += g`` in place, as PyTorch's AccumulateGrad does: an RNN's weights receive
+    one gradient per time step (W6m: 50 arrays of 512x128 that were each a new sum).
+    The version bump makes a graph that saved the old values fail its check instead of
+    silently using the new ones. A gradient array that cannot take the sum in place
+    (read-only, another dtype after promotion) is replaced by the sum instead."""
+    data = grad.data
+    if type(data) is np.ndarray and data.flags.writeable and \
+            np.result_type(data, g) == data.dtype:
+        np.add(data, g, out=data)
+        grad._version = grad._version + 1
+    else:
+        grad.data = data + g
 
 
 def _seed(root, gradient, create_graph, opname):
