@@ -25,17 +25,20 @@ from .ops.index import getitem
 
 def basic_slice_index(node):
     """The index of a ``getitem`` node if it is made of ints, slices, None and Ellipsis
-    (a view, whose gradient places need no ``np.add.at``), else None."""
+    (a view, whose gradient places need no ``np.add.at``), else None; it is returned
+    ending in an Ellipsis so that it always selects an array view."""
     if node.op is not getitem:
         return None
     index = node.params["index"]
+    ellipsis = False
     for part in index:
-        if part is None or part is Ellipsis or type(part) is slice or type(part) is int:
-            continue
-        if isinstance(part, np.integer):
-            continue
-        return None
-    return index
+        if part is Ellipsis:
+            ellipsis = True
+        elif not (part is None or type(part) is slice or type(part) is int or
+                  isinstance(part, np.integer)):
+            return None
+    # with an Ellipsis, a single element is a 0-d view (writable) instead of a scalar copy
+    return index if ellipsis else index + (Ellipsis,)
 
 
 class SliceSums:

@@ -49,13 +49,18 @@ def _negative_index_and_newaxis(x, rng):
             + (y[np.int64(0)] * _signed(rng, x.shape[1:])).sum())
 
 
+def _single_elements(x, rng):
+    y = x * _signed(rng, x.shape)
+    return y[0, 1, 2] * -0.0 + y[0, 1, 2] * 2.0 + y[1, 0, np.int64(3)] + (y[0, 1] * -0.0).sum()
+
+
 def _fancy_and_basic(x, rng):
     y = x * 2.0
     return (y[[0, 0, 3]] * _signed(rng, (3,) + x.shape[1:])).sum() + (y[0] * -0.0).sum()
 
 
 BUILDS = [_time_steps, _overlapping, _one_slice_after_a_full_gradient,
-          _strided_gate_slices, _negative_index_and_newaxis, _fancy_and_basic]
+          _strided_gate_slices, _negative_index_and_newaxis, _single_elements, _fancy_and_basic]
 
 
 def _grads(build, seed, fast, monkeypatch, dtype):
