@@ -26,6 +26,7 @@ from . import anomaly, grad_mode
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
+from .ops.index import getitem as GETITEM
 from .slice_sums import SliceSums, basic_slice_index
 from .tensor import Tensor
 
@@ -175,7 +176,8 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
         if node.clock < CLOCK.count:    # some tensor was written in place since
             check_versions(node)
         done.append(node)
-        if in_place_slices and _slice_sent(node, g, grads, summed, slices, targets, needed):
+        if node.op is GETITEM and in_place_slices and \
+                _slice_sent(node, g, grads, summed, slices, targets, needed):
             continue
         if observe:
             outer, state.enabled = state.enabled, recording
