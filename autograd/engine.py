@@ -336,18 +336,49 @@ def _accumulate_leaf(leaf, g, create_graph, owned=False):
 
 
 def _add_into_grad(grad, g):
-    """``grad += g`` in place, as PyTorch's AccumulateGrad does: an RNN's weights receive
-    one gradient per time step (W6m: 50 arrays of 512x128 that were each a new sum).
-    The version bump makes a graph that saved the old values fail its check instead of
-    silently using the new ones. A gradient array that cannot take the sum in place
-    (read-only, another dtype after promotion) is replaced by the sum instead."""
-    data = grad.data
-    if type(data) is np.ndarray and data.flags.writeable and \
-            np.result_type(data, g) == data.dtype:
-        np.add(data, g, out=data)
-        grad._version = grad._version + 1
-    else:
-        grad.data = data + g
+    """``grad += g``: in place when nothing but ``grad`` refers to its array (or to the
+    array that one views), as PyTorch's AccumulateGrad does (W6m's recurrent weights
+    receive 50 gradients per step: 50 new 512x128 sums otherwise); else a new array, so
+    that an array someone took from ``.grad`` before (``explain`` restoring it, a user's
+    ``g = w.grad.numpy()``, a graph that saved it) keeps its values."""
+    if _grad_alone(grad):                     # (before any name here binds the array)
+        data = grad.data
+        if type(data) is np.ndarray and data.flags.writeable and \
+                np.result_type(data, g) == data.dtype:
+            np.add(data, g, out=data)
+            return
+    grad.data = grad.data + g
+
+
+def _grad_references(holder):
+    """Reference counts of ``holder.data`` and of the array it views (0 if none)."""
+    data = holder.data
+    base = data.base
+    return sys.getrefcount(data), (0 if base is None else sys.getrefcount(base))
+
+
+class _Holder:
+    __slots__ = ("data",)      # a slot, as Tensor's
+
+
+def _calibrate_grad():
+    """What ``_grad_references`` sees for an array held by one slot alone, and for the
+    base of a view held so (measured once, as ``_calibrate``)."""
+    alone, view = _Holder(), _Holder()
+    alone.data, view.data = np.empty(2), np.empty(4)[::2]
+    return _grad_references(alone)[0], _grad_references(view)[1]
+
+
+_GRAD_ALONE, _GRAD_BASE_ALONE = _calibrate_grad()
+
+
+def _grad_alone(grad):
+    """True if only ``grad`` refers to its array and to the memory that array views."""
+    own, base_refs = _grad_references(grad)
+    if own > _GRAD_ALONE:
+        return False
+    base = grad.data.base
+    return base is None or (type(base) is np.ndarray and base_refs <= _GRAD_BASE_ALONE)
 
 
 def _seed(root, gradient, create_graph, opname):
