@@ -322,7 +322,6 @@ def cells(name):
         for bit.
         """),
         code("""
-        from IPython.display import display
         import nn, nn.functional as F
 
         def make_net():
@@ -338,6 +337,9 @@ def cells(name):
                 return loss
             return step
 
+        import gc
+        gc.collect()   # what a trace records does not depend on when Python collects, but
+                       # which of its arrays are still alive does; start from a clean heap
         xs_, ys_ = ag.randn(8, 3), ag.randn(8, 1)
         eager_net = make_net(); eager_opt = optim.SGD(eager_net.parameters(), lr=0.1, momentum=0.9)
         eager_step = make_step(eager_net, eager_opt)
@@ -351,12 +353,15 @@ def cells(name):
         stats = static_step.stats()
         assert stats["replays"] == 5 - stats["traces"] and stats["eager"] == 0
         print(static_step.summary())
-
+        """),
+        md("The dynamic graph of one eager step (rebuilt at every step):"),
+        code("""
         eager_opt.zero_grad()
         loss_ = F.mse_loss(eager_net(xs_), ys_)
-        print("dynamic graph of one eager step (rebuilt at every step):")
-        display(ag.draw_graph(loss_))
-        print("static program of the whole step (traced once, then replayed):")
-        display(static_step.draw(rankdir="LR"))
+        ag.draw_graph(loss_)
+        """),
+        md("The static program of the whole step (traced once, then replayed):"),
+        code("""
+        static_step.draw(rankdir="LR")
         """),
 ]
