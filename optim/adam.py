@@ -76,7 +76,7 @@ class Adam(Optimizer):
         decoupled = group.get("decoupled_weight_decay")
         if group["weight_decay"] != 0 and not decoupled:
             return False                                # g + λθ needs θ flat as well
-        flat = flat_group(self, group, names, first={"step": 0})
+        flat = flat_group(self, group, names, max_mean_size=4096, first={"step": 0})
         if flat is None:
             return False
         params, lr, eps = group["params"], group["lr"], group["eps"]

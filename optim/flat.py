@@ -15,7 +15,8 @@ shape (a view of the flat array), ``state_dict()`` exports copies, and a loaded 
 (or one built by a step that could not use the flat arrays) is copied into them at the
 next step. The arithmetic is the per-parameter loop's, element for element, so the two
 give the same bits (tests/optim/test_flat_state.py); a group whose parameters differ in
-dtype, lack a gradient or have different step counts takes the per-parameter loop.
+dtype, lack a gradient or have different step counts takes the per-parameter loop, and
+so does one of large parameters (``max_mean_size``), where the loop is faster.
 """
 import numpy as np
 
@@ -52,14 +53,21 @@ def _split(flat, params, sizes):
     return views
 
 
-def flat_group(opt, group, names, first=None):
+def flat_group(opt, group, names, max_mean_size, first=None):
     """The ``FlatGroup`` of ``group`` with ``names`` buffers, holding the gradients and the
     current state, or None when the group must take the per-parameter loop: fewer than two
     parameters, a parameter without a gradient, mixed or non-float dtypes, a gradient of
     another dtype or shape, or state entries with different step counts or buffers.
-    ``first`` is what an empty state starts with (``{"step": 0}``), before the buffers."""
+    ``first`` is what an empty state starts with (``{"step": 0}``), before the buffers.
+
+    Also None when the parameters hold more than ``max_mean_size`` values on average: the
+    gather and the per-parameter add are two more passes over memory, which cost more
+    than the loop's calls save on large arrays (the break-even, measured on one core:
+    Adam ~4,096 values per parameter, momentum SGD ~256)."""
     params = group["params"]
     if len(params) < 2:
+        return None
+    if sum(p.data.size for p in params) > max_mean_size * len(params):
         return None
     dtype = params[0].data.dtype
     if dtype.kind != "f":

@@ -1,11 +1,13 @@
-"""Adam's flat-buffer step (optim/flat.py) gives the per-parameter loop's bits, keeps a
-PyTorch-shaped state, and falls back to the loop where it cannot apply."""
+"""The flat-buffer steps of Adam and momentum SGD (optim/flat.py) give the per-parameter
+loop's bits, keep a PyTorch-shaped state, and fall back to the loop where they cannot
+apply."""
 import numpy as np
 import pytest
 
 import autograd as ag
 import optim
 from optim.adam import Adam
+from optim.sgd import SGD
 
 SHAPES = [(4, 3), (3,), (2, 2, 2), ()]
 
@@ -26,6 +28,7 @@ def _run(make, dtype, flat, monkeypatch, steps=7, skip_at=None):
     with monkeypatch.context() as m:
         if not flat:
             m.setattr(Adam, "_flat_step", lambda self, group: False)
+            m.setattr(SGD, "_flat_step", lambda self, group: False)
         params = _params(dtype)
         opt = make(params)
         for step in range(steps):
@@ -41,6 +44,10 @@ CONFIGS = {
     "l2 (the loop)": lambda ps: optim.Adam(ps, lr=0.05, weight_decay=0.1),
     "two groups": lambda ps: optim.Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.2}],
                                         lr=0.05, betas=(0.8, 0.99)),
+    "sgd momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0.1),
+    "sgd nesterov maximize": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.8, nesterov=True,
+                                                  maximize=True),
+    "sgd l2 (the loop)": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.1),
 }
 
 
@@ -107,3 +114,27 @@ def test_parameters_keep_their_arrays_and_versions_count_each_step():
         opt.step()
     assert all(p.data is a for p, a in zip(params, arrays))
     assert [p._version - b for p, b in zip(params, before)] == [2] * len(params)
+
+
+def test_sgd_momentum_buffers_are_views_of_one_array_and_load_back(monkeypatch):
+    pa, oa = _run(CONFIGS["sgd momentum"], np.float64, True, monkeypatch, steps=3)
+    bufs = [oa.state[p]["momentum_buffer"].data for p in pa]
+    assert len({id(b.base) for b in bufs}) == 1 and list(oa.state[pa[0]]) == ["momentum_buffer"]
+    pb = [ag.Tensor(p.data.copy(), requires_grad=True) for p in pa]
+    ob = optim.SGD(pb, lr=0.05, momentum=0.9, dampening=0.1)
+    ob.load_state_dict(oa.state_dict())
+    for step in range(3, 6):
+        _grads(pa, step)
+        _grads(pb, step)
+        oa.step()
+        ob.step()
+    assert all(_same(a.data, b.data) for a, b in zip(pa, pb))
+
+
+def test_large_parameters_take_the_loop():
+    params = [ag.Tensor(np.ones((64, 80)), requires_grad=True) for _ in range(2)]
+    opt = optim.Adam(params, lr=0.1)
+    for p in params:
+        p.grad = ag.Tensor(np.ones((64, 80)))
+    opt.step()
+    assert opt.state[params[0]]["exp_avg"].data.base is None      # its own array
