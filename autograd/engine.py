@@ -188,7 +188,8 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
     state = grad_mode.STATE
     summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
     slices = SliceSums()
-    in_place_slices = not (create_graph or observe)
+    # the slice path skips the node's VJP call: not where hooks or a recorder watch it
+    in_place_slices = not (create_graph or observe) and plan is None and recorder is None
     for node in order:
         if node.freed:
             raise _freed_error(node)

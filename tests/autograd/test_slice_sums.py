@@ -145,3 +145,16 @@ def test_create_graph_and_retained_slices_keep_the_plain_path():
     loss.backward()
     np.testing.assert_array_equal(s.grad.data, [2.0, 2.0])
     np.testing.assert_array_equal(x.grad.data, expect)
+
+
+def test_a_hook_on_a_slice_or_its_base_still_runs():
+    x = ag.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    y = x * 1.0
+    rows = [y[t] for t in range(3)]
+    rows[1].register_hook(lambda g: g * 10.0)
+    seen = []
+    y.register_hook(lambda g: seen.append(g.numpy().copy()))
+    sum((r * float(t + 1)).sum() for t, r in enumerate(rows)).backward()
+    expect = np.array([[1.0, 1.0], [20.0, 20.0], [3.0, 3.0]])
+    np.testing.assert_array_equal(x.grad.data, expect)
+    np.testing.assert_array_equal(seen[0], expect)
