@@ -24,7 +24,7 @@ from . import anomaly, grad_mode
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
-from .tensor import Tensor
+from .tensor import Tensor, set_stored_grad, stored_grad
 
 
 class Event:
@@ -201,7 +201,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                 parent = x.grad_fn
                 if parent is None:
                     if targets is None:
-                        owned = (x.grad is None and not create_graph
+                        owned = (stored_grad(x) is None and not create_graph
                                  and _unshared(input_grads, k))
                         _accumulate_leaf(x, gi, create_graph, owned)
                     else:
@@ -279,20 +279,20 @@ def _unshared(input_grads, k):
 def _accumulate_leaf(leaf, g, create_graph, owned=False):
     """leaf.grad += g (a fresh array the first time, so no two grads share memory;
     ``owned`` says nothing else refers to ``g``, which is then adopted as is)."""
+    grad = stored_grad(leaf)      # the Tensor behind .grad (a Value reads it as a number)
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        set_stored_grad(leaf, g if grad is None else grad + g)
         return
     if isinstance(g, Tensor):
         g = g.data
-    grad = leaf.grad
     if grad is None:
         grad = Tensor.__new__(Tensor)
         owned = owned and g.dtype == leaf.data.dtype
         grad._init(g if owned else np.array(g, dtype=leaf.data.dtype, copy=True))
-        leaf.grad = grad
+        set_stored_grad(leaf, grad)
     elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
-        leaf.grad = Tensor(grad.data + g)
+        set_stored_grad(leaf, Tensor(grad.data + g))
     else:
         grad.data = grad.data + g
 

@@ -1,4 +1,5 @@
-"""``Tensor`` (also exported as ``Value``): a NumPy array that remembers how it was made.
+"""``Tensor``: a NumPy array that remembers how it was made (``Value``, its micrograd-style
+subclass, is in ``value.py``).
 
 The class holds data and graph links only; every operator method forwards to a
 function in ``autograd.functions``, which is built from the primitives in ``ops``.
@@ -350,7 +351,16 @@ def _add_methods():
             setattr(Tensor, n, fn)
 
 
-Value = Tensor
+def stored_grad(t):
+    """``t``'s gradient as the engine keeps it: a Tensor or None. (``Value.grad`` reads
+    it as a number; code that needs the Tensor reads it here.)"""
+    return Tensor.__dict__["grad"].__get__(t, Tensor)   # looked up now: ag.compile swaps it
+
+
+def set_stored_grad(t, g):
+    """Store ``g`` (a Tensor or None) as ``t``'s gradient (see ``stored_grad``)."""
+    Tensor.__dict__["grad"].__set__(t, g)
+
 
 from . import engine, functions as F, inplace  # noqa: E402  (methods look these up at call time)
 

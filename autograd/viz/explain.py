@@ -18,7 +18,7 @@ Pass ``accumulate=True`` to make it the backward pass itself.
 """
 import html
 
-from ..tensor import Tensor
+from ..tensor import Tensor, set_stored_grad, stored_grad
 from .steps import BackpropRun
 from .grads import check_not_freed
 from .summary import summarize, summarize_grad
@@ -51,7 +51,7 @@ def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
     saved = []
     if not accumulate:
         for t in trace(loss).tensors.values():
-            g = t.grad
+            g = stored_grad(t)      # the Tensor (a Value's .grad reads as a number)
             saved.append((t, g, None if g is None else g.data))
     run = BackpropRun(loss, gradient, retain_graph=not accumulate)
     try:
@@ -59,7 +59,7 @@ def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
             pass
     finally:
         for t, g, data in saved:
-            t.grad = g
+            set_stored_grad(t, g)
             if g is not None:
                 g.data = data
     return run

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, stored_grad
 from .trace import tensor_key, trace
 
 
@@ -38,7 +38,7 @@ class TensorGrads:
 
     def grad(self, key, tensor):
         """(gradient array or None, note shown after 'grad')."""
-        g = getattr(tensor, "grad", None) if tensor is not None else None
+        g = stored_grad(tensor) if isinstance(tensor, Tensor) else None
         return (None if g is None else g.data), ""
 
     def status(self, key):
