@@ -164,6 +164,17 @@ class Value(Tensor):
         out.__class__ = Value
         return out
 
+    def __deepcopy__(self, memo):
+        out = Value(self.data.copy(), requires_grad=self.requires_grad, name=self.name)
+        grad = stored_grad(self)
+        if grad is not None:
+            set_stored_grad(out, grad.__deepcopy__(memo))
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol):
+        return (Value, (self.data, self.requires_grad, None, self.name))
+
     def __repr__(self):
         if self.data.ndim == 0:
             text = f"Value(data={float(self.data)!r}, grad={float(self.grad)!r}"

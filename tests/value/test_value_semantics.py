@@ -1,7 +1,9 @@
 """``Value`` follows micrograd where micrograd has a rule, stays a glassgrad tensor
 everywhere else, and leaves ``Tensor``'s PyTorch semantics alone. PyTorch (float64)
 is the oracle for every number."""
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -214,3 +216,14 @@ def test_an_optimizer_steps_values_as_it_steps_tensors():
     assert a.data == pytest.approx(float(t.data)) and a.data != 1.0
     opt.zero_grad()
     assert a.grad == 0 and t.grad is None
+
+
+def test_a_value_survives_deepcopy_and_pickle_as_a_value():
+    a = Value(1.5, label="a")
+    (a * a).backward()
+    c = copy.deepcopy(a)
+    assert type(c) is Value and c.data == 1.5 and c.grad == 3.0 and c.name == "a"
+    c.grad = 0
+    assert a.grad == 3.0
+    p = pickle.loads(pickle.dumps(a))
+    assert type(p) is Value and p.data == 1.5 and p.requires_grad and p.name == "a"
