@@ -227,3 +227,27 @@ def test_a_value_survives_deepcopy_and_pickle_as_a_value():
     assert a.grad == 3.0
     p = pickle.loads(pickle.dumps(a))
     assert type(p) is Value and p.data == 1.5 and p.requires_grad and p.name == "a"
+
+
+def test_ag_compile_replays_a_micrograd_style_step_bit_for_bit():
+    from micrograd_style import build, make_moons
+
+    X, y = make_moons(8, seed=3)
+    models = [build(Value, seed=5)[2](2, [4, 1]) for _ in range(2)]
+
+    def step(model):
+        scores = [model(list(map(Value, row))) for row in X.tolist()]
+        loss = sum((1 + -yi * s).relu() for yi, s in zip((2 * y - 1).tolist(), scores))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.05 * p.grad
+        return loss
+
+    compiled = ag.compile(step)
+    for _ in range(4):
+        eager_loss, replay_loss = step(models[0]), compiled(models[1])
+        assert float(eager_loss.data) == float(replay_loss.data)
+        for p, q in zip(models[0].parameters(), models[1].parameters()):
+            assert p.data == q.data and p.grad == q.grad
+    assert compiled.stats()["replays"] >= 2
