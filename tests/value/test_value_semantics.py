@@ -251,3 +251,14 @@ def test_ag_compile_replays_a_micrograd_style_step_bit_for_bit():
         for p, q in zip(models[0].parameters(), models[1].parameters()):
             assert p.data == q.data and p.grad == q.grad
     assert compiled.stats()["replays"] >= 2
+
+
+def test_gradient_clipping_sees_values_gradients():
+    import nn
+
+    a, b = Value(3.0), Value([1.0, 1.0])
+    (a * 4.0 + (b * 3.0).sum()).backward()             # grads 4 and [3, 3]
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert float(total) == pytest.approx(math.sqrt(34.0))
+    assert a.grad == pytest.approx(4.0 / math.sqrt(34.0), rel=1e-6)
+    assert b.grad.tolist() == pytest.approx([3.0 / math.sqrt(34.0)] * 2, rel=1e-6)
