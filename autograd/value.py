@@ -36,8 +36,8 @@ import numpy as np
 from . import engine, functions as F
 from .tensor import Tensor, set_stored_grad, stored_grad
 
-# Looked up at each access, not bound once: ag.compile swaps these descriptors while
-# it traces, and a Value's reads and writes must go through the swapped ones too.
+# Writes look Tensor's slot up at each access (ag.compile swaps it while tracing); reads
+# use the slot itself, and ag.compile swaps ``Value.data`` too (compile/seams.py).
 _SLOTS = Tensor.__dict__
 _DATA_SLOT = Tensor.__dict__["data"]
 
@@ -57,7 +57,6 @@ class Value(Tensor):
 
     __slots__ = ()
     _keeps_graph = True     # backward() and backprop_steps() keep the graph, as micrograd
-
 
     def __init__(self, data, requires_grad=True, dtype=None, name=None, label=None):
         if dtype is None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
