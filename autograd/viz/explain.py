@@ -53,7 +53,7 @@ def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
         for t in trace(loss).tensors.values():
             g = stored_grad(t)      # the Tensor (a Value's .grad reads as a number)
             saved.append((t, g, None if g is None else g.data))
-    run = BackpropRun(loss, gradient, retain_graph=not accumulate)
+    run = BackpropRun(loss, gradient, retain_graph=not accumulate, watch=not accumulate)
     try:
         for _ in run:
             pass

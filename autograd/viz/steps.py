@@ -10,6 +10,12 @@ node ``out = f(x_1, ..., x_n)`` the step shows the chain rule at work::
     contribution to x_i  =  g · ∂out/∂x_i      (the VJP, reduced to x_i's shape)
     grad(x_i)           +=  contribution        (summed over every consumer of x_i)
 
+Where a tensor hook (``register_hook``) changed a gradient during a step, the step's
+``hook_changes`` holds (tensor, before, after), the gradients shown from then on are
+the hook's, and the picture writes the gradient from before the hook under it. A
+module's backward hooks show the same way, at the step of the identity node that
+runs them (``BackwardHookFunctionBackward``), for the input whose gradient changed.
+
 >>> import autograd as ag
 >>> a = ag.Tensor(2.0, requires_grad=True, name="a")
 >>> b = ag.Tensor(3.0, requires_grad=True, name="b")
@@ -17,7 +23,10 @@ node ``out = f(x_1, ..., x_n)`` the step shows the chain rule at work::
 ...     print(step.op, step.rule, [float(g) for g in step.input_grads])
 mul d(a*b)/da = b; d(a*b)/db = a [3.0, 2.0]
 """
+import numpy as np
+
 from .. import engine
+from ..hooks import TapNode
 from .dot import dot_body
 from .render import make_graph
 from .trace import tensor_key
@@ -32,16 +41,20 @@ def _output_keys(node):
 class BackpropRun:
     """The walk of one backward pass plus the record of what each step did."""
 
-    def __init__(self, loss, gradient=None, retain_graph=False):
+    def __init__(self, loss, gradient=None, retain_graph=False, watch=False):
         engine._check_root(loss, "backprop_steps")
         seed = engine._seed(loss, gradient, False, "backprop_steps")
         self.loss = loss
         self.steps = []
         self.history = {}          # key -> [(step index, gradient summed so far)]
         self.node_step = {}        # key of a node's output -> the step that processed it
+        self.hooked = {}           # key -> (step index, gradient before a hook changed it)
         self.finished = False
         self._record(tensor_key(loss), -1, seed)
-        self._walk = engine.walk([loss], [seed], retain_graph=retain_graph, observe=True)
+        # watching (explain, grads="all") runs tensor hooks, whose results it shows, but
+        # not post-accumulate-grad hooks, which act on a .grad it puts back afterwards
+        self._walk = engine.walk([loss], [seed], retain_graph=retain_graph, observe=True,
+                                 post_hooks=not watch)
 
     def _record(self, key, k, g):
         hist = self.history.setdefault(key, [])
@@ -72,7 +85,17 @@ class BackpropRun:
                 self._record(tensor_key(x), k, gi)
         for key in _output_keys(node):
             self.node_step[key] = k
-        step = Step(self, k, node, event.grad_output, list(event.input_grads))
+        for t, before, after in event.hook_changes:     # tensor hooks: the new total
+            key = tensor_key(t)
+            total = self.grad_at(key, k)
+            self._record(key, k, after - (before if total is None else total))
+            self.hooked.setdefault(key, (k, before))
+        changes = list(event.hook_changes)
+        for x, before, after in _module_hook_changes(event):
+            key = tensor_key(x)                # what x's gradient would be without them
+            self.hooked.setdefault(key, (k, self.grad_at(key, k) - after + before))
+            changes.append((x, before, after))
+        step = Step(self, k, node, event.grad_output, list(event.input_grads), changes)
         self.steps.append(step)
         return step
 
@@ -85,6 +108,24 @@ class BackpropRun:
             yield step
 
 
+def _module_hook_changes(event):
+    """(input, gradient passed in, gradient passed on) where a module's backward hook
+    changed what its identity tap passes on (``autograd.hooks.TapNode``)."""
+    node = event.node
+    if not isinstance(node, TapNode):
+        return []
+    grads = event.grad_output if node.n_outputs > 1 else [event.grad_output]
+    found = []
+    for x, g, gi in zip(node.inputs, grads, event.input_grads):
+        if gi is None:
+            continue
+        before = np.zeros_like(gi) if g is None else np.asarray(getattr(g, "data", g))
+        after = np.asarray(getattr(gi, "data", gi))
+        if not np.array_equal(before, after):
+            found.append((x, before, after))
+    return found
+
+
 class Step:
     """One node of the backward walk, after its VJP was applied.
 
@@ -93,11 +134,12 @@ class Step:
     ``g`` that reached it; a list for a multi-output Function), ``inputs`` (the
     node's inputs), ``input_grads`` (each input's contribution ``g · ∂out/∂x_i``,
     reduced to its shape; None where none is needed), ``rules`` (the local
-    derivative text for each input) and ``rule`` (those of the inputs that got a
-    gradient, joined with "; ").
+    derivative text for each input), ``rule`` (those of the inputs that got a
+    gradient, joined with "; ") and ``hook_changes`` ((tensor, before, after) for
+    each tensor hook that changed a gradient in this step).
     """
 
-    def __init__(self, run, index, grad_fn, grad_output, input_grads):
+    def __init__(self, run, index, grad_fn, grad_output, input_grads, hook_changes=()):
         self._run = run
         self.index = index
         self.grad_fn = grad_fn
@@ -106,6 +148,7 @@ class Step:
         self.grad_output = grad_output
         self.inputs = tuple(grad_fn.inputs)
         self.input_grads = input_grads
+        self.hook_changes = hook_changes
         self.rules = tuple(grad_fn.rule(i) for i in range(len(self.inputs)))
         wanted = [r for r, g in zip(self.rules, input_grads) if g is not None]
         self.rule = "; ".join(dict.fromkeys(wanted or self.rules))
@@ -113,7 +156,10 @@ class Step:
     def caption(self):
         name = getattr(self.node, "name", None)
         who = f"{name} = {self.op}" if name else self.op
-        return f"backprop step {self.index}: {who}   {self.rule}"
+        hooked = ", ".join(dict.fromkeys(t.name or f"#{t._index}"
+                                         for t, _, _ in self.hook_changes))
+        return (f"backprop step {self.index}: {who}   {self.rule}"
+                + (f"   (a hook changed the gradient of {hooked})" if hooked else ""))
 
     def draw(self, **options):
         """The graph at this moment as a ``graphviz.Digraph``: nodes already done in
@@ -152,6 +198,11 @@ class StepState:
         consumers = self.consumers.get(key, ())
         final = all(steps.get(c, k + 1) <= k for c in consumers)
         return g, "" if final else "so far"
+
+    def hook_before(self, key):
+        """The gradient before a hook replaced it, if one did by this step."""
+        changed = self.run.hooked.get(key)
+        return changed[1] if changed is not None and changed[0] <= self.step.index else None
 
     def status(self, key):
         if key in self.current:
