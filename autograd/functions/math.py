@@ -116,14 +116,22 @@ def _exact(a, b):
     return data_of(a).dtype.kind in "iub" and data_of(b).dtype.kind in "iub"
 
 
+def _tie_or_nan(ta, tb):
+    """Where neither a < b nor a > b: the tie value (each side gets half the gradient)
+    if a == b, else NaN (a NaN operand) with the whole gradient to both, as PyTorch."""
+    tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
+    with np.errstate(over="ignore"):    # a + b of equal huge values: not selected there
+        unordered = add(ta, tb)
+    return where(equal(ta, tb), tie_value, unordered)
+
+
 def maximum(a, b):
     """Elementwise max; at ties each side gets half the gradient (as in PyTorch)."""
     a, b = binary(a, b)
     if _exact(a, b):
         return _compare(np.maximum)(a, b)
     ta, tb = as_tensor(a), as_tensor(b)
-    tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
-    return where(greater(ta, tb), ta, where(less(ta, tb), tb, tie_value))
+    return where(greater(ta, tb), ta, where(less(ta, tb), tb, _tie_or_nan(ta, tb)))
 
 
 def minimum(a, b):
@@ -132,8 +140,7 @@ def minimum(a, b):
     if _exact(a, b):
         return _compare(np.minimum)(a, b)
     ta, tb = as_tensor(a), as_tensor(b)
-    tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
-    return where(less(ta, tb), ta, where(greater(ta, tb), tb, tie_value))
+    return where(less(ta, tb), ta, where(greater(ta, tb), tb, _tie_or_nan(ta, tb)))
 
 
 def where(condition, a, b):
