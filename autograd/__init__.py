@@ -7,7 +7,8 @@
 >>> x.grad
 tensor([[2., 4.]])
 """
-from .tensor import Tensor, Value  # noqa: F401  (first: the other modules build on it)
+from .tensor import Tensor  # noqa: F401  (first: the other modules build on it)
+from .value import Value  # noqa: F401
 from . import functional  # noqa: F401
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .dtypes import get_default_dtype, set_default_dtype  # noqa: F401
@@ -22,6 +23,6 @@ from .ops import REGISTRY as PRIMITIVES  # noqa: F401
 from .scope import current_scope, scope  # noqa: F401
 from . import viz  # noqa: F401  (ag.viz.play, ag.viz.trace)
 from .compile import CompileError, CompileWarning, compile  # noqa: F401,A001 (ag.compile)
-from .viz import Step, backprop_steps, draw_graph, explain, retain_grads, to_dot  # noqa: F401
+from .viz import Step, backprop_steps, draw_dot, draw_graph, explain, retain_grads, to_dot  # noqa: F401,E501
 
 __version__ = "0.1.0"

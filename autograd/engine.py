@@ -32,7 +32,7 @@ from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
 from .release import release_intermediates
 from .slice_sums import SliceSums, basic_slice_index
-from .tensor import Tensor
+from .tensor import Tensor, set_stored_grad, stored_grad
 
 
 class Event:
@@ -249,7 +249,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                     if plan is not None and id(x) in plan.leaves:
                         plan.add(x, gi)          # held back for the leaf's hooks
                     elif targets is None:
-                        owned = (x.grad is None and not create_graph
+                        owned = (stored_grad(x) is None and not create_graph
                                  and _unshared(input_grads, k))
                         _accumulate_leaf(x, gi, create_graph, owned)
                     else:
@@ -374,27 +374,26 @@ def _accumulate_leaf(leaf, g, create_graph, owned=False):
     differentiable copy (PyTorch's clone), never the Tensor a VJP or the caller gave,
     so two leaves' grads are never one object and a later backward never changes the
     caller's ``gradient=`` tensor; later ones are added out of place."""
+    grad = stored_grad(leaf)      # the Tensor behind .grad (a Value reads it as a number)
     if create_graph:
         if not isinstance(g, Tensor):
             g = Tensor(np.asarray(g))
-        grad = leaf.grad
         if grad is not None:
-            leaf.grad = _writable(grad + g)
+            set_stored_grad(leaf, _writable(grad + g))
         elif g.requires_grad and grad_mode.STATE.enabled:
-            leaf.grad = _writable(g * 1)
+            set_stored_grad(leaf, _writable(g * 1))
         else:
-            leaf.grad = Tensor(np.array(g.data, copy=True))
+            set_stored_grad(leaf, Tensor(np.array(g.data, copy=True)))
         return
     if isinstance(g, Tensor):
         g = g.data
-    grad = leaf.grad
     if grad is None:
         grad = Tensor.__new__(Tensor)
         owned = owned and g.dtype == leaf.data.dtype
         grad._init(g if owned else np.array(g, dtype=leaf.data.dtype, copy=True))
-        leaf.grad = grad
+        set_stored_grad(leaf, grad)
     elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
-        leaf.grad = _writable(Tensor(grad.data + g))
+        set_stored_grad(leaf, _writable(Tensor(grad.data + g)))
     else:
         _add_into_grad(grad, g)
 

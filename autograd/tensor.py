@@ -1,4 +1,5 @@
-"""``Tensor`` (also exported as ``Value``): a NumPy array that remembers how it was made.
+"""``Tensor``: a NumPy array that remembers how it was made (``Value``, its micrograd-style
+subclass, is in ``value.py``).
 
 The class holds data and graph links only; every operator method forwards to a
 function in ``autograd.functions``, which is built from the primitives in ``ops``.
@@ -392,7 +393,19 @@ def _add_methods():
             setattr(Tensor, n, fn)
 
 
-Value = Tensor
+def stored_grad(t):
+    """``t``'s gradient as the engine keeps it: a Tensor or None. (``Value.grad`` reads
+    it as a number; code that needs the Tensor reads it here.) Quiet: a non-leaf
+    without a gradient is None here, with no warning."""
+    if t._grad is None and t.grad_fn is not None:
+        return None
+    return Tensor.__dict__["grad"].__get__(t, Tensor)   # looked up now: ag.compile swaps it
+
+
+def set_stored_grad(t, g):
+    """Store ``g`` (a Tensor or None) as ``t``'s gradient (see ``stored_grad``)."""
+    Tensor.__dict__["grad"].__set__(t, g)
+
 
 from . import engine, functions as F, hooks, inplace  # noqa: E402  (looked up at call time)
 

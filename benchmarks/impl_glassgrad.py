@@ -1,7 +1,7 @@
 """glassgrad's versions of the workloads (worker side; the checkout root is on sys.path).
 
 Everything goes through what a user calls: W1-W3 and W7 use autograd directly (0-d
-Values for W1, exactly as micrograd does), W4-W6 use ``nn`` layers (Linear, Conv2d,
+Values for W1, written exactly as micrograd's demo), W4-W6 use ``nn`` layers (Linear, Conv2d,
 MaxPool2d, LSTM) and ``F.cross_entropy``, W6m writes the LSTM cell loop from ops, and
 every training workload updates through ``optim.SGD`` (``zero_grad``, ``step``).
 Parameters are loaded from the shared arrays (``load_state_dict``) so that the first
@@ -75,28 +75,28 @@ class TrainCase(Iteration, Case):
 
 
 class MicrogradMLP(Iteration, ScalarMLP):
-    """W1 exactly as micrograd's demo: every weight, input and op is a 0-d Value."""
+    """W1 exactly as micrograd's demo: every weight, input and op is a ``Value`` (which
+    requires grad by default and keeps every node's gradient, as micrograd's does), the
+    update is micrograd's loop (``p.grad = 0``, ``p.data -= lr * p.grad``)."""
 
     def __init__(self, d, lr):
-        ag.set_default_dtype(np.float64)
         super().__init__(d, lr)
-        self.opt = optim.SGD(self.params_list, lr=lr)
         self._prepare()
 
-    def leaf(self, x):
-        return ag.Value(x, requires_grad=True)
-
-    const = staticmethod(ag.Value)
-    relu = staticmethod(ag.relu)
+    leaf = const = staticmethod(ag.Value)
+    relu = staticmethod(ag.Value.relu)
 
     def zero_grads(self):
-        self.opt.zero_grad()
+        for p in self.params_list:
+            p.grad = 0
 
     def grad_of(self, p):
-        return p.grad.item()
+        return p.grad
 
     def update(self):
-        self.opt.step()
+        lr = self.lr
+        for p in self.params_list:
+            p.data -= lr * p.grad
 
     def iteration(self):
         ScalarMLP.step(self)

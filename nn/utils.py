@@ -16,6 +16,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.tensor import stored_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_",
@@ -29,7 +30,8 @@ def _as_list(parameters):
 
 
 def _grads(parameters):
-    return [p.grad for p in _as_list(parameters) if p.grad is not None]
+    """The gradient Tensors (``stored_grad``: a ``Value``'s ``.grad`` reads as a number)."""
+    return [g for g in map(stored_grad, _as_list(parameters)) if g is not None]
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):

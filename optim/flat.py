@@ -21,6 +21,7 @@ so does one of large parameters (``max_mean_size``), where the loop is faster.
 import numpy as np
 
 from autograd import Tensor
+from autograd.tensor import stored_grad
 
 from .optimizer import update_
 
@@ -74,7 +75,7 @@ def flat_group(opt, group, names, max_mean_size, first=None):
         return None
     steps = set()
     for p in params:
-        grad = p.grad
+        grad = stored_grad(p)       # the Tensor (a Value's .grad reads as a number)
         if grad is None or type(p.data) is not np.ndarray or p.data.dtype != dtype or \
                 grad.data.dtype != dtype or grad.data.shape != p.data.shape:
             return None
@@ -96,9 +97,9 @@ def flat_group(opt, group, names, max_mean_size, first=None):
     maximize = group.get("maximize", False)
     for p, view in zip(params, flat.grads):
         if maximize:
-            np.negative(p.grad.data, out=view)
+            np.negative(stored_grad(p).data, out=view)
         else:
-            np.copyto(view, p.grad.data)
+            np.copyto(view, stored_grad(p).data)
     return flat
 
 

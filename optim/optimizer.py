@@ -34,6 +34,7 @@ from collections import defaultdict
 import numpy as np
 
 from autograd import Tensor, enable_grad, zeros_like
+from autograd.tensor import set_stored_grad, stored_grad
 
 __all__ = ["Optimizer", "required", "update_"]
 
@@ -261,14 +262,15 @@ class Optimizer:
         """Reset every parameter's ``.grad``: to ``None`` (default) or to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = stored_grad(p)       # a Tensor (a Value's .grad reads as a number)
+                if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
-                elif p.grad.grad_fn is not None or p.grad.requires_grad:
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                    set_stored_grad(p, None)
+                elif grad.grad_fn is not None or grad.requires_grad:
+                    set_stored_grad(p, Tensor(np.zeros_like(grad.data)))
                 else:
-                    p.grad.data[...] = 0
+                    grad.data[...] = 0
 
     def _params_with_grad(self, group):
         """``(p, g)`` for every parameter of ``group`` that has a gradient: the loop every
@@ -276,7 +278,7 @@ class Optimizer:
         group maximizes); it may be ``p.grad``'s own memory, so read it, never write it."""
         maximize = group.get("maximize", False)
         for p in group["params"]:
-            if p.grad is not None:
+            if stored_grad(p) is not None:
                 yield p, self._grad_of(p, maximize)
 
     def _lazy_state(self, p, **buffers):
@@ -293,7 +295,7 @@ class Optimizer:
 
     def _grad_of(self, p, maximize=False):
         """``p``'s gradient as a NumPy array (negated when maximizing), shape-checked."""
-        g = p.grad.data
+        g = stored_grad(p).data
         if g.shape != p.data.shape:
             raise RuntimeError(f"{type(self).__name__}: the gradient of a parameter "
                                f"has shape {g.shape} but the parameter has shape {p.shape}")

@@ -153,6 +153,6 @@ def run_block(regs, code):
         elif kind == 1:
             regs[out] = fn(regs[a])
         elif kind == 2:
-            fn(regs[a], regs[b], out)
+            fn(regs[a], regs[b], out=out)   # keyword: np.maximum deprecates a positional out
         else:
             fn(regs[a], out)

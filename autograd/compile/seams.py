@@ -147,6 +147,14 @@ class Seams:
         self._swap(Tensor, "data", DataSlot())
         self._swap(Tensor, "grad", GradSlot())
         self.data_slot = data
+        # Value reads its data straight from the slot (see value.py): while tracing it
+        # reads and writes through DataSlot too
+        from ..value import Value
+        slot = Tensor.__dict__["data"]
+
+        def set_value_data(obj, value):
+            slot.__set__(obj, obj._coerce(value))
+        self._swap(Value, "data", property(slot.__get__, set_value_data))
 
     def _hook_phases(self):
         """Note what the calls belong to (for pictures): ``backward()``/``ag.grad`` and

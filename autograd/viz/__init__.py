@@ -17,13 +17,13 @@ from .dot import to_dot
 from .explain import Explanation, explain
 from .grads import GradMap, all_grads, retain_grads
 from .player import StepStrip, play
-from .render import INSTALL_HELP, draw_graph
+from .render import INSTALL_HELP, draw_dot, draw_graph
 from .steps import Step, backprop_steps
 from .summary import summarize
 from .trace import GraphTrace, trace
 from .walkthrough import Walkthrough
 
-__all__ = ["trace", "to_dot", "draw_graph", "backprop_steps", "Step", "explain",
+__all__ = ["trace", "to_dot", "draw_graph", "draw_dot", "backprop_steps", "Step", "explain",
            "Explanation", "play", "StepStrip", "Walkthrough", "Graph",
            "GraphvizNotFoundError", "INSTALL_HELP", "summarize", "GraphTrace", "all_grads",
            "GradMap", "retain_grads"]

@@ -18,7 +18,7 @@ Pass ``accumulate=True`` to make it the backward pass itself.
 """
 import html
 
-from ..tensor import Tensor, quiet_grad
+from ..tensor import Tensor, quiet_grad, set_stored_grad
 from .steps import BackpropRun
 from .grads import check_not_freed
 from .summary import summarize, summarize_grad
@@ -59,7 +59,7 @@ def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
             pass
     finally:
         for t, g, data in saved:
-            t.grad = g
+            set_stored_grad(t, g)
             if g is not None:
                 g.data = data
     return run

@@ -38,7 +38,7 @@ class TensorGrads:
 
     def grad(self, key, tensor):
         """(gradient array or None, note shown after 'grad')."""
-        g = quiet_grad(tensor) if tensor is not None else None
+        g = quiet_grad(tensor) if isinstance(tensor, Tensor) else None
         return (None if g is None else g.data), ""
 
     def status(self, key):

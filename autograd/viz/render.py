@@ -76,3 +76,21 @@ def draw_graph(*roots, show_data=True, show_grad=True, rankdir="auto", group_mod
                     grads=grads, style=style, grad_flow=grad_flow, show_ids=show_ids,
                     show_dtype=show_dtype)
     return make_graph(body, format)
+
+
+def draw_dot(root, format="svg", rankdir="LR", **options):  # noqa: A002 - micrograd's name
+    """micrograd's ``draw_dot(root)``: every node of the graph behind ``root`` with its
+    value and gradient, left to right, in one call.
+
+    It is ``draw_graph(root, style="circuit", grads="all", rankdir="LR")``: op circles,
+    each wire labelled with its value and (in red) its gradient, which are the gradients
+    ``root.backward()`` gives (computed by an observed backward that changes nothing, so
+    the picture is the same before and after ``backward``). Other ``draw_graph``
+    options pass through, e.g. ``style="boxes"`` for one box per node.
+
+    >>> from autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> g = draw_dot((a * b).tanh())      # display it in Jupyter, or g.render("graph")
+    """
+    options = {"style": "circuit", "grads": "all", **options}
+    return draw_graph(root, format=format, rankdir=rankdir, **options)

@@ -223,13 +223,17 @@ class StepState:
         return self.run.steps[k].input_grads[pos]
 
 
-def backprop_steps(loss, gradient=None, retain_graph=False):
+def backprop_steps(loss, gradient=None, retain_graph=None):
     """Yield one :class:`Step` per node, in the order ``loss.backward()`` visits them.
 
     Each step is taken when you ask for it (the engine's walk runs one node per
     ``next``). Running it to the end leaves exactly the ``.grad`` values that
-    ``loss.backward(gradient)`` would, and frees the graph unless ``retain_graph``.
+    ``loss.backward(gradient)`` would, and frees the graph unless ``retain_graph``
+    (None: as ``loss.backward()`` would, i.e. a ``Value``'s graph is kept, as
+    micrograd keeps it, and a Tensor's is freed).
     """
+    if retain_graph is None:
+        retain_graph = getattr(loss, "_keeps_graph", False)
     run = BackpropRun(loss, gradient, retain_graph)
     return iter(run)
 

@@ -19,7 +19,7 @@ def cells(name):
             $\\partial f/\\partial y$ and $\\partial f/\\partial z$ for $f = (x + y)z$.
             """, 'answer = {"x": ..., "y": ..., "z": ...}', name),
         check("01.1", """
-        tx, ty, tz = (Value(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+        tx, ty, tz = (Tensor(v, requires_grad=True) for v in (-2.0, 5.0, -4.0))
         ((tx + ty) * tz).backward()
         ex.check_value(answer, {"x": tx.grad, "y": ty.grad, "z": tz.grad}, exercise="01.1")
         """),
@@ -59,7 +59,7 @@ def cells(name):
         step of gradient descent is $(w_1, w_2) \\leftarrow (\\tfrac13, 2) - \\alpha(\\tfrac83, \\tfrac49)$.
         """),
         code("""
-        w1 = Value(1 / 3, requires_grad=True, name="w1"); w2 = Value(2.0, requires_grad=True, name="w2")
+        w1 = Tensor(1 / 3, requires_grad=True, name="w1"); w2 = Tensor(2.0, requires_grad=True, name="w2")
         z = w1 * 1.0; z.name = "z"
         sig = ag.relu(z); sig.name = "relu"
         yhat = w2 * sig; yhat.name = "y_hat"
@@ -81,7 +81,7 @@ def cells(name):
         slides are these, rounded to two digits:
         """),
         code("""
-        w0_, w1_, b_ = (Value(v, requires_grad=True) for v in (2.0, -3.0, -3.0))
+        w0_, w1_, b_ = (Tensor(v, requires_grad=True) for v in (2.0, -3.0, -3.0))
         s_ = w0_ * -1.0 + w1_ * -2.0 + b_
         e_ = ag.exp(-s_); e_.retain_grad()
         u_ = 1.0 + e_; u_.retain_grad()
@@ -103,7 +103,7 @@ def cells(name):
         """),
         code("""
         def mock_exam():
-            p = {k: Value(v, requires_grad=True, name=k) for k, v in dict(
+            p = {k: Tensor(v, requires_grad=True, name=k) for k, v in dict(
                 w11=1.0, w12=-0.5, w21=0.5, w22=-1.0, w31=0.5, w32=-1.0, w41=-0.5, w42=1.0,
                 b1=0.5, b2=-0.5, b3=-1.0, b4=0.5).items()}
             i1, i2 = 2.0, -1.0
@@ -137,7 +137,7 @@ def cells(name):
             """, 'answer = {"y1": ..., "y2": ..., "mse": ..., "dw11": ...}', name),
         check("01.4", """
         def endterm_2022(b4=2.0, b5=1.0):
-            w = {k: Value(v, requires_grad=True, name=k) for k, v in dict(
+            w = {k: Tensor(v, requires_grad=True, name=k) for k, v in dict(
                 w11=-0.5, w12=1.0, w13=2.0, w21=-1.0, w22=0.5, w23=1.5, b1=0.5, b2=0.0, b3=-1.0,
                 v11=1.0, v12=-0.5, v21=-0.5, v22=2.0, v31=-1.0, v32=1.0, b4=b4, b5=b5).items()}
             x1, x2 = 1.0, -2.0
@@ -181,7 +181,7 @@ def cells(name):
             the op names (`"mul"`, `"add"`, `"tanh"`) in the order backprop visits the nodes.
             """, "answer = [...]", name),
         check("01.5", """
-        xo, yo, zo = (Value(v, requires_grad=True) for v in (0.5, -1.0, 2.0))
+        xo, yo, zo = (Tensor(v, requires_grad=True) for v in (0.5, -1.0, 2.0))
         qo = xo * yo; ro = qo + zo; so = ag.tanh(ro) * qo
         ex.check_value(answer, [st.op for st in ag.backprop_steps(so)], name="order", exercise="01.5")
         """),

@@ -452,7 +452,7 @@ assert a.grad == 1.0 and a_ref.grad.item() == 2.0
         md("""
         ## 9. The same engine, grown up: glassgrad
 
-        glassgrad's `Tensor` (also called `Value`) is this engine generalised from scalars to
+        glassgrad's `Tensor` is this engine generalised from scalars to
         NumPy arrays: each op is one block with its forward, its VJP (the array version of
         `_backward`) and a rule text; the walk uses a topological order without recursion;
         and you can watch it. `ag.backprop_steps` runs the engine's own backward one node at
@@ -481,11 +481,72 @@ assert a.grad == 1.0 and a_ref.grad.item() == 2.0
         ag.viz.play(neuron_glassgrad())
         """),
         md("""
+        ## 10. Your code, unchanged, on glassgrad's `Value`
+
+        glassgrad's `ag.Value` keeps micrograd's rules (a new Value tracks gradients, `.grad`
+        is a number, every node keeps its gradient, `p.grad = 0` zeroes it), so the lines
+        you would write for your engine run on it as they are. `lecture_code` below is
+        such code: it only gets `Value` from outside. It runs first on **your** `Value`
+        (once 00.4 and 00.5 are done), then on glassgrad's, with one step of gradient
+        descent the way the lecture writes it:
+        """),
+        code("""
+        def lecture_code(Value):
+            \"\"\"micrograd-style code as a student writes it; only `Value` comes from outside.\"\"\"
+            x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+            w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+            b = Value(6.8813735870195432, label="b")
+            n = x1 * w1 + x2 * w2 + b; n.label = "n"
+            o = n.tanh(); o.label = "o"
+            o.backward()
+            report = {v.label: (round(float(v.data), 4), round(float(v.grad), 4))
+                      for v in (x1, x2, w1, w2, b, n, o)}
+            return o, [w1, w2, b], report
+
+        try:
+            _, _, yours = lecture_code(Value)
+            print("your Value:     ", yours)
+        except ex.NotDone as err:
+            print("your Value:      not done yet:", err)
+        o_value, params, theirs = lecture_code(ag.Value)
+        print("glassgrad Value:", theirs)
+        print(o_value)
+        assert theirs["w1"] == (-3.0, 1.0) and theirs["n"] == (0.8814, 0.5)
+        """),
+        md("""
+        micrograd's `draw_dot(o)` is `ag.draw_dot(o)`: every node with its value (black)
+        and gradient (red), left to right.
+        """),
+        code("""
+        ag.draw_dot(o_value)
+        """),
+        md("""
+        And the stepper works on it as on any glassgrad tensor (a Value keeps its graph,
+        as micrograd does, so it can be walked again):
+        """),
+        code("""
+        for st in ag.backprop_steps(o_value):
+            print(f"step {st.index}: {st.op:5s} {st.rule}")
+        """),
+        md("""
+        Training is the lecture's loop, as written there: step against the gradient,
+        then zero it (`p.grad = 0`) before the next backward.
+        """),
+        code("""
+        for k in range(3):
+            for p in params:
+                p.grad = 0
+            o_value = (params[0] * 2.0 + params[1] * 0.0 + params[2]).tanh()
+            o_value.backward()
+            for p in params:
+                p.data -= 0.5 * p.grad
+            print(f"step {k}: o = {float(o_value.data):.4f}, w1 = {float(params[0].data):.4f}")
+        """),
+        md("""
         **What you built** is the core of every reverse-mode autodiff system: a recorded graph,
         local derivatives, a topological order, and accumulation with `+=`. The next
         notebooks use glassgrad's version of it on arrays (01: scalars and the course's
-        backprop problems; 02: matrices). A later version of glassgrad makes `ag.Value`
-        follow micrograd's semantics exactly, so that this notebook's code will run on it
-        unchanged; until then glassgrad's scalars are `ag.Tensor(..., requires_grad=True)`.
+        backprop problems; 02: matrices), with `ag.Tensor` and PyTorch's rules; `ag.Value`
+        stays the bridge for micrograd code (README: "Coming from micrograd").
         """),
     ]

@@ -23,7 +23,7 @@ def cells():
         """),
         setup("""
         import autograd as ag
-        from autograd import Value
+        from autograd import Tensor
 
         ag.set_default_dtype(np.float64)   # float64: gradients exact to ~1e-15
         """),
@@ -44,9 +44,9 @@ def cells():
         *swaps* its inputs' values.
         """),
         code("""
-        x = Value(1.0, requires_grad=True, name="x")
-        y = Value(-3.0, requires_grad=True, name="y")
-        z = Value(4.0, requires_grad=True, name="z")
+        x = Tensor(1.0, requires_grad=True, name="x")
+        y = Tensor(-3.0, requires_grad=True, name="y")
+        z = Tensor(4.0, requires_grad=True, name="z")
         q = x + y; q.name = "q"
         f = q * z; f.name = "f"
         ag.draw_graph(f)          # the forward graph: leaves in blue, each box = one tensor
@@ -143,7 +143,7 @@ def cells():
         def g(x):
             return np.exp(np.sin(x))
 
-        x0 = Value(0.7, requires_grad=True)
+        x0 = Tensor(0.7, requires_grad=True)
         ag.exp(ag.sin(x0)).backward()
         hs = np.logspace(-14, -1, 40)
         err = [abs((g(0.7 + h) - g(0.7 - h)) / (2 * h) - x0.grad.item()) for h in hs]
@@ -171,8 +171,8 @@ def cells():
         """),
         code("""
         def neuron_graph(sig):
-            w = [Value(v, requires_grad=True, name=f"w{i}") for i, v in enumerate([2.0, -3.0, -3.0])]
-            xs = [Value(v, requires_grad=True, name=f"x{i}") for i, v in enumerate([-1.0, -2.0])]
+            w = [Tensor(v, requires_grad=True, name=f"w{i}") for i, v in enumerate([2.0, -3.0, -3.0])]
+            xs = [Tensor(v, requires_grad=True, name=f"x{i}") for i, v in enumerate([-1.0, -2.0])]
             s = w[0] * xs[0] + w[1] * xs[1] + w[2]; s.name = "s"
             out = sig(s); out.name = "f"
             return out, w, xs
