@@ -177,12 +177,6 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def astype(self, dtype):
-        return F.astype(self, dtype)
-
-    def to(self, dtype):
-        return F.astype(self, dtype)
-
     def float(self):
         return F.astype(self, np.float32)
 
@@ -247,77 +241,14 @@ class Tensor:
     __str__ = __repr__
 
     # ---------------------------------------------------------------- operators
-    def __add__(self, other):
-        return F.add(self, other)
-
-    def __radd__(self, other):
-        return F.add(other, self)
-
-    def __sub__(self, other):
-        return F.sub(self, other)
-
-    def __rsub__(self, other):
-        return F.sub(other, self)
-
-    def __mul__(self, other):
-        return F.mul(self, other)
-
-    def __rmul__(self, other):
-        return F.mul(other, self)
-
-    def __truediv__(self, other):
-        return F.div(self, other)
-
-    def __rtruediv__(self, other):
-        return F.div(other, self)
-
-    def __pow__(self, other):
-        return F.pow(self, other)
-
-    def __rpow__(self, other):
-        return F.pow(other, self)
-
     def __matmul__(self, other):
         return F.matmul(self, other)
 
     def __rmatmul__(self, other):
         return F.matmul(other, self)
 
-    def __neg__(self):
-        return F.neg(self)
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return F.abs(self)
-
-    def __lt__(self, other):
-        return F.less(self, other)
-
-    def __le__(self, other):
-        return F.less_equal(self, other)
-
-    def __gt__(self, other):
-        return F.greater(self, other)
-
-    def __ge__(self, other):
-        return F.greater_equal(self, other)
-
-    def __eq__(self, other):
-        return F.equal(self, other)
-
-    def __ne__(self, other):
-        return F.not_equal(self, other)
-
-    def __and__(self, other):
-        return F.logical_and(self, other)
-
-    def __or__(self, other):
-        return F.logical_or(self, other)
-
-    def __invert__(self):
-        return F.logical_not(self)
 
     def __getitem__(self, index):
         return F.getitem(self, index)
@@ -339,11 +270,9 @@ def _rebuild(data, requires_grad, name):
 
 def _add_methods():
     """Functions that NumPy also has as array methods become Tensor methods."""
-    names = """exp log sqrt sin cos tanh sigmoid relu abs sign clip maximum minimum
-    sum mean var std max min logsumexp softmax log_softmax argmax argmin reshape
+    names = """sum mean var std max min logsumexp softmax log_softmax argmax argmin reshape
     transpose permute swapaxes flatten squeeze unsqueeze expand broadcast_to split
-    pad matmul pow neg prod any all cumsum view expand_as log1p square softplus
-    erf dot sub add mul div isnan isinf""".split()
+    pad matmul any all view expand_as dot""".split()
     for n in names:
         fn = getattr(F, n, None)
         if fn is not None and n not in Tensor.__dict__:

@@ -40,6 +40,7 @@ class MaxPool1d(_MaxPoolNd):
     """Max over windows of (N, C, L); the gradient goes to each window's first max."""
 
     _fn = staticmethod(F.max_pool1d)
+    _n = 1
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -47,12 +48,14 @@ class MaxPool2d(_MaxPoolNd):
     is -inf; the gradient goes to each window's first maximum (PyTorch's rule)."""
 
     _fn = staticmethod(F.max_pool2d)
+    _n = 2
 
 
 class MaxPool3d(_MaxPoolNd):
     """Max over windows of (N, C, D, H, W); see MaxPool2d."""
 
     _fn = staticmethod(F.max_pool3d)
+    _n = 3
 
 
 class AvgPool1d(Module):
@@ -82,6 +85,7 @@ class AvgPool2d(Module):
     zero padding (``count_include_pad=True``) or the number of real elements."""
 
     _fn = staticmethod(F.avg_pool2d)
+    _n = 2
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -104,6 +108,7 @@ class AvgPool3d(AvgPool2d):
     """Mean over windows of (N, C, D, H, W); see AvgPool2d."""
 
     _fn = staticmethod(F.avg_pool3d)
+    _n = 3
 
 
 class _AdaptivePool(Module):
@@ -189,14 +194,17 @@ class _LPPoolNd(Module):
 
 class LPPool1d(_LPPoolNd):
     _fn = staticmethod(F.lp_pool1d)
+    _n = 1
 
 
 class LPPool2d(_LPPoolNd):
     _fn = staticmethod(F.lp_pool2d)
+    _n = 2
 
 
 class LPPool3d(_LPPoolNd):
     _fn = staticmethod(F.lp_pool3d)
+    _n = 3
 
 
 class _MaxUnpoolNd(Module):
