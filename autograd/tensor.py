@@ -241,20 +241,8 @@ class Tensor:
     __str__ = __repr__
 
     # ---------------------------------------------------------------- operators
-    def __matmul__(self, other):
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return F.matmul(other, self)
-
     def __pos__(self):
         return self
-
-    def __getitem__(self, index):
-        return F.getitem(self, index)
-
-    def __setitem__(self, index, value):
-        F.setitem(self, index, value)
 
     def __iter__(self):
         if self.ndim == 0:
@@ -268,19 +256,7 @@ def _rebuild(data, requires_grad, name):
     return t
 
 
-def _add_methods():
-    """Functions that NumPy also has as array methods become Tensor methods."""
-    names = """sum mean var std max min logsumexp softmax log_softmax argmax argmin reshape
-    transpose permute swapaxes flatten squeeze unsqueeze expand broadcast_to split
-    pad matmul any all view expand_as dot""".split()
-    for n in names:
-        fn = getattr(F, n, None)
-        if fn is not None and n not in Tensor.__dict__:
-            setattr(Tensor, n, fn)
-
-
 Value = Tensor
 
 from . import engine, functions as F, inplace  # noqa: E402  (methods look these up at call time)
 
-_add_methods()

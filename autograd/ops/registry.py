@@ -202,8 +202,22 @@ def defcomposite(name=None, *, method=False, aliases=(), cases=(), fuzz=None):
     >>> undeclare("cube_plus_one")
     """
     def declare(fn):
-        op = Composite(name or fn.__name__, fn)
-        _declare(op, fn, method, aliases, cases, fuzz)
+        _declare(Composite(name or fn.__name__, fn), fn, method, aliases, cases, fuzz)
+        return fn
+    return declare
+
+
+def defpublic(primitive, *, method=False, aliases=(), cases=(), fuzz=None):
+    """Declare, as a decorator, the public function of a primitive that was declared
+    without one (its argument checks are long enough to live with its kind's other
+    functions in ``autograd/functions``). The fields are ``defprimitive``'s public part;
+    the public name is the primitive's."""
+    def declare(fn):
+        if primitive.public is not None:
+            raise ValueError(f"defpublic: {primitive.name!r} already has a public function")
+        extra = tuple(c.bound_to(fn) for c in cases)
+        _declare(primitive, fn, method, aliases, primitive.cases + extra, fuzz)
+        fn.__name__ = fn.__qualname__ = primitive.name
         return fn
     return declare
 
@@ -211,12 +225,12 @@ def defcomposite(name=None, *, method=False, aliases=(), cases=(), fuzz=None):
 def _declare(op, public, method, aliases, cases, fuzz):
     """Record the public part of a declaration: names, Tensor methods, checks. Nothing
     is recorded unless every name is free."""
-    op.cases = tuple(c.bound_to(op if public is None else public) for c in cases)
-    op.fuzz = fuzz
+    cases = tuple(c.bound_to(op if public is None else public) for c in cases)
     if public is None:
         if method or aliases or fuzz is not None:
             raise ValueError(f"{op.name}: method=, aliases= and fuzz= need a public "
                              f"function (coerce= or public=)")
+        op.cases = cases
         return
     names = (op.name,) + tuple(aliases)
     methods = (op.name,) if method is True else (method,) if isinstance(
@@ -229,7 +243,7 @@ def _declare(op, public, method, aliases, cases, fuzz):
         if attr in Tensor.__dict__:
             raise ValueError(f"{op.name}: Tensor already has an attribute {attr!r}; "
                              f"declare the op with another method name (or method=False)")
-    op.public, op.methods = public, methods
+    op.public, op.methods, op.cases, op.fuzz = public, methods, cases, fuzz
     for attr in methods:
         _install_method(attr, public)
     DECLARED[op.name] = op
