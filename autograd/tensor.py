@@ -258,5 +258,10 @@ def _rebuild(data, requires_grad, name):
 
 Value = Tensor
 
-from . import engine, functions as F, inplace  # noqa: E402  (methods look these up at call time)
+# The seam: the one import in autograd/ that points up. Tensor is the bottom layer, yet
+# backward() needs the engine, the in-place methods inplace.py, and .T/.float() the
+# public functions; those modules import Tensor, so they are imported here, after the
+# class exists, and the methods look them up at call time. Every other import in
+# autograd/ points down (tests/architecture/test_layering.py checks both).
+from . import engine, functions as F, inplace  # noqa: E402
 
