@@ -18,6 +18,10 @@ import numpy as np
 
 from .index import index_add
 from .registry import defprimitive
+from .spec import Case
+
+_TARGET = np.array([2, 0, 2, 1])      # the cases: a repeated class, gradients add up
+_WEIGHT = np.array([0.5, 2.0, 0.0, 1.5])      # a zero weight: an ignored row
 
 __all__ = ["nll"]
 
@@ -43,4 +47,11 @@ def _nll_vjp(g, out, logp, target, weight=None, total=None):
 nll = defprimitive(
     "nll", _nll_forward,
     vjps=(_nll_vjp,),
-    rules=("d nll/d logp[i, c] = -w_i / total at c = t_i, 0 elsewhere",))
+    rules=("d nll/d logp[i, c] = -w_i / total at c = t_i, 0 elsewhere",),
+    cases=[Case(lambda logp: nll(logp, target=_TARGET, total=np.float64(4.0)), (4, 3),
+                label="mean"),
+           Case(lambda logp: nll(logp, target=_TARGET, weight=_WEIGHT, total=_WEIGHT.sum()),
+                (4, 3), label="weighted mean"),
+           Case(lambda logp: nll(logp, target=_TARGET, total=1.0), (4, 3), label="sum"),
+           Case(lambda logp: nll(logp, target=_TARGET, weight=_WEIGHT) * np.arange(1.0, 5.0),
+                (4, 3), label="one loss per row")])

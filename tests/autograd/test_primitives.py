@@ -1,34 +1,21 @@
 """Every registered primitive is gradchecked in float64, first and second order.
 
 Cases are declared with each op (``cases=`` in its ``defprimitive``/``defcomposite``
-block), or, for ops not yet moved to that form, in ``cases_*.py`` next to this file; a
-primitive without cases fails. Composite ops that declare cases are checked too.
+block, see docs/architecture.md); a primitive without cases fails. Composite ops that
+declare cases are checked too.
 """
-import glob
-import importlib
-import os
-import sys
-
 import numpy as np
 import pytest
 
 import autograd as ag
 
-HERE = os.path.dirname(__file__)
-sys.path.insert(0, HERE)
-
 
 def _all_cases():
-    """The cases each op declares (``cases=`` in its block), then those of ops whose
-    cases still live in ``cases_*.py`` files here."""
+    """The cases each op declares (``cases=`` in its block), by op name."""
     cases = {}
     for name, op in list(ag.PRIMITIVES.items()) + list(ag.ops.DECLARED.items()):
         if op.cases:
             cases.setdefault(name, list(op.cases))
-    for path in sorted(glob.glob(os.path.join(HERE, "cases_*.py"))):
-        module = importlib.import_module(os.path.basename(path)[:-3])
-        for name, items in module.CASES.items():
-            cases.setdefault(name, []).extend(items)
     return cases
 
 
