@@ -23,7 +23,7 @@ from .ops import Case, Fuzz, defcomposite, defprimitive, undeclare  # noqa: F401
 from .scope import current_scope, scope  # noqa: F401
 from . import viz  # noqa: F401  (ag.viz.play, ag.viz.trace)
 from .compile import CompileError, CompileWarning, compile  # noqa: F401,A001 (ag.compile)
-from .viz import Step, backprop_steps, draw_graph, explain, to_dot  # noqa: F401
+from .viz import Step, backprop_steps, draw_graph, explain, retain_grads, to_dot  # noqa: F401
 
 __version__ = "0.1.0"
 

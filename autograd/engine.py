@@ -14,13 +14,16 @@
 
 ``backprop_steps`` (the notebook stepper) runs this same generator with
 ``observe=True`` and receives one event per node.
+
+Hooks (``hooks.py``) cost nothing until one is registered; then a ``HookPlan`` runs a
+tensor's hooks when its gradient is complete and collects end-of-backward callbacks.
 """
 import operator
 import sys
 
 import numpy as np
 
-from . import anomaly, grad_mode
+from . import anomaly, grad_mode, hooks
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
@@ -30,14 +33,17 @@ from .tensor import Tensor
 class Event:
     """What one step of the walk did (used by ``backprop_steps``): the node, the
     upstream gradient it received and the contribution sent to each input (reduced
-    to that input's shape; None where none was needed)."""
+    to that input's shape; None where none was needed). ``hook_changes`` lists
+    (tensor, gradient before, after) for each tensor hook that changed a gradient
+    during the step."""
 
-    __slots__ = ("node", "grad_output", "input_grads")
+    __slots__ = ("node", "grad_output", "input_grads", "hook_changes")
 
-    def __init__(self, node, grad_output, input_grads):
+    def __init__(self, node, grad_output, input_grads, hook_changes=()):
         self.node = node
         self.grad_output = grad_output
         self.input_grads = input_grads
+        self.hook_changes = hook_changes
 
 
 def reachable(root_nodes):
@@ -93,47 +99,65 @@ def _freed_error(node):
 
 
 def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
-         observe=False):
+         observe=False, post_hooks=True):
     """Backpropagate ``seeds`` from ``roots``; a generator (see module docstring).
 
     Without ``targets`` gradients accumulate into leaves' ``.grad``. With ``targets``
     (a dict id(tensor) -> slot) nothing is accumulated; the gradient reaching each
-    target is stored in ``targets[id(t)][1]``.
+    target is stored in ``targets[id(t)][1]``. ``post_hooks=False`` (a watching
+    stepper) skips post-accumulate-grad hooks.
     """
     grads = {}
+    root_nodes = [r.grad_fn for r in roots if r.grad_fn is not None]
+    nodes = reachable(root_nodes)
+    order = sorted(nodes, key=_creation, reverse=True)
+    plan = (hooks.HookPlan(order, targets, post_hooks, observe)
+            if hooks.ACTIVE.tensor_hooks else None)
+    callbacks = []
     for root, seed in zip(roots, seeds):
+        if root.grad_fn is None:
+            if plan is not None and getattr(root, "_hooks", None) is not None:
+                plan.deliver(root, seed, _accumulate_leaf, create_graph)
+                continue
         if targets is not None and id(root) in targets:
             slot = targets[id(root)]
             slot[1] = seed if slot[1] is None else slot[1] + seed
         if root.grad_fn is None:
             if targets is None:
                 _accumulate_leaf(root, seed, create_graph)
+                if plan is not None and getattr(root, "_post_hooks", None) and post_hooks:
+                    hooks.run_post_accumulate_hooks(root)
         else:
             _send(grads, root, seed)
-    root_nodes = [r.grad_fn for r in roots if r.grad_fn is not None]
-    nodes = reachable(root_nodes)
     needed = _needed_nodes(nodes, targets) if targets is not None else None
     done = []
-    # VJPs record a graph exactly when create_graph. With observe=True the generator is
-    # suspended between nodes, so the mode is switched per node (the caller keeps its
-    # own in between); otherwise once around the whole loop.
+    # VJPs record a graph exactly when create_graph, and hooks queue callbacks to this
+    # walk. With observe=True the generator is suspended between nodes, so both are
+    # switched per node (the caller keeps its own in between); otherwise once around
+    # the whole loop.
     state, recording = grad_mode.STATE, bool(create_graph)
-    order = sorted(nodes, key=_creation, reverse=True)
+    recorder = hooks.RECORDERS[-1] if hooks.RECORDERS and targets is None else None
+    args = (order, grads, targets, needed, create_graph, observe, recording, done, plan,
+            callbacks, recorder)
     if observe:
-        yield from _visit(order, grads, targets, needed, create_graph, True, recording, done)
+        yield from _visit(*args)
     else:
         outer, state.enabled = state.enabled, recording
+        outer_callbacks, hooks.CALLBACKS.current = hooks.CALLBACKS.current, callbacks
         try:
-            yield from _visit(order, grads, targets, needed, create_graph, False, recording,
-                              done)
+            yield from _visit(*args)
         finally:
             state.enabled = outer
+            hooks.CALLBACKS.current = outer_callbacks
     if not (retain_graph or create_graph):
         for node in done:
             node.release()
+    if callbacks:
+        hooks.run_callbacks(callbacks)
 
 
-def _visit(order, grads, targets, needed, create_graph, observe, recording, done):
+def _visit(order, grads, targets, needed, create_graph, observe, recording, done, plan,
+           callbacks, recorder):
     """The loop of ``walk``: each node in ``order`` applies its VJPs once."""
     state = grad_mode.STATE
     summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
@@ -142,13 +166,18 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             raise _freed_error(node)
         g = grads.pop(node, None)
         if g is None:   # no gradient reached this node
+            if plan is not None and node in plan.flush_at:
+                plan.flush(node, _accumulate_leaf, create_graph)
             continue
         if node.clock < CLOCK.count:    # some tensor was written in place since
             check_versions(node)
         done.append(node)
         if observe:
             outer, state.enabled = state.enabled, recording
+            outer_callbacks, hooks.CALLBACKS.current = hooks.CALLBACKS.current, callbacks
         try:
+            if plan is not None:
+                g = plan.output_hooks(node, g, create_graph)
             if node.n_outputs == 1:
                 out = node.out()
                 if out is not None:
@@ -166,7 +195,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             input_grads = node.input_grads(g, create_graph, wanted)
             if ANOMALY.enabled:
                 anomaly.after_backward(node, g, input_grads)
-            if not observe:
+            if not observe and recorder is None:
                 del g   # used up; dropping it lets a leaf adopt a gradient that views it
             for k in range(len(inputs)):
                 gi = input_grads[k]
@@ -178,7 +207,9 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                     gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
                 parent = x.grad_fn
                 if parent is None:
-                    if targets is None:
+                    if plan is not None and id(x) in plan.leaves:
+                        plan.add(x, gi)          # held back for the leaf's hooks
+                    elif targets is None:
                         owned = (x.grad is None and not create_graph
                                  and _unshared(input_grads, k))
                         _accumulate_leaf(x, gi, create_graph, owned)
@@ -198,11 +229,17 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                             summed.add(parent)
                 else:
                     _send(grads, x, gi)
+            if recorder is not None:
+                recorder.record(node, g, input_grads)
+            if plan is not None and node in plan.flush_at:
+                plan.flush(node, _accumulate_leaf, create_graph)
         finally:
             if observe:
                 state.enabled = outer
+                hooks.CALLBACKS.current = outer_callbacks
         if observe:
-            yield Event(node, g, input_grads)
+            changes = plan.take_changes() if plan is not None else ()
+            yield Event(node, g, input_grads, changes)
 
 
 def _send(grads, tensor, g):
@@ -318,6 +355,8 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False, inputs
     for t, g in zip(_as_list(inputs), got):
         if g is not None:
             _accumulate_leaf(t, g, create_graph)
+            if getattr(t, "_post_hooks", None):
+                hooks.run_post_accumulate_hooks(t)
 
 
 def _as_list(x):

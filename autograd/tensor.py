@@ -22,7 +22,8 @@ class Tensor:
     """An n-d array with an optional gradient and the graph node that produced it."""
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_retains_grad",
-                 "_index", "_float", "_ver", "_stamp", "_base", "__weakref__")
+                 "_index", "_float", "_ver", "_stamp", "_base", "_hooks", "_post_hooks",
+                 "__weakref__")      # _hooks, _post_hooks: set on first registration
     __array_ufunc__ = None          # ndarray <op> Tensor defers to Tensor's reflected op
     __hash__ = object.__hash__      # __eq__ is elementwise; identity hashing keeps dicts fast
 
@@ -110,6 +111,15 @@ class Tensor:
     @property
     def retains_grad(self):
         return self._retains_grad
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed and may return a
+        replacement; returns a handle whose ``remove()`` unregisters it (see ``hooks``)."""
+        return hooks.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after backward added to this leaf's ``.grad``."""
+        return hooks.register_post_accumulate_grad_hook(self, hook)
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
@@ -259,9 +269,9 @@ def _rebuild(data, requires_grad, name):
 Value = Tensor
 
 # The seam: the one import in autograd/ that points up. Tensor is the bottom layer, yet
-# backward() needs the engine, the in-place methods inplace.py, and .T/.float() the
-# public functions; those modules import Tensor, so they are imported here, after the
-# class exists, and the methods look them up at call time. Every other import in
-# autograd/ points down (tests/architecture/test_layering.py checks both).
-from . import engine, functions as F, inplace  # noqa: E402
+# backward() needs the engine, the in-place methods inplace.py, register_hook hooks.py,
+# and .T/.float() the public functions; those modules import Tensor, so they are
+# imported here, after the class exists, and the methods look them up at call time.
+# Every other import in autograd/ points down (tests/architecture/test_layering.py).
+from . import engine, functions as F, hooks, inplace  # noqa: E402
 

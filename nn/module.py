@@ -29,8 +29,10 @@ import weakref
 import numpy as np
 
 from autograd import Tensor
+from autograd.hooks import RemovableHandle
 from autograd.scope import pop as _pop_scope, push as _push_scope
 
+from . import module_hooks as _hooks
 from .overwrite import overwrite_
 from .graph_label import lone_path as _lone_path, scope_paths as _scope_paths
 from .parameter import Parameter
@@ -49,19 +51,6 @@ class IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks):
-        self.hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
 
 
 # Modules being called right now (outermost first); the outermost one names the paths
@@ -98,8 +87,7 @@ class Module:
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", _Table())
-        setattr_(self, "_forward_hooks", {})
-        setattr_(self, "_forward_pre_hooks", {})
+        _hooks.tables(self)
         setattr_(self, "_scope_name", None)
         setattr_(self, "_scope_token", None)
 
@@ -120,17 +108,10 @@ class Module:
             if where is not None:
                 _push_scope(*where)
                 pushed = True
-            if self._forward_pre_hooks:
-                for hook in list(self._forward_pre_hooks.values()):
-                    res = hook(self, args)
-                    if res is not None:
-                        args = res if isinstance(res, tuple) else (res,)
-            out = self.forward(*args, **kwargs)
-            if self._forward_hooks:
-                for hook in list(self._forward_hooks.values()):
-                    res = hook(self, args, out)
-                    if res is not None:
-                        out = res
+            if _hooks.has_hooks(self):
+                out = _hooks.call(self, args, kwargs)
+            else:
+                out = self.forward(*args, **kwargs)
         finally:
             if pushed:
                 _pop_scope()
@@ -180,17 +161,29 @@ class Module:
                 if isinstance(p, Parameter):
                     p._auto_name = name
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before ``forward``; it may return new args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    # Hooks (PyTorch's; see module_hooks.py). Each returns a RemovableHandle.
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` (or ``(module, args, kwargs)``) runs before ``forward``;
+        it may return new args (or ``(args, kwargs)``)."""
+        return _hooks.register(self, "_forward_pre_hooks", hook, prepend,
+                               with_kwargs=with_kwargs)
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """``hook(module, args, output)`` (or ``(module, args, kwargs, output)``) runs
+        after ``forward``; it may return a new output."""
+        return _hooks.register(self, "_forward_hooks", hook, prepend,
+                               with_kwargs=with_kwargs, always_call=always_call)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients with respect to the
+        outputs are known; it may return a replacement ``grad_output`` tuple."""
+        return _hooks.register(self, "_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect
+        to the inputs are known; it may return a replacement ``grad_input`` tuple."""
+        return _hooks.register(self, "_backward_hooks", hook, prepend)
 
     # ------------------------------------------------------------- registration
     def __setattr__(self, name, value):

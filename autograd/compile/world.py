@@ -177,6 +177,9 @@ class World:
             names = _hooks(m)
             if names:
                 found.append(f"{type(m).__name__} has {', '.join(names)}")
+        for p in self.params:      # Tensor.register_hook / post-accumulate-grad hooks
+            if getattr(p, "_hooks", None) or getattr(p, "_post_hooks", None):
+                found.append(f"parameter {p.name or tuple(p.shape)} has gradient hooks")
         return found
 
     def structure(self):

@@ -15,7 +15,7 @@ tabulates those steps and ``play`` turns them into a self-contained HTML player.
 """
 from .dot import to_dot
 from .explain import Explanation, explain
-from .grads import GradMap, all_grads
+from .grads import GradMap, all_grads, retain_grads
 from .player import StepStrip, play
 from .render import INSTALL_HELP, draw_graph
 from .steps import Step, backprop_steps
@@ -26,7 +26,7 @@ from .walkthrough import Walkthrough
 __all__ = ["trace", "to_dot", "draw_graph", "backprop_steps", "Step", "explain",
            "Explanation", "play", "StepStrip", "Walkthrough", "Graph",
            "GraphvizNotFoundError", "INSTALL_HELP", "summarize", "GraphTrace", "all_grads",
-           "GradMap"]
+           "GradMap", "retain_grads"]
 
 
 def __getattr__(name):

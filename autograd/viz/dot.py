@@ -138,12 +138,15 @@ def _node_lines(graph, layout, state, opts, style, descriptions):
 
 
 def _fix_sizes(node_lines, sizes):
-    """Give nodes the sizes (inches) in ``sizes``: the same layout in every frame."""
+    """Give nodes the sizes (inches) in ``sizes``: the same layout in every frame.
+
+    They are minimum sizes, not ``fixedsize``: a frame whose label is bigger than in
+    the frame the sizes were measured on (a longer "so far" number) grows that box
+    instead of letting the text spill out of it (and Graphviz warn on stderr)."""
     for rep, line in node_lines.items():
         size = sizes.get(safe_id(rep))
         if size is not None:
-            node_lines[rep] = (line[:-2] + f" width={size[0]:.3f} height={size[1]:.3f} "
-                               "fixedsize=true]\n")
+            node_lines[rep] = line[:-2] + f" width={size[0]:.3f} height={size[1]:.3f}]\n"
 
 
 def _graph_line(rankdir, size, caption, xlabels=False):

@@ -158,3 +158,76 @@ def all_grads(root, gradient=None):
                 if g is not None and isinstance(x, Tensor):
                     edges[(tensor_key(x), dst, pos)] = g
     return GradMap(by_key, dict(graph.tensors), edges)
+
+
+class retain_grads:  # noqa: N801 - a context manager named like a function (no_grad)
+    """Record every gradient of the backward passes run inside the block.
+
+    ``with ag.retain_grads() as grads: loss.backward()`` is an ordinary backward
+    (leaves' ``.grad`` accumulate as always) that also records each intermediate
+    tensor's gradient: inside the block every non-leaf it reached has a ``.grad``
+    (as if each had called ``retain_grad()``); when the block ends those are put
+    back as they were (None), PyTorch's semantics, while ``grads`` keeps them all as
+    a :class:`GradMap` for drawing: ``ag.draw_graph(loss, grads=grads)``. Several
+    backward passes in one block add up, as ``.grad`` does. Hooks' replacements are
+    what it records.
+
+    >>> import autograd as ag
+    >>> x = ag.Tensor(3.0, requires_grad=True)
+    >>> h = x * x
+    >>> with ag.retain_grads() as grads:
+    ...     (h * 2.0).backward()
+    ...     inside = float(h.grad)
+    >>> inside, float(grads[h]), float(grads[x]), h.grad is None, float(x.grad)
+    (2.0, 2.0, 12.0, True, 12.0)
+    """
+
+    def __init__(self):
+        self.grads = GradMap({}, {}, {})
+        self._restore = {}              # key -> (tensor, its .grad before the block)
+
+    def __enter__(self):
+        from .. import hooks
+        hooks.RECORDERS.append(self)
+        return self.grads
+
+    def __exit__(self, *exc):
+        from .. import hooks
+        hooks.RECORDERS.remove(self)
+        for t, before in self._restore.values():
+            t.grad = before
+        self._restore.clear()
+        return False
+
+    def record(self, node, grad_output, input_grads):
+        """Called by the engine after each node of a backward inside the block."""
+        refs = getattr(node, "outs", None) or (node.out,)
+        outs = [r() for r in refs]
+        gs = grad_output if len(refs) > 1 else [grad_output]
+        for t, g in zip(outs, gs):
+            if t is None or g is None:
+                continue
+            key = self._add(t, g)
+            if not t._retains_grad:
+                self._restore.setdefault(key, (t, t.grad))
+                t.grad = Tensor(np.array(self.grads._grads[key], copy=True))
+        dst = [tensor_key(t) for t in outs if t is not None]
+        for pos, (x, gi) in enumerate(zip(node.inputs, input_grads)):
+            if gi is None or not isinstance(x, Tensor):
+                continue
+            if x.grad_fn is None:
+                self._add(x, gi)
+            for d in dst:
+                self._sum(self.grads._edges, (tensor_key(x), d, pos), gi)
+
+    def _add(self, t, g):
+        key = tensor_key(t)
+        self.grads._tensors[key] = t
+        self._sum(self.grads._grads, key, g)
+        return key
+
+    @staticmethod
+    def _sum(table, key, g):
+        g = np.array(getattr(g, "data", g), copy=True)
+        old = table.get(key)
+        table[key] = g if old is None else old + g

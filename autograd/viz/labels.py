@@ -26,6 +26,7 @@ DONE_COLOR = "#2e7d32"
 CURRENT_FILL = "#fff59d"
 CLUSTER_COLOR = "#7e57c2"
 DETAIL_COLOR = "#555555"
+HOOK_COLOR = "#6a1b9a"       # a gradient as it was before a tensor hook replaced it
 SMALL = 9                   # point size of secondary text (shapes, notes)
 
 FILL = {"root": "#ffcc80", "op": "#ffffff", "param": "#c8e6c9", "leaf": "#bbdefb",
@@ -166,9 +167,14 @@ def tensor_label(graph, key, opts, state, roles):
         rows.append(value_markup(arr, opts["max_full"]))
     if opts["show_grad"] and obj is not None:
         g, note = state.grad(key, obj)
+        before = state.hook_before(key) if hasattr(state, "hook_before") else None
         if g is not None:
+            if before is not None:
+                note = "after hook" + (f", {note}" if note else "")
             word = "grad" + (f" ({note})" if note else "")
             rows.append(value_markup(g, opts["max_full"], GRAD_COLOR, word))
+        if before is not None:
+            rows.append(value_markup(before, opts["max_full"], HOOK_COLOR, "before hook"))
     return table(rows)
 
 

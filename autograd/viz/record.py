@@ -6,7 +6,10 @@ far at every tensor). It draws nothing: ``steps.py`` (the stepper, whose steps d
 themselves), ``explain.py`` (the table) and ``grads.py`` (``grads="all"`` drawings)
 build on it, so the drawing code can use all three without an import cycle.
 """
+import numpy as np
+
 from .. import engine
+from ..hooks import TapNode
 from ..tensor import Tensor
 from .trace import tensor_key, trace
 
@@ -20,17 +23,22 @@ def output_keys(node):
 class BackpropRun:
     """The walk of one backward pass plus the record of what each step did."""
 
-    def __init__(self, loss, gradient=None, retain_graph=False, step_type=None):
+    def __init__(self, loss, gradient=None, retain_graph=False, watch=False,
+                 step_type=None):
         engine._check_root(loss, "backprop_steps")
         seed = engine._seed(loss, gradient, False, "backprop_steps")
         self.loss = loss
         self.steps = []
         self.history = {}          # key -> [(step index, gradient summed so far)]
         self.node_step = {}        # key of a node's output -> the step that processed it
+        self.hooked = {}           # key -> (step index, gradient before a hook changed it)
         self.finished = False
-        self._step_type = step_type or Step
+        self._step_type = step_type or Step     # steps.Step: one that draws itself
         self._record(tensor_key(loss), -1, seed)
-        self._walk = engine.walk([loss], [seed], retain_graph=retain_graph, observe=True)
+        # watching (explain, grads="all") runs tensor hooks, whose results it shows, but
+        # not post-accumulate-grad hooks, which act on a .grad it puts back afterwards
+        self._walk = engine.walk([loss], [seed], retain_graph=retain_graph, observe=True,
+                                 post_hooks=not watch)
 
     def _record(self, key, k, g):
         hist = self.history.setdefault(key, [])
@@ -61,7 +69,18 @@ class BackpropRun:
                 self._record(tensor_key(x), k, gi)
         for key in output_keys(node):
             self.node_step[key] = k
-        step = self._step_type(self, k, node, event.grad_output, list(event.input_grads))
+        for t, before, after in event.hook_changes:     # tensor hooks: the new total
+            key = tensor_key(t)
+            total = self.grad_at(key, k)
+            self._record(key, k, after - (before if total is None else total))
+            self.hooked.setdefault(key, (k, before))
+        changes = list(event.hook_changes)
+        for x, before, after in _module_hook_changes(event):
+            key = tensor_key(x)                # what x's gradient would be without them
+            self.hooked.setdefault(key, (k, self.grad_at(key, k) - after + before))
+            changes.append((x, before, after))
+        step = self._step_type(self, k, node, event.grad_output, list(event.input_grads),
+                               changes)
         self.steps.append(step)
         return step
 
@@ -74,6 +93,24 @@ class BackpropRun:
             yield step
 
 
+def _module_hook_changes(event):
+    """(input, gradient passed in, gradient passed on) where a module's backward hook
+    changed what its identity tap passes on (``autograd.hooks.TapNode``)."""
+    node = event.node
+    if not isinstance(node, TapNode):
+        return []
+    grads = event.grad_output if node.n_outputs > 1 else [event.grad_output]
+    found = []
+    for x, g, gi in zip(node.inputs, grads, event.input_grads):
+        if gi is None:
+            continue
+        before = np.zeros_like(gi) if g is None else np.asarray(getattr(g, "data", g))
+        after = np.asarray(getattr(gi, "data", gi))
+        if not np.array_equal(before, after):
+            found.append((x, before, after))
+    return found
+
+
 class Step:
     """One node of the backward walk, after its VJP was applied.
 
@@ -82,11 +119,12 @@ class Step:
     ``g`` that reached it; a list for a multi-output Function), ``inputs`` (the
     node's inputs), ``input_grads`` (each input's contribution ``g · ∂out/∂x_i``,
     reduced to its shape; None where none is needed), ``rules`` (the local
-    derivative text for each input) and ``rule`` (those of the inputs that got a
-    gradient, joined with "; ").
+    derivative text for each input), ``rule`` (those of the inputs that got a
+    gradient, joined with "; ") and ``hook_changes`` ((tensor, before, after) for
+    each tensor hook that changed a gradient in this step).
     """
 
-    def __init__(self, run, index, grad_fn, grad_output, input_grads):
+    def __init__(self, run, index, grad_fn, grad_output, input_grads, hook_changes=()):
         self._run = run
         self.index = index
         self.grad_fn = grad_fn
@@ -95,6 +133,7 @@ class Step:
         self.grad_output = grad_output
         self.inputs = tuple(grad_fn.inputs)
         self.input_grads = input_grads
+        self.hook_changes = hook_changes
         self.rules = tuple(grad_fn.rule(i) for i in range(len(self.inputs)))
         wanted = [r for r, g in zip(self.rules, input_grads) if g is not None]
         self.rule = "; ".join(dict.fromkeys(wanted or self.rules))
@@ -102,7 +141,10 @@ class Step:
     def caption(self):
         name = getattr(self.node, "name", None)
         who = f"{name} = {self.op}" if name else self.op
-        return f"backprop step {self.index}: {who}   {self.rule}"
+        hooked = ", ".join(dict.fromkeys(t.name or f"#{t._index}"
+                                         for t, _, _ in self.hook_changes))
+        return (f"backprop step {self.index}: {who}   {self.rule}"
+                + (f"   (a hook changed the gradient of {hooked})" if hooked else ""))
 
     def __repr__(self):
         return (f"<Step {self.index}: {self.op} #{self.grad_fn.index}, "
@@ -135,7 +177,8 @@ def run_all(loss, gradient=None, accumulate=False, who="explain(loss)", step_typ
         for t in trace(loss).tensors.values():
             g = t.grad
             saved.append((t, g, None if g is None else g.data))
-    run = BackpropRun(loss, gradient, retain_graph=not accumulate, step_type=step_type)
+    run = BackpropRun(loss, gradient, retain_graph=not accumulate, watch=not accumulate,
+                      step_type=step_type)
     try:
         for _ in run:
             pass

@@ -10,6 +10,12 @@ node ``out = f(x_1, ..., x_n)`` the step shows the chain rule at work::
     contribution to x_i  =  g · ∂out/∂x_i      (the VJP, reduced to x_i's shape)
     grad(x_i)           +=  contribution        (summed over every consumer of x_i)
 
+Where a tensor hook (``register_hook``) changed a gradient during a step, the step's
+``hook_changes`` holds (tensor, before, after), the gradients shown from then on are
+the hook's, and the picture writes the gradient from before the hook under it. A
+module's backward hooks show the same way, at the step of the identity node that
+runs them (``BackwardHookFunctionBackward``), for the input whose gradient changed.
+
 >>> import autograd as ag
 >>> a = ag.Tensor(2.0, requires_grad=True, name="a")
 >>> b = ag.Tensor(3.0, requires_grad=True, name="b")
@@ -35,6 +41,7 @@ class Step(RecordedStep):
         body = dot_body((self._run.loss,), _state=StepState(self), **options)
         return make_graph(body, options.get("format", "svg"))
 
+
 class StepState:
     """The drawing state at one step (the interface of ``dot.TensorGrads``)."""
 
@@ -59,6 +66,11 @@ class StepState:
         consumers = self.consumers.get(key, ())
         final = all(steps.get(c, k + 1) <= k for c in consumers)
         return g, "" if final else "so far"
+
+    def hook_before(self, key):
+        """The gradient before a hook replaced it, if one did by this step."""
+        changed = self.run.hooked.get(key)
+        return changed[1] if changed is not None and changed[0] <= self.step.index else None
 
     def status(self, key):
         if key in self.current:

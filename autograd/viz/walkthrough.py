@@ -69,6 +69,7 @@ CSS = """
   border-collapse:collapse;display:inline-table}
 .gg-matrix td{text-align:right;padding:0 4px;font-variant-numeric:tabular-nums}
 .gg-help{color:#757575;font-size:12px;margin-top:10px}
+.gg-hook{color:#6a1b9a}
 .gg-key{font-size:12px;color:#424242;margin:0 0 4px}
 .gg-swatch{display:inline-block;width:14px;height:10px;border:2px solid;border-radius:3px;
   margin:0 4px 0 10px;vertical-align:middle}
@@ -191,6 +192,11 @@ def _panel(step, n, max_full):
                 f"{html_value(g, max_full, grad=True)}</div>"
                 f"<div>gradient so far: {html_value(so_far, max_full, grad=True)}</div>")
         rows.append((f"→ {clean(_who(x))}", cell))
+    for t, before, after in step.hook_changes:
+        rows.append((f"hook on {clean(_who(t))}", (
+            f'<div class="gg-hook">a hook changed its gradient from '
+            f"{html_value(before, max_full)}</div><div>to "
+            f"{html_value(after, max_full, grad=True)}</div>")))
     table = "".join(f"<tr><th>{html.escape(h)}</th><td>{c}</td></tr>" for h, c in rows)
     return (f'<aside class="gg-panel"><h2 class="gg-step-title">{html.escape(clean(title, 120))}'
             f'</h2><div class="gg-rule">{html.escape(clean(step.rule, None))}</div>'
@@ -231,8 +237,13 @@ def render_frames(steps, draw_options):
     graphs = [s.draw(_frame={"sizes": sizes, "xlabels": True}, **options) for s in steps]
 
     def svg(graph):
+        # quiet: with forcelabels=false Graphviz leaves out an edge's external label
+        # where it would cover a box (the panel has every number) and reports each one
+        # on stderr ("0 out of 1 exterior labels positioned"), which is what we asked
+        # for. Errors still raise; tests/viz/test_viz_hooks.py checks that the frames
+        # give Graphviz nothing else to say.
         try:
-            return graph.svg()
+            return graph.pipe(format="svg", encoding="utf-8", quiet=True)
         except GraphvizNotFoundError as e:
             return f"<pre>{html.escape(str(e))}</pre>"
     workers = max(1, min(RENDER_THREADS, os.cpu_count() or 1, len(graphs)))

@@ -7,31 +7,27 @@ averaged over the ranks, so ``optimizer.step()`` makes the same update everywher
 Each rank feeds its own share of every batch (``nn.data.DistributedSampler``), so K
 ranks with B/K samples each take the steps one process takes with B samples.
 
-How backward triggers the averaging without a change to the user's loop: the forward
-call (in grad mode, outside ``no_sync()``) records two extra graph nodes around the
-module, visible in ``draw_graph``:
+How backward triggers the averaging without a change to the user's loop, as in
+PyTorch: every parameter gets a ``register_post_accumulate_grad_hook`` that marks its
+gradient ready. The engine calls it once per backward, when the parameter's whole
+gradient of that backward is in ``.grad`` (after its last use, wherever in the loss it
+was). A bucket's non-blocking ``Iallreduce`` starts as soon as its last gradient is
+ready (buckets in order, see ``reducer.py``), overlapping communication with the rest
+of the backward, and the first ready gradient queues an end-of-backward callback
+(``autograd.hooks.queue_callback``) that starts what is left, waits, and writes the
+averages into ``.grad``.
 
-* ``DDPBackwardDone``, created *before* the module runs, from a private 0-d leaf;
-* ``DDPOutput`` on each output tensor, created after it, an identity in value whose
-  backward also sends a zero gradient to ``DDPBackwardDone``.
-
-The walk visits nodes latest-created first, so ``DDPBackwardDone`` is visited after
-every node of the module's forward, i.e. when every parameter's gradient for this
-backward has been accumulated; its backward runs the reducer (flat buckets, one
-``Iallreduce`` each, see ``reducer.py``) and writes the averages into ``.grad``.
-When ``Tensor.register_post_accumulate_grad_hook`` exists, every parameter also gets
-a hook that marks its gradient ready, so a bucket is sent as soon as its last gradient
-is in, overlapping communication with the rest of backward; ``DDPBackwardDone`` then
-only sends what is left and waits.
-
-Known limit of this stand-in for an engine callback: a parameter used in the loss
-*before* the DDP call (a term computed from the weights first, then added to the
-loss) gets that term's gradient after the averaging, unaveraged. Compute such terms
-after calling the model, as in the example below.
+The forward call (in grad mode, outside ``no_sync()``) also records two graph nodes
+around the module, visible in ``draw_graph``: ``DDPBackwardDone``, created before the
+module runs from a private 0-d leaf, and ``DDPOutput`` on each output, an identity
+whose backward also sends a zero gradient to ``DDPBackwardDone``. Its backward queues
+the same callback, so a rank whose backward produced no parameter gradient at all
+still takes part in the reduction.
 
 >>> # run under mpiexec -n 2 python script.py (see docs/distributed.md)
 >>> # ddp = nn.parallel.DistributedDataParallel(model)
->>> # loss = loss_fn(ddp(xb), yb) + 1e-4 * sum((p * p).sum() for p in ddp.parameters())
+>>> # penalty = 1e-4 * sum((p * p).sum() for p in ddp.parameters())   # before or after
+>>> # loss = loss_fn(ddp(xb), yb) + penalty
 >>> # loss.backward(); opt.step()
 """
 import contextlib
@@ -40,6 +36,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Function, Tensor
+from autograd.hooks import queue_callback
 
 from ..module import Module
 from . import comm as C
@@ -58,7 +55,7 @@ class DDPBackwardDone(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        ctx.ddp._reduce_gradients()
+        ctx.ddp._queue_reduction()
         return None
 
 
@@ -181,7 +178,7 @@ class DistributedDataParallel(Module):
         self.reducer = Reducer(params, names, buckets, self.comm, self.timeout)
         self._anchor = Tensor(np.zeros((), dtype=params[0].dtype), requires_grad=True,
                               name="ddp")
-        self._hooks = self._register_ready_hooks(params)
+        self._ready_hook_handles = self._register_ready_hooks(params)
 
     # ------------------------------------------------------------ construction
     def _verify_same_model(self):
@@ -220,19 +217,24 @@ class DistributedDataParallel(Module):
                 start += n
 
     def _register_ready_hooks(self, params):
-        """Overlap: mark each gradient ready as it is accumulated, if the engine can."""
-        register = getattr(Tensor, "register_post_accumulate_grad_hook", None)
-        if register is None:
-            return []
+        """Overlap: mark each gradient ready once backward has accumulated it."""
         handles = []
         for i, p in enumerate(params):
             def hook(_param, i=i):
                 if self._expect_backward:
+                    self._queue_reduction()
                     self.reducer.mark_ready(i)
-            handles.append(register(p, hook))
+            handles.append(p.register_post_accumulate_grad_hook(hook))
         return handles
 
     _expect_backward = False
+    _reduction_queued = False
+
+    def _queue_reduction(self):
+        """Have the running backward finish the reduction when it ends (once)."""
+        if not self._reduction_queued:
+            self._reduction_queued = True
+            queue_callback(self._reduce_gradients)
 
     # ----------------------------------------------------------------- running
     def forward(self, *inputs, **kwargs):
@@ -243,6 +245,7 @@ class DistributedDataParallel(Module):
         sync = ag.is_grad_enabled() and self.require_backward_grad_sync
         if sync:
             self.reducer.discard()       # hooks of a backward that never finished
+            self._reduction_queued = False
         token = DDPBackwardDone.apply(self._anchor, ddp=self) if sync else None
         out = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = self._expect_backward = sync
@@ -262,7 +265,7 @@ class DistributedDataParallel(Module):
                                    "is not supported (the averaged gradients would "
                                    "leave the graph); differentiate the module itself "
                                    "(ddp.module) for higher-order gradients")
-        self._expect_backward = False
+        self._expect_backward = self._reduction_queued = False
         self.reducer.finish()
 
     @contextlib.contextmanager

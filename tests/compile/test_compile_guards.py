@@ -171,6 +171,28 @@ def test_hooks_and_python_state_changes_are_not_replayed():
     _, caught = _warned(ag.compile(step), *data(8))
     assert caught and "hook" in str(caught[0].message)
     handle.remove()
+    handle = model[0].weight.register_post_accumulate_grad_hook(
+        lambda p: seen.append("post"))
+    seen.clear()
+    compiled = ag.compile(step)
+    _, caught = _warned(compiled, *data(8))
+    assert caught and "gradient hooks" in str(caught[0].message)
+    compiled(*data(8, 1))
+    assert seen == ["post", "post"]                 # run eagerly: the hook ran each time
+    handle.remove()
+
+    def hooked_step(x, y):
+        opt.zero_grad()
+        logits = model(x)
+        logits.register_hook(lambda g: seen.append("inner"))
+        loss = nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss
+    seen.clear()
+    _, caught = _warned(ag.compile(hooked_step), *data(8))
+    assert caught and "register_hook inside a compiled function" in str(caught[0].message)
+    assert seen == ["inner"]
 
     class Trainer:
         def __init__(self):

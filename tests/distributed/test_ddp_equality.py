@@ -97,3 +97,18 @@ def test_buckets_marked_ready_in_any_order(results):
     assert r["buckets"] >= 3 and r["all_started_before_finish"]
     assert r["calls"] == r["buckets"] + 1          # the re-marked bucket was sent again
     assert r["rel_error"] < TOL
+
+
+def test_a_term_computed_before_the_ddp_call_is_averaged(results):
+    r = results["term_before_ddp"]
+    assert r["rel_error"] < TOL and r["identical_across_ranks"]
+    assert r["reductions"] == 1
+
+
+def test_buckets_start_while_backward_runs(results):
+    """Overlap: by the time backward reaches the first layer's output (before the
+    first layer's gradients exist), the buckets of the later layers are already sent."""
+    r = results["term_before_ddp"]
+    assert r["buckets"] >= 3
+    assert len(r["started_when_first_layer_reached"]) == 1
+    assert 1 <= r["started_when_first_layer_reached"][0] < r["buckets"]

@@ -347,6 +347,48 @@ def syncbn_uneven_batches():
     return {"rel_error": rel_error(ours, theirs)}
 
 
+def term_before_ddp_and_overlap():
+    """A loss term computed from the weights and this rank's data *before* the DDP
+    call is averaged too (the post-accumulate-grad hooks fire after a parameter's last
+    use); and the first buckets are sent while backward is still running: a hook on the
+    first layer's output, which runs before that layer's gradients exist, sees them."""
+    model = build("mlp", seed=100 + RANK)
+    init = initial_state(model)
+    ddp = DDP(model, bucket_cap_mb=1e-4)
+    first = model[0]
+    seen = []
+
+    def watch(module, args, out):
+        out.register_hook(lambda g: seen.append(ddp.reducer.next_bucket))
+    X, Y = data("mlp", B)
+    x, y = shard(X, 0), shard(Y, 0)
+    aux = (first(ag.tensor(x[::-1].copy())) ** 2).mean()        # rank-local, before ddp
+    handle = first.register_forward_hook(watch)
+    loss = F.cross_entropy(ddp(ag.tensor(x)), ag.tensor(y)) + 0.1 * aux
+    handle.remove()
+    loss.backward()
+    grads = {n: p.grad.data.copy() for n, p in model.named_parameters()}
+    result = {"buckets": len(ddp.reducer.buckets), "started_when_first_layer_reached": seen,
+              "identical_across_ranks": same_grads_on_all_ranks(grads),
+              "reductions": ddp.reducer.stats["reductions"]}
+    if RANK == 0:
+        ref = build("mlp", seed=0, sync=False)
+        ref.load_state_dict(init)
+        for r in range(K):
+            xr, yr = shard(X, 0, r), shard(Y, 0, r)
+            aux_r = (ref[0](ag.tensor(xr[::-1].copy())) ** 2).mean()
+            ((F.cross_entropy(ref(ag.tensor(xr)), ag.tensor(yr)) + 0.1 * aux_r) / K).backward()
+        result["rel_error"] = rel_error(grads, {n: p.grad.data for n, p in
+                                                ref.named_parameters()})
+    return result
+
+
+def same_grads_on_all_ranks(grads):
+    flat = np.concatenate([g.reshape(-1) for _, g in sorted(grads.items())])
+    every = COMM.allgather(flat)
+    return all(np.array_equal(every[0], f) for f in every[1:])
+
+
 def reducer_ready_order():
     """The overlap entry point: gradients marked ready in a different order on each
     rank, one marked twice after its bucket was sent (a parameter used twice). Buckets
@@ -394,6 +436,7 @@ def main():
     results["mismatch"] = mismatched_models()
     results["syncbn_uneven"] = syncbn_uneven_batches()
     results["ready_order"] = reducer_ready_order()
+    results["term_before_ddp"] = term_before_ddp_and_overlap()
     results["world_size"] = K
     if RANK == 0:
         with open(sys.argv[1], "w") as f:

@@ -90,7 +90,10 @@ def _assert_same_state(sd, tsd):
         for key, value in st.items():
             tv = tst[key]
             tv = tv.detach().numpy() if isinstance(tv, torch.Tensor) else tv
-            np.testing.assert_allclose(value, tv, rtol=1e-9, atol=1e-11, err_msg=key)
+            # atol 1e-9: centered RMSprop's sqrt(v - gbar^2) cancels, so rounding differences
+            # (PyTorch's kernels may fuse multiply-adds; NumPy 2.4 rounds its own way) grow to
+            # ~1e-10 in the momentum buffer over 60 steps (the same atol as the trajectories)
+            np.testing.assert_allclose(value, tv, rtol=1e-9, atol=1e-9, err_msg=key)
     for g, tg in zip(sd["param_groups"], tsd["param_groups"]):
         assert g == tg
 
