@@ -72,11 +72,19 @@ def _exact(a, b):
     return data_of(a).dtype.kind in "iub" and data_of(b).dtype.kind in "iub"
 
 
-def _select(a, b, first, second):
-    """a where first(a, b), b where second(a, b), and at ties each half the gradient."""
-    ta, tb = as_tensor(a), as_tensor(b)
+def _tie_or_nan(ta, tb):
+    """Where neither a < b nor a > b: the tie value (each side gets half the gradient)
+    if a == b, else NaN (a NaN operand) with the whole gradient to both, as PyTorch."""
     tie_value = add(mul(ta, 0.5), mul(tb, 0.5))     # (a+b)/2 would overflow at ±3e38
-    return where(first(ta, tb), ta, where(second(ta, tb), tb, tie_value))
+    with np.errstate(over="ignore"):    # a + b of equal huge values: not selected there
+        unordered = add(ta, tb)
+    return where(equal(ta, tb), tie_value, unordered)
+
+
+def _select(a, b, first, second):
+    """a where first(a, b), b where second(a, b), else the tie value or NaN."""
+    ta, tb = as_tensor(a), as_tensor(b)
+    return where(first(ta, tb), ta, where(second(ta, tb), tb, _tie_or_nan(ta, tb)))
 
 
 @defcomposite(method=True, cases=[Case(lambda a, b: maximum(a, b), (2, 3), (2, 3))],

@@ -11,7 +11,7 @@ from .. import ops as P
 from ..dtypes import get_default_dtype
 from ..ops.registry import defcomposite, defpublic
 from ._common import as_tensor, call, constant, normalize_axis, normalize_one_axis
-from .math import astype, div, exp, mul, neg, sqrt, sub
+from .math import astype, div, equal, exp, mul, neg, sqrt, sub, where
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp",
            "softmax", "log_softmax", "argmax", "argmin", "any", "all"]
@@ -73,8 +73,11 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
 
 @defcomposite(method=True)
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
-    """Standard deviation: sqrt(var)."""
-    return sqrt(var(x, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction))
+    """Standard deviation: sqrt(var). Where the spread is zero the gradient is 0, as in
+    PyTorch (not d sqrt(v)/dv = 1/(2*0) = inf times d var/dx = 0, which is NaN)."""
+    v = var(x, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction)
+    flat = equal(v, 0)
+    return where(flat, 0, sqrt(where(flat, 1, v)))
 
 
 @defpublic(P.amax, method=True, aliases=("amax",))

@@ -88,15 +88,22 @@ neg = defprimitive(
 
 
 def _pow_vjp_base(g, out, a, b):
-    # b * a**(b-1), written so that a == 0 with b >= 1 stays finite (no 0/0).
-    return g * b * power(a, b - 1)
+    # b * a**(b-1), written so that a == 0 with b >= 1 stays finite (no 0/0). Where
+    # b == 0 the derivative of a**0 = 1 is 0 (PyTorch's rule), also at a == 0, where
+    # 0 * 0**-1 would be 0 * inf = NaN: there the base is replaced by 1 (0 * 1**-1 = 0,
+    # and nothing overflows). A nonzero constant exponent (x**2) skips the select.
+    # The outer select also makes the second derivative at b == 0 PyTorch's (0).
+    if isinstance(b, (np.ndarray, np.generic)) and b.ndim == 0 and b != 0:
+        return g * b * power(a, b - 1)
+    return where(b == 0, 0, g * b * power(where(b == 0, 1, a), b - 1))
 
 
 def _pow_vjp_exponent(g, out, a, b):
-    # out * log(a); where a == 0 the limit (for b > 0) is 0, as in PyTorch. The zero is
-    # put in before multiplying, so that out = inf there does not make inf * 0 = NaN.
-    safe = where(a == 0, 1, a)
-    return g * (where(a == 0, 0, out) * log(safe))
+    # out * log(a); where a == 0 and b >= 0 the limit is 0, as in PyTorch (elsewhere at
+    # a == 0, 0**-1 * log 0 = -inf and a NaN exponent gives NaN, as there). The zero
+    # is put in before multiplying, so that out = inf does not make inf * 0 = NaN.
+    zero_limit = (a == 0) & (b >= 0)
+    return g * where(zero_limit, 0, out * log(where(zero_limit, 1, a)))
 
 
 power = defprimitive(
@@ -180,9 +187,17 @@ softplus = defprimitive(
     coerce=float_unary, method=True,
     cases=unary_cases(), fuzz=Fuzz(lambda x: np.logaddexp(0, x), floats_in=True))
 
+
+def _zero_vjp(g, out, x):
+    # Zeros of g's shape and dtype, also where g is inf or NaN (g * 0 would be NaN
+    # there: abs(x) = x * sign(x) sends g * x into this VJP, inf at x = inf), as
+    # PyTorch's zeros_like(grad). A select, so create_graph still records it.
+    return where(True, 0, g)
+
+
 sign = defprimitive(
     "sign", np.sign,
-    vjps=(lambda g, out, x: g * 0,),
+    vjps=(_zero_vjp,),
     rules=("d sign(x)/dx = 0",),
     coerce=tensor_unary, method=True,
     cases=unary_cases("positive"), fuzz=Fuzz(np.sign))

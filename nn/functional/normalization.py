@@ -19,6 +19,7 @@ import numpy as np
 
 import autograd as ag
 from ..overwrite import overwrite_
+from .distance import vector_norm
 
 __all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm",
            "normalize", "local_response_norm"]
@@ -176,8 +177,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
     """x / max(||x||_p, eps) along ``dim``."""
     x = ag.as_tensor(input)
-    if p == 2:
-        norm = ag.sqrt(ag.sum(x * x, axis=dim, keepdims=True))
+    if p == 2:      # zero-safe: a zero row has gradient g / eps, not 0 * inf = NaN
+        norm = vector_norm(x, 2.0, dim, keepdim=True)
     else:
         norm = ag.sum(ag.abs(x) ** p, axis=dim, keepdims=True) ** (1.0 / p)
     return x / ag.where(norm.data < eps, eps, norm)     # a NaN norm stays NaN

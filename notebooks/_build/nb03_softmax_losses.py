@@ -259,9 +259,10 @@ def cells():
         """),
         md("""
         `nn.BCEWithLogitsLoss` is that stable form. `nn.BCELoss`, which takes probabilities, follows
-        PyTorch and clamps the logarithms at −100: the loss stays finite (100), but for the
-        saturated examples the gradient is 0 instead of 1 — a confidently wrong prediction
-        stops being corrected. Prefer the logits form.
+        PyTorch: it clamps the logarithms at −100 (the loss stays finite, 100) and keeps a finite
+        gradient in p, $(p - y)/\max(p(1-p), 10^{-12})$. But for the saturated examples
+        $\sigma'(z)$ is exactly 0, so the gradient that reaches $z$ is 0 instead of 1 — a
+        confidently wrong prediction stops being corrected. Prefer the logits form.
         """),
         code("""
         for loss_fn, inp in [(nn.BCELoss(reduction="none"), lambda: ag.sigmoid(z)),

@@ -1,5 +1,9 @@
 """The fuzz harness: strategies for awkward inputs and the checks every call must pass.
 
+(Gradient *values* are not checked here, only their shapes and dtypes: that is the job
+of the gradient oracle, ``fuzz_oracle.py``, which compares values, first- and
+second-order gradients and gradient storage with PyTorch at edge values and views.)
+
 Inputs: shapes with 0 to 3 axes of length 0 to 3 (so empty and 0-d tensors appear),
 dtypes float32/float64/int64/bool, values mixing ordinary numbers with 0, -0, ±inf,
 NaN, tiny and huge ones, Python scalars as second operands, and parameters (axes,

@@ -24,7 +24,7 @@ import fuzzkit as fk  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-EXAMPLES = int(os.environ.get("GLASSGRAD_FUZZ_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("GLASSGRAD_FUZZ_EXAMPLES", "30"))
 RANDOM = bool(os.environ.get("GLASSGRAD_FUZZ_RANDOM"))
 STATS = Counter()
 FLOATS = (np.float32, np.float64)
