@@ -10,7 +10,9 @@
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
    input or accumulate it into the leaf's ``.grad``. Contributions to a producer are
-   summed into one fresh array, after which further ones are added in place.
+   summed into one fresh array, after which further ones are added in place; the
+   gradient of a basic slice ``x[i]`` is added into its place there without making
+   ``index_add``'s zeros array (``slice_sums.py``).
 
 ``backprop_steps`` (the notebook stepper) runs this same generator with
 ``observe=True`` and receives one event per node.
@@ -27,6 +29,8 @@ from . import anomaly, grad_mode, hooks
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
+from .ops.index import getitem as GETITEM
+from .slice_sums import SliceSums, basic_slice_index
 from .tensor import Tensor
 
 
@@ -161,6 +165,9 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
     """The loop of ``walk``: each node in ``order`` applies its VJPs once."""
     state = grad_mode.STATE
     summed = set()   # nodes whose pending gradient is a fresh sum only ``grads`` refers to
+    slices = SliceSums()
+    # the slice path skips the node's VJP call: not where hooks or a recorder watch it
+    in_place_slices = not (create_graph or observe) and plan is None and recorder is None
     for node in order:
         if node.freed:
             raise _freed_error(node)
@@ -169,9 +176,14 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             if plan is not None and node in plan.flush_at:
                 plan.flush(node, _accumulate_leaf, create_graph)
             continue
+        if node in slices.pending:
+            slices.finish(node, g)
         if node.clock < CLOCK.count:    # some tensor was written in place since
             check_versions(node)
         done.append(node)
+        if node.op is GETITEM and in_place_slices and \
+                _slice_sent(node, g, grads, summed, slices, targets, needed):
+            continue
         if observe:
             outer, state.enabled = state.enabled, recording
             outer_callbacks, hooks.CALLBACKS.current = hooks.CALLBACKS.current, callbacks
@@ -242,6 +254,33 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             yield Event(node, g, input_grads, changes)
 
 
+def _slice_sent(node, g, grads, summed, slices, targets, needed):
+    """For a ``getitem`` node with a basic index whose input has a one-output producer:
+    add ``g`` into that producer's gradient in place (``SliceSums.add``); True if done."""
+    if node.n_outputs != 1 or ANOMALY.enabled or type(g) is not np.ndarray:
+        return False
+    index = basic_slice_index(node)
+    if index is None:
+        return False
+    x = node.inputs[0]
+    if not isinstance(x, Tensor) or not x.requires_grad:
+        return False
+    parent = x.grad_fn
+    if parent is None or parent.n_outputs != 1:
+        return False
+    if needed is not None and not (id(x) in targets or parent in needed):
+        return False
+    out = node.out()
+    if out is not None and (out._retains_grad or (targets is not None and id(out) in targets)):
+        return False
+    if targets is not None and id(x) in targets:
+        return False
+    shape = node.arrays[0].shape
+    if shape != x.data.shape or g.dtype != x.data.dtype:
+        return False
+    return slices.add(grads, summed, parent, shape, index, g)
+
+
 def _send(grads, tensor, g):
     """Add ``g`` to the upstream gradient waiting at ``tensor``'s producer."""
     node = tensor.grad_fn
@@ -309,7 +348,53 @@ def _accumulate_leaf(leaf, g, create_graph, owned=False):
     elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
         leaf.grad = Tensor(grad.data + g)
     else:
-        grad.data = grad.data + g
+        _add_into_grad(grad, g)
+
+
+def _add_into_grad(grad, g):
+    """``grad += g``: in place when nothing but ``grad`` refers to its array (or to the
+    array that one views), as PyTorch's AccumulateGrad does (W6m's recurrent weights
+    receive 50 gradients per step: 50 new 512x128 sums otherwise); else a new array, so
+    that an array someone took from ``.grad`` before (``explain`` restoring it, a user's
+    ``g = w.grad.numpy()``, a graph that saved it) keeps its values."""
+    if _grad_alone(grad):                     # (before any name here binds the array)
+        data = grad.data
+        if type(data) is np.ndarray and data.flags.writeable and \
+                np.result_type(data, g) == data.dtype:
+            np.add(data, g, out=data)
+            return
+    grad.data = grad.data + g
+
+
+def _grad_references(holder):
+    """Reference counts of ``holder.data`` and of the array it views (0 if none)."""
+    data = holder.data
+    base = data.base
+    return sys.getrefcount(data), (0 if base is None else sys.getrefcount(base))
+
+
+class _Holder:
+    __slots__ = ("data",)      # a slot, as Tensor's
+
+
+def _calibrate_grad():
+    """What ``_grad_references`` sees for an array held by one slot alone, and for the
+    base of a view held so (measured once, as ``_calibrate``)."""
+    alone, view = _Holder(), _Holder()
+    alone.data, view.data = np.empty(2), np.empty(4)[::2]
+    return _grad_references(alone)[0], _grad_references(view)[1]
+
+
+_GRAD_ALONE, _GRAD_BASE_ALONE = _calibrate_grad()
+
+
+def _grad_alone(grad):
+    """True if only ``grad`` refers to its array and to the memory that array views."""
+    own, base_refs = _grad_references(grad)
+    if own > _GRAD_ALONE:
+        return False
+    base = grad.data.base
+    return base is None or (type(base) is np.ndarray and base_refs <= _GRAD_BASE_ALONE)
 
 
 def _seed(root, gradient, create_graph, opname):

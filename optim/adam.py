@@ -3,6 +3,7 @@ import numpy as np
 
 import autograd as ag
 
+from .flat import flat_group, scatter_
 from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["Adam", "AdamW"]
@@ -49,6 +50,8 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
+            if self._flat_step(group):
+                continue
             for p, g in self._params_with_grad(group):
                 state = self._lazy_state(p, exp_avg=True, exp_avg_sq=True,
                                          max_exp_avg_sq=group["amsgrad"])
@@ -59,12 +62,46 @@ class Adam(Optimizer):
                 if group["amsgrad"]:
                     v = state["max_exp_avg_sq"].data
                     np.maximum(v, state["exp_avg_sq"].data, out=v)
-                denom = np.sqrt(v)
+                denom = np.asarray(np.sqrt(v))    # an array also for a 0-d parameter
                 denom /= (1 - beta2 ** t) ** 0.5
                 denom += eps
                 np.divide(m, denom, out=denom)
                 update_(p, denom, -lr / (1 - beta1 ** t), decay=decay)
         return loss
+
+    def _flat_step(self, group):
+        """The loop above on the group's flat arrays (``flat.py``): the same arithmetic,
+        element for element; False if the group must take the loop."""
+        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        decoupled = group.get("decoupled_weight_decay")
+        if group["weight_decay"] != 0 and not decoupled:
+            return False                                # g + λθ needs θ flat as well
+        flat = flat_group(self, group, names, max_mean_size=4096, first={"step": 0})
+        if flat is None:
+            return False
+        params, lr, eps = group["params"], group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        for p in params:
+            self.state[p]["step"] += 1
+        t = self.state[params[0]]["step"]
+        m, v = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"]
+        g = flat.grad
+        m += (1 - beta1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        if group["amsgrad"]:
+            v = flat.buffers["max_exp_avg_sq"]
+            np.maximum(v, flat.buffers["exp_avg_sq"], out=v)
+        denom = np.sqrt(v, out=flat.scratch)
+        denom /= (1 - beta2 ** t) ** 0.5
+        denom += eps
+        np.divide(m, denom, out=denom)
+        alpha = -lr / (1 - beta1 ** t)
+        if alpha != 1:
+            np.multiply(denom, alpha, out=denom)
+        decay = 1 - lr * group["weight_decay"] if decoupled and group["weight_decay"] else None
+        scatter_(params, flat.scratches, decay=decay)
+        return True
 
 
 def validate_adam_group(name, group):

@@ -109,9 +109,10 @@ def _exported(value):
 # PyTorch's implementation switches are accepted wherever its signature has them and
 # kept in ``defaults`` (so ``param_groups`` carry PyTorch's keys). foreach (batched
 # kernels), fused (one kernel per step) and capturable (CUDA-graph capture) choose how
-# PyTorch computes the same update; glassgrad has one implementation, an in-place NumPy
-# loop over the parameters, so they change nothing. differentiable=True (a graph through
-# the update) is refused in ``add_param_group``.
+# PyTorch computes the same update; glassgrad has one implementation, in place (a NumPy
+# loop over the parameters; Adam/AdamW/momentum SGD on flat per-group buffers for small
+# parameters, flat.py), so they change nothing. differentiable=True (a graph through the
+# update) is refused in ``add_param_group``.
 
 
 def update_(p, delta=None, alpha=1.0, *, decay=None, value=None):

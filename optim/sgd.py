@@ -1,6 +1,9 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+import numpy as np
+
 import autograd as ag
 
+from .flat import flat_group, scatter_
 from .optimizer import Optimizer, check_number, update_
 
 __all__ = ["SGD"]
@@ -57,6 +60,8 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
             wd = group["weight_decay"]
+            if mu != 0 and wd == 0 and self._flat_step(group):
+                continue
             for p, g in self._params_with_grad(group):
                 if wd != 0:
                     g = g + wd * p.data
@@ -72,3 +77,23 @@ class SGD(Optimizer):
                     g = g + mu * buf.data if group["nesterov"] else buf.data
                 update_(p, g, -lr)
         return loss
+
+    def _flat_step(self, group):
+        """The momentum loop above on the group's flat arrays (``flat.py``): the same
+        arithmetic, element for element; False if the group must take the loop."""
+        params = group["params"]
+        first = not any(self.state.get(p) for p in params)
+        flat = flat_group(self, group, ("momentum_buffer",), max_mean_size=256)
+        if flat is None:
+            return False
+        lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+        g, buf = flat.grad, flat.buffers["momentum_buffer"]
+        if first:
+            np.copyto(buf, g)                     # b ← g on the first step
+        else:
+            buf *= mu
+            buf += (1 - tau) * g
+        g = g + mu * buf if group["nesterov"] else buf
+        np.multiply(g, -lr, out=flat.scratch)
+        scatter_(params, flat.scratches)
+        return True

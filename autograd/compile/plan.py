@@ -3,6 +3,7 @@ with other such results whose lifetimes do not overlap (same size and layout), t
 a register allocator reuses registers. A replay then holds about the peak of live
 memory of one eager step, not the sum of every temporary it made."""
 import bisect
+import itertools
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def share_buffers(trace, births, ends, fixed, notes):
     buffer that does), whatever its shape or dtype: a float64 activation's memory can
     be a later int64 mask's."""
     assigned = {}
-    free = []                       # (nbytes, id, buffer), sorted
+    free = []                       # (nbytes, release number, buffer), sorted
+    released = itertools.count()    # ties go to the buffer freed first, not to an address
     by_op, releases = {}, {}
     for index, at in births.items():
         if index not in fixed:
@@ -76,7 +78,7 @@ def share_buffers(trace, births, ends, fixed, notes):
             end = max([ends.get(root.index, op.index), op.index] + root.writes)
             releases.setdefault(end, []).append(buf)
         for buf in releases.pop(op.index, ()):
-            bisect.insort(free, (buf.nbytes, id(buf), buf))
+            bisect.insort(free, (buf.nbytes, next(released), buf))
     return assigned
 
 

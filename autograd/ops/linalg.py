@@ -45,6 +45,13 @@ def _column_major(x):
 
 
 def _matmul_vjp_b(g, out, a, b):
+    if len(a.shape) > 2 and len(b.shape) == 2:
+        # A batch of rows times one matrix (x @ W.T with x of shape (T, B, D)): the
+        # gradient is one product of the rows stacked, (T·B, D)ᵀ (T·B, M), as PyTorch
+        # folds it, instead of T products of (D, M) that the walk then sums (W6m's
+        # input projection: a 3.2 MB temporary per step).
+        rows = math.prod(a.shape[:-1])
+        a, g = reshape(a, shape=(rows, a.shape[-1])), reshape(g, shape=(rows, g.shape[-1]))
     if len(a.shape) == 2 and _column_major(b):
         # (Gᵀ A)ᵀ equals Aᵀ G and is laid out like b: for x @ W.T the gradient reaching
         # W is then row-major like W, not a transposed copy (cheaper to update, adopt).

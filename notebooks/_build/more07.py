@@ -305,4 +305,65 @@ def cells(name):
         ex.check_value(answer, {"same_optimum": True,
                                 "same_after_10_steps": bool(np.allclose(mean_run, sum_run))}, exercise="07.5")
         """),
-    ]
+            md("""
+        ## 8. Static vs dynamic graph: one training step, captured
+
+        Every graph so far was **dynamic**: rebuilt by each forward pass (that is what lets
+        you print, branch and draw it), and walked by `backward()` at every step. A
+        **static** graph is fixed once: TensorFlow 1 built it before running anything;
+        `torch.compile`, JAX's `jit` and `ag.compile` *trace* one step and keep what it did.
+        Below, the same step (forward, backward and a momentum-SGD update) twice: first the
+        dynamic graph that one eager step builds (only the forward ops have nodes; the
+        backward and the update are code the engine and the optimizer run), then the static
+        program `ag.compile` captured: forward (blue), backward (yellow) and update (green)
+        NumPy calls, all in one graph, reading and writing buffers allocated once (boxes;
+        one box written by several calls is a buffer reused once its first value is dead).
+        Replaying it makes no Tensor and no node, and gives the eager step's numbers bit
+        for bit.
+        """),
+        code("""
+        import nn, nn.functional as F
+
+        def make_net():
+            ag.manual_seed(0)
+            return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+
+        def make_step(net, opt):
+            def step(x, y):
+                opt.zero_grad()
+                loss = F.mse_loss(net(x), y)
+                loss.backward()
+                opt.step()
+                return loss
+            return step
+
+        import gc
+        gc.collect()   # what a trace records does not depend on when Python collects, but
+                       # which of its arrays are still alive does; start from a clean heap
+        xs_, ys_ = ag.randn(8, 3), ag.randn(8, 1)
+        eager_net = make_net(); eager_opt = optim.SGD(eager_net.parameters(), lr=0.1, momentum=0.9)
+        eager_step = make_step(eager_net, eager_opt)
+        static_net = make_net(); static_opt = optim.SGD(static_net.parameters(), lr=0.1, momentum=0.9)
+        static_step = ag.compile(make_step(static_net, static_opt))
+        for _ in range(5):
+            eager_loss, static_loss = eager_step(xs_, ys_), static_step(xs_, ys_)
+            assert eager_loss.item() == static_loss.item()
+        for p_e, p_s in zip(eager_net.parameters(), static_net.parameters()):
+            assert p_e.numpy().tobytes() == p_s.numpy().tobytes()      # bit for bit
+        stats = static_step.stats()
+        assert stats["replays"] == 5 - stats["traces"] and stats["eager"] == 0
+        summary = static_step.summary()
+        assert "program:" in summary and "buffers:" in summary
+        print(summary.splitlines()[0])   # summary() also lists the calls, buffers and reuse
+        """),
+        md("The dynamic graph of one eager step (rebuilt at every step):"),
+        code("""
+        eager_opt.zero_grad()
+        loss_ = F.mse_loss(eager_net(xs_), ys_)
+        ag.draw_graph(loss_)
+        """),
+        md("The static program of the whole step (traced once, then replayed):"),
+        code("""
+        static_step.draw(rankdir="LR")
+        """),
+]
