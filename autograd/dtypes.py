@@ -26,10 +26,6 @@ def set_default_dtype(dtype):
     _default_dtype = dtype
 
 
-def is_float(dtype):
-    return np.issubdtype(dtype, np.floating)
-
-
 def _python_kind(data):
     """'bool', 'number' or None (not plain Python data) for scalars and nested lists."""
     if isinstance(data, bool):

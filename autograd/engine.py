@@ -51,28 +51,6 @@ class Event:
         self.hook_changes = hook_changes
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-def dependencies(root_nodes):
-    """Map node -> number of consuming edges among the nodes reachable from the roots."""
-    deps = dict.fromkeys(root_nodes, 0)
-    stack = list(deps)
-    while stack:
-        node = stack.pop()
-        for x in node.inputs:
-            if type(x) is Tensor or isinstance(x, Tensor):
-                parent = x.grad_fn
-                if parent is not None:
-                    if parent in deps:
-                        deps[parent] += 1
-                    else:
-                        deps[parent] = 1
-                        stack.append(parent)
-    return deps
-
-
 def reachable(root_nodes):
     """Every node with a path into one of ``root_nodes`` (iterative, no recursion limit)."""
     seen = set(root_nodes)

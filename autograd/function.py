@@ -13,9 +13,16 @@
 
 ``forward`` receives and returns NumPy arrays (a tuple for several outputs);
 ``backward`` receives one upstream gradient per output and returns one gradient per
-input (None where there is none). The node it records behaves like a primitive's:
-the walk, the renderer and the stepper treat both alike. Its backward is not itself
-differentiable (a second derivative through it is zero).
+input (None where there is none), each of that input's shape. The node it records
+behaves like a primitive's: the walk, the renderer and the stepper treat both alike.
+
+A plain backward runs on arrays. Under ``backward(create_graph=True)`` it runs on
+Tensors instead: the upstream gradients are Tensors and ``ctx.saved_tensors`` gives
+back the input (or output) Tensors for the arrays that were saved, so a backward
+written with glassgrad operations (``*``, ``**``, ``ag.exp``...) records a graph and
+double backward works. A backward that cannot (it calls NumPy functions, or returns
+arrays) still gives the first derivative, and a second derivative through it raises
+an error that names the Function instead of silently being zero.
 """
 import weakref
 
@@ -23,6 +30,7 @@ import numpy as np
 
 from . import anomaly, grad_mode, scope
 from .inplace import CLOCK
+from .ops.registry import Primitive, apply
 from .tensor import Tensor
 
 
@@ -33,6 +41,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self._saved = ()
         self._freed = False
+        self._as_tensors = None     # id(array) -> Tensor while a create_graph backward runs
 
     def save_for_backward(self, *arrays):
         self._saved = tuple(np.asarray(a) if a is not None else None for a in arrays)
@@ -42,7 +51,10 @@ class Context:
         if self._freed:
             raise RuntimeError("saved_tensors: they were freed after the first backward; "
                                "pass retain_graph=True to keep them")
-        return self._saved
+        swap = self._as_tensors
+        if swap is None:
+            return self._saved
+        return tuple(None if a is None else swap.get(id(a), a) for a in self._saved)
 
 
 class FunctionNode:
@@ -83,32 +95,63 @@ class FunctionNode:
 
     def input_grads(self, g, create_graph, wanted):
         grads = g if self.n_outputs > 1 else [g]
-        arrays = []
+        upstream = []
         for gk, (shape, dtype) in zip(grads, self.out_meta):
             if gk is None:
-                arrays.append(np.zeros(shape, dtype))
-            else:
-                arrays.append(gk.data if isinstance(gk, Tensor) else np.asarray(gk))
-        with grad_mode.no_grad():
-            result = self.op.backward(self.ctx, *arrays)
+                gk = np.zeros(shape, dtype)
+            elif not create_graph:
+                gk = gk.data if isinstance(gk, Tensor) else np.asarray(gk)
+            upstream.append(gk)
+        if create_graph:
+            result, on_arrays = self._backward_on_tensors(upstream)
+        else:
+            with grad_mode.no_grad():
+                result, on_arrays = self.op.backward(self.ctx, *upstream), True
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != len(self.inputs):
             raise RuntimeError(
                 f"{self.name}.backward returned {len(result)} gradients but forward took "
                 f"{len(self.inputs)} inputs; return one per input (None for non-tensors)")
-        out = []
-        for k, (r, w) in enumerate(zip(result, wanted)):
-            if not w or r is None:
-                out.append(None)
-                continue
-            r = np.asarray(r.data if isinstance(r, Tensor) else r)
-            expected = self.inputs[k].shape
-            if r.shape != expected and np.broadcast_shapes(r.shape, expected) != r.shape:
-                raise RuntimeError(f"{self.name}.backward: gradient {k} has shape {r.shape}, "
-                                   f"expected {expected}")
-            out.append(Tensor(r) if create_graph else r)
-        return out
+        return [self._checked_grad(k, r, create_graph, on_arrays) if w and r is not None
+                else None for k, (r, w) in enumerate(zip(result, wanted))]
+
+    def _backward_on_tensors(self, upstream):
+        """Run backward on Tensors (saved arrays mapped back to the Tensors they came
+        from), so that it records a graph; NumPy calls on Tensors raise TypeError, and
+        then it runs on arrays, its result marked as not differentiable."""
+        swap = {id(x.data): x for x in self.inputs if isinstance(x, Tensor)}
+        for ref in self.outs:
+            t = ref()
+            if t is not None:
+                swap[id(t.data)] = t
+        ctx = self.ctx
+        ctx._as_tensors = swap
+        try:
+            tensors = [gk if isinstance(gk, Tensor) else Tensor(gk) for gk in upstream]
+            return self.op.backward(ctx, *tensors), False
+        except TypeError:
+            pass
+        finally:
+            ctx._as_tensors = None
+        arrays = [gk.data if isinstance(gk, Tensor) else gk for gk in upstream]
+        with grad_mode.no_grad():
+            return self.op.backward(ctx, *arrays), True
+
+    def _checked_grad(self, k, r, create_graph, on_arrays):
+        """Gradient ``k`` as the walk needs it, after checking its shape."""
+        arr = np.asarray(r.data if isinstance(r, Tensor) else r)
+        expected = self.inputs[k].shape
+        if arr.shape != expected and not _sums_to(arr.shape, expected):
+            raise RuntimeError(
+                f"{self.name}.backward returned a gradient of shape {arr.shape} for input "
+                f"{k}, which has shape {expected}; return one gradient per input, each of "
+                f"its input's shape (or one that broadcasting sums back to it)")
+        if not create_graph:
+            return arr
+        if isinstance(r, Tensor) and not on_arrays:
+            return r
+        return apply(_not_differentiable(self.name), (arr,) + self.inputs, {})
 
     def release(self):
         """After a backward without retain_graph: drop the saved arrays (their memory
@@ -154,3 +197,31 @@ class Function:
         if anomaly.MODE.enabled:
             anomaly.after_forward(cls.__name__, arrays, kwargs, outputs, outputs[0].grad_fn)
         return tuple(outputs) if multi else outputs[0]
+
+
+def _sums_to(shape, target):
+    """True if a gradient of ``shape`` sums back to ``target`` (``target`` broadcasts
+    to ``shape``), as the walk does for a broadcast operand."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(shape)
+    except ValueError:
+        return False
+
+
+def _refuse_second_order(name):
+    def vjp(i, g, out, inputs):
+        raise RuntimeError(
+            f"{name}.backward is not differentiable, so a second derivative through it "
+            f"cannot be computed: it ran on NumPy arrays (it calls NumPy functions or "
+            f"returns arrays). Write it with glassgrad operations on the Tensors it "
+            f"receives (ctx.saved_tensors, the gradients) to make double backward work.")
+    return vjp
+
+
+def _not_differentiable(name):
+    """A pass-through op for a gradient that a Function's backward computed on arrays:
+    its value is the gradient, its inputs the Function's, and differentiating it
+    raises (instead of a silent zero second derivative)."""
+    return Primitive(f"{name}.backward", lambda value, *inputs: value,
+                     vjps=(_refuse_second_order(name),),
+                     rules=(f"{name}.backward is not differentiable",), variadic=True)

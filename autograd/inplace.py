@@ -46,7 +46,7 @@ RuntimeError: backward: input 0 of 'mul' (node #...), a tensor of shape (2,), wa
 """
 import numpy as np
 
-from . import grad_mode
+from . import grad_mode, tensor as tensor_module
 from .tensor import Tensor
 
 
@@ -231,7 +231,7 @@ def _replace(t, value):
     """Out of place: ``value`` (cast to t's dtype) broadcast over ``t``'s shape, with no
     gradient to ``t``'s old value (the recorded form of copy_/fill_/zero_)."""
     def fn(old):
-        from . import functions as F
+        F = tensor_module.F     # the public functions, through tensor.py's seam import
         v = F.astype(value, old.dtype) if isinstance(value, Tensor) else value
         return F.where(np.zeros(old.shape, dtype=bool), old, v)
     return fn
@@ -292,8 +292,7 @@ def clamp_(t, min=None, max=None):  # noqa: A002 - PyTorch names
         raise ValueError("clamp_: give at least one of min and max")
 
     def clipped(old):
-        from . import functions as F
-        return F.clip(old, min, max)
+        return tensor_module.F.clip(old, min, max)   # through tensor.py's seam import
     return _write(t, "clamp_", "clipped values",
                   lambda: np.clip(t.data, min, max, out=t.data, casting="same_kind"),
                   clipped)

@@ -211,12 +211,6 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def astype(self, dtype):
-        return F.astype(self, dtype)
-
-    def to(self, dtype):
-        return F.astype(self, dtype)
-
     def float(self):
         return F.astype(self, np.float32)
 
@@ -284,83 +278,8 @@ class Tensor:
     __str__ = __repr__
 
     # ---------------------------------------------------------------- operators
-    def __add__(self, other):
-        return F.add(self, other)
-
-    def __radd__(self, other):
-        return F.add(other, self)
-
-    def __sub__(self, other):
-        return F.sub(self, other)
-
-    def __rsub__(self, other):
-        return F.sub(other, self)
-
-    def __mul__(self, other):
-        return F.mul(self, other)
-
-    def __rmul__(self, other):
-        return F.mul(other, self)
-
-    def __truediv__(self, other):
-        return F.div(self, other)
-
-    def __rtruediv__(self, other):
-        return F.div(other, self)
-
-    def __pow__(self, other):
-        return F.pow(self, other)
-
-    def __rpow__(self, other):
-        return F.pow(other, self)
-
-    def __matmul__(self, other):
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return F.matmul(other, self)
-
-    def __neg__(self):
-        return F.neg(self)
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return F.abs(self)
-
-    def __lt__(self, other):
-        return F.less(self, other)
-
-    def __le__(self, other):
-        return F.less_equal(self, other)
-
-    def __gt__(self, other):
-        return F.greater(self, other)
-
-    def __ge__(self, other):
-        return F.greater_equal(self, other)
-
-    def __eq__(self, other):
-        return F.equal(self, other)
-
-    def __ne__(self, other):
-        return F.not_equal(self, other)
-
-    def __and__(self, other):
-        return F.logical_and(self, other)
-
-    def __or__(self, other):
-        return F.logical_or(self, other)
-
-    def __invert__(self):
-        return F.logical_not(self)
-
-    def __getitem__(self, index):
-        return F.getitem(self, index)
-
-    def __setitem__(self, index, value):
-        F.setitem(self, index, value)
 
     def __iter__(self):
         if self.ndim == 0:
@@ -380,19 +299,6 @@ def _rebuild(data, requires_grad, name):
     return t
 
 
-def _add_methods():
-    """Functions that NumPy also has as array methods become Tensor methods."""
-    names = """exp log sqrt sin cos tanh sigmoid relu abs sign clip maximum minimum
-    sum mean var std max min logsumexp softmax log_softmax argmax argmin reshape
-    transpose permute swapaxes flatten squeeze unsqueeze expand broadcast_to split
-    pad matmul pow neg prod any all cumsum view expand_as log1p square softplus
-    erf dot sub add mul div isnan isinf""".split()
-    for n in names:
-        fn = getattr(F, n, None)
-        if fn is not None and n not in Tensor.__dict__:
-            setattr(Tensor, n, fn)
-
-
 def stored_grad(t):
     """``t``'s gradient as the engine keeps it: a Tensor or None. (``Value.grad`` reads
     it as a number; code that needs the Tensor reads it here.) Quiet: a non-leaf
@@ -407,6 +313,10 @@ def set_stored_grad(t, g):
     Tensor.__dict__["grad"].__set__(t, g)
 
 
-from . import engine, functions as F, hooks, inplace  # noqa: E402  (looked up at call time)
+# The seam: the one import in autograd/ that points up. Tensor is the bottom layer, yet
+# backward() needs the engine, the in-place methods inplace.py, register_hook hooks.py,
+# and .T/.float() the public functions; those modules import Tensor, so they are
+# imported here, after the class exists, and the methods look them up at call time.
+# Every other import in autograd/ points down (tests/architecture/test_layering.py).
+from . import engine, functions as F, hooks, inplace  # noqa: E402
 
-_add_methods()

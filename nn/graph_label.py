@@ -74,8 +74,8 @@ def _conv(m):
 
 def _pool(m):
     k = m.kernel_size
-    text = _kernel(k if isinstance(k, (tuple, list)) else (k, k) if "2d" in type(m).__name__
-                   else (k,) if "1d" in type(m).__name__ else k)
+    dims = getattr(m, "_n", None)      # the pooling layer's number of spatial dimensions
+    text = _kernel(k if isinstance(k, (tuple, list)) or dims is None else (k,) * dims)
     stride = getattr(m, "stride", k)
     if stride is not None and _flat(stride) != _flat(k):
         text += f", stride {_flat(stride)}"

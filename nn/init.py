@@ -19,6 +19,8 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
+from .overwrite import overwrite_
+
 from .parameter import Parameter
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
@@ -65,11 +67,8 @@ def _array(tensor, fn):
 
 def _fill(tensor, values, fn):
     """Write ``values`` into ``tensor`` in place (its dtype is kept)."""
-    arr = _array(tensor, fn)
-    arr[...] = values
-    if isinstance(tensor, Tensor):
-        tensor._version += 1
-    return tensor
+    _array(tensor, fn)                  # checks the type
+    return overwrite_(tensor, values)
 
 
 def _calculate_fan_in_and_fan_out(tensor):

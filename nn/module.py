@@ -33,6 +33,7 @@ from autograd.hooks import RemovableHandle
 from autograd.scope import pop as _pop_scope, push as _push_scope
 
 from . import module_hooks as _hooks
+from .overwrite import overwrite_
 from .graph_label import lone_path as _lone_path, scope_paths as _scope_paths
 from .parameter import Parameter
 from .tables import Table as _Table, changes as _tree_changes
@@ -569,8 +570,7 @@ class Module:
                 + "\n\tCompare the keys and shapes with model.state_dict(); pass "
                 "strict=False to skip missing/unexpected keys.")
         for current, value in plan:
-            current.data[...] = value.astype(current.dtype, copy=False)
-            current._version += 1
+            overwrite_(current, value.astype(current.dtype, copy=False))
         return IncompatibleKeys(missing, unexpected)
 
     # Entries an old checkpoint may lack: the current value is kept (PyTorch's

@@ -25,6 +25,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ("_auto_name",)
+    _is_param = True        # what autograd.viz reads to draw it as a parameter
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:

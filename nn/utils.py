@@ -18,6 +18,8 @@ import autograd as ag
 from autograd import Tensor
 from autograd.tensor import stored_grad
 
+from .overwrite import overwrite_
+
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_",
            "clip_grad_norm", "skip_init"]
@@ -62,8 +64,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     coef = float(max_norm) / (float(total_norm) + 1e-6)
     coef = min(coef, 1.0)
     for g in _grads(parameters):
-        g.data *= np.asarray(coef, dtype=g.dtype)
-        g._version += 1
+        overwrite_(g, g.data * np.asarray(coef, dtype=g.dtype))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -85,8 +86,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value] in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        np.clip(g.data, -clip_value, clip_value, out=g.data)
-        g._version += 1
+        overwrite_(g, np.clip(g.data, -clip_value, clip_value))
 
 
 def parameters_to_vector(parameters):
@@ -113,8 +113,7 @@ def vector_to_parameters(vec, parameters):
     offset = 0
     for p in params:
         n = p.data.size
-        p.data[...] = data[offset:offset + n].reshape(p.shape)
-        p._version += 1
+        overwrite_(p, data[offset:offset + n].reshape(p.shape))
         offset += n
 
 

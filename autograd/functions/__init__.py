@@ -1,6 +1,24 @@
-"""The public array functions: each composed from primitives in ``autograd.ops``."""
+"""The public array functions: the public function of every declared op, by name.
+
+Primitives declare theirs in ``autograd/ops/*`` (``defprimitive``), composite ops in
+the modules here (``defcomposite``); both land in ``ops.registry.PUBLIC``, which is
+what this namespace (and ``ag``'s) holds.
+"""
+from ..ops.registry import PUBLIC
+from . import linalg, math, reductions, shaping  # noqa: F401  (their declarations run)
 from ._common import as_tensor  # noqa: F401
 from .linalg import *  # noqa: F401,F403
-from .math import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shaping import *  # noqa: F401,F403
+
+globals().update(PUBLIC)
+__all__ = sorted(set(PUBLIC) | set(linalg.__all__) | set(reductions.__all__)
+                 | set(shaping.__all__))
+
+
+def __getattr__(name):
+    """The public function of an op declared after import (see ``autograd.__getattr__``)."""
+    try:
+        return PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -3,11 +3,13 @@ import string
 
 from .. import ops as P
 from ..ops.registry import apply
+from ..ops.registry import defcomposite, defpublic
 from ._common import as_tensor, binary
 
 __all__ = ["matmul", "dot", "einsum"]
 
 
+@defpublic(P.matmul, method=("matmul", "__matmul__", "__rmatmul__"))
 def matmul(a, b):
     """Matrix product with NumPy's rules for 1-d, 2-d and batched operands."""
     a, b = (as_tensor(t) for t in binary(a, b))
@@ -23,6 +25,7 @@ def matmul(a, b):
     return apply(P.matmul, (a, b), {})
 
 
+@defcomposite(method=True)
 def dot(a, b):
     return matmul(a, b)
 
@@ -76,6 +79,7 @@ def _check_letter_sizes(terms, shapes):
                 seen[c] = (k, n)
 
 
+@defpublic(P.einsum)
 def einsum(subscripts, *operands):
     """Einstein summation, as ``np.einsum`` (differentiable in every operand)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

@@ -1,96 +1,52 @@
-"""Elementwise functions and operators, composed from the elementwise primitives.
+"""Elementwise composite ops: built from the elementwise primitives (``ops/elementwise.py``,
+where add, exp, relu... are declared), no VJP of their own.
+
+Each is declared in one block by ``defcomposite``: its public function, Tensor methods,
+gradcheck cases and fuzz spec.
 
 >>> x = ag.tensor([-1.0, 2.0], requires_grad=True)
->>> ag.relu(x)                # a primitive: max(x, 0), gradient 1 where x > 0
+>>> ag.abs(x)                # x * sign(x): the gradient at 0 is 0, as in PyTorch
+tensor([1., 2.], grad_fn=<mul>)
 """
 import numpy as np
 
 from .. import ops as P
 from ..dtypes import get_default_dtype
-from ..ops.registry import apply
-from ._common import NO_PARAMS, as_tensor, binary, call, constant, data_of, operand
+from ..ops.registry import defcomposite
+from ..ops.spec import Case, Fuzz, unary_cases
+from ._common import as_tensor, binary, call, constant, data_of, operand
 
-__all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "sin", "cos",
-           "tanh", "sigmoid", "softplus", "erf", "sign", "abs", "relu", "square", "clip",
-           "clamp", "maximum", "minimum", "where", "astype", "less", "less_equal",
-           "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
-           "logical_not", "isnan", "isinf", "isfinite", "true_divide", "subtract",
-           "multiply", "negative", "power"]
+# the elementwise primitives' public functions, which the composites here build on
+add, sub, mul, div, neg = P.add.public, P.sub.public, P.mul.public, P.div.public, P.neg.public
+exp, sqrt, where = P.exp.public, P.sqrt.public, P.where.public
 
 
-def add(a, b):
-    return apply(P.add, binary(a, b), NO_PARAMS)
-
-
-def sub(a, b):
-    return apply(P.sub, binary(a, b), NO_PARAMS)
-
-
-def mul(a, b):
-    return apply(P.mul, binary(a, b), NO_PARAMS)
-
-
-def div(a, b):
-    a, b = binary(a, b)
-    if data_of(a).dtype.kind in "iub" and data_of(b).dtype.kind in "iub":
-        a, b = astype(as_tensor(a), _default()), astype(as_tensor(b), _default())
-    return apply(P.div, (a, b), NO_PARAMS)
-
-
-def pow(a, b):  # noqa: A001 - mirrors the operator
-    return apply(P.power, binary(a, b), NO_PARAMS)
-
-
-def neg(x):
-    return apply(P.neg, (as_tensor(x),), NO_PARAMS)
-
-
-def _default():
-    return get_default_dtype()
-
-
-def _unary(prim):
-    def fn(x):
-        x = as_tensor(x)
-        if x.data.dtype.kind in "iub":   # like NumPy/PyTorch: ints become floats here
-            x = astype(x, _default())
-        return apply(prim, (x,), NO_PARAMS)
-    fn.__name__ = prim.name
-    fn.__doc__ = f"Elementwise {prim.name}; {prim.rules[0]}."
-    return fn
-
-
-exp = _unary(P.exp)
-log = _unary(P.log)
-sqrt = _unary(P.sqrt)
-sin = _unary(P.sin)
-cos = _unary(P.cos)
-tanh = _unary(P.tanh)
-sigmoid = _unary(P.sigmoid)
-softplus = _unary(P.softplus)
-erf = _unary(P.erf)
-
-
-def sign(x):
-    return apply(P.sign, (as_tensor(x),), NO_PARAMS)
-
-
+@defcomposite(method=("abs", "__abs__"), cases=[Case(lambda x: abs(x), (2, 3),
+                                                     domain="positive")],
+              fuzz=Fuzz(np.abs))
 def abs(x):  # noqa: A001
     """|x| = x * sign(x); the gradient at 0 is 0, as in PyTorch."""
     x = as_tensor(x)
-    return mul(x, sign(x))
+    return mul(x, P.sign.public(x))
 
 
-def relu(x):
-    """max(x, 0); the gradient at 0 is 0 and NaN stays NaN, as in PyTorch."""
-    return apply(P.relu, (as_tensor(x),), NO_PARAMS)
-
-
+@defcomposite(method=True, cases=unary_cases(), fuzz=Fuzz(np.square))
 def square(x):
     x = as_tensor(x)
     return mul(x, x)
 
 
+def _clip_reference(x, min=None, max=None):  # noqa: A002
+    """PyTorch's clamp: min(max(x, lo), hi) (hi wins when lo > hi)."""
+    if min is None and max is None:
+        raise ValueError("clip")
+    out = x if min is None else np.where(x < min, min, x)
+    return out if max is None else np.where(out > max, max, out)
+
+
+@defcomposite(method=True, aliases=("clamp",),
+              cases=[Case(lambda x: clip(x, -0.5, 0.5), (2, 3), domain="unit")],
+              fuzz=Fuzz(_clip_reference, args="clip"))
 def clip(x, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
     """Clamp to [min, max]; the gradient passes where min <= x <= max (PyTorch's rule)."""
     x = as_tensor(x)
@@ -125,34 +81,33 @@ def _tie_or_nan(ta, tb):
     return where(equal(ta, tb), tie_value, unordered)
 
 
+def _select(a, b, first, second):
+    """a where first(a, b), b where second(a, b), else the tie value or NaN."""
+    ta, tb = as_tensor(a), as_tensor(b)
+    return where(first(ta, tb), ta, where(second(ta, tb), tb, _tie_or_nan(ta, tb)))
+
+
+@defcomposite(method=True, cases=[Case(lambda a, b: maximum(a, b), (2, 3), (2, 3))],
+              fuzz=Fuzz(np.maximum, args="two"))
 def maximum(a, b):
     """Elementwise max; at ties each side gets half the gradient (as in PyTorch)."""
     a, b = binary(a, b)
     if _exact(a, b):
         return _compare(np.maximum)(a, b)
-    ta, tb = as_tensor(a), as_tensor(b)
-    return where(greater(ta, tb), ta, where(less(ta, tb), tb, _tie_or_nan(ta, tb)))
+    return _select(a, b, greater, less)
 
 
+@defcomposite(method=True, cases=[Case(lambda a, b: minimum(a, b), (2, 3), (2, 3))],
+              fuzz=Fuzz(np.minimum, args="two"))
 def minimum(a, b):
     """Elementwise min; at ties each side gets half the gradient (as in PyTorch)."""
     a, b = binary(a, b)
     if _exact(a, b):
         return _compare(np.minimum)(a, b)
-    ta, tb = as_tensor(a), as_tensor(b)
-    return where(less(ta, tb), ta, where(greater(ta, tb), tb, _tie_or_nan(ta, tb)))
+    return _select(a, b, less, greater)
 
 
-def where(condition, a, b):
-    """``a`` where ``condition`` else ``b``; the condition gets no gradient."""
-    cond = data_of(condition)
-    cond = np.asarray(cond)
-    if cond.dtype != bool:
-        cond = cond.astype(bool)
-    a, b = binary(a, b)
-    return apply(P.where, (cond, a, b), NO_PARAMS)
-
-
+@defcomposite(method=("astype", "to"), fuzz=Fuzz(lambda x, d: x.astype(d), args="astype"))
 def astype(x, dtype):
     """Cast to ``dtype``; casting to a non-float dtype cuts the gradient."""
     x = as_tensor(x)
@@ -175,35 +130,36 @@ def _compare(ufunc):
     return fn
 
 
-less = _compare(np.less)
-less_equal = _compare(np.less_equal)
-greater = _compare(np.greater)
-greater_equal = _compare(np.greater_equal)
-equal = _compare(np.equal)
-not_equal = _compare(np.not_equal)
-logical_and = _compare(np.logical_and)
-logical_or = _compare(np.logical_or)
+def _declare_comparison(ufunc, operator_name):
+    return defcomposite(ufunc.__name__, method=(operator_name,),
+                        fuzz=Fuzz(ufunc, args="two"))(_compare(ufunc))
 
 
+less = _declare_comparison(np.less, "__lt__")
+less_equal = _declare_comparison(np.less_equal, "__le__")
+greater = _declare_comparison(np.greater, "__gt__")
+greater_equal = _declare_comparison(np.greater_equal, "__ge__")
+equal = _declare_comparison(np.equal, "__eq__")
+not_equal = _declare_comparison(np.not_equal, "__ne__")
+logical_and = _declare_comparison(np.logical_and, "__and__")
+logical_or = _declare_comparison(np.logical_or, "__or__")
+
+
+@defcomposite(method=("__invert__",), fuzz=Fuzz(np.logical_not))
 def logical_not(x):
     return constant(np.logical_not(data_of(x)))
 
 
+@defcomposite(method=True, fuzz=Fuzz(np.isnan))
 def isnan(x):
     return constant(np.isnan(data_of(x)))
 
 
+@defcomposite(method=True, fuzz=Fuzz(np.isinf))
 def isinf(x):
     return constant(np.isinf(data_of(x)))
 
 
+@defcomposite(fuzz=Fuzz(np.isfinite))
 def isfinite(x):
     return constant(np.isfinite(data_of(x)))
-
-
-# NumPy spellings
-true_divide = div
-subtract = sub
-multiply = mul
-negative = neg
-power = pow

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops as P
 from ..dtypes import get_default_dtype
+from ..ops.registry import defcomposite, defpublic
 from ._common import as_tensor, call, constant, normalize_axis, normalize_one_axis
 from .math import astype, div, equal, exp, mul, neg, sqrt, sub, where
 
@@ -28,6 +29,7 @@ def _count(x, axis):
     return int(np.prod([x.shape[a] for a in axis]))
 
 
+@defpublic(P.sum, method=True)
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):  # noqa: A001
     """Sum over ``axis`` (all axes by default)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "sum")
@@ -38,6 +40,7 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):  
     return call(P.sum, x, axis=axis, keepdims=keepdims)
 
 
+@defcomposite(method=True)
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Arithmetic mean: sum / count."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "mean")
@@ -50,6 +53,7 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     return div(total, n)
 
 
+@defcomposite(method=True)
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
     """Variance, sum((x - mean)²) / (n - ddof); ``ddof=0`` by default as in NumPy."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "var")
@@ -67,6 +71,7 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
     return div(total, n)
 
 
+@defcomposite(method=True)
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
     """Standard deviation: sqrt(var). Where the spread is zero the gradient is 0, as in
     PyTorch (not d sqrt(v)/dv = 1/(2*0) = inf times d var/dx = 0, which is NaN)."""
@@ -75,6 +80,7 @@ def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
     return where(flat, 0, sqrt(where(flat, 1, v)))
 
 
+@defpublic(P.amax, method=True, aliases=("amax",))
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     """Largest value over ``axis`` (values only; ties share the gradient)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "max")
@@ -82,6 +88,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     return call(P.amax, x, axis=axis, keepdims=keepdims)
 
 
+@defcomposite(method=True, aliases=("amin",))
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     """Smallest value over ``axis``: -max(-x)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "min")
@@ -95,12 +102,14 @@ amax = max
 amin = min
 
 
+@defpublic(P.logsumexp, method=True)
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably (shifted by the max)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "logsumexp")
     return call(P.logsumexp, _float(x), axis=axis, keepdims=keepdims)
 
 
+@defpublic(P.log_softmax, method=True)
 def log_softmax(x, axis=-1, *, dim=None):
     """x - logsumexp(x) along one axis (default: the last)."""
     x = _float(as_tensor(x))
@@ -110,6 +119,7 @@ def log_softmax(x, axis=-1, *, dim=None):
     return call(P.log_softmax, x, axis=axis)
 
 
+@defcomposite(method=True)
 def softmax(x, axis=-1, *, dim=None):
     """exp(log_softmax(x)) along one axis (default: the last)."""
     x = as_tensor(x)
@@ -137,24 +147,28 @@ def _arg_reduce(fn, opname, x, axis, keepdims):
     return constant(fn(data, axis=axis, keepdims=bool(keepdims)))
 
 
+@defcomposite(method=True)
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the largest value (an int64 tensor, no gradient)."""
     return _arg_reduce(np.argmax, "argmax", x, axis if dim is None else dim,
                        keepdims or keepdim)
 
 
+@defcomposite(method=True)
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the smallest value (an int64 tensor, no gradient)."""
     return _arg_reduce(np.argmin, "argmin", x, axis if dim is None else dim,
                        keepdims or keepdim)
 
 
+@defcomposite(method=True)
 def any(x, axis=None, keepdims=False):  # noqa: A001
     x = as_tensor(x)
     axis = normalize_axis(axis, x.ndim, "any")
     return constant(np.any(x.data, axis=axis, keepdims=keepdims))
 
 
+@defcomposite(method=True)
 def all(x, axis=None, keepdims=False):  # noqa: A001
     x = as_tensor(x)
     axis = normalize_axis(axis, x.ndim, "all")

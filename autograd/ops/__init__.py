@@ -1,5 +1,13 @@
-"""The primitives, grouped by kind. Each module registers its blocks in REGISTRY."""
-from .registry import REGISTRY, Node, Primitive, apply, defprimitive  # noqa: F401
+"""The op registry: the primitives, grouped by kind, each module declaring its blocks.
+
+``REGISTRY`` maps a primitive's name to it; ``DECLARED`` every op with a public function
+(primitives and composites) to its declaration; ``PUBLIC`` the public names to the
+functions that ``ag.<name>`` is. Public code calls ``ag.<name>``, not ``ag.ops``.
+"""
+from .registry import (DECLARED, PUBLIC, REGISTRY, Composite, Node, Primitive,  # noqa: F401
+                       apply, defcomposite, defprimitive, defpublic,
+                       undeclare)
+from .spec import Case, Fuzz  # noqa: F401
 from .elementwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403

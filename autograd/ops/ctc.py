@@ -35,6 +35,7 @@ import weakref
 import numpy as np
 
 from .registry import Primitive, defprimitive
+from .spec import Case
 
 __all__ = ["ctc_nll", "ctc_extend"]
 
@@ -309,7 +310,32 @@ def _ctc_nll_vjp(g, out, lp, ext, input_lengths, ext_lengths, zero_infinity=Fals
     return -(gamma * g[None, :, None])
 
 
+def _ctc_case(targets, target_lengths, input_lengths, blank=0, zero_infinity=False):
+    """A gradcheck case: the losses of a batch, weighted 1, 2, ... per sequence."""
+    ext, ext_len = ctc_extend(np.asarray(targets), np.asarray(target_lengths), blank)
+    w = np.arange(1.0, len(target_lengths) + 1)
+
+    def fn(lp):
+        return ctc_nll(lp, ext=ext, input_lengths=np.asarray(input_lengths),
+                       ext_lengths=ext_len, zero_infinity=zero_infinity) * w
+    return fn
+
+
+# raw (unnormalised) log-probabilities, with repeats, a blank that is not class 0,
+# unequal input lengths, an empty target and, with zero_infinity, an impossible one
+_ctc_cases = [
+    Case(_ctc_case([[1, 2, 2], [3, 1, 0]], [3, 2], [6, 5]), (6, 2, 4),
+         label="repeats, unequal lengths"),
+    Case(_ctc_case([[0, 2], [1, 1]], [2, 1], [5, 3], blank=3), (5, 2, 4),
+         label="blank 3, a one-label target"),
+    Case(_ctc_case([[1, 2], [2, 0]], [2, 0], [4, 4]), (4, 2, 3), label="an empty target"),
+    Case(_ctc_case([[1, 1, 1], [1, 2, 0]], [3, 2], [3, 4], zero_infinity=True), (4, 2, 3),
+         label="zero_infinity with an impossible target"),
+]
+
+
 ctc_nll = defprimitive(
     "ctc_nll", _ctc_nll_forward,
     vjps=(_ctc_nll_vjp,),
-    rules=("d ctc_nll/d lp[t, c] = -γ_t(c), the posterior occupancy of class c at frame t",))
+    rules=("d ctc_nll/d lp[t, c] = -γ_t(c), the posterior occupancy of class c at frame t",),
+    cases=_ctc_cases)

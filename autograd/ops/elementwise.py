@@ -1,6 +1,8 @@
 """Elementwise primitives. Broadcasting follows NumPy; the engine unbroadcasts once.
 
-Each block: forward on arrays, one VJP per input ``(g, out, *inputs)``, rule text.
+Each block declares one op: forward on arrays, one VJP per input ``(g, out, *inputs)``,
+rule text, how the public function coerces its arguments, the Tensor methods, the
+gradcheck cases and the fuzz spec (see ``registry.defprimitive``).
 The arithmetic forwards are Python's operators: on arrays they are NumPy's ufuncs,
 and on the NumPy scalars that 0-d results come back as they take NumPy's scalar fast
 path (about 10x cheaper than a ufunc call), which is what scalar graphs are made of.
@@ -10,7 +12,22 @@ import operator
 
 import numpy as np
 
-from .registry import defprimitive
+from ..dtypes import get_default_dtype
+from .coerce import NO_PARAMS, as_tensor, binary, binary_operands, data_of, float_unary
+from .coerce import tensor_unary
+from .registry import apply, defprimitive
+from .spec import Case, Fuzz, unary_cases
+
+BINARY_SHAPES = [((), ()), ((3,), (2, 3)), ((2, 1), (1, 3)), ((2, 3), ())]
+MASK = np.array([[True, False, True], [False, False, True]])     # for where's cases
+
+
+def _binary_cases(fn=None, domain="normal"):
+    """The binary ops' gradcheck cases: every broadcasting pattern, 0-d included."""
+    if fn is None:
+        return [Case(*shapes, domain=domain) for shapes in BINARY_SHAPES]
+    return [Case(fn, *shapes, domain=domain) for shapes in BINARY_SHAPES]
+
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "exp", "log", "sqrt", "sin", "cos",
            "tanh", "sigmoid", "softplus", "relu", "sign", "erf", "where", "cast"]
@@ -19,30 +36,55 @@ add = defprimitive(
     "add", operator.add,
     vjps=(lambda g, out, a, b: g,
           lambda g, out, a, b: g),
-    rules=("d(a+b)/da = 1", "d(a+b)/db = 1"))
+    rules=("d(a+b)/da = 1", "d(a+b)/db = 1"),
+    coerce=binary_operands, method=("add", "__add__", "__radd__"),
+    cases=_binary_cases(), fuzz=Fuzz(np.add, args="two"))
 
 sub = defprimitive(
     "sub", operator.sub,
     vjps=(lambda g, out, a, b: g,
           lambda g, out, a, b: -g),
-    rules=("d(a-b)/da = 1", "d(a-b)/db = -1"))
+    rules=("d(a-b)/da = 1", "d(a-b)/db = -1"),
+    coerce=binary_operands, method=("sub", "__sub__", "__rsub__"), aliases=("subtract",),
+    cases=_binary_cases(), fuzz=Fuzz(np.subtract, args="two"))
 
 mul = defprimitive(
     "mul", operator.mul,
     vjps=(lambda g, out, a, b: g * b,
           lambda g, out, a, b: g * a),
-    rules=("d(a*b)/da = b", "d(a*b)/db = a"))
+    rules=("d(a*b)/da = b", "d(a*b)/db = a"),
+    coerce=binary_operands, method=("mul", "__mul__", "__rmul__"), aliases=("multiply",),
+    cases=_binary_cases(), fuzz=Fuzz(np.multiply, args="two"))
+
+
+def _to_default_float(x):
+    return apply(cast, (as_tensor(x),), {"dtype": get_default_dtype()})
+
+
+def _div_public(a, b):
+    """a / b elementwise; two integer operands divide in the default float dtype."""
+    a, b = binary(a, b)
+    if data_of(a).dtype.kind in "iub" and data_of(b).dtype.kind in "iub":
+        a, b = _to_default_float(a), _to_default_float(b)
+    return apply(div, (a, b), NO_PARAMS)
+
 
 div = defprimitive(
     "div", operator.truediv,
     vjps=(lambda g, out, a, b: g / b,
           lambda g, out, a, b: -g * out / b),     # -a/b² as (a/b)/b: b*b may overflow
-    rules=("d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"))
+    rules=("d(a/b)/da = 1/b", "d(a/b)/db = -a/b²"),
+    public=_div_public, method=("div", "__truediv__", "__rtruediv__"),
+    aliases=("true_divide",),
+    cases=_binary_cases(lambda a, b: div(a, b * b + 0.5)),    # the denominator stays off 0
+    fuzz=Fuzz(np.true_divide, args="two", floats_in=True))
 
 neg = defprimitive(
     "neg", operator.neg,
     vjps=(lambda g, out, x: -g,),
-    rules=("d(-x)/dx = -1",))
+    rules=("d(-x)/dx = -1",),
+    coerce=tensor_unary, method=("neg", "__neg__"), aliases=("negative",),
+    cases=unary_cases(), fuzz=Fuzz(np.negative))
 
 
 def _pow_vjp_base(g, out, a, b):
@@ -67,37 +109,53 @@ def _pow_vjp_exponent(g, out, a, b):
 power = defprimitive(
     "pow", np.power,
     vjps=(_pow_vjp_base, _pow_vjp_exponent),
-    rules=("d(a**b)/da = b*a**(b-1)", "d(a**b)/db = a**b*log(a)"))
+    rules=("d(a**b)/da = b*a**(b-1)", "d(a**b)/db = a**b*log(a)"),
+    coerce=binary_operands, method=("pow", "__pow__", "__rpow__"), aliases=("power",),
+    cases=_binary_cases(domain="positive")
+    + [Case(lambda a: power(a, np.array(3.0)), (2, 2), label="constant exponent")],
+    fuzz=Fuzz(np.power, args="two"))
 
 exp = defprimitive(
     "exp", np.exp,
     vjps=(lambda g, out, x: g * out,),
-    rules=("d exp(x)/dx = exp(x)",))
+    rules=("d exp(x)/dx = exp(x)",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz(np.exp, floats_in=True))
 
 log = defprimitive(
     "log", np.log,
     vjps=(lambda g, out, x: g / x,),
-    rules=("d log(x)/dx = 1/x",))
+    rules=("d log(x)/dx = 1/x",),
+    coerce=float_unary, method=True,
+    cases=unary_cases("positive"), fuzz=Fuzz(np.log, floats_in=True))
 
 sqrt = defprimitive(
     "sqrt", np.sqrt,
     vjps=(lambda g, out, x: g / (2 * out),),
-    rules=("d sqrt(x)/dx = 1/(2 sqrt(x))",))
+    rules=("d sqrt(x)/dx = 1/(2 sqrt(x))",),
+    coerce=float_unary, method=True,
+    cases=unary_cases("positive"), fuzz=Fuzz(np.sqrt, floats_in=True))
 
 sin = defprimitive(
     "sin", np.sin,
     vjps=(lambda g, out, x: g * cos(x),),
-    rules=("d sin(x)/dx = cos(x)",))
+    rules=("d sin(x)/dx = cos(x)",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz(np.sin, floats_in=True))
 
 cos = defprimitive(
     "cos", np.cos,
     vjps=(lambda g, out, x: -g * sin(x),),
-    rules=("d cos(x)/dx = -sin(x)",))
+    rules=("d cos(x)/dx = -sin(x)",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz(np.cos, floats_in=True))
 
 tanh = defprimitive(
     "tanh", np.tanh,
     vjps=(lambda g, out, x: g * (1 - out * out),),
-    rules=("d tanh(x)/dx = 1 - tanh(x)²",))
+    rules=("d tanh(x)/dx = 1 - tanh(x)²",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz(np.tanh, floats_in=True))
 
 
 def _sigmoid_forward(x):
@@ -112,7 +170,9 @@ def _sigmoid_forward(x):
 sigmoid = defprimitive(
     "sigmoid", _sigmoid_forward,
     vjps=(lambda g, out, x: g * out * (1 - out),),
-    rules=("d σ(x)/dx = σ(x)(1-σ(x))",))
+    rules=("d σ(x)/dx = σ(x)(1-σ(x))",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz("scipy.special:expit", floats_in=True))
 
 
 def _softplus_forward(x):
@@ -123,7 +183,10 @@ def _softplus_forward(x):
 softplus = defprimitive(
     "softplus", _softplus_forward,
     vjps=(lambda g, out, x: g * sigmoid(x),),
-    rules=("d softplus(x)/dx = σ(x)",))
+    rules=("d softplus(x)/dx = σ(x)",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz(lambda x: np.logaddexp(0, x), floats_in=True))
+
 
 def _zero_vjp(g, out, x):
     # Zeros of g's shape and dtype, also where g is inf or NaN (g * 0 would be NaN
@@ -135,7 +198,9 @@ def _zero_vjp(g, out, x):
 sign = defprimitive(
     "sign", np.sign,
     vjps=(_zero_vjp,),
-    rules=("d sign(x)/dx = 0",))
+    rules=("d sign(x)/dx = 0",),
+    coerce=tensor_unary, method=True,
+    cases=unary_cases("positive"), fuzz=Fuzz(np.sign))
 
 try:  # SciPy's erf is exact and fast; fall back to math.erf element by element.
     from scipy.special import erf as _erf_array
@@ -159,7 +224,9 @@ def _erf_vjp(g, out, x):
 erf = defprimitive(
     "erf", _erf_forward,
     vjps=(_erf_vjp,),
-    rules=("d erf(x)/dx = 2/√π exp(-x²)",))
+    rules=("d erf(x)/dx = 2/√π exp(-x²)",),
+    coerce=float_unary, method=True,
+    cases=unary_cases(), fuzz=Fuzz("scipy.special:erf", floats_in=True))
 
 _BITSELECT_MIN = 4096     # below this np.where's fixed cost is the smaller one
 
@@ -201,12 +268,29 @@ def _where_forward(condition, a, b):
     return out.view(dtype)
 
 
+def _where_public(condition, a, b):
+    """``a`` where ``condition`` else ``b``; the condition gets no gradient."""
+    cond = np.asarray(data_of(condition))
+    if cond.dtype != bool:
+        cond = cond.astype(bool)
+    a, b = binary(a, b)
+    return apply(where, (cond, a, b), NO_PARAMS)
+
+
+def _where_case(a, b):
+    return where(MASK, a, b)
+
+
 where = defprimitive(
     "where", _where_forward,
     vjps=(None,
           lambda g, out, c, a, b: where(c, g, 0),
           lambda g, out, c, a, b: where(c, 0, g)),
-    rules=("(condition: no gradient)", "d where(c,a,b)/da = c", "d where(c,a,b)/db = 1-c"))
+    rules=("(condition: no gradient)", "d where(c,a,b)/da = c", "d where(c,a,b)/db = 1-c"),
+    public=_where_public,
+    cases=[Case(_where_case, (2, 3), (2, 3)), Case(_where_case, (3,), (2, 1)),
+           Case(_where_case, (), (2, 3))],
+    fuzz=Fuzz(np.where, args="where"))
 
 
 def _relu_forward(x):
@@ -225,10 +309,20 @@ def _relu_vjp(g, out, x):
 # single cost of an elementwise chain); as one ufunc it is ~1.5 us. Speed, measured in
 # benchmarks W2 and W4, is the reason; the VJP is still written with `where`, so
 # create_graph works unchanged.
+def _relu_reference(x):
+    return np.where(x <= 0, np.zeros((), x.dtype), x)      # NaN stays NaN, as in PyTorch
+
+
 relu = defprimitive(
     "relu", _relu_forward,
     vjps=(_relu_vjp,),
-    rules=("d relu(x)/dx = 1 if x > 0 else 0",))
+    rules=("d relu(x)/dx = 1 if x > 0 else 0",),
+    doc="max(x, 0); the gradient at 0 is 0 and NaN stays NaN, as in PyTorch.",
+    coerce=tensor_unary, method=True,
+    # shifted 0.2 away from the kink, so finite differences never straddle it
+    cases=[Case(lambda x, s=s: relu(x + 0.2 * np.sign(x.data)), s, domain="unit")
+           for s in [(), (2, 3)]],
+    fuzz=Fuzz(_relu_reference))
 
 
 def _cast_forward(x, dtype):
@@ -239,7 +333,9 @@ def _cast_vjp(g, out, x, dtype):
     return cast(g, dtype=x.dtype)
 
 
+# internal: the public function is astype (functions/math.py), which skips same-dtype casts
 cast = defprimitive(
     "cast", _cast_forward,
     vjps=(_cast_vjp,),
-    rules=("d cast(x)/dx = 1 (cast back to x's dtype)",))
+    rules=("d cast(x)/dx = 1 (cast back to x's dtype)",),
+    cases=[Case(lambda x: cast(x, dtype=np.float64) * 2.0, (2, 3))])

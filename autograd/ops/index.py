@@ -6,6 +6,9 @@ indices repeated positions accumulate (``np.add.at``), otherwise it assigns.
 import numpy as np
 
 from .registry import defprimitive
+from .spec import Case
+
+_MASK = np.array([[True, False, True], [False, False, True]])     # for getitem's cases
 
 __all__ = ["getitem", "index_add", "concatenate", "pad", "is_basic_index"]
 
@@ -25,7 +28,13 @@ def _getitem_forward(x, index):
 getitem = defprimitive(
     "getitem", _getitem_forward,
     vjps=(lambda g, out, x, index: index_add(g, shape=x.shape, index=index),),
-    rules=("d x[i]/dx: the gradient goes back to the selected places (zeros elsewhere)",))
+    rules=("d x[i]/dx: the gradient goes back to the selected places (zeros elsewhere)",),
+    cases=[Case(lambda x: getitem(x, index=(slice(0, 2), 1)), (3, 3)),
+           Case(lambda x: getitem(x, index=(np.array([0, 2, 0, 0]),)), (3, 2),
+                label="repeated integer indices"),
+           Case(lambda x: getitem(x, index=(_MASK,)), (2, 3), label="boolean mask"),
+           Case(lambda x: getitem(x, index=(Ellipsis, None, slice(None, None, -1))),
+                (2, 3), label="ellipsis/newaxis/negative step")])
 
 
 def _index_add_forward(g, shape, index):
@@ -40,7 +49,11 @@ def _index_add_forward(g, shape, index):
 index_add = defprimitive(
     "index_add", _index_add_forward,
     vjps=(lambda g, out, x, shape, index: getitem(g, index=index),),
-    rules=("d index_add(g)/dg: select the same places",))
+    rules=("d index_add(g)/dg: select the same places",),
+    cases=[Case(lambda g: index_add(g, shape=(4, 3), index=(np.array([0, 2, 0]),)),
+                (3, 3)),
+           Case(lambda g: index_add(g, shape=(3, 4), index=(slice(None), slice(1, 3))),
+                (3, 2))])
 
 
 def _concatenate_forward(*xs, axis, starts=None):
@@ -64,7 +77,9 @@ concatenate = defprimitive(
     "concatenate", _concatenate_forward,
     vjps=(_concatenate_vjp,),
     rules=("d concat(x_1..x_n)/dx_i: the slice of the gradient where x_i sits",),
-    variadic=True)
+    variadic=True,
+    cases=[Case(lambda a, b: concatenate(a, b, axis=1), (2, 3), (2, 2)),
+           Case(lambda a, b, c: concatenate(a, b, c, axis=0), (1, 2), (2, 2), (1, 2))])
 
 
 def _pad_forward(x, pad_width, value=0.0):
@@ -79,4 +94,6 @@ def _pad_vjp(g, out, x, pad_width, value=0.0):
 pad = defprimitive(
     "pad", _pad_forward,
     vjps=(_pad_vjp,),
-    rules=("d pad(x)/dx: crop the padding off the gradient",))
+    rules=("d pad(x)/dx: crop the padding off the gradient",),
+    cases=[Case(lambda x: pad(x, pad_width=((1, 0), (2, 1)), value=0.0), (2, 3)),
+           Case(lambda x: pad(x, pad_width=((0, 2),), value=1.5), (3,))])

@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from .elementwise import mul
 from .reduce import sum as _sum
 from .registry import defprimitive
+from .spec import Case
 from .shape import broadcast_to, reshape, transpose
 
 __all__ = ["matmul", "linear", "einsum"]
@@ -68,7 +69,11 @@ def _matmul_vjp_b(g, out, a, b):
 matmul = defprimitive(
     "matmul", np.matmul,
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
-    rules=("d(A@B)/dA: G @ Bᵀ", "d(A@B)/dB: Aᵀ @ G"))
+    rules=("d(A@B)/dA: G @ Bᵀ", "d(A@B)/dB: Aᵀ @ G"),
+    cases=[Case(lambda a, b: matmul(a, b), *shapes, label=label) for *shapes, label in [
+        ((2, 3), (3, 4), ""), ((3,), (3, 4), ""), ((2, 3), (3,), ""), ((3,), (3,), ""),
+        ((2, 2, 3), (3, 4), ""), ((3,), (2, 3, 2), ""),
+        ((2, 1, 2, 3), (3, 3, 2), "batch bcast")]])
 
 
 def _linear_forward(x, w, b=None):
@@ -113,7 +118,16 @@ linear = defprimitive(
     "linear", _linear_forward,
     vjps=(_linear_vjp_x, _linear_vjp_w, _linear_vjp_b),
     rules=("d(xWᵀ+b)/dx: G @ W", "d(xWᵀ+b)/dW: Gᵀ @ x (batch rows summed)",
-           "d(xWᵀ+b)/db: G summed over the batch axes"))
+           "d(xWᵀ+b)/db: G summed over the batch axes"),
+    cases=[Case(lambda x, w, b: linear(x, w, b), (2, 3), (4, 3), (4,)),
+           Case(lambda x, w: linear(x, w), (2, 3), (4, 3), label="no bias"),
+           Case(lambda x, w, b: linear(x, w, b), (3,), (2, 3), (2,), label="1-d input"),
+           Case(lambda x, w, b: linear(x, w, b), (2, 2, 3), (4, 3), (4,),
+                label="batch axes"),
+           Case(lambda x, w, b: linear(x, w, b), (2, 3), (4, 3), (1,),
+                label="broadcast bias"),
+           Case(lambda x, w, b: linear(x, w.T, b), (2, 3), (3, 4), (4,),
+                label="column-major weight")])
 
 
 def _einsum_forward(*operands, subscripts):
@@ -165,4 +179,11 @@ einsum = defprimitive(
     "einsum", _einsum_forward,
     vjps=(_einsum_vjp,),
     rules=("d einsum/d operand: einsum of the gradient with the other operands",),
-    variadic=True)
+    variadic=True,
+    cases=[Case(lambda a, b: einsum(a, b, subscripts="ij,jk->ik"), (2, 3), (3, 2)),
+           Case(lambda a: einsum(a, subscripts="ii->i"), (3, 3), label="diagonal"),
+           Case(lambda a: einsum(a, subscripts="ij->"), (2, 3)),
+           Case(lambda a, b: einsum(a, b, subscripts="bij,bjk->bik"), (2, 2, 3), (2, 3, 2)),
+           Case(lambda a, b: einsum(a, b, subscripts="ij,j->i"), (2, 3), (3,)),
+           Case(lambda a, b: einsum(a, b, subscripts="ik,j->ij"), (2, 3), (4,),
+                label="letter summed in one operand only")])

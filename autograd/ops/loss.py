@@ -16,9 +16,19 @@ either); checking targets and ignoring rows is ``nn.functional``'s job.
 """
 import numpy as np
 
-from .elementwise import log, where
+from .elementwise import log, sigmoid, where
 from .index import index_add
 from .registry import defprimitive
+from .spec import Case
+
+_TARGET = np.array([2, 0, 2, 1])      # the cases: a repeated class, gradients add up
+_WEIGHT = np.array([0.5, 2.0, 0.0, 1.5])      # a zero weight: an ignored row
+_CASE_Y = np.array([0.0, 1.0, 0.3])           # hard and soft targets for bce
+
+
+def _case_prob(x):
+    """Probabilities in (0.05, 0.95) from any real input (bce's cases)."""
+    return 0.05 + 0.9 * sigmoid(x)
 
 __all__ = ["nll", "bce", "bce_grad"]
 
@@ -44,7 +54,14 @@ def _nll_vjp(g, out, logp, target, weight=None, total=None):
 nll = defprimitive(
     "nll", _nll_forward,
     vjps=(_nll_vjp,),
-    rules=("d nll/d logp[i, c] = -w_i / total at c = t_i, 0 elsewhere",))
+    rules=("d nll/d logp[i, c] = -w_i / total at c = t_i, 0 elsewhere",),
+    cases=[Case(lambda logp: nll(logp, target=_TARGET, total=np.float64(4.0)), (4, 3),
+                label="mean"),
+           Case(lambda logp: nll(logp, target=_TARGET, weight=_WEIGHT, total=_WEIGHT.sum()),
+                (4, 3), label="weighted mean"),
+           Case(lambda logp: nll(logp, target=_TARGET, total=1.0), (4, 3), label="sum"),
+           Case(lambda logp: nll(logp, target=_TARGET, weight=_WEIGHT) * np.arange(1.0, 5.0),
+                (4, 3), label="one loss per row")])
 
 
 # Binary cross-entropy on probabilities ``p`` and targets ``y``, elementwise, PyTorch's
@@ -75,7 +92,10 @@ def _bce_vjp_y(g, out, p, y):
 bce = defprimitive(
     "bce", _bce_forward,
     vjps=(lambda g, out, p, y: bce_grad(g, p, y), _bce_vjp_y),
-    rules=("d bce/dp = (p - y) / max(p(1-p), 1e-12)", "d bce/dy = log(1-p) - log(p)"))
+    rules=("d bce/dp = (p - y) / max(p(1-p), 1e-12)", "d bce/dy = log(1-p) - log(p)"),
+    cases=[Case(lambda x: bce(_case_prob(x), _CASE_Y), (3,), label="hard and soft targets"),
+           Case(lambda x, y: bce(_case_prob(x), _case_prob(y)), (2, 3), (2, 3),
+                label="target requires grad")])
 
 
 def _bce_grad_forward(g, p, y):
@@ -99,4 +119,6 @@ bce_grad = defprimitive(
     "bce_grad", _bce_grad_forward,
     vjps=(lambda gg, out, g, p, y: bce_grad(gg, p, y), _bce_grad_vjp_p, _bce_grad_vjp_y),
     rules=("d/dg: (p - y) / max(p(1-p), 1e-12)",
-           "d/dp: g (p² - 2py + y) / ((p+ε)²(1-p+ε)²)", "d/dy: -g / max(p(1-p), 1e-12)"))
+           "d/dp: g (p² - 2py + y) / ((p+ε)²(1-p+ε)²)", "d/dy: -g / max(p(1-p), 1e-12)"),
+    cases=[Case(lambda g, x, y: bce_grad(g, _case_prob(x), _case_prob(y)), (2, 3), (2, 3),
+                (2, 3), label="all three")])

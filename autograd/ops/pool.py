@@ -18,6 +18,7 @@ import numpy as np
 
 from .elementwise import where
 from .registry import defprimitive
+from .spec import Case
 from .window import _unfold_forward, window_output_shape
 
 __all__ = ["window_max", "window_route", "chosen_offsets"]
@@ -114,6 +115,28 @@ def _route_forward(a, x, m, kernel, stride, dilation, gather=False):
     return out
 
 
+# gradcheck cases: well-separated inputs (one maximum per window) but one window of ties
+# (the first gets it); window_route is linear in its first input, the element chosen is
+# fixed by the constants x and m bound here
+_CASE_X = np.random.default_rng(7).permutation(2 * 3 * 6 * 5).reshape(2, 3, 6, 5) * 0.37
+_CASE_X[0, 0, :2, :2] = 1.0
+_CASE_GEOMETRIES = [((2, 2), (2, 2), (1, 1)),             # windows tile the input
+                    ((3, 2), (1, 2), (1, 1)),             # overlapping windows
+                    ((2, 2), (3, 2), (2, 1))]             # dilated, with gaps
+
+
+def _route_case(kernel, stride, dilation, gather):
+    m = _window_max_forward(_CASE_X, kernel, stride, dilation)
+    shape = _CASE_X.shape if gather else m.shape
+    return Case(lambda a: window_route(a, _CASE_X, m, kernel=kernel, stride=stride,
+                                       dilation=dilation, gather=gather), shape,
+                label=f"k{kernel} s{stride} d{dilation} gather={gather}")
+
+
+_route_cases = [_route_case(k, s, d, gather) for k, s, d in _CASE_GEOMETRIES
+                for gather in (False, True)]
+
+
 def _route_vjp(g, out, a, x, m, kernel, stride, dilation, gather=False):
     return window_route(g, x, m, kernel=kernel, stride=stride, dilation=dilation,
                         gather=not gather)
@@ -124,7 +147,8 @@ window_route = defprimitive(
     vjps=(_route_vjp, lambda *args, **kw: None, lambda *args, **kw: None),
     rules=("d route(a)/da: route back the other way (scatter <-> gather)",
            "the choice of element is constant in x: no gradient",
-           "the choice of element is constant in the maximum: no gradient"))
+           "the choice of element is constant in the maximum: no gradient"),
+    cases=_route_cases)
 
 
 def _window_max_vjp(g, out, x, kernel, stride, dilation):
@@ -134,4 +158,9 @@ def _window_max_vjp(g, out, x, kernel, stride, dilation):
 window_max = defprimitive(
     "window_max", _window_max_forward,
     vjps=(_window_max_vjp,),
-    rules=("d max(window)/dx_i = 1 for the window's first maximum (last NaN), else 0",))
+    rules=("d max(window)/dx_i = 1 for the window's first maximum (last NaN), else 0",),
+    cases=[Case(lambda x, k=k, s=s, d=d: window_max(x, kernel=k, stride=s, dilation=d),
+                (2, 3, 6, 5), domain="distinct", label=f"k{k} s{s} d{d}")
+           for k, s, d in _CASE_GEOMETRIES]
+    + [Case(lambda x: window_max(x, kernel=(3,), stride=(2,), dilation=(1,)), (2, 2, 9),
+            domain="distinct", label="1-d")])

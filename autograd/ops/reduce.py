@@ -7,6 +7,7 @@ import numpy as np
 
 from .elementwise import exp
 from .registry import defprimitive
+from .spec import Case
 from .shape import broadcast_to, reshape
 
 __all__ = ["sum", "amax", "logsumexp", "log_softmax", "keepdims_shape"]
@@ -37,7 +38,11 @@ def _sum_vjp(g, out, x, axis=None, keepdims=False):
 sum = defprimitive(  # noqa: A001 - the public name is `sum`
     "sum", _sum_forward,
     vjps=(_sum_vjp,),
-    rules=("d sum(x)/dx_i = 1",))
+    rules=("d sum(x)/dx_i = 1",),
+    cases=[Case(lambda x: sum(x), (2, 3)),
+           Case(lambda x: sum(x, axis=(1,)), (2, 3)),
+           Case(lambda x: sum(x, axis=(0, 2), keepdims=True), (2, 3, 2)),
+           Case(lambda x: sum(x), ())])
 
 
 def _amax_forward(x, axis=None, keepdims=False):
@@ -54,7 +59,10 @@ def _amax_vjp(g, out, x, axis=None, keepdims=False):
 amax = defprimitive(
     "max", _amax_forward,
     vjps=(_amax_vjp,),
-    rules=("d max(x)/dx_i = 1 where x_i is the max (ties share), else 0",))
+    rules=("d max(x)/dx_i = 1 where x_i is the max (ties share), else 0",),
+    cases=[Case(lambda x: amax(x), (2, 3), domain="distinct"),
+           Case(lambda x: amax(x, axis=(1,)), (3, 4), domain="distinct"),
+           Case(lambda x: amax(x, axis=(0,), keepdims=True), (3, 2), domain="distinct")])
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
@@ -74,7 +82,10 @@ def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
 logsumexp = defprimitive(
     "logsumexp", _logsumexp_forward,
     vjps=(_logsumexp_vjp,),
-    rules=("d logsumexp(x)/dx = softmax(x)",))
+    rules=("d logsumexp(x)/dx = softmax(x)",),
+    cases=[Case(lambda x: logsumexp(x), (2, 3)),
+           Case(lambda x: logsumexp(x, axis=(1,)), (2, 3)),
+           Case(lambda x: logsumexp(x, axis=(0,), keepdims=True), (3, 2))])
 
 
 def _log_softmax_of_shifted(shifted, axis):
@@ -103,4 +114,6 @@ def _log_softmax_vjp(g, out, x, axis):
 log_softmax = defprimitive(
     "log_softmax", _log_softmax_forward,
     vjps=(_log_softmax_vjp,),
-    rules=("d log_softmax(x)/dx: g - softmax(x) * sum(g)",))
+    rules=("d log_softmax(x)/dx: g - softmax(x) * sum(g)",),
+    cases=[Case(lambda x: log_softmax(x, axis=1), (2, 3)),
+           Case(lambda x: log_softmax(x, axis=0), (3, 2))])

@@ -108,9 +108,12 @@ class Node(weakref.ref):
 
 
 class Primitive:
-    """A differentiable NumPy function with its VJPs and rule texts."""
+    """A differentiable NumPy function with its VJPs and rule texts (and, when declared
+    with ``defprimitive``, its public function, Tensor methods and checks)."""
 
-    __slots__ = ("name", "forward", "vjps", "rules", "variadic", "doc")
+    __slots__ = ("name", "forward", "vjps", "rules", "variadic", "doc", "public", "methods",
+                 "cases", "fuzz")
+    composite = False
 
     def __init__(self, name, forward, vjps, rules, doc=None, variadic=False):
         self.name = name
@@ -119,6 +122,7 @@ class Primitive:
         self.vjps = tuple(vjps)
         self.rules = tuple(rules)
         self.doc = doc or forward.__doc__
+        self.public, self.methods, self.cases, self.fuzz = None, (), (), None
 
     def __call__(self, *args, **params):
         for a in args:
@@ -130,20 +134,146 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def defprimitive(name, forward, vjps, rules, doc=None, variadic=False):
-    """Register and return a primitive. ``vjps[i](g, out, *inputs, **params)``.
+class Composite:
+    """An op written with other ops (no VJP of its own): its public function, the
+    Tensor methods it provides and its checks. Declared with ``defcomposite``."""
+
+    __slots__ = ("name", "public", "doc", "methods", "cases", "fuzz")
+    composite = True
+
+    def __init__(self, name, public):
+        self.name = name
+        self.public = public
+        self.doc = public.__doc__
+        self.methods, self.cases, self.fuzz = (), (), None
+
+    def __repr__(self):
+        return f"<composite {self.name}>"
+
+
+DECLARED = {}      # op name -> Primitive or Composite: every op with a public function
+PUBLIC = {}        # public name (and alias) -> function: what ``ag.<name>`` is
+_REFLECTED = {"__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__", "__rmatmul__"}
+
+
+def defprimitive(name, forward, vjps, rules, doc=None, variadic=False, *, coerce=None,
+                 public=None, method=False, aliases=(), cases=(), fuzz=None):
+    """Declare a primitive in one block and return it. ``vjps[i](g, out, *inputs, **params)``.
 
     A ``variadic`` primitive (any number of tensor inputs) gives a single VJP that
     also receives the input position and the inputs as one tuple (so that n calls on
     an n-input node cost O(n), not O(n²)): ``vjps[0](i, g, out, inputs, **params)``.
+
+    The rest of the block makes it a public op: ``coerce`` (a rule of ``ops.coerce``
+    such as ``float_unary``) generates ``ag.<name>`` from the primitive, or ``public``
+    gives that function written out; ``method`` makes it a Tensor method (True: under
+    its name; or the names, operators included, e.g. ``("add", "__add__", "__radd__")``);
+    ``aliases`` are more public names; ``cases`` (``spec.Case``) are gradchecked to
+    first and second order and ``fuzz`` (``spec.Fuzz``) is fuzzed against NumPy by the
+    registry-driven tests. Without ``coerce``/``public`` the primitive is internal:
+    other ops build on it, and only the registry (``ag.ops``) names it.
     """
     if name in REGISTRY:
         raise ValueError(f"defprimitive: a primitive named {name!r} is already registered")
     if len(rules) == 0:
         raise ValueError(f"defprimitive {name!r}: give at least one rule text")
     prim = Primitive(name, forward, vjps, rules, doc, variadic)
+    if coerce is not None and public is not None:
+        raise ValueError(f"defprimitive {name!r}: give coerce= or public=, not both")
+    if coerce is not None:
+        public = coerce(prim)
+        public.__doc__ = doc or f"Elementwise {name}; {prim.rules[0]}."
+    if public is not None:
+        public.__name__ = public.__qualname__ = name
+    _declare(prim, public, method, aliases, cases, fuzz)     # checks all, then records
     REGISTRY[name] = prim
     return prim
+
+
+def defcomposite(name=None, *, method=False, aliases=(), cases=(), fuzz=None):
+    """Declare a composite op (built from other ops, no VJP of its own) as a decorator
+    on its public function, with the same fields as ``defprimitive``'s public part.
+
+    >>> @defcomposite(method=False)
+    ... def cube_plus_one(x):
+    ...     return x * x * x + 1
+    >>> DECLARED["cube_plus_one"].composite
+    True
+    >>> undeclare("cube_plus_one")
+    """
+    def declare(fn):
+        _declare(Composite(name or fn.__name__, fn), fn, method, aliases, cases, fuzz)
+        return fn
+    return declare
+
+
+def defpublic(primitive, *, method=False, aliases=(), cases=(), fuzz=None):
+    """Declare, as a decorator, the public function of a primitive that was declared
+    without one (its argument checks are long enough to live with its kind's other
+    functions in ``autograd/functions``). The fields are ``defprimitive``'s public part;
+    the public name is the primitive's."""
+    def declare(fn):
+        if primitive.public is not None:
+            raise ValueError(f"defpublic: {primitive.name!r} already has a public function")
+        extra = tuple(c.bound_to(fn) for c in cases)
+        _declare(primitive, fn, method, aliases, primitive.cases + extra, fuzz)
+        fn.__name__ = fn.__qualname__ = primitive.name
+        return fn
+    return declare
+
+
+def _declare(op, public, method, aliases, cases, fuzz):
+    """Record the public part of a declaration: names, Tensor methods, checks. Nothing
+    is recorded unless every name is free."""
+    cases = tuple(c.bound_to(op if public is None else public) for c in cases)
+    if public is None:
+        if method or aliases or fuzz is not None:
+            raise ValueError(f"{op.name}: method=, aliases= and fuzz= need a public "
+                             f"function (coerce= or public=)")
+        op.cases = cases
+        return
+    names = (op.name,) + tuple(aliases)
+    methods = (op.name,) if method is True else (method,) if isinstance(
+        method, str) else tuple(method or ())
+    taken = [n for n in names if n in PUBLIC]
+    if taken:
+        raise ValueError(f"{op.name}: the public name(s) {taken} are already declared; "
+                         f"pick another name")
+    for attr in methods:
+        if attr in Tensor.__dict__:
+            raise ValueError(f"{op.name}: Tensor already has an attribute {attr!r}; "
+                             f"declare the op with another method name (or method=False)")
+    op.public, op.methods, op.cases, op.fuzz = public, methods, cases, fuzz
+    for attr in methods:
+        _install_method(attr, public)
+    DECLARED[op.name] = op
+    for n in names:
+        PUBLIC[n] = public
+
+
+def undeclare(name):
+    """Remove a declared op: its registry entry, public names and Tensor methods (for a
+    notebook cell run twice, or a test that declares an op for a while)."""
+    op = DECLARED.pop(name, None) or REGISTRY.get(name)      # (a primitive may be internal)
+    if op is None:
+        raise KeyError(f"undeclare: no op named {name!r} is declared")
+    REGISTRY.pop(name, None)
+    for public_name in [n for n, fn in PUBLIC.items() if op.public is not None
+                        and fn is op.public]:
+        del PUBLIC[public_name]
+    for attr in op.methods:
+        delattr(Tensor, attr)
+
+
+def _install_method(attr, fn):
+    """``Tensor.<attr>`` = ``fn``; reflected operators (``__radd__``) swap the operands."""
+    if attr in _REFLECTED:
+        def method(self, other):
+            return fn(other, self)
+        method.__name__ = attr
+    else:
+        method = fn
+    setattr(Tensor, attr, method)
 
 
 def _forward_error(op, arrays, err):

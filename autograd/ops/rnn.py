@@ -26,9 +26,10 @@ ops, so the cell is twice differentiable.
 """
 import numpy as np
 
-from .elementwise import tanh
+from .elementwise import sigmoid, tanh
 from .index import concatenate
 from .registry import defprimitive
+from .spec import Case
 
 __all__ = ["lstm_cell"]
 
@@ -78,4 +79,8 @@ lstm_cell = defprimitive(
     "lstm_cell", _lstm_cell_forward,
     vjps=(_vjp_acts, _vjp_state),
     rules=("d state'/d acts: δ=G_c+G_h o(1-tanh²c'); [δ g; δ c; 2δ i; G_h tanh(c')]",
-           "d state'/d state: [0; δ f]"))
+           "d state'/d state: [0; δ f]"),
+    cases=[Case(lambda acts, s: lstm_cell(acts, s), (12, 2), (6, 2), domain="unit"),
+           Case(lambda acts, s: lstm_cell(acts, s), (8,), (4,), label="1-d"),
+           Case(lambda a, s: lstm_cell(sigmoid(a * 3), s), (8, 2, 1), (4, 2, 1),
+                label="saturated sigmoid gates")])

@@ -6,6 +6,7 @@ has the broadcast shape rather than the input's shape.
 import numpy as np
 
 from .registry import defprimitive
+from .spec import Case
 
 __all__ = ["reshape", "transpose", "broadcast_to", "sum_to", "sum_to_shape_axes"]
 
@@ -17,7 +18,9 @@ def _reshape_forward(x, shape):
 reshape = defprimitive(
     "reshape", _reshape_forward,
     vjps=(lambda g, out, x, shape: reshape(g, shape=x.shape),),
-    rules=("d reshape(x)/dx: reshape the gradient back to x's shape",))
+    rules=("d reshape(x)/dx: reshape the gradient back to x's shape",),
+    cases=[Case(lambda x: reshape(x, shape=(3, 2)), (2, 3)),
+           Case(lambda x: reshape(x, shape=(1,)), ())])
 
 
 def _transpose_forward(x, axes):
@@ -31,7 +34,9 @@ def _transpose_vjp(g, out, x, axes):
 transpose = defprimitive(
     "transpose", _transpose_forward,
     vjps=(_transpose_vjp,),
-    rules=("d transpose(x)/dx: transpose the gradient back (inverse permutation)",))
+    rules=("d transpose(x)/dx: transpose the gradient back (inverse permutation)",),
+    cases=[Case(lambda x: transpose(x, axes=(1, 0)), (2, 3)),
+           Case(lambda x: transpose(x, axes=(2, 0, 1)), (2, 3, 2))])
 
 
 def _broadcast_forward(x, shape):
@@ -41,7 +46,10 @@ def _broadcast_forward(x, shape):
 broadcast_to = defprimitive(
     "broadcast_to", _broadcast_forward,
     vjps=(lambda g, out, x, shape: sum_to(g, shape=x.shape),),
-    rules=("d broadcast(x)/dx: sum the gradient over the broadcast axes",))
+    rules=("d broadcast(x)/dx: sum the gradient over the broadcast axes",),
+    cases=[Case(lambda x: broadcast_to(x, shape=(2, 3)), (3,)),
+           Case(lambda x: broadcast_to(x, shape=(2, 4)), (2, 1)),
+           Case(lambda x: broadcast_to(x, shape=(3,)), ())])
 
 
 def sum_to_shape_axes(from_shape, to_shape):
@@ -69,4 +77,7 @@ def _sum_to_forward(x, shape):
 sum_to = defprimitive(
     "sum_to", _sum_to_forward,
     vjps=(lambda g, out, x, shape: broadcast_to(g, shape=x.shape),),
-    rules=("d sum_to(x)/dx: broadcast the gradient back to x's shape",))
+    rules=("d sum_to(x)/dx: broadcast the gradient back to x's shape",),
+    cases=[Case(lambda x: sum_to(x, shape=(3,)), (2, 3)),
+           Case(lambda x: sum_to(x, shape=(2, 1)), (2, 3)),
+           Case(lambda x: sum_to(x, shape=()), (3,))])

@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 
 from .registry import defprimitive
+from .spec import Case
 
 __all__ = ["unfold", "fold", "window_output_shape"]
 
@@ -45,7 +46,12 @@ unfold = defprimitive(
     "unfold", _unfold_forward,
     vjps=(lambda g, out, x, kernel, stride, dilation:
           fold(g, shape=tuple(x.shape), kernel=kernel, stride=stride, dilation=dilation),),
-    rules=("d unfold(x)/dx: fold, i.e. sum each window's gradient back into place",))
+    rules=("d unfold(x)/dx: fold, i.e. sum each window's gradient back into place",),
+    cases=[Case(lambda x: unfold(x, kernel=(3, 3), stride=(1, 1), dilation=(1, 1)),
+                (1, 2, 5, 5)),
+           Case(lambda x: unfold(x, kernel=(2, 2), stride=(2, 1), dilation=(2, 1)),
+                (2, 1, 6, 5)),
+           Case(lambda x: unfold(x, kernel=(3,), stride=(2,), dilation=(1,)), (2, 1, 7))])
 
 
 def _fold_forward(g, shape, kernel, stride, dilation):
@@ -64,4 +70,8 @@ fold = defprimitive(
     "fold", _fold_forward,
     vjps=(lambda g, out, x, shape, kernel, stride, dilation:
           unfold(g, kernel=kernel, stride=stride, dilation=dilation),),
-    rules=("d fold(g)/dg: unfold, i.e. read every window",))
+    rules=("d fold(g)/dg: unfold, i.e. read every window",),
+    cases=[Case(lambda g: fold(g, shape=(1, 2, 5, 5), kernel=(3, 3), stride=(1, 1),
+                               dilation=(1, 1)), (1, 2, 3, 3, 3, 3)),
+           Case(lambda g: fold(g, shape=(1, 1, 7), kernel=(3,), stride=(2,), dilation=(1,)),
+                (1, 1, 3, 3))])

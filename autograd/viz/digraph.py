@@ -6,7 +6,7 @@ engine and ``to_dot`` need NumPy alone, drawing needs the graphviz package.
 import graphviz
 from graphviz.jupyter_integration import JUPYTER_FORMATS
 
-from .render import FORMATS, INSTALL_HELP
+from .graphviz_help import FORMATS, INSTALL_HELP
 
 
 class GraphvizNotFoundError(graphviz.ExecutableNotFound):

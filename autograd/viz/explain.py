@@ -18,9 +18,9 @@ Pass ``accumulate=True`` to make it the backward pass itself.
 """
 import html
 
-from ..tensor import Tensor, quiet_grad, set_stored_grad
-from .steps import BackpropRun
-from .grads import check_not_freed
+from ..tensor import Tensor
+from . import record
+from .steps import Step
 from .summary import summarize, summarize_grad
 from .trace import tensor_key, trace
 
@@ -41,28 +41,9 @@ def describe(t):
 
 
 def run_all(loss, gradient=None, accumulate=False, who="explain(loss)"):
-    """Run every step of the backward of ``loss`` and return the BackpropRun.
-
-    Without ``accumulate`` the graph is kept and every tensor's ``.grad`` restored.
-    A graph that an earlier backward freed is refused with a message naming ``who``.
-    """
-    if isinstance(loss, Tensor):
-        check_not_freed(loss, who)
-    saved = []
-    if not accumulate:
-        for t in trace(loss).tensors.values():
-            g = quiet_grad(t)
-            saved.append((t, g, None if g is None else g.data))
-    run = BackpropRun(loss, gradient, retain_graph=not accumulate, watch=not accumulate)
-    try:
-        for _ in run:
-            pass
-    finally:
-        for t, g, data in saved:
-            set_stored_grad(t, g)
-            if g is not None:
-                g.data = data
-    return run
+    """Every step of the backward of ``loss`` (see ``record.run_all``), as steps that
+    can draw themselves."""
+    return record.run_all(loss, gradient, accumulate, who, step_type=Step)
 
 
 class Explanation:

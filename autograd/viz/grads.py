@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..tensor import Tensor, quiet_grad
+from .record import check_not_freed, output_keys, run_all  # noqa: F401 (check_not_freed)
 from .trace import tensor_key, trace
 
 
@@ -135,26 +136,12 @@ def _from_mapping(mapping):
     return GradMap(by_key, tensors)
 
 
-def check_not_freed(root, who):
-    """Raise a clear error if an earlier backward freed part of ``root``'s graph."""
-    for t in trace(root).tensors.values():
-        node = t.grad_fn
-        if node is not None and node.freed:
-            raise RuntimeError(
-                f"{who} runs its own (observed) backward of this output, but an earlier "
-                f"backward already freed its graph (node '{node.name}' #{node.index}): "
-                "loss.backward() or backprop_steps(loss) run to the end. Call "
-                f"{who} first, or pass retain_graph=True to that backward (or to "
-                "backprop_steps).")
-
-
 def all_grads(root, gradient=None):
     """Every node's gradient of ``root`` as a :class:`GradMap`, by an observed backward.
 
     Nothing changes: the graph is kept and every ``.grad`` is put back as it was (so
     ``root.backward()`` still works afterwards, and non-leaves keep ``.grad`` None).
     """
-    from .explain import run_all           # explain imports the stepper, which imports us
     if not isinstance(root, Tensor):
         raise TypeError(f"all_grads: expected a Tensor, got {type(root).__name__}")
     if root.grad_fn is None:
@@ -166,18 +153,11 @@ def all_grads(root, gradient=None):
     by_key = {key: hist[-1][1] for key, hist in run.history.items()}
     edges = {}
     for step in run.steps:
-        for dst in step_output_keys(step):
+        for dst in output_keys(step.grad_fn):
             for pos, (x, g) in enumerate(zip(step.inputs, step.input_grads)):
                 if g is not None and isinstance(x, Tensor):
                     edges[(tensor_key(x), dst, pos)] = g
     return GradMap(by_key, dict(graph.tensors), edges)
-
-
-def step_output_keys(step):
-    """Keys of the live output tensors of a step's node."""
-    node = step.grad_fn
-    refs = getattr(node, "outs", None) or (node.out,)
-    return [tensor_key(t) for t in (r() for r in refs) if t is not None]
 
 
 class retain_grads:  # noqa: N801 - a context manager named like a function (no_grad)

@@ -7,24 +7,7 @@ graphviz Python package is imported on first drawing (``digraph.py``), so
 ``import autograd`` needs NumPy alone.
 """
 from .dot import DEFAULT_MAX_NODES, dot_body
-
-INSTALL_HELP = (
-    "Drawing the graph needs the Graphviz 'dot' program, which was not found on PATH. "
-    "Install it with one of:\n"
-    "    apt-get install graphviz      (Debian/Ubuntu)\n"
-    "    brew install graphviz         (macOS)\n"
-    "    conda install graphviz        (conda)\n"
-    "    winget install graphviz       (Windows; then add it to PATH)\n"
-    "The Python package alone is not enough. Without the program you can still get "
-    "the DOT text with autograd.to_dot(...) and paste it into any Graphviz viewer.")
-
-FORMATS = ("svg", "png", "jpeg", "jpg")
-
-
-PACKAGE_HELP = (
-    "Drawing the graph needs the graphviz Python package, which is not installed: "
-    "pip install graphviz (pip install -e . installs it with glassgrad). Without it "
-    "autograd.to_dot(...) still gives the DOT text.")
+from .graphviz_help import FORMATS, INSTALL_HELP, PACKAGE_HELP  # noqa: F401
 
 
 def _digraph_module():

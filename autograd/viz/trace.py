@@ -24,8 +24,8 @@ def tensor_key(t):
 
 
 def is_parameter(t):
-    """A Tensor of class ``Parameter`` (nn) or flagged with ``_is_param``."""
-    return type(t).__name__ == "Parameter" or bool(getattr(t, "_is_param", False))
+    """A Tensor flagged with ``_is_param`` (``nn.Parameter`` sets it on its class)."""
+    return bool(getattr(t, "_is_param", False))
 
 
 class GraphTrace:

@@ -87,6 +87,51 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return weights @ v                                                # (..., L, Ev)
 
 
+def _project_heads(q, k, v, num_heads, in_proj_weight, in_proj_bias, q_proj_weight,
+                   k_proj_weight, v_proj_weight):
+    """The query, key and value projections, split into heads: (N*h, L|S, E/h) each."""
+    if in_proj_weight is not None:
+        w_q, w_k, w_v = ag.split(in_proj_weight, 3, axis=0)           # 3 x (E, E)
+    else:
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+    biases = (None, None, None)
+    if in_proj_bias is not None:
+        biases = ag.split(in_proj_bias, 3, axis=0)                    # 3 x (E,)
+    projected = [x @ w.T if b is None else x @ w.T + b                # (L|S, N, E)
+                 for x, w, b in zip((q, k, v), (w_q, w_k, w_v), biases)]
+    heads = []
+    for x in projected:         # (in this order: the graph's node order is PyTorch's)
+        length, bsz, embed_dim = x.shape
+        x = x.reshape(length, bsz * num_heads, embed_dim // num_heads)
+        heads.append(x.transpose(1, 0, 2))                            # (N*h, L|S, hd)
+    return heads
+
+
+def _attention_mask(attn_mask, key_padding_mask, is_causal, dtype, bsz, num_heads, tgt_len,
+                    src_len):
+    """attn_mask (or the causal one) and key_padding_mask as one additive mask,
+    (N, h|1, L, S) or (L, S), or None."""
+    mask = _additive_mask(attn_mask, dtype, True, "multi_head_attention")
+    if mask is None and is_causal:
+        mask = _causal_mask(tgt_len, src_len, dtype)
+    if mask is not None:
+        allowed = {2: (tgt_len, src_len), 3: (bsz * num_heads, tgt_len, src_len)}
+        if allowed.get(mask.ndim) != tuple(mask.shape):
+            raise ValueError(f"multi_head_attention: attn_mask must be (L, S) = "
+                             f"{allowed[2]} or (N*num_heads, L, S) = {allowed[3]}, got "
+                             f"{tuple(mask.shape)}")
+        if mask.ndim == 3:
+            mask = mask.reshape(bsz, num_heads, tgt_len, src_len)     # (N, h, L, S)
+    pad = _additive_mask(key_padding_mask, dtype, True, "multi_head_attention")
+    if pad is not None:
+        if tuple(pad.shape) != (bsz, src_len):
+            raise ValueError(f"multi_head_attention: key_padding_mask must be (N, S) = "
+                             f"{(bsz, src_len)}, got {tuple(pad.shape)}")
+        pad = pad.reshape(bsz, 1, 1, src_len)                         # (N, 1, 1, S)
+        mask = pad if mask is None else mask + pad                    # (N, h|1, L, S)
+    return mask
+
+
 def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias,
                                  out_proj_weight, out_proj_bias, dropout_p=0.0,
                                  training=True, key_padding_mask=None, need_weights=True,
@@ -111,44 +156,14 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     if k.shape[:2] != (src_len, bsz) or v.shape[:2] != (src_len, bsz):
         raise ValueError(f"multi_head_attention: key {k.shape} and value {v.shape} must be "
                          f"(S, N, *) with N = {bsz} like query {q.shape}")
-    hd = embed_dim // num_heads
-    if in_proj_weight is not None:
-        w_q, w_k, w_v = ag.split(in_proj_weight, 3, axis=0)           # 3 x (E, E)
-    else:
-        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
-    b_q = b_k = b_v = None
-    if in_proj_bias is not None:
-        b_q, b_k, b_v = ag.split(in_proj_bias, 3, axis=0)             # 3 x (E,)
-    q = q @ w_q.T if b_q is None else q @ w_q.T + b_q                 # (L, N, E)
-    k = k @ w_k.T if b_k is None else k @ w_k.T + b_k                 # (S, N, E)
-    v = v @ w_v.T if b_v is None else v @ w_v.T + b_v                 # (S, N, E)
-    q = q.reshape(tgt_len, bsz * num_heads, hd).transpose(1, 0, 2)    # (N*h, L, hd)
-    k = k.reshape(src_len, bsz * num_heads, hd).transpose(1, 0, 2)    # (N*h, S, hd)
-    v = v.reshape(src_len, bsz * num_heads, hd).transpose(1, 0, 2)    # (N*h, S, hd)
-
-    mask = _additive_mask(attn_mask, q.dtype, True, "multi_head_attention")
-    if mask is None and is_causal:
-        mask = _causal_mask(tgt_len, src_len, q.dtype)
-    if mask is not None:
-        allowed = {2: (tgt_len, src_len), 3: (bsz * num_heads, tgt_len, src_len)}
-        if allowed.get(mask.ndim) != tuple(mask.shape):
-            raise ValueError(f"multi_head_attention: attn_mask must be (L, S) = "
-                             f"{allowed[2]} or (N*num_heads, L, S) = {allowed[3]}, got "
-                             f"{tuple(mask.shape)}")
-        if mask.ndim == 3:
-            mask = mask.reshape(bsz, num_heads, tgt_len, src_len)     # (N, h, L, S)
-    pad = _additive_mask(key_padding_mask, q.dtype, True, "multi_head_attention")
-    if pad is not None:
-        if tuple(pad.shape) != (bsz, src_len):
-            raise ValueError(f"multi_head_attention: key_padding_mask must be (N, S) = "
-                             f"{(bsz, src_len)}, got {tuple(pad.shape)}")
-        pad = pad.reshape(bsz, 1, 1, src_len)                         # (N, 1, 1, S)
-        mask = pad if mask is None else mask + pad                    # (N, h|1, L, S)
-
-    scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(0, 2, 1)       # (N*h, L, S)
-    if mask is not None:
+    q, k, v = _project_heads(q, k, v, num_heads, in_proj_weight, in_proj_bias,
+                             q_proj_weight, k_proj_weight, v_proj_weight)
+    mask = _attention_mask(attn_mask, key_padding_mask, is_causal, q.dtype, bsz, num_heads,
+                           tgt_len, src_len)
+    scores = (q * (1.0 / math.sqrt(embed_dim // num_heads))) @ k.transpose(0, 2, 1)
+    if mask is not None:                                              # (N*h, L, S)
         scores = scores.reshape(bsz, num_heads, tgt_len, src_len) + mask
-        scores = scores.reshape(bsz * num_heads, tgt_len, src_len)    # (N*h, L, S)
+        scores = scores.reshape(bsz * num_heads, tgt_len, src_len)
     # PyTorch: with need_weights the plain softmax (a fully masked row gives NaN),
     # without it scaled_dot_product_attention's softmax (such a row gives 0).
     weights = ag.softmax(scores, axis=-1) if need_weights else _safe_softmax(scores)

@@ -3,6 +3,7 @@
 import numpy as np
 
 import autograd as ag
+from ..overwrite import overwrite_
 
 __all__ = ["embedding", "embedding_bag", "one_hot"]
 
@@ -55,8 +56,7 @@ def _renorm_rows(weight, rows, max_norm, norm_type):
     norms = np.sum(np.abs(sub) ** norm_type, axis=1) ** (1.0 / norm_type)
     big = norms > max_norm
     scale = np.where(big, max_norm / (norms + 1e-7), 1.0)
-    arr[rows] = sub * scale[:, None].astype(arr.dtype)
-    weight._version += 1
+    overwrite_(weight, sub * scale[:, None].astype(arr.dtype), index=rows)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -18,6 +18,7 @@ tensor([[-1.2247,  0.    ,  1.2247],
 import numpy as np
 
 import autograd as ag
+from ..overwrite import overwrite_
 from .distance import vector_norm
 
 __all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm",
@@ -88,9 +89,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
 def _update_running(buffer, batch_value, momentum):
     """buffer <- (1 - momentum) buffer + momentum batch_value, in place, no graph."""
     arr = buffer.data if isinstance(buffer, ag.Tensor) else buffer
-    arr[...] = (1.0 - momentum) * arr + momentum * batch_value.astype(arr.dtype)
-    if isinstance(buffer, ag.Tensor):
-        buffer._version += 1
+    overwrite_(buffer, (1.0 - momentum) * arr + momentum * batch_value.astype(arr.dtype))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002

@@ -10,6 +10,7 @@ import autograd as ag
 from .. import functional as F
 from ..module import Module, Parameter
 from . import checks
+from ..overwrite import overwrite_
 from .device import check_device
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
@@ -253,8 +254,7 @@ class RMSNorm(Module):
 
     def reset_parameters(self):
         if self.weight is not None:
-            self.weight.data[...] = 1
-            self.weight._version += 1
+            overwrite_(self.weight, 1)
 
     def forward(self, input):  # noqa: A002
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)

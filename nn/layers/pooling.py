@@ -43,6 +43,7 @@ class MaxPool1d(_MaxPoolNd):
 
     _n = 1
     _fn = staticmethod(F.max_pool1d)
+    _n = 1
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -51,6 +52,7 @@ class MaxPool2d(_MaxPoolNd):
 
     _n = 2
     _fn = staticmethod(F.max_pool2d)
+    _n = 2
 
 
 class MaxPool3d(_MaxPoolNd):
@@ -58,6 +60,7 @@ class MaxPool3d(_MaxPoolNd):
 
     _n = 3
     _fn = staticmethod(F.max_pool3d)
+    _n = 3
 
 
 class AvgPool1d(Module):
@@ -89,6 +92,7 @@ class AvgPool2d(Module):
 
     _n = 2
     _fn = staticmethod(F.avg_pool2d)
+    _n = 2
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -115,6 +119,7 @@ class AvgPool3d(AvgPool2d):
 
     _n = 3
     _fn = staticmethod(F.avg_pool3d)
+    _n = 3
 
 
 class _AdaptivePool(Module):
@@ -206,16 +211,19 @@ class _LPPoolNd(Module):
 class LPPool1d(_LPPoolNd):
     _n = 1
     _fn = staticmethod(F.lp_pool1d)
+    _n = 1
 
 
 class LPPool2d(_LPPoolNd):
     _n = 2
     _fn = staticmethod(F.lp_pool2d)
+    _n = 2
 
 
 class LPPool3d(_LPPoolNd):
     _n = 3
     _fn = staticmethod(F.lp_pool3d)
+    _n = 3
 
 
 class _MaxUnpoolNd(Module):

@@ -33,3 +33,103 @@ def test_no_import_against_the_layering(package):
             offenders.append(f"{path.relative_to(ROOT)} imports {', '.join(sorted(bad))}")
     assert not offenders, (f"{package}/ may import only {LAYERS[:LAYERS.index(package)]}:\n"
                            + "\n".join(offenders))
+
+
+# ------------------------------------------------------------ inside autograd/
+AUTOGRAD = ROOT / "autograd"
+SEAM_FILE = "autograd.tensor"              # Tensor's methods that need the layers above it
+SEAM_NAMES = {"engine", "functions", "hooks", "inplace"}
+# what each part of autograd/ may not import (the order core -> ops -> functions -> viz)
+NOT_BELOW = {
+    "autograd.ops": ("autograd.functions", "autograd.engine", "autograd.viz",
+                     "autograd.compile", "autograd.function"),
+    "autograd.functions": ("autograd.engine", "autograd.viz", "autograd.compile"),
+    "autograd.engine": ("autograd.functions", "autograd.viz", "autograd.compile"),
+    "autograd.viz": ("autograd.compile",),
+}
+
+
+def _module_name(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(AUTOGRAD.rglob("*.py"))}
+
+
+def _target(name):
+    """The module file that an imported dotted name lives in."""
+    while name not in MODULES:
+        name = name.rsplit(".", 1)[0]
+    return name
+
+
+def import_edges(module):
+    """(imported module, line, is the seam) for every autograd import in ``module``,
+    those inside functions (lazy imports) included."""
+    path = MODULES[module]
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    seam_lines = set()
+    if module == SEAM_FILE:     # the one module-level import after ``class Tensor``
+        after_class = False
+        for stmt in tree.body:
+            after_class |= isinstance(stmt, ast.ClassDef) and stmt.name == "Tensor"
+            if after_class and isinstance(stmt, ast.ImportFrom):
+                seam_lines.add(stmt.lineno)
+    edges = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names if a.name.split(".")[0] == "autograd"]
+        elif isinstance(node, ast.ImportFrom):
+            base = (".".join(package[:len(package) - node.level + 1]) if node.level
+                    else "")
+            mod = ".".join(p for p in (base, node.module or "") if p)
+            if mod.split(".")[0] != "autograd":
+                continue
+            targets = [f"{mod}.{a.name}" for a in node.names]
+        else:
+            continue
+        for t in targets:
+            edges.append((_target(t), node.lineno, node.lineno in seam_lines))
+    return edges
+
+
+def test_the_seam_is_one_documented_statement():
+    seams = [(t, line) for t, line, seam in import_edges(SEAM_FILE) if seam]
+    assert len({line for _, line in seams}) == 1, seams
+    assert {t.rsplit(".", 1)[-1] for t, _ in seams} == SEAM_NAMES
+    assert "# The seam" in (AUTOGRAD / "tensor.py").read_text(encoding="utf-8")
+
+
+def test_autograd_import_graph_is_a_dag():
+    graph = {m: sorted({t for t, _, seam in import_edges(m) if not seam and t != m})
+             for m in MODULES}
+    state, stack = {}, []
+
+    def visit(m):                       # depth-first; a grey node met again is a cycle
+        state[m] = "grey"
+        stack.append(m)
+        for t in graph[m]:
+            if state.get(t) == "grey":
+                cycle = stack[stack.index(t):] + [t]
+                pytest.fail("import cycle in autograd/: " + " -> ".join(cycle))
+            if t not in state:
+                visit(t)
+        stack.pop()
+        state[m] = "black"
+
+    for m in graph:
+        if m not in state:
+            visit(m)
+
+
+@pytest.mark.parametrize("part", sorted(NOT_BELOW))
+def test_no_arrow_back_up_inside_autograd(part):
+    offenders = []
+    for m in MODULES:
+        if m == part or m.startswith(part + "."):
+            for t, line, seam in import_edges(m):
+                if any(t == up or t.startswith(up + ".") for up in NOT_BELOW[part]):
+                    offenders.append(f"{MODULES[m].relative_to(ROOT)}:{line} imports {t}")
+    assert not offenders, "\n".join(offenders)

@@ -263,7 +263,7 @@ def test_backward_create_graph_gives_differentiable_leaf_grads():
     np.testing.assert_allclose(x.grad.data, 6 * x.data)
 
 
-def test_multi_root_walk_order_is_reverse_creation():
+def test_walk_order_is_reverse_creation():
     from autograd.engine import walk
     x = leaf([1.0])
     a = x * 2

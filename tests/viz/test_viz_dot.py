@@ -10,7 +10,9 @@ from autograd.viz import trace
 
 
 class Parameter(ag.Tensor):
-    """Stands in for nn.Parameter (nn is written in parallel): detected by class name."""
+    """Stands in for nn.Parameter: flagged as nn.Parameter is (never by class name)."""
+
+    _is_param = True
 
 
 def node_line(text, key):
@@ -132,6 +134,13 @@ def test_flag_is_param_marks_a_parameter():
     class Weight(ag.Tensor):
         _is_param = True
     w = Weight(np.ones(2), requires_grad=True)
+    text = ag.to_dot((w * 2).sum())
+    assert dotmod.FILL["param"] in node_line(text, f"t{w._index}")
+
+
+def test_nn_parameter_is_drawn_as_a_parameter():
+    import nn
+    w = nn.Parameter(np.ones(2))
     text = ag.to_dot((w * 2).sum())
     assert dotmod.FILL["param"] in node_line(text, f"t{w._index}")
 
