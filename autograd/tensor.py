@@ -313,6 +313,24 @@ def set_stored_grad(t, g):
     Tensor.__dict__["grad"].__set__(t, g)
 
 
+def reset_grad(t, set_to_none=True):
+    """What ``zero_grad`` does to one parameter (``nn.Module`` and ``optim.Optimizer``
+    share it), as PyTorch 2.13 does: drop the gradient (``set_to_none=True``), or keep
+    the same gradient Tensor, detach it in place (it becomes a leaf that does not
+    require grad, whether it had a ``grad_fn`` or only ``requires_grad``) and zero it
+    in place, bumping its version."""
+    grad = stored_grad(t)
+    if grad is None:
+        return
+    if set_to_none:
+        set_stored_grad(t, None)
+        return
+    grad.grad_fn = None             # detach_(): cut from the graph, in place
+    grad.requires_grad = False
+    grad._retains_grad = False
+    grad.zero_()
+
+
 # The seam: the one import in autograd/ that points up. Tensor is the bottom layer, yet
 # backward() needs the engine, the in-place methods inplace.py, register_hook hooks.py,
 # and .T/.float() the public functions; those modules import Tensor, so they are

@@ -30,6 +30,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.hooks import RemovableHandle
+from autograd.tensor import reset_grad
 from autograd.scope import pop as _pop_scope, push as _push_scope
 
 from . import module_hooks as _hooks
@@ -424,16 +425,10 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Reset every parameter's ``.grad`` (to None by default, else to zeros)."""
+        """Reset every parameter's ``.grad``: to None (default), or detach it and zero it
+        in place (``autograd.tensor.reset_grad``, shared with ``Optimizer.zero_grad``)."""
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            elif p.grad.grad_fn is not None:
-                p.grad = Tensor(np.zeros_like(p.grad.data))
-            else:
-                p.grad.zero_()
+            reset_grad(p, set_to_none)
 
     def apply(self, fn):
         """Call ``fn(module)`` on every child (recursively) and then on self."""

@@ -34,7 +34,7 @@ from collections import defaultdict
 import numpy as np
 
 from autograd import Tensor, enable_grad, zeros_like
-from autograd.tensor import set_stored_grad, stored_grad
+from autograd.tensor import reset_grad, set_stored_grad, stored_grad
 
 __all__ = ["Optimizer", "required", "update_"]
 
@@ -259,18 +259,11 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
 
     def zero_grad(self, set_to_none=True):
-        """Reset every parameter's ``.grad``: to ``None`` (default) or to zeros."""
+        """Reset every parameter's ``.grad``: to None (default), or detach it and zero it
+        in place (``autograd.tensor.reset_grad``, shared with ``Module.zero_grad``)."""
         for group in self.param_groups:
             for p in group["params"]:
-                grad = stored_grad(p)       # a Tensor (a Value's .grad reads as a number)
-                if grad is None:
-                    continue
-                if set_to_none:
-                    set_stored_grad(p, None)
-                elif grad.grad_fn is not None or grad.requires_grad:
-                    set_stored_grad(p, Tensor(np.zeros_like(grad.data)))
-                else:
-                    grad.data[...] = 0
+                reset_grad(p, set_to_none)
 
     def _params_with_grad(self, group):
         """``(p, g)`` for every parameter of ``group`` that has a gradient: the loop every
