@@ -1,15 +1,19 @@
 """matmul (NumPy rules), dot and einsum (ellipsis and implicit output supported)."""
 import string
 
+import numpy as np
+
 from .. import ops as P
 from ..ops.registry import apply
 from ..ops.registry import defcomposite, defpublic
+from ..ops.spec import Fuzz
 from ._common import as_tensor, binary
 
 __all__ = ["matmul", "dot", "einsum"]
 
 
-@defpublic(P.matmul, method=("matmul", "__matmul__", "__rmatmul__"))
+@defpublic(P.matmul, method=("matmul", "__matmul__", "__rmatmul__"),
+           fuzz=Fuzz(np.matmul, args="matmul"))
 def matmul(a, b):
     """Matrix product with NumPy's rules for 1-d, 2-d and batched operands."""
     a, b = (as_tensor(t) for t in binary(a, b))
@@ -25,7 +29,7 @@ def matmul(a, b):
     return apply(P.matmul, (a, b), {})
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.matmul, args="matmul"))
 def dot(a, b):
     return matmul(a, b)
 
@@ -79,7 +83,7 @@ def _check_letter_sizes(terms, shapes):
                 seen[c] = (k, n)
 
 
-@defpublic(P.einsum)
+@defpublic(P.einsum, fuzz=Fuzz(np.einsum, args="einsum"))
 def einsum(subscripts, *operands):
     """Einstein summation, as ``np.einsum`` (differentiable in every operand)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

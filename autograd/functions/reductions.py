@@ -9,7 +9,9 @@ import numpy as np
 
 from .. import ops as P
 from ..dtypes import get_default_dtype
+from ..ops import references
 from ..ops.registry import defcomposite, defpublic
+from ..ops.spec import Fuzz
 from ._common import as_tensor, call, constant, normalize_axis, normalize_one_axis
 from .math import astype, div, equal, exp, mul, neg, sqrt, sub, where
 
@@ -29,7 +31,7 @@ def _count(x, axis):
     return int(np.prod([x.shape[a] for a in axis]))
 
 
-@defpublic(P.sum, method=True)
+@defpublic(P.sum, method=True, fuzz=Fuzz(np.sum, args="reduce", zero_d_axis=True))
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):  # noqa: A001
     """Sum over ``axis`` (all axes by default)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "sum")
@@ -40,7 +42,8 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):  
     return call(P.sum, x, axis=axis, keepdims=keepdims)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True,
+              fuzz=Fuzz(np.mean, args="reduce", floats_in=True, zero_d_axis=True))
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Arithmetic mean: sum / count."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "mean")
@@ -53,7 +56,8 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     return div(total, n)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True,
+              fuzz=Fuzz(np.var, args="reduce_ddof", floats_in=True, zero_d_axis=True))
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
     """Variance, sum((x - mean)²) / (n - ddof); ``ddof=0`` by default as in NumPy."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "var")
@@ -71,7 +75,8 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
     return div(total, n)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True,
+              fuzz=Fuzz(np.std, args="reduce_ddof", floats_in=True, zero_d_axis=True))
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
     """Standard deviation: sqrt(var). Where the spread is zero the gradient is 0, as in
     PyTorch (not d sqrt(v)/dv = 1/(2*0) = inf times d var/dx = 0, which is NaN)."""
@@ -80,7 +85,8 @@ def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
     return where(flat, 0, sqrt(where(flat, 1, v)))
 
 
-@defpublic(P.amax, method=True, aliases=("amax",))
+@defpublic(P.amax, method=True, aliases=("amax",),
+           fuzz=Fuzz(references.amax, args="reduce", zero_d_axis=True))
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     """Largest value over ``axis`` (values only; ties share the gradient)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "max")
@@ -88,7 +94,8 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     return call(P.amax, x, axis=axis, keepdims=keepdims)
 
 
-@defcomposite(method=True, aliases=("amin",))
+@defcomposite(method=True, aliases=("amin",),
+              fuzz=Fuzz(references.amin, args="reduce", zero_d_axis=True))
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     """Smallest value over ``axis``: -max(-x)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "min")
@@ -102,14 +109,16 @@ amax = max
 amin = min
 
 
-@defpublic(P.logsumexp, method=True)
+@defpublic(P.logsumexp, method=True,
+           fuzz=Fuzz(references.logsumexp, args="reduce", floats_in=True, zero_d_axis=True))
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably (shifted by the max)."""
     x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "logsumexp")
     return call(P.logsumexp, _float(x), axis=axis, keepdims=keepdims)
 
 
-@defpublic(P.log_softmax, method=True)
+@defpublic(P.log_softmax, method=True,
+           fuzz=Fuzz(references.log_softmax, args="one_axis", floats_in=True, zero_d_axis=True))
 def log_softmax(x, axis=-1, *, dim=None):
     """x - logsumexp(x) along one axis (default: the last)."""
     x = _float(as_tensor(x))
@@ -119,7 +128,9 @@ def log_softmax(x, axis=-1, *, dim=None):
     return call(P.log_softmax, x, axis=axis)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True,
+              fuzz=Fuzz("scipy.special:softmax", args="one_axis", floats_in=True,
+                        zero_d_axis=True))
 def softmax(x, axis=-1, *, dim=None):
     """exp(log_softmax(x)) along one axis (default: the last)."""
     x = as_tensor(x)
@@ -147,28 +158,28 @@ def _arg_reduce(fn, opname, x, axis, keepdims):
     return constant(fn(data, axis=axis, keepdims=bool(keepdims)))
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.argmax, args="reduce", zero_d_axis=True))
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the largest value (an int64 tensor, no gradient)."""
     return _arg_reduce(np.argmax, "argmax", x, axis if dim is None else dim,
                        keepdims or keepdim)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.argmin, args="reduce", zero_d_axis=True))
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the smallest value (an int64 tensor, no gradient)."""
     return _arg_reduce(np.argmin, "argmin", x, axis if dim is None else dim,
                        keepdims or keepdim)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.any, args="reduce", zero_d_axis=True))
 def any(x, axis=None, keepdims=False):  # noqa: A001
     x = as_tensor(x)
     axis = normalize_axis(axis, x.ndim, "any")
     return constant(np.any(x.data, axis=axis, keepdims=keepdims))
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.all, args="reduce", zero_d_axis=True))
 def all(x, axis=None, keepdims=False):  # noqa: A001
     x = as_tensor(x)
     axis = normalize_axis(axis, x.ndim, "all")

@@ -6,7 +6,9 @@ import numpy as np
 from .. import ops as P
 from ..inplace import check_allowed, mark_view, record_write, records
 from ..ops.registry import apply
+from ..ops import references
 from ..ops.registry import defcomposite, defpublic
+from ..ops.spec import Fuzz
 from ..tensor import Tensor
 from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
                       normalize_one_axis, shape_args)
@@ -18,7 +20,8 @@ __all__ = ["reshape", "view", "transpose", "permute", "swapaxes", "moveaxis", "f
            "index_add"]
 
 
-@defpublic(P.reshape, method=("reshape", "view"), aliases=("view",))
+@defpublic(P.reshape, method=("reshape", "view"), aliases=("view",),
+           fuzz=Fuzz(np.reshape, args="reshape"))
 def reshape(x, *shape):
     """New shape with the same data (one -1 is inferred), as ``np.reshape``."""
     x = as_tensor(x)
@@ -40,7 +43,7 @@ def reshape(x, *shape):
 view = reshape
 
 
-@defpublic(P.transpose, method=True)
+@defpublic(P.transpose, method=True, fuzz=Fuzz(np.transpose, args="transpose"))
 def transpose(x, *axes):
     """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
     x = as_tensor(x)
@@ -63,7 +66,7 @@ def transpose(x, *axes):
     return mark_view(call(P.transpose, x, axes=axes), x)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.transpose, args="transpose"))
 def permute(x, *dims):
     """PyTorch's name for transpose with an explicit permutation."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -71,7 +74,7 @@ def permute(x, *dims):
     return transpose(x, tuple(dims))
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(references.swapaxes, args="two_axes"))
 def swapaxes(x, axis1, axis2):
     x = as_tensor(x)
     a = normalize_one_axis(axis1, x.ndim, "swapaxes")
@@ -83,7 +86,7 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, tuple(axes))
 
 
-@defcomposite()
+@defcomposite(fuzz=Fuzz(references.moveaxis, args="two_axes"))
 def moveaxis(x, source, destination):
     x = as_tensor(x)
     if x.ndim == 0:
@@ -96,7 +99,7 @@ def moveaxis(x, source, destination):
     return transpose(x, tuple(order))
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(references.flatten, args="two_axes"))
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one (all of them by default)."""
     x = as_tensor(x)
@@ -109,7 +112,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(references.squeeze, args="squeeze"))
 def squeeze(x, axis=None, *, dim=None):
     """Drop axes of length 1 (all of them, or the given ones)."""
     x = as_tensor(x)
@@ -121,7 +124,8 @@ def squeeze(x, axis=None, *, dim=None):
     return reshape(x, shape)
 
 
-@defcomposite(method=True, aliases=("expand_dims",))
+@defcomposite(method=True, aliases=("expand_dims",),
+              fuzz=Fuzz(np.expand_dims, args="unsqueeze"))
 def unsqueeze(x, axis):
     """Insert an axis of length 1 at ``axis`` (negative counts from the new end)."""
     x = as_tensor(x)
@@ -135,7 +139,7 @@ def unsqueeze(x, axis):
 expand_dims = unsqueeze
 
 
-@defpublic(P.broadcast_to, method=True)
+@defpublic(P.broadcast_to, method=True, fuzz=Fuzz(np.broadcast_to, args="broadcast"))
 def broadcast_to(x, *shape):
     """Broadcast to ``shape`` (NumPy rules)."""
     x = as_tensor(x)
@@ -149,7 +153,7 @@ def broadcast_to(x, *shape):
     return mark_view(call(P.broadcast_to, x, shape=shape), x)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(references.expand, args="expand"))
 def expand(x, *shape):
     """PyTorch's broadcast_to: -1 keeps that axis's size."""
     x = as_tensor(x)
@@ -162,12 +166,12 @@ def expand(x, *shape):
     return broadcast_to(x, shape)
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(references.expand_as, args="expand_as"))
 def expand_as(x, other):
     return broadcast_to(x, as_tensor(other).shape)
 
 
-@defpublic(P.concatenate, aliases=("cat",))
+@defpublic(P.concatenate, aliases=("cat",), fuzz=Fuzz(np.concatenate, args="join"))
 def concatenate(tensors, axis=0, *, dim=None):
     """Join along an existing axis."""
     tensors = [as_tensor(t) for t in tensors]
@@ -190,7 +194,7 @@ def concatenate(tensors, axis=0, *, dim=None):
 cat = concatenate
 
 
-@defcomposite()
+@defcomposite(fuzz=Fuzz(np.stack, args="stack"))
 def stack(tensors, axis=0, *, dim=None):
     """Join along a new axis."""
     tensors = [as_tensor(t) for t in tensors]
@@ -203,7 +207,7 @@ def stack(tensors, axis=0, *, dim=None):
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (tensors[0].ndim + 1))
 
 
-@defcomposite(method=True)
+@defcomposite(method=True, fuzz=Fuzz(np.split, args="split"))
 def split(x, indices_or_sections, axis=0):
     """NumPy's split: N equal sections, or split points. Returns a list of tensors."""
     x = as_tensor(x)
@@ -222,7 +226,7 @@ def split(x, indices_or_sections, axis=0):
     return [getitem(x, lead + (slice(a, max(a, b)),)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-@defcomposite()
+@defcomposite(fuzz=Fuzz(references.chunk, args="split"))
 def chunk(x, chunks, axis=0, *, dim=None):
     """PyTorch's chunk: ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
     x = as_tensor(x)
@@ -234,7 +238,7 @@ def chunk(x, chunks, axis=0, *, dim=None):
     return split(x, list(range(size, n, size)), axis)
 
 
-@defpublic(P.pad, method=True)
+@defpublic(P.pad, method=True, fuzz=Fuzz(references.pad, args="pad"))
 def pad(x, pad_width, mode="constant", constant_values=0.0, *, value=None):
     """NumPy's pad (constant mode): ``pad_width`` is an int, (before, after) or one pair
     per axis."""
@@ -271,7 +275,7 @@ def _normalize_index(index):
     return tuple(out)
 
 
-@defpublic(P.getitem, method="__getitem__")
+@defpublic(P.getitem, method="__getitem__", fuzz=Fuzz(references.getitem, args="getitem"))
 def getitem(x, index):
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
     Integer-array indices may repeat: their gradients accumulate."""
@@ -280,7 +284,7 @@ def getitem(x, index):
     return mark_view(out, x)       # basic indexing gives a view: one version counter
 
 
-@defpublic(P.index_add)
+@defpublic(P.index_add, fuzz=Fuzz(references.index_add, args="index_add"))
 def index_add(g, shape, index):
     """Zeros of ``shape`` with ``g`` added at ``index`` (the adjoint of getitem)."""
     return call(P.index_add, as_tensor(g), shape=tuple(shape), index=_normalize_index(index))

@@ -69,13 +69,17 @@ class Fuzz:
     runs, so SciPy stays optional here). ``args`` names an argument drawer of the fuzz
     kit ("one": one array, "two": two broadcastable operands or an array and a Python
     scalar, "reduce", "one_axis"...). ``floats_in``: integer inputs compute in the
-    default float dtype (the reference is given float arrays then).
+    default float dtype (the reference is given float arrays then). ``zero_d_axis``:
+    axis 0 or -1 of a 0-d tensor means the whole tensor (PyTorch's rule; the reference
+    is called with ``axis=None`` then). References that are more than one NumPy
+    function live in ``ops.references``.
     """
 
-    def __init__(self, reference, args="one", floats_in=False):
+    def __init__(self, reference, args="one", floats_in=False, zero_d_axis=False):
         self._reference = reference
         self.args = args
         self.floats_in = floats_in
+        self.zero_d_axis = zero_d_axis
 
     @property
     def reference(self):
