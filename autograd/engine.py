@@ -196,13 +196,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             if plan is not None:
                 g = plan.output_hooks(node, g, create_graph)
             if node.n_outputs == 1:
-                out = node.out()
-                if out is not None:
-                    if out._retains_grad:
-                        _accumulate_leaf(out, g, create_graph)
-                    if targets is not None and id(out) in targets:
-                        slot = targets[id(out)]
-                        slot[1] = g if slot[1] is None else slot[1] + g
+                _keep_output_grad(node, g, targets, create_graph)
             inputs = node.inputs
             if needed is None:
                 wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
@@ -214,38 +208,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                 anomaly.after_backward(node, g, input_grads)
             if not observe and recorder is None:
                 del g   # used up; dropping it lets a leaf adopt a gradient that views it
-            for k in range(len(inputs)):
-                gi = input_grads[k]
-                if gi is None:
-                    continue
-                x = inputs[k]
-                data = x.data
-                if gi.shape != data.shape or gi.dtype != data.dtype:
-                    gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
-                parent = x.grad_fn
-                if parent is None:
-                    if plan is not None and id(x) in plan.leaves:
-                        plan.add(x, gi)          # held back for the leaf's hooks
-                    elif targets is None:
-                        owned = (stored_grad(x) is None and not create_graph
-                                 and _unshared(input_grads, k))
-                        _accumulate_leaf(x, gi, create_graph, owned)
-                    else:
-                        slot = targets.get(id(x))
-                        if slot is not None:
-                            slot[1] = gi if slot[1] is None else slot[1] + gi
-                elif parent.n_outputs == 1:
-                    old = grads.get(parent)
-                    if old is None:
-                        grads[parent] = gi
-                    elif parent in summed:       # a sum this walk made: add in place
-                        np.add(old, gi, out=old)
-                    else:
-                        grads[parent] = old = old + gi
-                        if type(old) is np.ndarray:
-                            summed.add(parent)
-                else:
-                    _send(grads, x, gi)
+            _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph)
             if recorder is not None:
                 recorder.record(node, g, input_grads)
             if plan is not None and node in plan.flush_at:
@@ -257,6 +220,59 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
         if observe:
             changes = plan.take_changes() if plan is not None else ()
             yield Event(node, g, input_grads, changes)
+
+
+def _keep_output_grad(node, g, targets, create_graph):
+    """A one-output node's own gradient ``g``, where someone asked for it: its output's
+    ``.grad`` after ``retain_grad()``, or ``grad()``'s slot when the output is a target."""
+    out = node.out()
+    if out is None:
+        return
+    if out._retains_grad:
+        _accumulate_leaf(out, g, create_graph)
+    if targets is not None and id(out) in targets:
+        slot = targets[id(out)]
+        slot[1] = g if slot[1] is None else slot[1] + g
+
+
+def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph):
+    """Send each input's gradient on: into a leaf's ``.grad`` (adopted without a copy when
+    nothing else holds it; held back when the leaf has hooks; into ``grad()``'s slot), or
+    added to the gradient waiting at the input's producer (in place when the walk made
+    that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects."""
+    inputs = node.inputs
+    for k in range(len(inputs)):
+        gi = input_grads[k]
+        if gi is None:
+            continue
+        x = inputs[k]
+        data = x.data
+        if gi.shape != data.shape or gi.dtype != data.dtype:
+            gi = input_grads[k] = _fit(gi, x, node)   # as applied, for observers
+        parent = x.grad_fn
+        if parent is None:
+            if plan is not None and id(x) in plan.leaves:
+                plan.add(x, gi)          # held back for the leaf's hooks
+            elif targets is None:
+                owned = (stored_grad(x) is None and not create_graph
+                         and _unshared(input_grads, k))
+                _accumulate_leaf(x, gi, create_graph, owned)
+            else:
+                slot = targets.get(id(x))
+                if slot is not None:
+                    slot[1] = gi if slot[1] is None else slot[1] + gi
+        elif parent.n_outputs == 1:
+            old = grads.get(parent)
+            if old is None:
+                grads[parent] = gi
+            elif parent in summed:       # a sum this walk made: add in place
+                np.add(old, gi, out=old)
+            else:
+                grads[parent] = old = old + gi
+                if type(old) is np.ndarray:
+                    summed.add(parent)
+        else:
+            _send(grads, x, gi)
 
 
 def _slice_sent(node, g, grads, summed, slices, targets, needed):

@@ -148,6 +148,34 @@ def _abs_max(v):
     return float(v.abs().max())
 
 
+def _history(state):
+    """``d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss`` kept by the
+    last ``step`` (None before the first one)."""
+    d, t = state.get("d"), state.get("t")
+    old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+    H_diag = state.get("H_diag")
+    if ro is not None:          # a loaded (e.g. PyTorch) state may hold 0-d arrays
+        ro, H_diag, t = [float(r) for r in ro], float(H_diag), float(t)
+    return (d, t, old_dirs, old_stps, ro, H_diag, state.get("prev_flat_grad"),
+            state.get("prev_loss"))
+
+
+def _remember_pair(y, s, old_dirs, old_stps, ro, H_diag, history_size):
+    """Add the curvature pair (y, s) to the history (in place, dropping the oldest beyond
+    ``history_size``) if yᵀs > 1e-10; returns the new (or kept) H_diag = yᵀs / yᵀy."""
+    ys = _dot(y, s)
+    if ys <= 1e-10:
+        return H_diag
+    if len(old_dirs) == history_size:
+        old_dirs.pop(0)
+        old_stps.pop(0)
+        ro.pop(0)
+    old_dirs.append(y)
+    old_stps.append(s)
+    ro.append(1.0 / ys)
+    return ys / _dot(y, y)
+
+
 class LBFGS(Optimizer):
     r"""Limited-memory BFGS, PyTorch's algorithm (one parameter group, full batch).
 
@@ -245,12 +273,7 @@ class LBFGS(Optimizer):
         if _abs_max(flat_grad) <= tol_grad:
             return orig_loss
 
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        H_diag = state.get("H_diag")
-        if ro is not None:          # a loaded (e.g. PyTorch) state may hold 0-d arrays
-            ro, H_diag, t = [float(r) for r in ro], float(H_diag), float(t)
-        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+        d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss = _history(state)
         n_iter = 0
         while n_iter < max_iter:
             n_iter += 1
@@ -260,18 +283,8 @@ class LBFGS(Optimizer):
                 old_dirs, old_stps, ro = [], [], []
                 H_diag = 1
             else:
-                y = flat_grad - prev_flat_grad
-                s = d * t
-                ys = _dot(y, s)
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / _dot(y, y)
+                H_diag = _remember_pair(flat_grad - prev_flat_grad, d * t, old_dirs,
+                                        old_stps, ro, H_diag, history_size)
                 d = self._two_loop(flat_grad, old_dirs, old_stps, ro, H_diag)
             prev_flat_grad = flat_grad
             prev_loss = loss
@@ -283,26 +296,11 @@ class LBFGS(Optimizer):
             if gtd > -tol_change:           # not a descent direction
                 break
 
-            ls_func_evals = 0
-            if group["line_search_fn"] == "strong_wolfe":
-                x_init = [self._clone(p) for p in self._params]
-
-                def obj_func(step_t, x_init=x_init, d=d):
-                    return self._directional_evaluate(closure, x_init, step_t, d)
-
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    obj_func, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
-                t = float(t)
-                self._add_grad(t, d)
-                opt_cond = _abs_max(flat_grad) <= tol_grad
-            else:
-                self._add_grad(t, d)
-                opt_cond = False
-                if n_iter != max_iter:
-                    loss = float(self._eval_closure(closure))
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = _abs_max(flat_grad) <= tol_grad
-                    ls_func_evals = 1
+            loss, flat_grad, t, ls_func_evals = self._move(
+                closure, group, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals,
+                evaluate=n_iter != max_iter)
+            # (the line search always evaluates; a fixed step on the last iteration not)
+            opt_cond = ls_func_evals > 0 and _abs_max(flat_grad) <= tol_grad
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
 
@@ -316,6 +314,27 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+    def _move(self, closure, group, t, d, loss, flat_grad, gtd, max_ls, evaluate):
+        """Step the parameters along ``d``: by the strong-Wolfe line search's step, or by
+        ``t`` (then the loss and gradient are re-evaluated if ``evaluate``). Returns the
+        loss, the flat gradient, the step and how many closure calls it made."""
+        if group["line_search_fn"] == "strong_wolfe":
+            x_init = [self._clone(p) for p in self._params]
+
+            def obj_func(step_t, x_init=x_init, d=d):
+                return self._directional_evaluate(closure, x_init, step_t, d)
+
+            loss, flat_grad, t, evals = _strong_wolfe(obj_func, t, d, loss, flat_grad, gtd,
+                                                      max_ls=max_ls)
+            t = float(t)
+            self._add_grad(t, d)
+            return loss, flat_grad, t, evals
+        self._add_grad(t, d)
+        if not evaluate:
+            return loss, flat_grad, t, 0
+        loss = float(self._eval_closure(closure))
+        return loss, self._gather_flat_grad(), t, 1
 
     @staticmethod
     def _two_loop(flat_grad, old_dirs, old_stps, ro, H_diag):
