@@ -196,7 +196,13 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             if plan is not None:
                 g = plan.output_hooks(node, g, create_graph)
             if node.n_outputs == 1:
-                _keep_output_grad(node, g, targets, create_graph)
+                out = node.out()
+                if out is not None:         # its own gradient, where someone asked
+                    if out._retains_grad:
+                        _accumulate_leaf(out, g, create_graph)
+                    if targets is not None and id(out) in targets:
+                        slot = targets[id(out)]
+                        slot[1] = g if slot[1] is None else slot[1] + g
             inputs = node.inputs
             if needed is None:
                 wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
@@ -220,19 +226,6 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
         if observe:
             changes = plan.take_changes() if plan is not None else ()
             yield Event(node, g, input_grads, changes)
-
-
-def _keep_output_grad(node, g, targets, create_graph):
-    """A one-output node's own gradient ``g``, where someone asked for it: its output's
-    ``.grad`` after ``retain_grad()``, or ``grad()``'s slot when the output is a target."""
-    out = node.out()
-    if out is None:
-        return
-    if out._retains_grad:
-        _accumulate_leaf(out, g, create_graph)
-    if targets is not None and id(out) in targets:
-        slot = targets[id(out)]
-        slot[1] = g if slot[1] is None else slot[1] + g
 
 
 def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph):
