@@ -34,7 +34,7 @@ from collections import defaultdict
 import numpy as np
 
 from autograd import Tensor, enable_grad, zeros_like
-from autograd.tensor import reset_grad, set_stored_grad, stored_grad
+from autograd.tensor import reset_grad, stored_grad
 
 __all__ = ["Optimizer", "required", "update_"]
 
