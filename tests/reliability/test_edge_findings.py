@@ -175,6 +175,26 @@ def test_bce_with_logits_at_saturated_logits_matches_pytorch(reduction):
         assert_same(ours, theirs)
 
 
+def test_bce_with_logits_target_gradient_at_infinite_logits_matches_pytorch():
+    # d/dy = pw softplus(-z) - softplus(z): +-inf at z = -+inf, where the textbook form
+    # -z + (pw - 1) softplus(-z) gave inf - inf = NaN for pw < 1 (issue 13 leftover).
+    # Only the y-gradient is compared at z = -+inf: PyTorch's loss value there is NaN
+    # for soft targets, ours the limit (inf); the z-gradient is compared too.
+    z = np.array([-np.inf, -np.inf, -np.inf, np.inf, np.inf, np.inf, -1e308, 3.0])
+    y = np.array([0.0, 1.0, 0.3, 0.0, 1.0, 0.3, 0.3, 0.7])
+    for pw in (0.5, 0.25, 1.0, 2.0):
+        zs, ys = ag.Tensor(z.copy(), requires_grad=True), ag.Tensor(y.copy(), requires_grad=True)
+        tz, ty = (torch.tensor(a, requires_grad=True) for a in (z, y))
+        with np.errstate(invalid="ignore", over="ignore"):   # NaN, inf terms as in PyTorch
+            F.binary_cross_entropy_with_logits(zs, ys, pos_weight=np.full(8, pw),
+                                               reduction="sum").backward()
+        TF.binary_cross_entropy_with_logits(tz, ty, pos_weight=torch.full((8,), pw,
+                                            dtype=torch.float64), reduction="sum").backward()
+        np.testing.assert_array_equal(np.isnan(ys.grad.data), np.zeros(8, bool))
+        np.testing.assert_allclose(ys.grad.data, ty.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(zs.grad.data, tz.grad.numpy(), rtol=1e-12)
+
+
 # ---------------------------------------- item 10: DOT for names Graphviz would refuse
 def _dot_accepts(text):
     proc = subprocess.run(["dot", "-Tsvg"], input=text.encode("utf-8"), capture_output=True,
