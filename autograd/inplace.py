@@ -332,9 +332,12 @@ def rebase_(t, fn, opname, adopt=False):
     new tensor takes over ``t``'s old value and its place in the graph, ``fn`` is
     applied to that, and ``t`` becomes the result, with the last op of ``fn`` as its
     ``grad_fn``. ``t``'s memory is written when ``t`` owns it (views of ``t`` see the new
-    values), else ``t`` gets the new array. Checks, as PyTorch's:
+    values) or, off the graph, when ``t`` is a view (its base sees them, as in PyTorch),
+    else ``t`` gets the new array. Checks, as PyTorch's:
 
-    * a leaf that requires grad is refused while gradients are recorded;
+    * a leaf that requires grad, or a view of one, is refused while gradients are
+      recorded; so is a view of a tensor made by an op (PyTorch records that write on
+      the base, glassgrad does not: ``check_view_write``);
     * the version bump makes ``backward`` refuse ops that used ``t`` before the write;
     * if the op that made ``t`` reads its output in its gradient (relu, sigmoid, tanh,
       exp, softmax, ...: found in the VJP's bytecode), ``backward`` through it raises
