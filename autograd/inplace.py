@@ -156,10 +156,33 @@ def records(t, value=None):
     return (not t.requires_grad and isinstance(value, Tensor) and value.requires_grad)
 
 
+def check_view_write(t, opname):
+    """Refuse a recorded in-place write into a view (``t._base`` set) while gradients
+    are recorded. A view of a leaf that requires grad gets PyTorch's error; a view of a
+    tensor made by an op would need the write recorded on its base (PyTorch does), which
+    glassgrad does not do, so it is refused rather than leaving the base unchanged."""
+    base = getattr(t, "_base", None)
+    if base is None or not grad_mode.STATE.enabled:
+        return
+    if base.grad_fn is None and base.requires_grad:
+        raise RuntimeError(
+            f"{opname}: a view of a leaf Variable that requires grad is being used in an "
+            f"in-place operation (view shape {t.shape}, leaf shape {base.shape}); do it "
+            "inside `with ag.no_grad():` (as optimizers do) or use the out-of-place op")
+    if t.requires_grad:
+        raise RuntimeError(
+            f"{opname}: an in-place write into a view of another tensor (view shape "
+            f"{t.shape}; its base, shape {base.shape}, was computed by an op) cannot be "
+            "recorded in the graph while gradients are recorded; use the out-of-place op "
+            "(inplace=False), write into the base tensor itself (base[i] = v, "
+            "base.add_(...)), or make the view a tensor of its own first (v = v * 1)")
+
+
 def record_write(t, fn, opname):
     """A write that ``records`` says is recorded: ``t`` becomes ``fn(old value)`` in the
     graph (``rebase_``). Refused on a view of another tensor: the base would neither
     see the recorded value nor pass its gradient on."""
+    check_view_write(t, opname)
     if getattr(t, "_base", None) is not None:
         raise RuntimeError(
             f"{opname}: an in-place write into a view of another tensor (shape {t.shape}) "
@@ -309,9 +332,12 @@ def rebase_(t, fn, opname, adopt=False):
     new tensor takes over ``t``'s old value and its place in the graph, ``fn`` is
     applied to that, and ``t`` becomes the result, with the last op of ``fn`` as its
     ``grad_fn``. ``t``'s memory is written when ``t`` owns it (views of ``t`` see the new
-    values), else ``t`` gets the new array. Checks, as PyTorch's:
+    values) or, off the graph, when ``t`` is a view (its base sees them, as in PyTorch),
+    else ``t`` gets the new array. Checks, as PyTorch's:
 
-    * a leaf that requires grad is refused while gradients are recorded;
+    * a leaf that requires grad, or a view of one, is refused while gradients are
+      recorded; so is a view of a tensor made by an op (PyTorch records that write on
+      the base, glassgrad does not: ``check_view_write``);
     * the version bump makes ``backward`` refuse ops that used ``t`` before the write;
     * if the op that made ``t`` reads its output in its gradient (relu, sigmoid, tanh,
       exp, softmax, ...: found in the VJP's bytecode), ``backward`` through it raises
@@ -381,10 +407,11 @@ def rebase_(t, fn, opname, adopt=False):
             f"{opname}: a leaf tensor that requires grad (shape {t.shape}) is being used in "
             "an in-place operation; use the out-of-place op (inplace=False), or do it "
             "inside `with ag.no_grad():`")
+    check_view_write(t, opname)
     if adopt and recording and not t.requires_grad:
         return _adopt(t, fn, opname, store)
     if not (recording and t.requires_grad):
-        store(fn(t).data, owns_memory(()))
+        store(fn(t).data, owns_memory(()) or _writable_view(t, opname))
         t._version = t._ver + 1
         return t
     node = t.grad_fn
@@ -420,6 +447,20 @@ def rebase_(t, fn, opname, adopt=False):
     t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
     t.grad_fn.scope = last.scope
     return t
+
+
+def _writable_view(t, opname):
+    """True if ``t`` is a view (``_base`` set) whose memory can be written, so that a
+    write into it reaches its base as in PyTorch; refuses a view whose elements overlap
+    (``expand``/``broadcast_to``), which cannot be written element by element."""
+    if getattr(t, "_base", None) is None or type(t.data) is not np.ndarray:
+        return False
+    if not t.data.flags.writeable:
+        raise RuntimeError(
+            f"{opname}: unsupported operation: more than one element of the written-to "
+            f"tensor (shape {t.shape}, a broadcast view of shape {t._base.shape}) refers "
+            "to a single memory location; copy it before the operation (v = v * 1)")
+    return True
 
 
 def _adopt(t, fn, opname, store):

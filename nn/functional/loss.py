@@ -171,18 +171,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None,  # noqa: A002
                                      pos_weight=None):
     """Sigmoid + BCE in one stable formula, with z the logits:
 
-        l = (1 - y) z + (1 + (pw - 1) y) softplus(-z),    times ``weight``.
+        l = (1 - y) z + softplus(-z),    times ``weight``;
+        l = (1 - y) softplus(z) + pw y softplus(-z)    with ``pos_weight`` pw.
     """
     reduction = _legacy(size_average, reduce, reduction)
     z = _t(input)
     y, weight, pos_weight = _aux(target, z), _aux(weight, z), _aux(pos_weight, z)
     _same_shape(z, y, "binary_cross_entropy_with_logits")
-    sp = ag.softplus(-z)
     if pos_weight is not None:
-        log_weight = 1.0 + (pos_weight - 1.0) * y
-        loss = (1.0 - y) * z + log_weight * sp
+        # (1 - y) softplus(z) + pw y softplus(-z): the same loss, written so that
+        # d/dy = pw softplus(-z) - softplus(z) stays +-inf at z = -+inf as in PyTorch
+        # (the form below would give inf - inf = NaN there when pw != 1)
+        loss = (1.0 - y) * ag.softplus(z) + (pos_weight * y) * ag.softplus(-z)
     else:
-        loss = (1.0 - y) * z + sp
+        loss = (1.0 - y) * z + ag.softplus(-z)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
