@@ -209,7 +209,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             else:
                 wanted = [isinstance(x, Tensor) and x.requires_grad and (
                     id(x) in targets or x.grad_fn in needed) for x in inputs]
-            input_grads = node.input_grads(g, create_graph, wanted)
+            input_grads = node.op.input_grads(node, g, create_graph, wanted)
             if ANOMALY.enabled:
                 anomaly.after_backward(node, g, input_grads)
             if not observe and recorder is None:

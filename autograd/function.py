@@ -13,8 +13,9 @@
 
 ``forward`` receives and returns NumPy arrays (a tuple for several outputs);
 ``backward`` receives one upstream gradient per output and returns one gradient per
-input (None where there is none), each of that input's shape. The node it records
-behaves like a primitive's: the walk, the renderer and the stepper treat both alike.
+input (None where there is none), each of that input's shape. The node it records is
+a ``Node`` like a primitive's, whose op is the Function's ``FunctionOp``: the walk, the
+renderer and the stepper treat both alike.
 
 A plain backward runs on arrays. Under ``backward(create_graph=True)`` it runs on
 Tensors instead: the upstream gradients are Tensors and ``ctx.saved_tensors`` gives
@@ -28,9 +29,8 @@ import weakref
 
 import numpy as np
 
-from . import anomaly, grad_mode, scope
-from .inplace import CLOCK
-from .ops.registry import Primitive, apply
+from . import anomaly, grad_mode
+from .ops.registry import Node, Primitive, apply
 from .tensor import Tensor
 
 
@@ -40,7 +40,7 @@ class Context:
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self._saved = ()
-        self._freed = False
+        self._out_meta = ()         # (shape, dtype) per output: zeros for a missing gradient
         self._as_tensors = None     # id(array) -> Tensor while a create_graph backward runs
 
     def save_for_backward(self, *arrays):
@@ -48,100 +48,76 @@ class Context:
 
     @property
     def saved_tensors(self):
-        if self._freed:
-            raise RuntimeError("saved_tensors: they were freed after the first backward; "
-                               "pass retain_graph=True to keep them")
         swap = self._as_tensors
         if swap is None:
             return self._saved
         return tuple(None if a is None else swap.get(id(a), a) for a in self._saved)
 
 
-class FunctionNode:
-    """The graph node of a custom Function (possibly several outputs)."""
+class FunctionOp:
+    """The op a custom Function's node records (the node is a ``Node`` like any
+    primitive's): the Function's ``backward`` is its VJP. The node's ``arrays`` is the
+    call's ``ctx``, so ``release`` drops the saved arrays with it."""
 
-    def __init__(self, cls, ctx, inputs, outputs):
-        self.op = cls
-        self.ctx = ctx
-        self.inputs = tuple(inputs)
-        self.params = {}
-        self.outs = tuple(weakref.ref(t) for t in outputs)
-        self.out_meta = tuple((t.shape, t.dtype) for t in outputs)
-        self.n_outputs = len(outputs)
-        self.index = outputs[0]._index
-        self.scope = scope.current_scope()
-        self.freed = False
-        self.clock = CLOCK.count    # in-place writes so far (inplace.check_versions)
+    __slots__ = ("function", "name", "rules", "forward", "__weakref__")
 
-    @property
-    def name(self):
-        return self.op.__name__
+    def __init__(self, function):
+        self.function = function
+        self.name = function.__name__
+        self.rules = (f"{self.name}.backward (user-defined)",)
+        self.forward = function.forward       # (its signature names the inputs in drawings)
 
-    def out(self):
-        return self.outs[0]()
-
-    def output_index(self, tensor):
-        for k, ref in enumerate(self.outs):
-            if ref() is tensor:
-                return k
-        raise RuntimeError(f"{self.name}: tensor is not an output of this node")
-
-    @property
-    def next_functions(self):
-        return tuple(x.grad_fn if isinstance(x, Tensor) else None for x in self.inputs)
-
-    def rule(self, i):
-        return f"{self.name}.backward (user-defined)"
-
-    def input_grads(self, g, create_graph, wanted):
-        grads = g if self.n_outputs > 1 else [g]
+    def input_grads(self, node, g, create_graph, wanted):
+        """Run ``backward`` on the upstream gradients (zeros for an output that got none)
+        and check what it returns: one gradient per input, of that input's shape."""
+        ctx = node.arrays
         upstream = []
-        for gk, (shape, dtype) in zip(grads, self.out_meta):
+        for gk, (shape, dtype) in zip(g if node.n_outputs > 1 else [g], ctx._out_meta):
             if gk is None:
                 gk = np.zeros(shape, dtype)
             elif not create_graph:
                 gk = gk.data if isinstance(gk, Tensor) else np.asarray(gk)
             upstream.append(gk)
         if create_graph:
-            result, on_arrays = self._backward_on_tensors(upstream)
+            result, on_arrays = self._backward_on_tensors(node, upstream)
         else:
             with grad_mode.no_grad():
-                result, on_arrays = self.op.backward(self.ctx, *upstream), True
+                result, on_arrays = self.function.backward(ctx, *upstream), True
         if not isinstance(result, tuple):
             result = (result,)
-        if len(result) != len(self.inputs):
+        if len(result) != len(node.inputs):
             raise RuntimeError(
                 f"{self.name}.backward returned {len(result)} gradients but forward took "
-                f"{len(self.inputs)} inputs; return one per input (None for non-tensors)")
-        return [self._checked_grad(k, r, create_graph, on_arrays) if w and r is not None
-                else None for k, (r, w) in enumerate(zip(result, wanted))]
+                f"{len(node.inputs)} inputs; return one per input (None for non-tensors)")
+        return [self._checked_grad(node, k, r, create_graph, on_arrays)
+                if w and r is not None else None
+                for k, (r, w) in enumerate(zip(result, wanted))]
 
-    def _backward_on_tensors(self, upstream):
+    def _backward_on_tensors(self, node, upstream):
         """Run backward on Tensors (saved arrays mapped back to the Tensors they came
         from), so that it records a graph; NumPy calls on Tensors raise TypeError, and
         then it runs on arrays, its result marked as not differentiable."""
-        swap = {id(x.data): x for x in self.inputs if isinstance(x, Tensor)}
-        for ref in self.outs:
-            t = ref()
+        swap = {id(x.data): x for x in node.inputs if isinstance(x, Tensor)}
+        for t in node.outputs():
             if t is not None:
                 swap[id(t.data)] = t
-        ctx = self.ctx
+        ctx = node.arrays
         ctx._as_tensors = swap
         try:
             tensors = [gk if isinstance(gk, Tensor) else Tensor(gk) for gk in upstream]
-            return self.op.backward(ctx, *tensors), False
+            return self.function.backward(ctx, *tensors), False
         except TypeError:
             pass
         finally:
             ctx._as_tensors = None
         arrays = [gk.data if isinstance(gk, Tensor) else gk for gk in upstream]
         with grad_mode.no_grad():
-            return self.op.backward(ctx, *arrays), True
+            return self.function.backward(ctx, *arrays), True
 
-    def _checked_grad(self, k, r, create_graph, on_arrays):
+    def _checked_grad(self, node, k, r, create_graph, on_arrays):
         """Gradient ``k`` as the walk needs it, after checking its shape."""
         arr = np.asarray(r.data if isinstance(r, Tensor) else r)
-        expected = self.inputs[k].shape
+        expected = node.inputs[k].shape
         if arr.shape != expected and not _sums_to(arr.shape, expected):
             raise RuntimeError(
                 f"{self.name}.backward returned a gradient of shape {arr.shape} for input "
@@ -151,17 +127,28 @@ class FunctionNode:
             return arr
         if isinstance(r, Tensor) and not on_arrays:
             return r
-        return apply(_not_differentiable(self.name), (arr,) + self.inputs, {})
+        return apply(_not_differentiable(self.name), (arr,) + node.inputs, {})
 
-    def release(self):
-        """After a backward without retain_graph: drop the saved arrays (their memory
-        is the one thing only backward needed); the graph structure stays drawable."""
-        self.freed = True
-        self.ctx._freed = True
-        self.ctx._saved = ()
+    def check_overwrite(self, node, t, opname):
+        """Refuse an in-place write into output ``t`` if backward saved it."""
+        if any(a is not None and np.shares_memory(a, t.data) for a in node.arrays._saved):
+            raise RuntimeError(
+                f"{opname}: the output of the custom Function '{self.name}' (shape "
+                f"{t.shape}) was saved for its backward and would be modified in place; "
+                "use the out-of-place op (inplace=False) or clone the output first")
 
     def __repr__(self):
-        return f"<{self.name} node #{self.index}>"
+        return f"<function op {self.name}>"
+
+
+_OPS = weakref.WeakKeyDictionary()      # Function class -> its FunctionOp (one per class)
+
+
+def _op_of(function):
+    op = _OPS.get(function)
+    if op is None:
+        op = _OPS[function] = FunctionOp(function)
+    return op
 
 
 class Function:
@@ -189,7 +176,8 @@ class Function:
             t._init(np.asarray(r.data if isinstance(r, Tensor) else r))
             outputs.append(t)
         if grad_mode.is_grad_enabled() and any(needs):
-            node = FunctionNode(cls, ctx, args, outputs)
+            ctx._out_meta = tuple((t.shape, t.dtype) for t in outputs)
+            node = Node.of_outputs(_op_of(cls), args, outputs, ctx)
             for t in outputs:
                 if t._float:
                     t.requires_grad = True

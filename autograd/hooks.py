@@ -35,6 +35,7 @@ import weakref
 import numpy as np
 
 from .inplace import share_version
+from .ops.registry import Node
 from .tensor import Tensor
 
 
@@ -236,8 +237,7 @@ class HookPlan:
             if out is not None and getattr(out, "_hooks", None):
                 g = self._run(out, g, create_graph)
             return g
-        for k, ref in enumerate(node.outs):
-            t = ref()
+        for k, t in enumerate(node.outputs()):
             if t is not None and g[k] is not None and getattr(t, "_hooks", None):
                 g[k] = self._run(t, g[k], create_graph)
         return g
@@ -317,75 +317,38 @@ def run_callbacks(callbacks):
 
 
 # ------------------------------------------------------------------ gradient taps
-class TapNode:
-    """The graph node of ``tap``: an identity whose backward shows the gradients of its
-    outputs to ``on_grads`` (a list, None where no gradient came) and passes on what it
-    returns. Being an identity, it also works under ``create_graph``."""
+class TapOp:
+    """The op of a ``tap`` node (a ``Node`` like any other): an identity whose backward
+    shows the gradients of its outputs to ``on_grads`` (a list, None where no gradient
+    came; zeros instead with ``materialize``) and passes on what it returns. Being an
+    identity, it also works under ``create_graph``."""
 
-    __slots__ = ("op", "inputs", "params", "outs", "n_outputs", "index", "scope",
-                 "freed", "clock", "on_grads", "materialize", "__weakref__")
+    __slots__ = ("name", "rules", "on_grads", "materialize")
 
-    def __init__(self, name, inputs, outputs, on_grads, materialize=False):
-        from .scope import current_scope
-        from .inplace import CLOCK
-        self.op = _TapOp(name)
-        self.inputs = tuple(inputs)
-        self.params = {}
-        self.outs = tuple(weakref.ref(t) for t in outputs)
-        self.n_outputs = len(outputs)
-        self.index = outputs[-1]._index
-        self.scope = current_scope()
-        self.freed = False
-        self.clock = CLOCK.count
+    def __init__(self, name, on_grads, materialize=False):
+        self.name = name
+        self.rules = (f"identity (the gradient passes through {name}'s hooks)",)
         self.on_grads = on_grads
         self.materialize = materialize
 
-    @property
-    def name(self):
-        return self.op.name
-
-    def out(self):
-        return self.outs[0]()
-
-    def output_index(self, tensor):
-        for k, ref in enumerate(self.outs):
-            if ref() is tensor:
-                return k
-        raise RuntimeError(f"{self.name}: tensor is not an output of this node")
-
-    @property
-    def next_functions(self):
-        return tuple(x.grad_fn for x in self.inputs)
-
-    def rule(self, i):
-        return f"identity (the gradient passes through {self.name}'s hooks)"
-
-    def input_grads(self, g, create_graph, wanted):
-        grads = list(g) if self.n_outputs > 1 else [g]
+    def input_grads(self, node, g, create_graph, wanted):
+        grads = list(g) if node.n_outputs > 1 else [g]
         if self.materialize:        # as a Function's backward sees them: zeros, not None
             grads = [np.zeros_like(x.data) if gk is None else gk
-                     for gk, x in zip(grads, self.inputs)]
+                     for gk, x in zip(grads, node.inputs)]
         grads = self.on_grads(grads, create_graph)
         return [gk if w else None for gk, w in zip(grads, wanted)]
 
-    def release(self):
-        self.freed = True
+    def check_overwrite(self, node, t, opname):
+        """An in-place write into a tap's output is fine: the tap saved nothing."""
 
     def __repr__(self):
-        return f"<{self.name} node #{self.index}>"
-
-
-class _TapOp:
-    __slots__ = ("name", "rules")
-
-    def __init__(self, name):
-        self.name = name
-        self.rules = ("identity",)
+        return f"<tap {self.name}>"
 
 
 def tap(tensors, on_grads, name="BackwardHookFunctionBackward", materialize=False):
     """New tensors equal to (and sharing the data of) ``tensors``, whose gradients go
-    through ``on_grads(grads, create_graph)`` on the way back (see ``TapNode``); with
+    through ``on_grads(grads, create_graph)`` on the way back (see ``TapOp``); with
     ``materialize`` a missing gradient is passed as zeros."""
     outputs = []
     for t in tensors:
@@ -394,7 +357,7 @@ def tap(tensors, on_grads, name="BackwardHookFunctionBackward", materialize=Fals
         out.name = t.name
         share_version(out, t)       # an in-place write to the copy counts as one to t
         outputs.append(out)
-    node = TapNode(name, tensors, outputs, on_grads, materialize)
+    node = Node.of_outputs(TapOp(name, on_grads, materialize), tensors, outputs)
     for t, out in zip(tensors, outputs):
         if t.requires_grad:
             out.requires_grad = True

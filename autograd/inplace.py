@@ -354,7 +354,6 @@ def rebase_(t, fn, opname, adopt=False):
     [0.0, 3.0]
     """
     import dis
-    import weakref
 
     def owns_memory(saved):      # writable memory of its own, not an input's array
         data = t.data
@@ -416,27 +415,20 @@ def rebase_(t, fn, opname, adopt=False):
         return t
     node = t.grad_fn
     old = Tensor.__new__(Tensor)              # t's old value, in t's place in the graph
-    if not hasattr(node, "arrays"):           # a custom Function's node: re-point it
-        if any(a is not None and np.shares_memory(a, t.data) for a in node.ctx._saved):
-            raise RuntimeError(
-                f"{opname}: the output of the custom Function '{node.name}' (shape "
-                f"{t.shape}) was saved for its backward and would be modified in place; "
-                "use the out-of-place op (inplace=False) or clone the output first")
+    if node.outs is not None:                 # a Function's or a tap's node
+        node.op.check_overwrite(node, t, opname)
         through = False
         old._init(t.data)
-        node.outs = tuple(weakref.ref(old) if r() is t else r for r in node.outs)
-        old.grad_fn = node
+        old.grad_fn = node.moved(t, old)
     else:
         through = owns_memory(node.arrays)
         old._init(t.data.copy() if through else t.data)
         op = raising_op(node.op, node) if reads_output(node) else node.op
-        old.grad_fn = type(node)(op, node.inputs, node.params, old, node.arrays)
-        old.grad_fn.index, old.grad_fn.scope = node.index, node.scope
-        old.grad_fn.clock, old.grad_fn.freed = node.clock, node.freed
+        old.grad_fn = node.moved(t, old, op)
     old._index, old.requires_grad = t._index, True
     res = fn(old)
     last = res.grad_fn
-    if last is None or not hasattr(last, "arrays"):
+    if last is None:
         raise RuntimeError(f"{opname}: the in-place computation did not end in a graph op")
     new = res.data
     if not through and np.shares_memory(new, old.data):
@@ -444,8 +436,8 @@ def rebase_(t, fn, opname, adopt=False):
     store(new, through)
     t._index = res._index                     # t takes the result's place ...
     t._version = t._ver + 1                   # ... and earlier users of t fail their check
-    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
-    t.grad_fn.scope = last.scope
+    t.grad_fn = last.moved(res, t)
+    t.grad_fn.clock = CLOCK.count             # the write just made is the node's own
     return t
 
 
@@ -471,13 +463,13 @@ def _adopt(t, fn, opname, store):
     old._init(np.array(t.data, copy=True))
     res = fn(old)
     last = res.grad_fn
-    if last is None or not hasattr(last, "arrays"):
+    if last is None:
         store(res.data, t.data.flags.writeable)
         t._version = t._ver + 1
         return t
     store(res.data, t.data.flags.writeable and type(t.data) is np.ndarray)
     t._version = t._ver + 1
     t._index, t.requires_grad = res._index, True
-    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
-    t.grad_fn.scope = last.scope
+    t.grad_fn = last.moved(res, t)
+    t.grad_fn.clock = CLOCK.count             # the write just made is the node's own
     return t

@@ -28,26 +28,38 @@ _SCOPES = scope._stack      # the innermost name is what a new node records
 
 
 class Node(weakref.ref):
-    """One recorded operation: the ``grad_fn`` of the tensor it produced.
+    """One recorded operation: the ``grad_fn`` of the tensors it produced. Every node is
+    of this class; what differs is the ``op`` it records:
+
+    * a ``Primitive`` (one VJP per input, below), the node of every built-in op;
+    * a custom Function's op (``function.FunctionOp``: its ``backward`` is the VJP);
+    * a tap (``hooks.TapOp``: an identity whose backward shows the gradients to a hook).
+
+    An op has a ``name``, ``rules`` (the derivative texts drawings and ``explain``
+    show) and ``input_grads(node, g, create_graph, wanted)``, the node's backward.
 
     ``inputs`` are the operands as given (Tensors, or arrays for constants),
-    ``arrays`` their arrays as the forward saw them (what a plain backward uses; freed
-    by ``release``), ``params`` the non-tensor arguments, ``index`` the creation order and ``scope`` the
-    module path it was created in. The node *is* the weak reference to its output
-    Tensor (the consumer nodes hold that strongly): ``node.out()`` returns it, or None
-    once it is gone. One object instead of a node plus a weakref keeps graphs lighter
-    for Python's garbage collector, which walks every long-lived object.
+    ``arrays`` what the backward needs from the forward (a primitive: its operands'
+    arrays as the forward saw them; a Function: its ``ctx``), dropped by ``release``;
+    ``params`` the non-tensor arguments, ``index`` the creation order and ``scope``
+    the module path it was created in. The node *is* the weak reference to its (first)
+    output Tensor (the consumer nodes hold that strongly): ``node.out()`` returns it,
+    or None once it is gone. One object instead of a node plus a weakref keeps graphs
+    lighter for Python's garbage collector, which walks every long-lived object.
+
+    A node with several outputs (``Node.of_outputs``: Functions, taps) also keeps a weak
+    reference to each in ``outs`` (None for the usual one output); ``n_outputs``
+    counts them, and the walk gives such a node a list of upstream gradients.
     """
 
     __slots__ = ("op", "inputs", "arrays", "params", "index", "scope", "freed", "clock",
-                 "__weakref__")
-    n_outputs = 1
+                 "outs", "n_outputs", "__weakref__")
     __hash__ = object.__hash__     # identity (a weakref would hash and compare its referent)
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     out = weakref.ref.__call__
 
-    def __new__(cls, op, inputs, params, out, arrays):
+    def __new__(cls, op, inputs, params, out, arrays, outs=None):
         self = weakref.ref.__new__(cls, out)
         self.op = op
         self.inputs = inputs
@@ -57,9 +69,17 @@ class Node(weakref.ref):
         self.scope = _SCOPES[-1] if _SCOPES else None
         self.freed = False
         self.clock = CLOCK.count    # in-place writes so far (inplace.check_versions)
+        self.outs = outs
+        self.n_outputs = 1 if outs is None else len(outs)
         return self
 
     __init__ = object.__init__     # everything is set in __new__ (ref's __init__ takes 1-2 args)
+
+    @classmethod
+    def of_outputs(cls, op, inputs, outputs, arrays=None):
+        """The node of an op with a list of output Tensors (a Function, a tap)."""
+        return cls(op, tuple(inputs), {}, outputs[0], arrays,
+                   tuple(weakref.ref(t) for t in outputs))
 
     @property
     def name(self):
@@ -70,38 +90,57 @@ class Node(weakref.ref):
         """The nodes that made the inputs (None for leaves and constants)."""
         return tuple(x.grad_fn if isinstance(x, Tensor) else None for x in self.inputs)
 
+    def outputs(self):
+        """The output Tensors in order (None for one that is gone)."""
+        if self.outs is None:
+            return (self(),)
+        return tuple(ref() for ref in self.outs)
+
+    def output_index(self, tensor):
+        """The position of ``tensor`` among the outputs."""
+        for k, t in enumerate(self.outputs()):
+            if t is tensor:
+                return k
+        raise RuntimeError(f"{self.name}: tensor is not an output of this node")
+
     def rule(self, i):
         """The local derivative of the output with respect to input ``i``, in words."""
         rules = self.op.rules
         return rules[i] if i < len(rules) else rules[-1]
 
     def input_grads(self, g, create_graph, wanted):
-        """One gradient per input (None where not ``wanted``) for upstream ``g``.
-
-        On the plain path the VJPs see arrays; with ``create_graph`` they see the
-        Tensors themselves and so record a differentiable graph.
-        """
-        out = self.out()
-        if create_graph:
-            args, outv = self.inputs, out
-        else:
-            args, outv = self.arrays, (out.data if out is not None else None)
-        op, params = self.op, self.params
-        grads = []
-        if op.variadic:
-            vjp = op.vjps[0]
-            for i, w in enumerate(wanted):
-                grads.append(vjp(i, g, outv, args, **params) if w else None)  # O(1)
-        else:
-            for vjp, w in zip(op.vjps, wanted):
-                grads.append(vjp(g, outv, *args, **params) if w else None)
-        return grads
+        """One gradient per input (None where not ``wanted``) for upstream ``g`` (a list,
+        one per output, for a node of several outputs): the op's backward. (The walk
+        calls ``node.op.input_grads(node, ...)`` itself, one call fewer per node.)"""
+        return self.op.input_grads(self, g, create_graph, wanted)
 
     def release(self):
-        """Mark the node as used up by a backward without ``retain_graph`` and drop its
-        saved arrays (the inputs stay, so the graph can still be drawn)."""
+        """Mark the node as used up by a backward without ``retain_graph`` and drop what
+        its backward needed (the inputs stay, so the graph can still be drawn)."""
         self.freed = True
         self.arrays = None
+
+    def moved(self, old, new, op=None):
+        """This node with output ``old`` replaced by ``new`` (an in-place write gives a
+        tensor's place in the graph to a new tensor), and ``op`` if given: a new node,
+        which also becomes the ``grad_fn`` of the other outputs."""
+        op = self.op if op is None else op
+        if self.outs is None:
+            node = Node(op, self.inputs, self.params, new, self.arrays)
+        else:
+            outs = tuple(weakref.ref(new) if ref() is old else ref for ref in self.outs)
+            first = outs[0]()
+            if first is None:       # gone: the new node refers to a tensor that dies here
+                first = Tensor.__new__(Tensor)
+                first._index = self.index
+            node = Node(op, self.inputs, self.params, first, self.arrays, outs)
+            for ref in outs:
+                t = ref()
+                if t is not None and t is not new and t.grad_fn is self:
+                    t.grad_fn = node
+        node.index, node.scope, node.clock, node.freed = (self.index, self.scope,
+                                                          self.clock, self.freed)
+        return node
 
     def __repr__(self):
         return f"<{self.op.name} node #{self.index}>"
@@ -109,7 +148,8 @@ class Node(weakref.ref):
 
 class Primitive:
     """A differentiable NumPy function with its VJPs and rule texts (and, when declared
-    with ``defprimitive``, its public function, Tensor methods and checks)."""
+    with ``defprimitive``, its public function, Tensor methods and checks): the op of
+    the nodes it records."""
 
     __slots__ = ("name", "forward", "vjps", "rules", "variadic", "doc", "public", "methods",
                  "cases", "fuzz")
@@ -129,6 +169,26 @@ class Primitive:
             if isinstance(a, Tensor):
                 return apply(self, args, params)
         return self.forward(*args, **params)
+
+    def input_grads(self, node, g, create_graph, wanted):
+        """The backward of ``node``: one VJP call per ``wanted`` input. On the plain
+        path the VJPs see arrays; with ``create_graph`` they see the Tensors themselves
+        and so record a differentiable graph."""
+        out = node.out()
+        if create_graph:
+            args, outv = node.inputs, out
+        else:
+            args, outv = node.arrays, (out.data if out is not None else None)
+        params = node.params
+        grads = []
+        if self.variadic:
+            vjp = self.vjps[0]
+            for i, w in enumerate(wanted):
+                grads.append(vjp(i, g, outv, args, **params) if w else None)  # O(1)
+        else:
+            for vjp, w in zip(self.vjps, wanted):
+                grads.append(vjp(g, outv, *args, **params) if w else None)
+        return grads
 
     def __repr__(self):
         return f"<primitive {self.name}>"

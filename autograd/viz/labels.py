@@ -69,7 +69,7 @@ def arg_name(node, pos):
             names = [p.name for p in inspect.signature(forward).parameters.values()
                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                      and p.name not in _NUMPY_KW]
-            if isinstance(op, type) and names and names[0] == "ctx":   # a custom Function
+            if names and names[0] == "ctx":     # a custom Function's forward(ctx, ...)
                 names = names[1:]
             if pos < len(names) and len(names) >= len(node.inputs):
                 return names[pos]

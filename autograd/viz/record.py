@@ -9,7 +9,7 @@ build on it, so the drawing code can use all three without an import cycle.
 import numpy as np
 
 from .. import engine
-from ..hooks import TapNode
+from ..hooks import TapOp
 from ..tensor import Tensor, quiet_grad, set_stored_grad
 from .trace import tensor_key, trace
 
@@ -95,9 +95,9 @@ class BackpropRun:
 
 def _module_hook_changes(event):
     """(input, gradient passed in, gradient passed on) where a module's backward hook
-    changed what its identity tap passes on (``autograd.hooks.TapNode``)."""
+    changed what its identity tap passes on (``autograd.hooks.TapOp``)."""
     node = event.node
-    if not isinstance(node, TapNode):
+    if not isinstance(node.op, TapOp):
         return []
     grads = event.grad_output if node.n_outputs > 1 else [event.grad_output]
     found = []
