@@ -130,8 +130,10 @@ class FunctionOp:
         return apply(_not_differentiable(self.name), (arr,) + node.inputs, {})
 
     def check_overwrite(self, node, t, opname):
-        """Refuse an in-place write into output ``t`` if backward saved it."""
-        if any(a is not None and np.shares_memory(a, t.data) for a in node.arrays._saved):
+        """Refuse an in-place write into output ``t`` if backward saved it (and still
+        holds it: ``release`` dropped the ``ctx``)."""
+        saved = () if node.arrays is None else node.arrays._saved
+        if any(a is not None and np.shares_memory(a, t.data) for a in saved):
             raise RuntimeError(
                 f"{opname}: the output of the custom Function '{self.name}' (shape "
                 f"{t.shape}) was saved for its backward and would be modified in place; "

@@ -126,3 +126,15 @@ def test_in_place_write_into_one_output_of_a_multi_output_function(which):
     (touts[0] * 2 + touts[1] * 3).sum().backward()
     np.testing.assert_allclose(a.grad.data, ta.grad.numpy())
     np.testing.assert_allclose(b.grad.data, tb.grad.numpy())
+
+
+def test_in_place_write_into_a_saved_function_output_after_its_backward():
+    x = ag.tensor([0.5, -1.0], dtype=np.float64, requires_grad=True)
+    y = ExpOut.apply(x)
+    with pytest.raises(RuntimeError, match="custom Function 'ExpOut'.*saved"):
+        F.relu_(y)
+    y = ExpOut.apply(x)
+    y.sum().backward()              # frees the node: its ctx (the saved output) is gone
+    F.relu_(y)                      # nothing saved any more: allowed, as before
+    np.testing.assert_allclose(y.data, np.exp([0.5, -1.0]))
+    assert y.grad_fn.name == "relu"
