@@ -66,11 +66,14 @@ def test_one_process_without_mpiexec_trains_like_the_plain_model():
             "        loss = nn.functional.cross_entropy(m(x), y)\n"
             "        opt.zero_grad(); loss.backward(); opt.step()\n"
             "a, b = plain.state_dict(), ddp.module.state_dict()\n"
-            "print(ddp.world_size, max(float(np.max(np.abs(a[k] - b[k]))) for k in a))\n")
+            "print(ddp.world_size, max(float(np.max(np.abs(a[k] - b[k]))) for k in a))\n"
+            "out = ddp(x)               # DDP adds no node: the module's output as it is\n"
+            "print(out.grad_fn.name, ddp.module(x).grad_fn.name)\n")
     proc = python(code)
     assert proc.returncode == 0, proc.stderr
-    size, diff = proc.stdout.split()
+    size, diff, ddp_node, module_node = proc.stdout.split()
     assert size == "1" and float(diff) < 1e-12
+    assert ddp_node == module_node
 
 
 @pytest.mark.parametrize("make, kwargs, error, message", [
