@@ -76,6 +76,27 @@ def test_one_process_without_mpiexec_trains_like_the_plain_model():
     assert ddp_node == module_node
 
 
+def test_only_a_backward_that_accumulates_averages():
+    """The reduction runs from post-accumulate-grad hooks: ``autograd.grad`` (nothing
+    accumulated) averages nothing, ``backward`` does once, ``create_graph`` is refused."""
+    mpi_launch.require_mpi()
+    code = ("import autograd as ag, nn\n"
+            "ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))\n"
+            "x = ag.randn(4, 3, requires_grad=True)\n"
+            "loss = ddp(x).sum()\n"
+            "ag.grad(loss, [x], retain_graph=True)\n"
+            "after_grad = ddp.reducer.stats['reductions']\n"
+            "loss.backward()\n"
+            "print(after_grad, ddp.reducer.stats['reductions'])\n"
+            "try:\n"
+            "    ddp(x).sum().backward(create_graph=True)\n"
+            "except RuntimeError as exc:\n"
+            "    print('refused' if 'create_graph=True' in str(exc) else exc)\n")
+    proc = python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "1", "refused"]
+
+
 @pytest.mark.parametrize("make, kwargs, error, message", [
     (lambda: "not a module", {}, TypeError, "expected an nn.Module"),
     (lambda: nn.Linear(2, 2), {"device_ids": [0]}, ValueError, "must be None"),
