@@ -18,3 +18,4 @@ from .pool import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
+from .collective import *  # noqa: F401,F403
