@@ -85,9 +85,11 @@ class HandedOut:
     def __init__(self, roots):
         self.roots = roots         # root index -> buffer
         self.arrays = {}           # id(array) -> (root index, array, spec)
+        self.steps = set()         # indices of the steps being built when handed out
 
-    def note(self, index, arr):
+    def note(self, index, arr, step):
         if index in self.roots:
+            self.steps.add(step)
             base = _ptr(self.roots[index])
             self.arrays[id(arr)] = (index, arr, (_ptr(arr) - base, arr.shape,
                                                  arr.strides, arr.dtype))
@@ -139,7 +141,10 @@ class Inputs:
             else:
                 self.copied.append((root.slot, buf))
         found = set()
-        for i, (fn, args, kw) in enumerate(prog.steps):
+        for i in sorted(handed.steps):      # (a view handed out for a step not found
+            if i >= len(prog.steps):        # there keeps its input copied)
+                continue
+            fn, args, kw = prog.steps[i]
             if fn in opaque:
                 continue
             hits = []

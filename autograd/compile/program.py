@@ -88,9 +88,11 @@ class Program:
         passes.prune(self)
         scalars.plan(self)
         self._assign_buffers(plan.last_reads(trace, skip=True))
-        self._handed = inputs.HandedOut(self._candidate_inputs())
+        candidates = self._candidate_inputs()
+        self._handed = inputs.HandedOut(candidates) if candidates else None
         self._build()
-        self.inputs = inputs.Inputs(self, self._handed, opaque=(scalars.run_block,))
+        self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
+                                    opaque=(scalars.run_block,))
         self._handed = None
 
     # ----------------------------------------------------------------- memory
@@ -176,16 +178,12 @@ class Program:
 
     def view(self, value):
         """``value`` on its root's buffer."""
-        out = self._view(value)
-        if self._handed is not None:
-            self._handed.note(value.root.index, out)
-        return out
-
-    def _view(self, value):
         buf = self.phys[value.root.index]
         if buf is value.root.owner:
             arr = value.arr
             if arr is not None:
+                if self._handed is not None:
+                    self._handed.note(value.root.index, arr, len(self.steps))
                 return arr
         offset, shape, strides, dtype = value.spec()
         if buf.flags.c_contiguous:
@@ -194,6 +192,8 @@ class Program:
             out = window(buf, offset, shape, strides, dtype)
         if not value.writeable:
             out.flags.writeable = False
+        if self._handed is not None:
+            self._handed.note(value.root.index, out, len(self.steps))
         return out
 
     def buffer_bytes(self):
