@@ -6,7 +6,7 @@ Every factory takes ``dtype=`` and ``requires_grad=``.
 import numpy as np
 
 from . import dtypes
-from .functions._common import shape_args
+from .ops.axes import shape_args
 from .tensor import Tensor
 
 __all__ = ["tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "rand", "randn",

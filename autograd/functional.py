@@ -12,7 +12,7 @@ Everything is double backprop through the engine: jvp uses the transpose trick
 import numpy as np
 
 from . import engine, grad_mode
-from .functions._common import call
+from .ops.coerce import call
 from .ops import shape as P
 from .tensor import Tensor
 

@@ -353,52 +353,6 @@ def rebase_(t, fn, opname, adopt=False):
     >>> y.sum().backward(); x.grad.tolist()
     [0.0, 3.0]
     """
-    import dis
-    import weakref
-
-    def owns_memory(saved):      # writable memory of its own, not an input's array
-        data = t.data
-        return data.base is None and data.flags.writeable and all(a is not data
-                                                                  for a in saved)
-
-    def store(new, through):
-        if through and new.shape == t.data.shape:
-            np.copyto(t.data, new, casting="same_kind")
-        else:
-            t.data = np.asarray(new, dtype=t.data.dtype)
-            if getattr(t, "_base", None) is not None:   # no longer shares that memory
-                t._base = None
-
-    def reads_output(node):      # does a VJP it will run load its `out` parameter?
-        op = node.op
-        for i, x in enumerate(node.inputs):
-            vjp = op.vjps[0] if op.variadic else op.vjps[i]
-            if not (isinstance(x, Tensor) and x.requires_grad and vjp is not None):
-                continue
-            code, pos = getattr(vjp, "__code__", None), 2 if op.variadic else 1
-            if code is None or pos >= code.co_argcount:
-                return True                          # cannot tell: assume it does
-            name = code.co_varnames[pos]
-            if name in code.co_cellvars or any(
-                    ins.opname.startswith("LOAD_FAST") and name in (
-                        ins.argval if isinstance(ins.argval, tuple) else (ins.argval,))
-                    for ins in dis.get_instructions(code)):
-                return True
-        return False
-
-    def raising_op(op, node):    # the same op, whose VJPs raise PyTorch's error
-        message = (
-            f"backward: one of the values needed for gradient computation has been "
-            f"modified by an inplace operation: the output of '{op.name}' (node "
-            f"#{node.index}, shape {t.shape}) was overwritten by {opname}, and "
-            f"'{op.name}' needs it for its gradient (as in PyTorch). Use the out-of-place "
-            "op (inplace=False), or apply the in-place op to a copy.")
-
-        def vjp(*args, **params):
-            raise RuntimeError(message)
-        return type(op)(op.name, op.forward, [vjp] * max(len(op.vjps), 1), op.rules,
-                        op.doc, op.variadic)
-
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
     recording = grad_mode.STATE.enabled
@@ -409,14 +363,59 @@ def rebase_(t, fn, opname, adopt=False):
             "inside `with ag.no_grad():`")
     check_view_write(t, opname)
     if adopt and recording and not t.requires_grad:
-        return _adopt(t, fn, opname, store)
+        return _adopt(t, fn)
     if not (recording and t.requires_grad):
-        store(fn(t).data, owns_memory(()) or _writable_view(t, opname))
+        _store(t, fn(t).data, _owns_memory(t, ()) or _writable_view(t, opname))
         t._version = t._ver + 1
         return t
+    old, through = _split_off_old_value(t, opname)
+    res = fn(old)
+    if res.grad_fn is None or not hasattr(res.grad_fn, "arrays"):
+        raise RuntimeError(f"{opname}: the in-place computation did not end in a graph op")
+    new = res.data
+    if not through and np.shares_memory(new, old.data):
+        new = new.copy()
+    _store(t, new, through)
+    t._version = t._ver + 1                   # earlier users of t fail their check ...
+    _take_place_of(t, res)                    # ... and t takes the result's place
+    return t
+
+
+def _owns_memory(t, saved):
+    """True if ``t`` has writable memory of its own, not one of the ``saved`` arrays."""
+    data = t.data
+    return data.base is None and data.flags.writeable and all(a is not data for a in saved)
+
+
+def _store(t, new, through):
+    """Give ``t`` the values ``new``: written into its memory if ``through`` (and the
+    shapes agree), else as a new array (``t`` then no longer shares a base's memory)."""
+    if through and new.shape == t.data.shape:
+        np.copyto(t.data, new, casting="same_kind")
+    else:
+        t.data = np.asarray(new, dtype=t.data.dtype)
+        if getattr(t, "_base", None) is not None:
+            t._base = None
+
+
+def _take_place_of(t, res):
+    """``t`` takes ``res``'s place in the graph: its creation index, and its last node
+    re-made with ``t`` as the output (after the version bump: the node's clock)."""
+    last = res.grad_fn
+    t._index = res._index
+    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
+    t.grad_fn.scope = last.scope
+
+
+def _split_off_old_value(t, opname):
+    """A new tensor with ``t``'s old value in ``t``'s place in the graph (the node that
+    made ``t`` now makes it), and whether the new value may be written into ``t``'s
+    memory (only if the old value got a copy and no saved array is that memory)."""
     node = t.grad_fn
-    old = Tensor.__new__(Tensor)              # t's old value, in t's place in the graph
+    old = Tensor.__new__(Tensor)
     if not hasattr(node, "arrays"):           # a custom Function's node: re-point it
+        import weakref
+
         if any(a is not None and np.shares_memory(a, t.data) for a in node.ctx._saved):
             raise RuntimeError(
                 f"{opname}: the output of the custom Function '{node.name}' (shape "
@@ -427,26 +426,53 @@ def rebase_(t, fn, opname, adopt=False):
         node.outs = tuple(weakref.ref(old) if r() is t else r for r in node.outs)
         old.grad_fn = node
     else:
-        through = owns_memory(node.arrays)
+        through = _owns_memory(t, node.arrays)
         old._init(t.data.copy() if through else t.data)
-        op = raising_op(node.op, node) if reads_output(node) else node.op
+        op = _raising_op(node, t, opname) if _reads_output(node) else node.op
         old.grad_fn = type(node)(op, node.inputs, node.params, old, node.arrays)
         old.grad_fn.index, old.grad_fn.scope = node.index, node.scope
         old.grad_fn.clock, old.grad_fn.freed = node.clock, node.freed
     old._index, old.requires_grad = t._index, True
-    res = fn(old)
-    last = res.grad_fn
-    if last is None or not hasattr(last, "arrays"):
-        raise RuntimeError(f"{opname}: the in-place computation did not end in a graph op")
-    new = res.data
-    if not through and np.shares_memory(new, old.data):
-        new = new.copy()
-    store(new, through)
-    t._index = res._index                     # t takes the result's place ...
-    t._version = t._ver + 1                   # ... and earlier users of t fail their check
-    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
-    t.grad_fn.scope = last.scope
-    return t
+    return old, through
+
+
+def _reads_output(node):
+    """Does a VJP that ``node`` will run load its ``out`` parameter (read from the VJP's
+    bytecode; True when it cannot tell)?"""
+    import dis
+
+    op = node.op
+    for i, x in enumerate(node.inputs):
+        vjp = op.vjps[0] if op.variadic else op.vjps[i]
+        if not (isinstance(x, Tensor) and x.requires_grad and vjp is not None):
+            continue
+        code, pos = getattr(vjp, "__code__", None), 2 if op.variadic else 1
+        if code is None or pos >= code.co_argcount:
+            return True                          # cannot tell: assume it does
+        name = code.co_varnames[pos]
+        if name in code.co_cellvars or any(
+                ins.opname.startswith("LOAD_FAST") and name in (
+                    ins.argval if isinstance(ins.argval, tuple) else (ins.argval,))
+                for ins in dis.get_instructions(code)):
+            return True
+    return False
+
+
+def _raising_op(node, t, opname):
+    """``node``'s op with VJPs that raise PyTorch's error: its output ``t``, which they
+    read, was overwritten by ``opname``."""
+    op = node.op
+    message = (
+        f"backward: one of the values needed for gradient computation has been "
+        f"modified by an inplace operation: the output of '{op.name}' (node "
+        f"#{node.index}, shape {t.shape}) was overwritten by {opname}, and "
+        f"'{op.name}' needs it for its gradient (as in PyTorch). Use the out-of-place "
+        "op (inplace=False), or apply the in-place op to a copy.")
+
+    def vjp(*args, **params):
+        raise RuntimeError(message)
+    return type(op)(op.name, op.forward, [vjp] * max(len(op.vjps), 1), op.rules,
+                    op.doc, op.variadic)
 
 
 def _writable_view(t, opname):
@@ -463,7 +489,7 @@ def _writable_view(t, opname):
     return True
 
 
-def _adopt(t, fn, opname, store):
+def _adopt(t, fn):
     """``rebase_`` for a tensor that needs no gradient, written from one that does
     (``adopt``): ``fn`` runs on a constant copy of ``t``'s old value, then ``t`` takes
     the result's values (written through its memory) and its place in the graph."""
@@ -472,12 +498,11 @@ def _adopt(t, fn, opname, store):
     res = fn(old)
     last = res.grad_fn
     if last is None or not hasattr(last, "arrays"):
-        store(res.data, t.data.flags.writeable)
+        _store(t, res.data, t.data.flags.writeable)
         t._version = t._ver + 1
         return t
-    store(res.data, t.data.flags.writeable and type(t.data) is np.ndarray)
+    _store(t, res.data, t.data.flags.writeable and type(t.data) is np.ndarray)
     t._version = t._ver + 1
-    t._index, t.requires_grad = res._index, True
-    t.grad_fn = type(last)(last.op, last.inputs, last.params, t, last.arrays)
-    t.grad_fn.scope = last.scope
+    t.requires_grad = True
+    _take_place_of(t, res)
     return t

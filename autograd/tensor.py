@@ -1,8 +1,8 @@
 """``Tensor``: a NumPy array that remembers how it was made (``Value``, its micrograd-style
 subclass, is in ``value.py``).
 
-The class holds data and graph links only; every operator method forwards to a
-function in ``autograd.functions``, which is built from the primitives in ``ops``.
+The class holds data and graph links only; every operator method is the public function
+of a declared op (``ag.<name>``: a primitive of ``ops`` or a composite of ``functions``).
 
 >>> import autograd as ag
 >>> x = ag.Tensor([1.0, 2.0], requires_grad=True)

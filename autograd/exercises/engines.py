@@ -189,21 +189,12 @@ def compare_graphs(student_root, reference_root, run=None, exercise=None, rtol=R
     expected = reference_grads(reference_root)
     pairs = pair_nodes(student_root, reference_root)
     pairs.sort(key=lambda p: -p[1]._index)          # creation order reversed = backprop order
-    rows, wrong, lines = [], [], []
+    lines = []
     consumers = {}
     for s, _ in pairs:
         for c in children_of(s):
             consumers.setdefault(id(c), []).append(s)
-    for s, r in pairs:
-        mine_v, ref_v = _value(getattr(s, "data", None)), _value(r.data)
-        mine_g, ref_g = _value(quiet_grad(s)), expected.get(id(r))
-        v_ok = _close(mine_v, ref_v, rtol, atol)
-        g_ok = ref_g is None or _close(mine_g, ref_g, rtol, atol)
-        mark = "✔" if v_ok and g_ok else ("✘ value" if not v_ok else "✘ grad")
-        if not (v_ok and g_ok):
-            wrong.append((s, r, v_ok))
-        rows.append((_name(s) or _name(r) or "·", f"{_op(s)} / {_op(r)}", _f(mine_v), _f(ref_v),
-                     _f(mine_g), "-" if ref_g is None else _f(ref_g), mark))
+    rows, wrong = _compare_pairs(pairs, expected, rtol, atol)
     status = "passed"
     if wrong:
         status = "failed"
@@ -224,6 +215,23 @@ def compare_graphs(student_root, reference_root, run=None, exercise=None, rtol=R
         pic = _safe_draw(student_root, {id(s): expected.get(id(r)) for s, r in pairs},
                          {id(s) for s, _, _ in wrong})
     return finish(Check(title, status, lines, table=table, picture=pic, exercise=exercise))
+
+
+def _compare_pairs(pairs, expected, rtol, atol):
+    """One table row per (student node, glassgrad node) pair, and the pairs whose value
+    or gradient differs, as (student node, glassgrad node, value ok)."""
+    rows, wrong = [], []
+    for s, r in pairs:
+        mine_v, ref_v = _value(getattr(s, "data", None)), _value(r.data)
+        mine_g, ref_g = _value(quiet_grad(s)), expected.get(id(r))
+        v_ok = _close(mine_v, ref_v, rtol, atol)
+        g_ok = ref_g is None or _close(mine_g, ref_g, rtol, atol)
+        mark = "✔" if v_ok and g_ok else ("✘ value" if not v_ok else "✘ grad")
+        if not (v_ok and g_ok):
+            wrong.append((s, r, v_ok))
+        rows.append((_name(s) or _name(r) or "·", f"{_op(s)} / {_op(r)}", _f(mine_v), _f(ref_v),
+                     _f(mine_g), "-" if ref_g is None else _f(ref_g), mark))
+    return rows, wrong
 
 
 def _f(x):

@@ -1,12 +1,14 @@
-"""The public array functions: the public function of every declared op, by name.
+"""The composite ops, and the namespace of every public array function by name.
 
-Primitives declare theirs in ``autograd/ops/*`` (``defprimitive``), composite ops in
-the modules here (``defcomposite``); both land in ``ops.registry.PUBLIC``, which is
+A primitive's block in ``autograd/ops/*`` (``defprimitive``) holds its public function;
+the composite ops, built from those public functions with no VJP of their own, are
+declared in the modules here (``defcomposite``): elementwise in ``math``, reductions,
+shaping and indexing, linear algebra. Both land in ``ops.registry.PUBLIC``, which is
 what this namespace (and ``ag``'s) holds.
 """
+from ..ops.coerce import as_tensor  # noqa: F401
 from ..ops.registry import PUBLIC
 from . import linalg, math, reductions, shaping  # noqa: F401  (their declarations run)
-from ._common import as_tensor  # noqa: F401
 from .linalg import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shaping import *  # noqa: F401,F403

@@ -14,7 +14,7 @@ from .. import ops as P
 from ..dtypes import get_default_dtype
 from ..ops.registry import defcomposite
 from ..ops.spec import Case, Fuzz, unary_cases
-from ._common import as_tensor, binary, call, constant, data_of, operand
+from ..ops.coerce import as_tensor, binary, cast_to, constant, data_of, operand
 
 # the elementwise primitives' public functions, which the composites here build on
 add, sub, mul, div, neg = P.add.public, P.sub.public, P.mul.public, P.div.public, P.neg.public
@@ -110,11 +110,7 @@ def minimum(a, b):
 @defcomposite(method=("astype", "to"), fuzz=Fuzz(lambda x, d: x.astype(d), args="astype"))
 def astype(x, dtype):
     """Cast to ``dtype``; casting to a non-float dtype cuts the gradient."""
-    x = as_tensor(x)
-    dtype = np.dtype(dtype)
-    if x.data.dtype == dtype:
-        return x
-    return call(P.cast, x, dtype=dtype)
+    return cast_to(as_tensor(x), dtype)
 
 
 def _compare(ufunc):

@@ -1,28 +1,26 @@
-"""Reductions (NumPy names; ``dim=``/``keepdim=`` accepted as PyTorch aliases).
+"""Composite reductions (NumPy names; ``dim=``/``keepdim=`` accepted as PyTorch aliases).
 
-``sum``, ``max`` (amax), ``logsumexp`` and ``log_softmax`` are primitives; mean, var,
-std, min, softmax are composed from them.
+``sum``, ``max`` (amax), ``logsumexp`` and ``log_softmax`` are primitives, declared in
+``ops/reduce.py``; mean, var, std, min, softmax are composed from them, and argmax,
+argmin, any, all give tensors without a gradient.
 """
-import builtins
-
 import numpy as np
 
 from .. import ops as P
 from ..dtypes import get_default_dtype
 from ..ops import references
-from ..ops.registry import defcomposite, defpublic
+from ..ops.axes import normalize_axis, normalize_one_axis
+from ..ops.coerce import as_tensor, call, constant
+from ..ops.reduce import check_nonempty, reduce_args
+from ..ops.registry import defcomposite
 from ..ops.spec import Fuzz
-from ._common import as_tensor, call, constant, normalize_axis, normalize_one_axis
 from .math import astype, div, equal, exp, mul, neg, sqrt, sub, where
 
-__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp",
-           "softmax", "log_softmax", "argmax", "argmin", "any", "all"]
+__all__ = ["mean", "var", "std", "min", "amin", "softmax", "argmax", "argmin", "any",
+           "all"]
 
-
-def _reduce_args(x, axis, keepdims, dim, keepdim, opname):
-    x = as_tensor(x)
-    axis = normalize_axis(axis, x.ndim, opname, dim)
-    return x, axis, bool(keepdims or keepdim)
+# the reduction primitive that softmax builds on (its public function)
+log_softmax = P.log_softmax.public
 
 
 def _count(x, axis):
@@ -31,22 +29,11 @@ def _count(x, axis):
     return int(np.prod([x.shape[a] for a in axis]))
 
 
-@defpublic(P.sum, method=True, fuzz=Fuzz(np.sum, args="reduce", zero_d_axis=True))
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):  # noqa: A001
-    """Sum over ``axis`` (all axes by default)."""
-    x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "sum")
-    if dtype is not None:
-        x = astype(x, dtype)
-    elif x.data.dtype == bool:
-        x = astype(x, np.int64)
-    return call(P.sum, x, axis=axis, keepdims=keepdims)
-
-
 @defcomposite(method=True,
               fuzz=Fuzz(np.mean, args="reduce", floats_in=True, zero_d_axis=True))
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Arithmetic mean: sum / count."""
-    x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "mean")
+    x, axis, keepdims = reduce_args(x, axis, keepdims, dim, keepdim, "mean")
     if x.data.dtype.kind in "iub":
         x = astype(x, get_default_dtype())
     total = call(P.sum, x, axis=axis, keepdims=keepdims)
@@ -60,7 +47,7 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
               fuzz=Fuzz(np.var, args="reduce_ddof", floats_in=True, zero_d_axis=True))
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correction=None):
     """Variance, sum((x - mean)²) / (n - ddof); ``ddof=0`` by default as in NumPy."""
-    x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "var")
+    x, axis, keepdims = reduce_args(x, axis, keepdims, dim, keepdim, "var")
     if correction is not None:
         ddof = correction
     if x.data.dtype.kind in "iub":
@@ -85,47 +72,18 @@ def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=False, correc
     return where(flat, 0, sqrt(where(flat, 1, v)))
 
 
-@defpublic(P.amax, method=True, aliases=("amax",),
-           fuzz=Fuzz(references.amax, args="reduce", zero_d_axis=True))
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """Largest value over ``axis`` (values only; ties share the gradient)."""
-    x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "max")
-    _check_nonempty(x, axis, "max")
-    return call(P.amax, x, axis=axis, keepdims=keepdims)
-
-
 @defcomposite(method=True, aliases=("amin",),
               fuzz=Fuzz(references.amin, args="reduce", zero_d_axis=True))
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
     """Smallest value over ``axis``: -max(-x)."""
-    x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "min")
-    _check_nonempty(x, axis, "min")
+    x, axis, keepdims = reduce_args(x, axis, keepdims, dim, keepdim, "min")
+    check_nonempty(x, axis, "min")
     if x.data.dtype.kind in "iub":      # no gradient; -x would overflow at the int minimum
         return constant(np.min(x.data, axis=axis, keepdims=keepdims))
     return neg(call(P.amax, neg(x), axis=axis, keepdims=keepdims))
 
 
-amax = max
 amin = min
-
-
-@defpublic(P.logsumexp, method=True,
-           fuzz=Fuzz(references.logsumexp, args="reduce", floats_in=True, zero_d_axis=True))
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """log(sum(exp(x))) computed stably (shifted by the max)."""
-    x, axis, keepdims = _reduce_args(x, axis, keepdims, dim, keepdim, "logsumexp")
-    return call(P.logsumexp, _float(x), axis=axis, keepdims=keepdims)
-
-
-@defpublic(P.log_softmax, method=True,
-           fuzz=Fuzz(references.log_softmax, args="one_axis", floats_in=True, zero_d_axis=True))
-def log_softmax(x, axis=-1, *, dim=None):
-    """x - logsumexp(x) along one axis (default: the last)."""
-    x = _float(as_tensor(x))
-    axis = normalize_one_axis(axis if dim is None else dim, x.ndim, "log_softmax")
-    if x.ndim == 0:
-        return sub(x, x)
-    return call(P.log_softmax, x, axis=axis)
 
 
 @defcomposite(method=True,
@@ -136,11 +94,6 @@ def softmax(x, axis=-1, *, dim=None):
     x = as_tensor(x)
     normalize_one_axis(axis if dim is None else dim, x.ndim, "softmax")   # names softmax
     return exp(log_softmax(x, axis, dim=dim))
-
-
-def _float(x):
-    """Integer and bool tensors become the default float dtype (as in exp, mean)."""
-    return astype(x, get_default_dtype()) if x.data.dtype.kind in "iub" else x
 
 
 def _arg_reduce(fn, opname, x, axis, keepdims):
@@ -185,7 +138,3 @@ def all(x, axis=None, keepdims=False):  # noqa: A001
     axis = normalize_axis(axis, x.ndim, "all")
     return constant(np.all(x.data, axis=axis, keepdims=keepdims))
 
-
-def _check_nonempty(x, axis, opname):
-    if x.data.size == 0:
-        raise ValueError(f"{opname}: cannot reduce an empty tensor of shape {x.shape}")

@@ -1,69 +1,28 @@
-"""Shape, index and join functions (NumPy semantics), composed from shape primitives."""
+"""Composite shape, index and join ops (NumPy semantics), built from the public
+functions of the shape and index primitives (``ops/shape.py``, ``ops/index.py``, where
+reshape, transpose, getitem... are declared), and in-place assignment (setitem).
+"""
 import builtins
 
 import numpy as np
 
 from .. import ops as P
-from ..inplace import check_allowed, mark_view, record_write, records
-from ..ops.registry import apply
+from ..inplace import check_allowed, record_write, records
 from ..ops import references
-from ..ops.registry import defcomposite, defpublic
+from ..ops.axes import normalize_axis, normalize_one_axis, shape_args
+from ..ops.coerce import as_tensor, call, data_of
+from ..ops.index import normalize_index
+from ..ops.registry import defcomposite
 from ..ops.spec import Fuzz
 from ..tensor import Tensor
-from ._common import (NO_PARAMS, as_tensor, call, data_of, normalize_axis,
-                      normalize_one_axis, shape_args)
 from .math import astype, where
 
-__all__ = ["reshape", "view", "transpose", "permute", "swapaxes", "moveaxis", "flatten",
-           "squeeze", "unsqueeze", "expand_dims", "expand", "expand_as", "broadcast_to",
-           "concatenate", "cat", "stack", "split", "chunk", "pad", "getitem", "setitem",
-           "index_add"]
+__all__ = ["permute", "swapaxes", "moveaxis", "flatten", "squeeze", "unsqueeze",
+           "expand_dims", "expand", "expand_as", "stack", "split", "chunk", "setitem"]
 
-
-@defpublic(P.reshape, method=("reshape", "view"), aliases=("view",),
-           fuzz=Fuzz(np.reshape, args="reshape"))
-def reshape(x, *shape):
-    """New shape with the same data (one -1 is inferred), as ``np.reshape``."""
-    x = as_tensor(x)
-    shape = shape_args(shape, "reshape")
-    if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1]))
-        if shape.count(-1) > 1 or known == 0 or x.data.size % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                             f"into {shape}")
-        shape = tuple(x.data.size // known if s == -1 else s for s in shape)
-    if int(np.prod(shape)) != x.data.size:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.data.size} elements) into {shape}")
-    if shape == x.shape:
-        return x
-    return mark_view(call(P.reshape, x, shape=shape), x)
-
-
-view = reshape
-
-
-@defpublic(P.transpose, method=True, fuzz=Fuzz(np.transpose, args="transpose"))
-def transpose(x, *axes):
-    """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
-    x = as_tensor(x)
-    explicit = len(axes) == 1 and isinstance(axes[0], (tuple, list))
-    if len(axes) == 1 and (axes[0] is None or explicit):
-        axes = axes[0]
-    if not axes and not explicit:
-        axes = tuple(range(x.ndim))[::-1]
-    axes = tuple(int(a) for a in axes)
-    if not builtins.all(-x.ndim <= a < x.ndim for a in axes):
-        raise ValueError(f"transpose: axes {axes} are out of range for a tensor of shape "
-                         f"{x.shape}")
-    axes = tuple(a % x.ndim for a in axes)
-    if sorted(axes) != list(range(x.ndim)):
-        hint = " (to swap two axes use swapaxes)" if len(axes) == 2 else ""
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                         f"{x.ndim} axes of a tensor of shape {x.shape}{hint}")
-    if axes == tuple(range(x.ndim)):
-        return x
-    return mark_view(call(P.transpose, x, axes=axes), x)
+# the shape and index primitives' public functions, which the composites here build on
+reshape, transpose, broadcast_to = P.reshape.public, P.transpose.public, P.broadcast_to.public
+concatenate, getitem = P.concatenate.public, P.getitem.public
 
 
 @defcomposite(method=True, fuzz=Fuzz(np.transpose, args="transpose"))
@@ -139,20 +98,6 @@ def unsqueeze(x, axis):
 expand_dims = unsqueeze
 
 
-@defpublic(P.broadcast_to, method=True, fuzz=Fuzz(np.broadcast_to, args="broadcast"))
-def broadcast_to(x, *shape):
-    """Broadcast to ``shape`` (NumPy rules)."""
-    x = as_tensor(x)
-    shape = shape_args(shape, "broadcast_to")
-    try:
-        np.broadcast_shapes(x.shape, shape)
-    except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    if shape == x.shape:
-        return x
-    return mark_view(call(P.broadcast_to, x, shape=shape), x)
-
-
 @defcomposite(method=True, fuzz=Fuzz(references.expand, args="expand"))
 def expand(x, *shape):
     """PyTorch's broadcast_to: -1 keeps that axis's size."""
@@ -169,29 +114,6 @@ def expand(x, *shape):
 @defcomposite(method=True, fuzz=Fuzz(references.expand_as, args="expand_as"))
 def expand_as(x, other):
     return broadcast_to(x, as_tensor(other).shape)
-
-
-@defpublic(P.concatenate, aliases=("cat",), fuzz=Fuzz(np.concatenate, args="join"))
-def concatenate(tensors, axis=0, *, dim=None):
-    """Join along an existing axis."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("concatenate: expected at least one tensor")
-    if tensors[0].ndim == 0:
-        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
-    axis = normalize_one_axis(axis if dim is None else dim, tensors[0].ndim, "concatenate")
-    for t in tensors[1:]:
-        if t.ndim != tensors[0].ndim or any(
-                a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis):
-            shapes = ", ".join(str(u.shape) for u in tensors)
-            raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
-    if len(tensors) == 1:
-        return tensors[0]
-    starts = np.cumsum([0] + [t.shape[axis] for t in tensors[:-1]]).tolist()
-    return apply(P.concatenate, tuple(tensors), {"axis": axis, "starts": tuple(starts)})
-
-
-cat = concatenate
 
 
 @defcomposite(fuzz=Fuzz(np.stack, args="stack"))
@@ -238,58 +160,6 @@ def chunk(x, chunks, axis=0, *, dim=None):
     return split(x, list(range(size, n, size)), axis)
 
 
-@defpublic(P.pad, method=True, fuzz=Fuzz(references.pad, args="pad"))
-def pad(x, pad_width, mode="constant", constant_values=0.0, *, value=None):
-    """NumPy's pad (constant mode): ``pad_width`` is an int, (before, after) or one pair
-    per axis."""
-    x = as_tensor(x)
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
-    try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-    except (ValueError, TypeError):
-        raise ValueError(f"pad: pad_width {pad_width!r} is not an int, a (before, after) "
-                         f"pair or one pair per axis of a tensor of shape {x.shape}") from None
-    if (widths < 0).any():
-        raise ValueError(f"pad: negative pad widths {pad_width!r}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    fill = float(constant_values if value is None else value)
-    if x.data.dtype.kind in "iub" and not np.isfinite(fill):
-        raise ValueError(f"pad: cannot pad a {x.dtype} tensor with {fill}; convert it to a "
-                         "float dtype first")
-    return call(P.pad, x, pad_width=widths, value=fill)
-
-
-def _normalize_index(index):
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    for part in index:
-        part = data_of(part)
-        if isinstance(part, list):
-            part = np.asarray(part)
-        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must be integer or boolean, "
-                             f"got {part.dtype}")
-        out.append(part)
-    return tuple(out)
-
-
-@defpublic(P.getitem, method="__getitem__", fuzz=Fuzz(references.getitem, args="getitem"))
-def getitem(x, index):
-    """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
-    Integer-array indices may repeat: their gradients accumulate."""
-    x = as_tensor(x)
-    out = call(P.getitem, x, index=_normalize_index(index))   # errors name op and shape
-    return mark_view(out, x)       # basic indexing gives a view: one version counter
-
-
-@defpublic(P.index_add, fuzz=Fuzz(references.index_add, args="index_add"))
-def index_add(g, shape, index):
-    """Zeros of ``shape`` with ``g`` added at ``index`` (the adjoint of getitem)."""
-    return call(P.index_add, as_tensor(g), shape=tuple(shape), index=_normalize_index(index))
-
-
 @defcomposite(method="__setitem__")
 def setitem(x, index, value):
     """In-place assignment. Recorded in the graph where PyTorch records it (into a
@@ -298,13 +168,13 @@ def setitem(x, index, value):
     if not isinstance(x, Tensor):
         raise TypeError("setitem: expected a Tensor")
     if records(x, value):
-        idx = _normalize_index(index)
+        idx = normalize_index(index)
         record_write(x, lambda old: _assigned(old, idx, value, index), "setitem (x[i] = v)")
         return
     check_allowed(x, "setitem (x[i] = v)",
                   hint=", e.g. ag.where(mask, value, x) or index_add")
     try:
-        x.data[_normalize_index(index)] = data_of(value)
+        x.data[normalize_index(index)] = data_of(value)
     except (IndexError, ValueError, TypeError) as err:
         raise type(err)(f"setitem: cannot assign {np.shape(data_of(value))} values at "
                         f"{index!r} of a tensor of shape {x.shape}: {err}") from None

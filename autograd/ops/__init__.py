@@ -5,8 +5,7 @@
 functions that ``ag.<name>`` is. Public code calls ``ag.<name>``, not ``ag.ops``.
 """
 from .registry import (DECLARED, PUBLIC, REGISTRY, Composite, Node, Primitive,  # noqa: F401
-                       apply, defcomposite, defprimitive, defpublic,
-                       undeclare)
+                       apply, defcomposite, defprimitive, undeclare)
 from .spec import Case, Fuzz  # noqa: F401
 from .elementwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
@@ -18,3 +17,4 @@ from .pool import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
+from .collective import *  # noqa: F401,F403

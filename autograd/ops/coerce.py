@@ -73,6 +73,22 @@ def call(op, *args, **params):
     return apply(op, args, params)
 
 
+def cast_to(x, dtype):
+    """Tensor ``x`` in ``dtype``: ``x`` itself if it has it, else a (recorded) cast."""
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    return apply(REGISTRY["cast"], (x,), {"dtype": dtype})
+
+
+def as_float(x):
+    """Integer and bool tensors become the default float dtype (as NumPy and PyTorch do
+    for exp, mean...); float tensors stay."""
+    if x.data.dtype.kind in "iub":
+        return apply(REGISTRY["cast"], (x,), {"dtype": dtypes.get_default_dtype()})
+    return x
+
+
 # --------------------------------------------- coercion rules: the generated publics
 def tensor_unary(prim):
     """``f(x)``: any input becomes a Tensor, its dtype kept."""

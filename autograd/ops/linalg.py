@@ -1,21 +1,40 @@
 """Linear algebra primitives: matmul (NumPy rules: 1-d, 2-d, batched), linear
-(x Wᵀ + b fused) and einsum.
+(x Wᵀ + b fused; internal, ``nn.functional.linear`` is its public form) and einsum
+(ellipsis and implicit output supported). matmul's and einsum's blocks start with
+their public function, which checks the operands.
 
 For ``C = A @ B``: ``dA = G @ Bᵀ`` and ``dB = Aᵀ @ G``; 1-d operands are treated as a
 row (left) or a column (right) and the batch axes are unbroadcast by the engine.
 """
 import math
+import string
 
 import numpy as np
 
 from ..tensor import Tensor
+from .coerce import as_tensor, binary
 from .elementwise import mul
 from .reduce import sum as _sum
-from .registry import defprimitive
-from .spec import Case
+from .registry import apply, defprimitive
+from .spec import Case, Fuzz
 from .shape import broadcast_to, reshape, transpose
 
 __all__ = ["matmul", "linear", "einsum"]
+
+
+def _matmul_public(a, b):
+    """Matrix product with NumPy's rules for 1-d, 2-d and batched operands."""
+    a, b = (as_tensor(t) for t in binary(a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "
+                         f"{a.shape} and {b.shape}; use * for scalars")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                         f"({k_a} != {k_b}); the last axis of the first must equal the "
+                         "second-to-last of the second")
+    return apply(matmul, (a, b), {})
 
 
 def _mT(x):
@@ -70,6 +89,8 @@ matmul = defprimitive(
     "matmul", np.matmul,
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
     rules=("d(A@B)/dA: G @ Bᵀ", "d(A@B)/dB: Aᵀ @ G"),
+    public=_matmul_public, method=("matmul", "__matmul__", "__rmatmul__"),
+    fuzz=Fuzz(np.matmul, args="matmul"),
     cases=[Case(lambda a, b: matmul(a, b), *shapes, label=label) for *shapes, label in [
         ((2, 3), (3, 4), ""), ((3,), (3, 4), ""), ((2, 3), (3,), ""), ((3,), (3,), ""),
         ((2, 2, 3), (3, 4), ""), ((3,), (2, 3, 2), ""),
@@ -130,6 +151,64 @@ linear = defprimitive(
                 label="column-major weight")])
 
 
+def _einsum_public(subscripts, *operands):
+    """Einstein summation, as ``np.einsum`` (differentiable in every operand)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = tuple(as_tensor(o) for o in operands)
+    spec = _normalize_subscripts(subscripts, [o.shape for o in operands])
+    return apply(einsum, operands, {"subscripts": spec})
+
+
+def _normalize_subscripts(subscripts, shapes):
+    """Explicit 'ab,bc->ac' form: ellipses replaced by letters, output made explicit."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        lhs, rhs = subscripts.split("->")
+    else:
+        lhs, rhs = subscripts, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: {len(terms)} operand terms in {subscripts!r} but "
+                         f"{len(shapes)} operands given")
+    free = [c for c in string.ascii_letters if c not in subscripts]
+    ell_rank = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            ell_rank = max(ell_rank, len(s) - (len(t) - 3))
+    ell = "".join(free[:ell_rank])
+    new_terms = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_rank - k:] if k else "")
+        if len(t) != len(s):
+            raise ValueError(f"einsum: term {t!r} has {len(t)} letters but its operand "
+                             f"has shape {s}")
+        new_terms.append(t)
+    _check_letter_sizes(new_terms, shapes)
+    if rhs is None:
+        letters = "".join(new_terms)
+        rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                   and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    return ",".join(new_terms) + "->" + rhs
+
+
+def _check_letter_sizes(terms, shapes):
+    """Every letter has one size across the operands (1 broadcasts, as in NumPy)."""
+    seen = {}
+    for k, (t, s) in enumerate(zip(terms, shapes)):
+        for c, n in zip(t, s):
+            j, m = seen.setdefault(c, (k, n))
+            if m != n and 1 not in (m, n):
+                raise ValueError(f"einsum: letter {c!r} has size {m} in operand {j} (shape "
+                                 f"{shapes[j]}) but {n} in operand {k} (shape {s})")
+            if m == 1:
+                seen[c] = (k, n)
+
+
 def _einsum_forward(*operands, subscripts):
     return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
@@ -180,6 +259,7 @@ einsum = defprimitive(
     vjps=(_einsum_vjp,),
     rules=("d einsum/d operand: einsum of the gradient with the other operands",),
     variadic=True,
+    public=_einsum_public, fuzz=Fuzz(np.einsum, args="einsum"),
     cases=[Case(lambda a, b: einsum(a, b, subscripts="ij,jk->ik"), (2, 3), (3, 2)),
            Case(lambda a: einsum(a, subscripts="ii->i"), (3, 3), label="diagonal"),
            Case(lambda a: einsum(a, subscripts="ij->"), (2, 3)),

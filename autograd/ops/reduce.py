@@ -1,13 +1,18 @@
-"""Reductions: sum, amax, logsumexp, log_softmax (the stable ones are primitives).
+"""Reductions: sum, max (amax), logsumexp, log_softmax (the stable ones are primitives);
+NumPy names, with ``dim=``/``keepdim=`` accepted as PyTorch aliases.
 
-``axis`` arrives normalised by ``autograd.functions`` (None or a tuple of
-non-negative ints), so the VJPs can rebuild the keepdims shape directly.
+Each block is the public function followed by its primitive. The public function
+normalises ``axis`` (None or a sorted tuple of non-negative ints, ``axes.normalize_axis``),
+so the VJPs can rebuild the keepdims shape directly.
 """
 import numpy as np
 
-from .elementwise import exp
+from . import references
+from .axes import normalize_axis, normalize_one_axis
+from .coerce import as_float, as_tensor, call, cast_to
+from .elementwise import exp, sub
 from .registry import defprimitive
-from .spec import Case
+from .spec import Case, Fuzz
 from .shape import broadcast_to, reshape
 
 __all__ = ["sum", "amax", "logsumexp", "log_softmax", "keepdims_shape"]
@@ -27,6 +32,28 @@ def _expand_back(g, x, axis, keepdims):
     return reshape(g, shape=keepdims_shape(x.shape, axis))
 
 
+def reduce_args(x, axis, keepdims, dim, keepdim, opname):
+    """A reduction's arguments read: the Tensor, its normalised axes and keepdims."""
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim, opname, dim)
+    return x, axis, bool(keepdims or keepdim)
+
+
+def check_nonempty(x, axis, opname):
+    if x.data.size == 0:
+        raise ValueError(f"{opname}: cannot reduce an empty tensor of shape {x.shape}")
+
+
+def _sum_public(x, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):
+    """Sum over ``axis`` (all axes by default)."""
+    x, axis, keepdims = reduce_args(x, axis, keepdims, dim, keepdim, "sum")
+    if dtype is not None:
+        x = cast_to(x, dtype)
+    elif x.data.dtype == bool:
+        x = cast_to(x, np.int64)
+    return call(sum, x, axis=axis, keepdims=keepdims)
+
+
 def _sum_forward(x, axis=None, keepdims=False):
     return np.add.reduce(x, axis=axis, keepdims=keepdims)   # np.sum without its ~1.5 µs wrapper
 
@@ -39,10 +66,18 @@ sum = defprimitive(  # noqa: A001 - the public name is `sum`
     "sum", _sum_forward,
     vjps=(_sum_vjp,),
     rules=("d sum(x)/dx_i = 1",),
+    public=_sum_public, method=True, fuzz=Fuzz(np.sum, args="reduce", zero_d_axis=True),
     cases=[Case(lambda x: sum(x), (2, 3)),
            Case(lambda x: sum(x, axis=(1,)), (2, 3)),
            Case(lambda x: sum(x, axis=(0, 2), keepdims=True), (2, 3, 2)),
            Case(lambda x: sum(x), ())])
+
+
+def _max_public(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Largest value over ``axis`` (values only; ties share the gradient)."""
+    x, axis, keepdims = reduce_args(x, axis, keepdims, dim, keepdim, "max")
+    check_nonempty(x, axis, "max")
+    return call(amax, x, axis=axis, keepdims=keepdims)
 
 
 def _amax_forward(x, axis=None, keepdims=False):
@@ -60,9 +95,17 @@ amax = defprimitive(
     "max", _amax_forward,
     vjps=(_amax_vjp,),
     rules=("d max(x)/dx_i = 1 where x_i is the max (ties share), else 0",),
+    public=_max_public, method=True, aliases=("amax",),
+    fuzz=Fuzz(references.amax, args="reduce", zero_d_axis=True),
     cases=[Case(lambda x: amax(x), (2, 3), domain="distinct"),
            Case(lambda x: amax(x, axis=(1,)), (3, 4), domain="distinct"),
            Case(lambda x: amax(x, axis=(0,), keepdims=True), (3, 2), domain="distinct")])
+
+
+def _logsumexp_public(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """log(sum(exp(x))) computed stably (shifted by the max)."""
+    x, axis, keepdims = reduce_args(x, axis, keepdims, dim, keepdim, "logsumexp")
+    return call(logsumexp, as_float(x), axis=axis, keepdims=keepdims)
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
@@ -83,9 +126,20 @@ logsumexp = defprimitive(
     "logsumexp", _logsumexp_forward,
     vjps=(_logsumexp_vjp,),
     rules=("d logsumexp(x)/dx = softmax(x)",),
+    public=_logsumexp_public, method=True,
+    fuzz=Fuzz(references.logsumexp, args="reduce", floats_in=True, zero_d_axis=True),
     cases=[Case(lambda x: logsumexp(x), (2, 3)),
            Case(lambda x: logsumexp(x, axis=(1,)), (2, 3)),
            Case(lambda x: logsumexp(x, axis=(0,), keepdims=True), (3, 2))])
+
+
+def _log_softmax_public(x, axis=-1, *, dim=None):
+    """x - logsumexp(x) along one axis (default: the last)."""
+    x = as_float(as_tensor(x))
+    axis = normalize_one_axis(axis if dim is None else dim, x.ndim, "log_softmax")
+    if x.ndim == 0:
+        return call(sub, x, x)
+    return call(log_softmax, x, axis=axis)
 
 
 def _log_softmax_of_shifted(shifted, axis):
@@ -115,5 +169,7 @@ log_softmax = defprimitive(
     "log_softmax", _log_softmax_forward,
     vjps=(_log_softmax_vjp,),
     rules=("d log_softmax(x)/dx: g - softmax(x) * sum(g)",),
+    public=_log_softmax_public, method=True,
+    fuzz=Fuzz(references.log_softmax, args="one_axis", floats_in=True, zero_d_axis=True),
     cases=[Case(lambda x: log_softmax(x, axis=1), (2, 3)),
            Case(lambda x: log_softmax(x, axis=0), (3, 2))])

@@ -207,21 +207,6 @@ def defcomposite(name=None, *, method=False, aliases=(), cases=(), fuzz=None):
     return declare
 
 
-def defpublic(primitive, *, method=False, aliases=(), cases=(), fuzz=None):
-    """Declare, as a decorator, the public function of a primitive that was declared
-    without one (its argument checks are long enough to live with its kind's other
-    functions in ``autograd/functions``). The fields are ``defprimitive``'s public part;
-    the public name is the primitive's."""
-    def declare(fn):
-        if primitive.public is not None:
-            raise ValueError(f"defpublic: {primitive.name!r} already has a public function")
-        extra = tuple(c.bound_to(fn) for c in cases)
-        _declare(primitive, fn, method, aliases, primitive.cases + extra, fuzz)
-        fn.__name__ = fn.__qualname__ = primitive.name
-        return fn
-    return declare
-
-
 def _declare(op, public, method, aliases, cases, fuzz):
     """Record the public part of a declaration: names, Tensor methods, checks. Nothing
     is recorded unless every name is free."""

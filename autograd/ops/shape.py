@@ -1,14 +1,37 @@
 """Shape primitives: reshape, transpose, broadcast_to and its adjoint sum_to.
 
-``sum_to`` is the one unbroadcast mechanism: the engine calls it when a VJP's result
-has the broadcast shape rather than the input's shape.
+Each block is the public function (NumPy's argument forms, checked; the result is a
+view of its input) followed by its primitive. ``sum_to`` is internal: the one
+unbroadcast mechanism, which the engine calls when a VJP's result has the broadcast
+shape rather than the input's shape.
 """
 import numpy as np
 
+from ..inplace import mark_view
+from .axes import shape_args
+from .coerce import as_tensor, call
 from .registry import defprimitive
-from .spec import Case
+from .spec import Case, Fuzz
 
 __all__ = ["reshape", "transpose", "broadcast_to", "sum_to", "sum_to_shape_axes"]
+
+
+def _reshape_public(x, *shape):
+    """New shape with the same data (one -1 is inferred), as ``np.reshape``."""
+    x = as_tensor(x)
+    shape = shape_args(shape, "reshape")
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1]))
+        if shape.count(-1) > 1 or known == 0 or x.data.size % known:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                             f"into {shape}")
+        shape = tuple(x.data.size // known if s == -1 else s for s in shape)
+    if int(np.prod(shape)) != x.data.size:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                         f"({x.data.size} elements) into {shape}")
+    if shape == x.shape:
+        return x
+    return mark_view(call(reshape, x, shape=shape), x)
 
 
 def _reshape_forward(x, shape):
@@ -19,8 +42,32 @@ reshape = defprimitive(
     "reshape", _reshape_forward,
     vjps=(lambda g, out, x, shape: reshape(g, shape=x.shape),),
     rules=("d reshape(x)/dx: reshape the gradient back to x's shape",),
+    public=_reshape_public, method=("reshape", "view"), aliases=("view",),
+    fuzz=Fuzz(np.reshape, args="reshape"),
     cases=[Case(lambda x: reshape(x, shape=(3, 2)), (2, 3)),
            Case(lambda x: reshape(x, shape=(1,)), ())])
+
+
+def _transpose_public(x, *axes):
+    """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
+    x = as_tensor(x)
+    explicit = len(axes) == 1 and isinstance(axes[0], (tuple, list))
+    if len(axes) == 1 and (axes[0] is None or explicit):
+        axes = axes[0]
+    if not axes and not explicit:
+        axes = tuple(range(x.ndim))[::-1]
+    axes = tuple(int(a) for a in axes)
+    if not all(-x.ndim <= a < x.ndim for a in axes):
+        raise ValueError(f"transpose: axes {axes} are out of range for a tensor of shape "
+                         f"{x.shape}")
+    axes = tuple(a % x.ndim for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        hint = " (to swap two axes use swapaxes)" if len(axes) == 2 else ""
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                         f"{x.ndim} axes of a tensor of shape {x.shape}{hint}")
+    if axes == tuple(range(x.ndim)):
+        return x
+    return mark_view(call(transpose, x, axes=axes), x)
 
 
 def _transpose_forward(x, axes):
@@ -35,8 +82,22 @@ transpose = defprimitive(
     "transpose", _transpose_forward,
     vjps=(_transpose_vjp,),
     rules=("d transpose(x)/dx: transpose the gradient back (inverse permutation)",),
+    public=_transpose_public, method=True, fuzz=Fuzz(np.transpose, args="transpose"),
     cases=[Case(lambda x: transpose(x, axes=(1, 0)), (2, 3)),
            Case(lambda x: transpose(x, axes=(2, 0, 1)), (2, 3, 2))])
+
+
+def _broadcast_to_public(x, *shape):
+    """Broadcast to ``shape`` (NumPy rules)."""
+    x = as_tensor(x)
+    shape = shape_args(shape, "broadcast_to")
+    try:
+        np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    if shape == x.shape:
+        return x
+    return mark_view(call(broadcast_to, x, shape=shape), x)
 
 
 def _broadcast_forward(x, shape):
@@ -47,6 +108,7 @@ broadcast_to = defprimitive(
     "broadcast_to", _broadcast_forward,
     vjps=(lambda g, out, x, shape: sum_to(g, shape=x.shape),),
     rules=("d broadcast(x)/dx: sum the gradient over the broadcast axes",),
+    public=_broadcast_to_public, method=True, fuzz=Fuzz(np.broadcast_to, args="broadcast"),
     cases=[Case(lambda x: broadcast_to(x, shape=(2, 3)), (3,)),
            Case(lambda x: broadcast_to(x, shape=(2, 4)), (2, 1)),
            Case(lambda x: broadcast_to(x, shape=(3,)), ())])

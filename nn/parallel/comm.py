@@ -29,6 +29,8 @@ import sys
 import time
 import traceback
 
+import numpy as np
+
 DEFAULT_TIMEOUT = 300.0
 _INSTALL_HINT = ("nn.parallel needs mpi4py and an MPI library: pip install "
                  "'glassgrad[distributed]' (mpi4py + the mpich wheel), or mpi4py built "
@@ -153,6 +155,22 @@ def allreduce_(array, comm, timeout, what):
     return array
 
 
+class Group:
+    """An MPI communicator as the group of autograd's collective ops
+    (``autograd.ops.collective.Group``: ``allreduce_sum(array, what)`` returns the sum
+    over the ranks, in a new array), with this module's deadline on every wait."""
+
+    def __init__(self, comm, timeout):
+        self.comm, self.timeout = comm, timeout
+
+    def allreduce_sum(self, array, what):
+        return allreduce_(np.array(array, copy=True, order="C"), self.comm, self.timeout,
+                          what)
+
+    def __repr__(self):
+        return f"MPI group (rank {self.comm.Get_rank()} of {self.comm.Get_size()})"
+
+
 def broadcast_(array, comm, timeout, what, root=0):
     """Overwrite ``array`` (contiguous numpy) with ``root``'s copy; returns it."""
     wait(comm.Ibcast(array, root=root), comm, timeout, what)
@@ -166,8 +184,6 @@ def allgather(obj, comm, timeout, what):
     so that it obeys the timeout like every other collective here.
     """
     import pickle
-
-    import numpy as np
 
     MPI = mpi()
     payload = np.frombuffer(pickle.dumps(obj), dtype=np.uint8)

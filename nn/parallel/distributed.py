@@ -17,12 +17,13 @@ of the backward, and the first ready gradient queues an end-of-backward callback
 (``autograd.hooks.queue_callback``) that starts what is left, waits, and writes the
 averages into ``.grad``.
 
-The forward call (in grad mode, outside ``no_sync()``) also records two graph nodes
-around the module, visible in ``draw_graph``: ``DDPBackwardDone``, created before the
-module runs from a private 0-d leaf, and ``DDPOutput`` on each output, an identity
-whose backward also sends a zero gradient to ``DDPBackwardDone``. Its backward queues
-the same callback, so a rank whose backward produced no parameter gradient at all
-still takes part in the reduction.
+DDP records no graph node of its own (the forward returns the module's outputs as
+they are) and defines no backward: the engine's two hooks are its only link to the
+backward pass. As in PyTorch, every rank must therefore produce at least one
+parameter gradient in a synced backward; a rank whose backward reaches no parameter
+never joins the reduction, and the other ranks stop at the timeout with a message
+naming the bucket they waited for. ``autograd.grad`` accumulates nothing, runs no
+post-accumulate hook, and so averages nothing (as in PyTorch).
 
 >>> # run under mpiexec -n 2 python script.py (see docs/distributed.md)
 >>> # ddp = nn.parallel.DistributedDataParallel(model)
@@ -35,7 +36,6 @@ import contextlib
 import numpy as np
 
 import autograd as ag
-from autograd import Function, Tensor
 from autograd.hooks import queue_callback
 
 from ..module import Module
@@ -43,46 +43,6 @@ from . import comm as C
 from .reducer import Reducer, assign_buckets, bucket_size_limits
 
 __all__ = ["DistributedDataParallel", "consume_prefix_in_state_dict_if_present"]
-
-
-class DDPBackwardDone(Function):
-    """Runs DDP's gradient averaging when backward reaches the start of the forward."""
-
-    @staticmethod
-    def forward(ctx, anchor, ddp=None):
-        ctx.ddp = ddp
-        return np.zeros((), dtype=anchor.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        ctx.ddp._queue_reduction()
-        return None
-
-
-class DDPOutput(Function):
-    """Identity on a module output; ties it to ``DDPBackwardDone`` in the graph."""
-
-    @staticmethod
-    def forward(ctx, out, token):
-        ctx.token_dtype = token.dtype
-        return out.copy()     # its own array: an in-place edit cannot reach the module's
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, np.zeros((), dtype=ctx.token_dtype)
-
-
-def _map_tensors(obj, fn):
-    """``obj`` with ``fn`` applied to every Tensor inside lists, tuples and dicts."""
-    if isinstance(obj, Tensor):
-        return fn(obj)
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):          # a namedtuple
-        return type(obj)(*(_map_tensors(x, fn) for x in obj))
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_map_tensors(x, fn) for x in obj)
-    if isinstance(obj, dict):
-        return type(obj)((k, _map_tensors(v, fn)) for k, v in obj.items())
-    return obj
 
 
 def _describe(named):
@@ -176,8 +136,6 @@ class DistributedDataParallel(Module):
         buckets = assign_buckets(params, bucket_size_limits(bucket_cap_mb))
         self.bucket_cap_mb = bucket_cap_mb
         self.reducer = Reducer(params, names, buckets, self.comm, self.timeout)
-        self._anchor = Tensor(np.zeros((), dtype=params[0].dtype), requires_grad=True,
-                              name="ddp")
         self._ready_hook_handles = self._register_ready_hooks(params)
 
     # ------------------------------------------------------------ construction
@@ -246,17 +204,9 @@ class DistributedDataParallel(Module):
         if sync:
             self.reducer.discard()       # hooks of a backward that never finished
             self._reduction_queued = False
-        token = DDPBackwardDone.apply(self._anchor, ddp=self) if sync else None
         out = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = self._expect_backward = sync
-        if token is None:
-            return out
-
-        def attach(t):
-            if t.requires_grad:
-                return DDPOutput.apply(t, token)
-            return t
-        return _map_tensors(out, attach)
+        return out
 
     def _reduce_gradients(self):
         for p in self.reducer.params:

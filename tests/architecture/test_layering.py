@@ -133,3 +133,52 @@ def test_no_arrow_back_up_inside_autograd(part):
                 if any(t == up or t.startswith(up + ".") for up in NOT_BELOW[part]):
                     offenders.append(f"{MODULES[m].relative_to(ROOT)}:{line} imports {t}")
     assert not offenders, "\n".join(offenders)
+
+
+# ------------------------------------------------------- backwards live in autograd
+def _base_name(expr):
+    """``Function`` for ``Function``, ``ag.Function`` and ``autograd.function.Function``."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def backward_definitions(path):
+    """(line, what) for every custom-Function subclass and every ``backward``
+    staticmethod in the file at ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            if any(_base_name(b) == "Function" for b in node.bases):
+                found.append((node.lineno, f"class {node.name} subclasses Function"))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name == "backward" and any(_base_name(d) == "staticmethod"
+                                               for d in node.decorator_list):
+                found.append((node.lineno, "a backward staticmethod"))
+    return found
+
+
+@pytest.mark.parametrize("package", ["nn", "optim"])
+def test_no_backward_outside_autograd(package):
+    """nn and optim compose autograd ops; a gradient rule they need is a primitive in
+    autograd/ops (as the collective all_reduce_sum is for nn.parallel)."""
+    offenders = [f"{path.relative_to(ROOT)}:{line}: {what}"
+                 for path in sorted((ROOT / package).rglob("*.py"))
+                 for line, what in backward_definitions(path)]
+    assert not offenders, (f"{package}/ must define no backward (declare a primitive in "
+                           "autograd/ops instead):\n" + "\n".join(offenders))
+
+
+def test_the_backward_check_finds_a_function_subclass(tmp_path):
+    path = tmp_path / "layer.py"
+    path.write_text("import autograd as ag\n\n\nclass Twice(ag.Function):\n"
+                    "    @staticmethod\n    def backward(ctx, g):\n        return 2 * g\n")
+    assert [what for _, what in backward_definitions(path)] == [
+        "class Twice subclasses Function", "a backward staticmethod"]
+
+
+def test_autograd_never_imports_mpi4py():
+    offenders = [str(path.relative_to(ROOT)) for path in sorted(AUTOGRAD.rglob("*.py"))
+                 if "mpi4py" in imported_packages(path)]
+    assert not offenders, offenders

@@ -92,6 +92,11 @@ def test_sync_batchnorm_with_uneven_batches(results):
     assert results["syncbn_uneven"]["rel_error"] < TOL
 
 
+def test_sync_batchnorm_second_order(results):
+    """The all-reduce's backward is itself recorded under create_graph."""
+    assert results["syncbn_double_backward"]["rel_error"] < TOL
+
+
 def test_buckets_marked_ready_in_any_order(results):
     r = results["ready_order"]
     assert r["buckets"] >= 3 and r["all_started_before_finish"]

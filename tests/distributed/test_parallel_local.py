@@ -66,11 +66,35 @@ def test_one_process_without_mpiexec_trains_like_the_plain_model():
             "        loss = nn.functional.cross_entropy(m(x), y)\n"
             "        opt.zero_grad(); loss.backward(); opt.step()\n"
             "a, b = plain.state_dict(), ddp.module.state_dict()\n"
-            "print(ddp.world_size, max(float(np.max(np.abs(a[k] - b[k]))) for k in a))\n")
+            "print(ddp.world_size, max(float(np.max(np.abs(a[k] - b[k]))) for k in a))\n"
+            "out = ddp(x)               # DDP adds no node: the module's output as it is\n"
+            "print(out.grad_fn.name, ddp.module(x).grad_fn.name)\n")
     proc = python(code)
     assert proc.returncode == 0, proc.stderr
-    size, diff = proc.stdout.split()
+    size, diff, ddp_node, module_node = proc.stdout.split()
     assert size == "1" and float(diff) < 1e-12
+    assert ddp_node == module_node
+
+
+def test_only_a_backward_that_accumulates_averages():
+    """The reduction runs from post-accumulate-grad hooks: ``autograd.grad`` (nothing
+    accumulated) averages nothing, ``backward`` does once, ``create_graph`` is refused."""
+    mpi_launch.require_mpi()
+    code = ("import autograd as ag, nn\n"
+            "ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))\n"
+            "x = ag.randn(4, 3, requires_grad=True)\n"
+            "loss = ddp(x).sum()\n"
+            "ag.grad(loss, [x], retain_graph=True)\n"
+            "after_grad = ddp.reducer.stats['reductions']\n"
+            "loss.backward()\n"
+            "print(after_grad, ddp.reducer.stats['reductions'])\n"
+            "try:\n"
+            "    ddp(x).sum().backward(create_graph=True)\n"
+            "except RuntimeError as exc:\n"
+            "    print('refused' if 'create_graph=True' in str(exc) else exc)\n")
+    proc = python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "1", "refused"]
 
 
 @pytest.mark.parametrize("make, kwargs, error, message", [

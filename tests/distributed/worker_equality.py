@@ -347,6 +347,37 @@ def syncbn_uneven_batches():
     return {"rel_error": rel_error(ours, theirs)}
 
 
+def syncbn_double_backward():
+    """Second order through SyncBatchNorm (the all-reduce's VJP is recorded under
+    create_graph): with uneven batches, x.grad of (d(sum W*y)/dx * V).sum() and the
+    weight's (summed over ranks) equal BatchNorm1d's on the concatenated batch."""
+    sizes = [r + 2 for r in range(K)]
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(sum(sizes), 3))
+    W, V = rng.normal(size=X.shape), rng.normal(size=X.shape)
+    gamma, beta = rng.normal(size=3), rng.normal(size=3)
+    lo = sum(sizes[:RANK])
+    hi = lo + sizes[RANK]
+
+    def run(layer, x_all, w_all, v_all):
+        layer.weight.data[...] = gamma
+        layer.bias.data[...] = beta
+        x = ag.tensor(x_all, requires_grad=True)
+        (gx,) = ag.grad((layer(x) * ag.tensor(w_all)).sum(), [x], create_graph=True)
+        (gx * ag.tensor(v_all)).sum().backward()
+        return gx.data, x.grad.data, layer.weight.grad.data
+
+    gx, xx, gw = run(nn.SyncBatchNorm(3), X[lo:hi], W[lo:hi], V[lo:hi])
+    parts = {"gx": COMM.gather(gx), "x.grad": COMM.gather(xx)}
+    weight_grad = COMM.allreduce(gw)
+    if RANK != 0:
+        return {}
+    rgx, rxx, rgw = run(nn.BatchNorm1d(3), X, W, V)
+    ours = {"gx": np.concatenate(parts["gx"]), "x.grad": np.concatenate(parts["x.grad"]),
+            "weight.grad": weight_grad}
+    return {"rel_error": rel_error(ours, {"gx": rgx, "x.grad": rxx, "weight.grad": rgw})}
+
+
 def term_before_ddp_and_overlap():
     """A loss term computed from the weights and this rank's data *before* the DDP
     call is averaged too (the post-accumulate-grad hooks fire after a parameter's last
@@ -435,6 +466,7 @@ def main():
     results["state_dict"] = state_dict_keys()
     results["mismatch"] = mismatched_models()
     results["syncbn_uneven"] = syncbn_uneven_batches()
+    results["syncbn_double_backward"] = syncbn_double_backward()
     results["ready_order"] = reducer_ready_order()
     results["term_before_ddp"] = term_before_ddp_and_overlap()
     results["world_size"] = K

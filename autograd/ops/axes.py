@@ -1,9 +1,15 @@
-"""Helpers shared by the public functions: operand coercion (from ``ops.coerce``) and
-axis normalisation."""
+"""Axis and shape arguments: how the public functions read them, and the errors that
+name the op when they are wrong.
+
+``normalize_axis`` gives what the reduction primitives take (None or a sorted tuple of
+non-negative ints), so their VJPs can rebuild the keepdims shape directly.
+
+>>> normalize_axis(-1, 3, "sum"), normalize_one_axis(-1, 3, "softmax")
+((2,), 2)
+"""
 import numpy as np
 
-from ..ops.coerce import (NO_PARAMS, as_tensor, binary, call, constant,  # noqa: F401
-                          data_of, operand)
+__all__ = []        # helpers for the public functions, not ops: not in ``ag.ops``
 
 
 def normalize_axis(axis, ndim, opname, dim=None):
