@@ -7,8 +7,9 @@ train/eval flags and which parameters train) an entry goes through
        \\--(something uncapturable, or traces never agree)--> eager (with a warning)
 
 A tracing call runs the function itself (with recording on), so it returns what the
-function returns and has all its effects. A compiled call checks the guards, copies
-the inputs into the program's buffers and replays the program.
+function returns and has all its effects. A compiled call checks the guards, brings
+the inputs in (an array read where it is when it fits, else copied into the program's
+buffer: ``inputs.py``) and replays the program.
 """
 import functools
 import gc

@@ -25,14 +25,14 @@ class Root:
     __slots__ = ("index", "_owner", "_weak", "layout", "kind", "created", "writes", "slot",
                  "prev", "held", "scalar", "ptr", "initial", "rec", "const")
 
-    def __init__(self, index, owner, kind, created=-1, rec=None, weak=False):
+    def __init__(self, index, owner, kind, created=-1, rec=None, weak=False, layout=None):
         self.rec = rec            # the Recorder it belongs to
         self.index = index
         if weak and isinstance(owner, np.ndarray):
             self._owner, self._weak = None, weakref.ref(owner)
         else:
             self._owner, self._weak = owner, None
-        self.layout = _layout(owner)
+        self.layout = _layout(owner) if layout is None else layout
         self.kind = kind
         self.created = created
         self.writes = []          # ops writing it in place (after its creation)
@@ -63,6 +63,14 @@ class Root:
     @property
     def dtype(self):
         return self.layout[1]
+
+
+def scalar_layout(dtype, _cache={}):
+    """The layout of a 0-d array of ``dtype`` (what ``_layout`` gives, cached)."""
+    layout = _cache.get(dtype)
+    if layout is None:
+        layout = _cache[dtype] = ((), dtype, (), dtype.itemsize, True)
+    return layout
 
 
 def _layout(a):
@@ -102,6 +110,15 @@ class Value:
                 self._spec = self._measure(arr)
         else:
             self._arr, self._weak = arr, None
+
+    @classmethod
+    def fresh(cls, root, arr):
+        """The whole of a new writeable 0-d result held weakly (``Value(root, arr)``
+        without measuring it)."""
+        v = cls.__new__(cls)
+        v.root, v._arr, v._weak = root, None, weakref.ref(arr)
+        v._spec, v.writeable = (0, (), (), arr.dtype), True
+        return v
 
     @classmethod
     def whole(cls, root):

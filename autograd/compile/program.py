@@ -10,7 +10,7 @@ traced function computed: the same functions on the same values give the same bi
 """
 import numpy as np
 
-from . import accumulate, passes, plan, scalars
+from . import accumulate, inputs, passes, plan, scalars
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -71,6 +71,7 @@ class Program:
 
     def __init__(self, trace, previous):
         self.trace = trace
+        self._handed = None        # while building: the input arrays handed out
         self.regs = [None] * len(trace.syms)
         self.notes = plan.Notes()
         self.alias = {}            # root index -> root index whose buffer it uses
@@ -87,7 +88,12 @@ class Program:
         passes.prune(self)
         scalars.plan(self)
         self._assign_buffers(plan.last_reads(trace, skip=True))
+        candidates = self._candidate_inputs()
+        self._handed = inputs.HandedOut(candidates) if candidates else None
         self._build()
+        self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
+                                    opaque=(scalars.run_block,))
+        self._handed = None
 
     # ----------------------------------------------------------------- memory
     def _classify(self, previous):
@@ -159,12 +165,25 @@ class Program:
                 self.start_steps.append((np.copyto, (scratch, self.phys[target.index]), None))
                 self.notes.copies += 1
 
+    def _candidate_inputs(self):
+        """Input roots the program may read from the caller's array (``inputs.py``):
+        not held by Python after the call, sharing their buffer with no other root."""
+        users = {}
+        for index, buf in self.phys.items():
+            users[id(buf)] = users.get(id(buf), 0) + 1
+        return {root.index: self.phys[root.index] for root in self.trace.roots
+                if root.kind == "input" and not root.held and root.index not in self.alias
+                and users[id(self.phys[root.index])] == 1
+                and self.phys[root.index].size > 0}
+
     def view(self, value):
         """``value`` on its root's buffer."""
         buf = self.phys[value.root.index]
         if buf is value.root.owner:
             arr = value.arr
             if arr is not None:
+                if self._handed is not None:
+                    self._handed.note(value.root.index, arr, len(self.steps))
                 return arr
         offset, shape, strides, dtype = value.spec()
         if buf.flags.c_contiguous:
@@ -173,6 +192,8 @@ class Program:
             out = window(buf, offset, shape, strides, dtype)
         if not value.writeable:
             out.flags.writeable = False
+        if self._handed is not None:
+            self._handed.note(value.root.index, out, len(self.steps))
         return out
 
     def buffer_bytes(self):
@@ -181,7 +202,8 @@ class Program:
         seen, total = set(), 0
         for index, buf in self.phys.items():
             root = self.trace.roots[index]
-            if root.kind == "foreign" and index not in self.carried:
+            if root.kind == "foreign" and index not in self.carried or \
+                    self.inputs.borrowed(index):
                 continue
             if id(buf) not in seen and isinstance(buf, np.ndarray):
                 seen.add(id(buf))
@@ -205,8 +227,6 @@ class Program:
 
     def _build(self):
         trace = self.trace
-        self.inputs = [(root.slot, self.phys[root.index]) for root in trace.roots
-                       if root.kind == "input"]
         self.leaves = list(trace.leaves)
         self.ops = []                         # every op replayed, in order (for showing)
         self.step_ops = []                    # the ops behind each step
@@ -340,9 +360,8 @@ class Program:
 
     # -------------------------------------------------------------------- run
     def run(self, arrays):
-        """One replay: copy the inputs in, read the numbers, run every step."""
-        for slot, buf in self.inputs:
-            np.copyto(buf, arrays[slot])
+        """One replay: bring the inputs in, read the numbers, run every step."""
+        self.inputs.load(arrays)
         regs = self.regs
         for leaf in self.leaves:
             regs[leaf.sym_index] = leaf.read()

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from . import state
-from .ir import Op, Root, SymRef, Value, geometry, owner_of  # noqa: F401 (re-exported)
+from .ir import Op, Root, SymRef, Value, geometry, owner_of, scalar_layout  # noqa: F401
 from .traced import Sym, TracedArray
 
 _NUMPY_DIR = os.path.dirname(np.__file__)
@@ -33,6 +33,7 @@ SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj,
 IN_PLACE_FUNCTIONS = {np.copyto: 0, np.put: 0, np.place: 0, np.putmask: 0,
                       np.fill_diagonal: 0, np.put_along_axis: 0}
 IN_PLACE_METHODS = {"fill", "put", "sort", "partition", "setfield"}
+_PLAIN_OPTIONS = (np.dtype, type, bool, int, str)      # np.array's options, never traced
 
 
 class Uncapturable(Exception):
@@ -214,14 +215,20 @@ class Recorder:
             value = Value(root, res)
             op.outs.append(value)
             return self.traced(value)
-        if isinstance(res, np.generic):
+        if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
             arr = np.array(res)
-            root = self._new_root(arr, "result", op.index)
+            root = Root(len(self.roots), arr, "result", op.index, self, True,
+                        scalar_layout(arr.dtype))
+            self.roots.append(root)
+            self.by_owner[id(arr)] = root
             root.scalar = True
-            self._constant(op, root)
-            value = Value(root, arr)
+            if self.previous is not None:
+                self._constant(op, root)
+            value = Value.fresh(root, arr)
             op.outs.append(value)
-            return self.traced(value)
+            t = np.ndarray.view(arr, TracedArray)
+            t._v, t._p = value, arr
+            return t
         if type(res) is tuple or type(res) is list:
             return type(res)(self._result(op, r) for r in res)
         return res
@@ -342,6 +349,17 @@ class Recorder:
 
     def array(self, fn, args, kwargs):
         """np.asarray/np.array/... of data holding traced values or Syms."""
+        if len(args) == 1 and type(args[0]) is TracedArray and all(
+                v is None or isinstance(v, _PLAIN_OPTIONS) for v in kwargs.values()):
+            v = args[0].__dict__.get("_v")         # one array of this trace (the engine's
+            if v is not None and v.root.rec is self:           # gradient copies): lean
+                res = self._run(fn, (v.arr,), kwargs)
+                op = Op(len(self.ops), "func", fn, (v,), kwargs, [v])
+                if self.depth:
+                    op.site = _site(self.depth)
+                op.phase = self.phase
+                self.ops.append(op)
+                return self._result(op, res)
         a, kw = self.encode(args), self.encode(kwargs)
         res = self._run(fn, self.concrete(a), self.concrete(kw))
         op = self._op("func", fn, a, kw)

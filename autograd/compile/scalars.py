@@ -23,24 +23,29 @@ OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: opera
 
 
 def _zero_d(v):
-    return type(v) is Value and v.shape == () and v.dtype.kind in "fiub"
+    if type(v) is not Value:
+        return False
+    spec = v._spec if v._spec is not None else v.spec()
+    return spec[1] == () and spec[3].kind in "fiub"
 
 
 def scalar_op(op):
     """True if ``op`` is a ufunc call on 0-d operands giving one 0-d result."""
-    if op.skip or op.kind != "ufunc" or not isinstance(op.fn, np.ufunc) or op.syms:
+    if op.skip or op.kind != "ufunc" or op.syms or op.into is not None:
         return False
-    if op.fn.nout != 1 or set(op.kwargs) - {"out"} or op.into is not None:
+    fn = op.fn
+    if type(fn) is not np.ufunc or fn.nout != 1 or len(op.args) != fn.nin:
+        return False
+    kwargs = op.kwargs
+    if kwargs and any(k != "out" for k in kwargs):
         return False
     if op.finish is not None or op.prelude is not None:
         return False
-    if not all(_zero_d(v) or isinstance(v, (int, float, bool, np.generic))
-               for v in op.args):
-        return False
-    if len(op.args) != op.fn.nin:
-        return False
-    outs = op.kwargs.get("out", ())
-    targets = list(outs) if outs else op.outs
+    for v in op.args:
+        if not (_zero_d(v) or isinstance(v, (int, float, bool, np.generic))):
+            return False
+    outs = kwargs.get("out", ()) if kwargs else ()
+    targets = outs if outs else op.outs
     return len(targets) == 1 and _zero_d(targets[0])
 
 

@@ -45,8 +45,8 @@ def summary(compiled):
     calls = collections.Counter(_label(op) for op in prog.ops)
     owned, used, shared_roots = {}, {}, collections.Counter()
     for index, buf in prog.phys.items():
-        if not isinstance(buf, np.ndarray):
-            continue
+        if not isinstance(buf, np.ndarray) or prog.inputs.borrowed(index):
+            continue                  # (an input read in place is the caller's array)
         root = trace.roots[index]
         target = used if root.kind == "foreign" and index not in prog.carried else owned
         target[id(buf)] = buf.nbytes
