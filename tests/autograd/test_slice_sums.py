@@ -58,6 +58,12 @@ def _one_row_named_two_ways(x, rng):
     return (y[-1] * -0.0).sum() + (y[np.int64(5)] * -0.0).sum() + (y[4:] * -0.0).sum()
 
 
+def _overlapping_chain(x, rng):
+    # visited y[0:2], y[1:3], y[2:4]: row 1 is -0.0 + -0.0 until y[2:4]'s zeros add +0.0
+    y = x - 0.0
+    return sum((y[k:k + 2] * -0.0).sum() for k in (2, 1, 0))
+
+
 def _single_elements(x, rng):
     y = x * _signed(rng, x.shape)
     return y[0, 1, 2] * -0.0 + y[0, 1, 2] * 2.0 + y[1, 0, np.int64(3)] + (y[0, 1] * -0.0).sum()
@@ -70,7 +76,7 @@ def _fancy_and_basic(x, rng):
 
 BUILDS = [_time_steps, _overlapping, _one_slice_after_a_full_gradient,
           _strided_gate_slices, _negative_index_and_newaxis, _one_row_named_two_ways,
-          _single_elements, _fancy_and_basic]
+          _overlapping_chain, _single_elements, _fancy_and_basic]
 
 
 def _grads(build, seed, fast, monkeypatch, dtype):
