@@ -47,6 +47,11 @@ view = reshape
 def transpose(x, *axes):
     """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
     x = as_tensor(x)
+    if not axes:                    # x.T: the axes reversed (an RNN's W.T every step)
+        nd = x.data.ndim
+        if nd < 2:
+            return x
+        return mark_view(call(P.transpose, x, axes=tuple(range(nd - 1, -1, -1))), x)
     explicit = len(axes) == 1 and isinstance(axes[0], (tuple, list))
     if len(axes) == 1 and (axes[0] is None or explicit):
         axes = axes[0]

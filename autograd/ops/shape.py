@@ -28,7 +28,10 @@ def _transpose_forward(x, axes):
 
 
 def _transpose_vjp(g, out, x, axes):
-    return transpose(g, axes=tuple(np.argsort(axes)))
+    inverse = [0] * len(axes)       # the inverse permutation (argsort, without NumPy's call)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return transpose(g, axes=tuple(inverse))
 
 
 transpose = defprimitive(
