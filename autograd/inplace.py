@@ -116,8 +116,13 @@ def mark_view(out, x):
     views do): a write through either is seen by every node that saved the other.
     Returns ``out``."""
     data = out.data
-    if type(data) is np.ndarray and data.base is not None and isinstance(x, Tensor) \
-            and np.may_share_memory(data, x.data):
+    if type(data) is not np.ndarray or data.base is None or not isinstance(x, Tensor):
+        return out
+    if data.base is x.data:         # a view of x's own array (x[t], W.T): shares unless empty
+        shares = data.size != 0
+    else:
+        shares = np.may_share_memory(data, x.data)
+    if shares:
         share_version(out, x)
     return out
 

@@ -51,6 +51,11 @@ reshape = defprimitive(
 def _transpose_public(x, *axes):
     """Permute axes; with no axes, reverse them (NumPy's rule, so ``x.T`` works)."""
     x = as_tensor(x)
+    if not axes:                    # x.T: the axes reversed (an RNN's W.T every step)
+        nd = x.data.ndim
+        if nd < 2:
+            return x
+        return mark_view(call(transpose, x, axes=tuple(range(nd - 1, -1, -1))), x)
     explicit = len(axes) == 1 and isinstance(axes[0], (tuple, list))
     if len(axes) == 1 and (axes[0] is None or explicit):
         axes = axes[0]
@@ -75,7 +80,10 @@ def _transpose_forward(x, axes):
 
 
 def _transpose_vjp(g, out, x, axes):
-    return transpose(g, axes=tuple(np.argsort(axes)))
+    inverse = [0] * len(axes)       # the inverse permutation (argsort, without NumPy's call)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return transpose(g, axes=tuple(inverse))
 
 
 transpose = defprimitive(

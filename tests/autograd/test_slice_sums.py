@@ -51,6 +51,19 @@ def _negative_index_and_newaxis(x, rng):
             + (y[np.int64(0)] * _signed(rng, x.shape[1:])).sum())
 
 
+def _one_row_named_two_ways(x, rng):
+    # visited last-made first: y[4:] is written, then y[5] and y[-1] (the same row)
+    # are added in place: their overlap must be seen, or row 5 loses its -0.0
+    y = x - 0.0
+    return (y[-1] * -0.0).sum() + (y[np.int64(5)] * -0.0).sum() + (y[4:] * -0.0).sum()
+
+
+def _overlapping_chain(x, rng):
+    # visited y[0:2], y[1:3], y[2:4]: row 1 is -0.0 + -0.0 until y[2:4]'s zeros add +0.0
+    y = x - 0.0
+    return sum((y[k:k + 2] * -0.0).sum() for k in (2, 1, 0))
+
+
 def _single_elements(x, rng):
     y = x * _signed(rng, x.shape)
     return y[0, 1, 2] * -0.0 + y[0, 1, 2] * 2.0 + y[1, 0, np.int64(3)] + (y[0, 1] * -0.0).sum()
@@ -62,7 +75,8 @@ def _fancy_and_basic(x, rng):
 
 
 BUILDS = [_time_steps, _overlapping, _one_slice_after_a_full_gradient,
-          _strided_gate_slices, _negative_index_and_newaxis, _single_elements, _fancy_and_basic]
+          _strided_gate_slices, _negative_index_and_newaxis, _one_row_named_two_ways,
+          _overlapping_chain, _single_elements, _fancy_and_basic]
 
 
 def _grads(build, seed, fast, monkeypatch, dtype):
