@@ -305,7 +305,11 @@ def cells():
 
         print(f"scipy least_squares: a, b, c = {ref}, loss {ref_loss:.6f}")
         for name, (params, losses) in fits.items():
-            print(f"{name:30s} {params}  loss {losses[-1]:.6f}  ({len(losses)} iterations)")
+            if losses[-1] > 1e6:   # diverged: its last digits are chaotic, say what happened
+                print(f"{name:30s} diverged: b = {params[1]:.0f}, a -> 0, loss > 1e6"
+                      f"  ({len(losses)} iterations)")
+            else:
+                print(f"{name:30s} {params}  loss {losses[-1]:.6f}  ({len(losses)} iterations)")
         for name in ("Gauss-Newton from (2, 1, 0.4)", "Levenberg-Marquardt",
                      "L-BFGS (per evaluation)", "Adam (lr 0.05)"):
             assert np.allclose(fits[name][0], ref, atol=1e-4), name
