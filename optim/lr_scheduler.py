@@ -15,126 +15,23 @@ new rate from the current one, exactly as PyTorch does, so the sequences agree.
 [0.25]
 """
 import math
-import types
 from bisect import bisect_right
 from collections import Counter
 
-from .optimizer import Optimizer
+from .schedulers_base import (  # noqa: F401
+    LambdaLR, LRScheduler, _check_optimizer, _lrs, _per_group, uses_beta1)
+from .schedulers_compose import ChainedScheduler, SequentialLR  # noqa: F401
+from .schedulers_cyclic import CosineAnnealingWarmRestarts, CyclicLR  # noqa: F401
+from .schedulers_factor import ConstantLR, MultiplicativeLR, PolynomialLR  # noqa: F401
+from .schedulers_plateau import ReduceLROnPlateau  # noqa: F401
+
+# The base class and the schedulers that need a file of their own live in
+# schedulers_*.py; they are all part of this module's namespace, as in
+# torch.optim.lr_scheduler.
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "ReduceLROnPlateau", "LinearLR", "OneCycleLR",
            "InverseTimeLR"]
-
-
-def _check_optimizer(optimizer):
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass the "
-                        "optimizer whose learning rate should change")
-
-
-def _lrs(optimizer):
-    return [group["lr"] for group in optimizer.param_groups]
-
-
-class LRScheduler:
-    """Base: ``last_epoch``, ``base_lrs`` (the groups' ``initial_lr``), ``step()``.
-
-    Subclasses implement ``get_lr()`` (the rates for epoch ``last_epoch``, computed
-    from the current ones) and optionally ``_get_closed_form_lr()``, used by
-    ``step(epoch)``. Building a scheduler performs the first ``step()`` (epoch 0).
-    """
-
-    _is_initial = False
-
-    def __init__(self, optimizer, last_epoch=-1):
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}]"
-                                   " when resuming a scheduler with last_epoch >= 0; load "
-                                   "the optimizer's state dict first")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._initial_step()
-
-    def _initial_step(self):
-        """The step a scheduler takes when built (epoch 0; SequentialLR repeats it)."""
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self):
-        raise NotImplementedError(f"{type(self).__name__} does not implement get_lr()")
-
-    def get_last_lr(self):
-        """The learning rates the last ``step()`` set, one per parameter group."""
-        return list(self._last_lr)
-
-    def step(self, epoch=None):
-        """Advance one epoch (or jump to ``epoch`` using the closed form if there is one)."""
-        self._step_count += 1
-        self._update_lr(epoch)
-
-    def _update_lr(self, epoch=None):
-        """Set the groups' rates for the next epoch (or for ``epoch``, by closed form)."""
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = _lrs(self.optimizer)
-
-    def state_dict(self):
-        """Every attribute except the optimizer (PyTorch's format)."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
-
-
-class LambdaLR(LRScheduler):
-    """η_e = η₀ · f(e) for a user function f (one per group, or one shared)."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer)
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas, got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self):
-        """Functions are not saved (only callable objects' attributes)."""
-        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        out["lr_lambdas"] = [None if isinstance(fn, types.FunctionType)
-                             else dict(getattr(fn, "__dict__", {})) for fn in self.lr_lambdas]
-        return out
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        saved = state_dict.pop("lr_lambdas", [])
-        self.__dict__.update(state_dict)
-        for fn, attrs in zip(self.lr_lambdas, saved):
-            if attrs is not None:
-                fn.__dict__.update(attrs)
-
-    def get_lr(self):
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class StepLR(LRScheduler):
@@ -283,122 +180,6 @@ class InverseTimeLR(LRScheduler):
     _get_closed_form_lr = get_lr
 
 
-class ReduceLROnPlateau(LRScheduler):
-    """η ← max(factor · η, min_lr) when the metric stops improving for ``patience`` epochs.
-
-    "Improving" (mode "min"): metric < best·(1 − threshold) (rel) or < best − threshold
-    (abs); mode "max" mirrors it. After a reduction, ``cooldown`` epochs are ignored.
-    Reductions smaller than ``eps`` are skipped. ``step(metric)`` takes a number or a
-    one-element Tensor.
-    """
-
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
-        _check_optimizer(optimizer)
-        self.factor = factor
-        self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs, got {len(min_lr)}")
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
-        else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * n
-        self.patience = patience
-        self.cooldown = cooldown
-        self.eps = eps
-        self.last_epoch = 0
-        self._last_lr = _lrs(optimizer)
-        self._init_is_better(mode, threshold, threshold_mode)
-        self._reset()
-
-    def _reset(self):
-        self.best = self.mode_worse
-        self.cooldown_counter = 0
-        self.num_bad_epochs = 0
-
-    def _init_is_better(self, mode, threshold, threshold_mode):
-        if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode {mode!r} is unknown; use 'min' or 'max'")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold mode {threshold_mode!r} is "
-                             "unknown; use 'rel' or 'abs'")
-        self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
-
-    def _is_better(self, a, best):
-        if self.mode == "min" and self.threshold_mode == "rel":
-            return a < best * (1.0 - self.threshold)
-        if self.mode == "min":
-            return a < best - self.threshold
-        if self.threshold_mode == "rel":
-            return a > best * (self.threshold + 1.0)
-        return a > best + self.threshold
-
-    @property
-    def in_cooldown(self):
-        return self.cooldown_counter > 0
-
-    def step(self, metrics, epoch=None):
-        """Record this epoch's metric (a number or a 0-d Tensor) and maybe reduce η."""
-        current = float(metrics)
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        if self._is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.in_cooldown:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            self._reduce_lr()
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = _lrs(self.optimizer)
-
-    def _reduce_lr(self):
-        if len(self.optimizer.param_groups) != len(self.min_lrs):
-            if self.default_min_lr is None:
-                raise RuntimeError("ReduceLROnPlateau: the optimizer now has a different "
-                                   "number of param groups than min_lr entries; update "
-                                   "scheduler.min_lrs")
-            self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
-        for i, group in enumerate(self.optimizer.param_groups):
-            old_lr = float(group["lr"])
-            new_lr = max(old_lr * self.factor, self.min_lrs[i])
-            if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
-        self._init_is_better(self.mode, self.threshold, self.threshold_mode)
-
-
-def uses_beta1(optimizer, owner):
-    """For momentum cycling: True if the optimizer's momentum is Adam's β₁ (``betas``),
-    False if it is ``momentum``; an error if it has neither."""
-    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-        raise ValueError(f"{owner}: optimizer must support momentum or beta1 with the "
-                         "cycle_momentum option enabled")
-    return "betas" in optimizer.defaults
-
-
-def _per_group(name, optimizer, value, owner="OneCycleLR"):
-    """One value per parameter group: a list/tuple as given (its length checked), or
-    ``value`` repeated."""
-    n = len(optimizer.param_groups)
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ValueError(f"{owner}: expected {n} values for {name}, got {len(value)}")
-        return list(value)
-    return [value] * n
-
-
 class OneCycleLR(LRScheduler):
     r"""The 1cycle policy (Smith & Topin): warm up from max_lr/div_factor to max_lr over
     ``pct_start`` of ``total_steps``, then anneal to max_lr/(div_factor·final_div_factor)
@@ -505,12 +286,6 @@ class OneCycleLR(LRScheduler):
             lrs.append(lr)
         return lrs
 
-
-# The rest of PyTorch's schedulers live in files of their own (this one is long enough);
-# they are part of this module's namespace, as in torch.optim.lr_scheduler.
-from .schedulers_compose import ChainedScheduler, SequentialLR  # noqa: E402
-from .schedulers_cyclic import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
-from .schedulers_factor import ConstantLR, MultiplicativeLR, PolynomialLR  # noqa: E402
 
 _LRScheduler = LRScheduler     # PyTorch's old name for the base class
 

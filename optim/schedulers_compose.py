@@ -16,7 +16,8 @@ left). PyTorch's names and semantics; re-exported by ``optim.lr_scheduler``.
 """
 from bisect import bisect_right
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _lrs
+from .schedulers_base import LRScheduler, _lrs
+from .schedulers_plateau import ReduceLROnPlateau
 
 __all__ = ["SequentialLR", "ChainedScheduler"]
 

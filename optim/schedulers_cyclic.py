@@ -14,7 +14,7 @@ PyTorch's names, arguments and sequences; re-exported by ``optim.lr_scheduler``.
 import math
 import types
 
-from .lr_scheduler import LRScheduler, _check_optimizer, _lrs, _per_group, uses_beta1
+from .schedulers_base import LRScheduler, _check_optimizer, _lrs, _per_group, uses_beta1
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR"]
 

@@ -10,7 +10,7 @@
 >>> sched.get_last_lr()
 [0.25]
 """
-from .lr_scheduler import LambdaLR, LRScheduler, _lrs
+from .schedulers_base import LambdaLR, LRScheduler, _lrs
 
 __all__ = ["ConstantLR", "MultiplicativeLR", "PolynomialLR"]
 

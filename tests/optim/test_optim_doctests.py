@@ -7,7 +7,7 @@ import pytest
 MODULES = ["optim", "optim.optimizer", "optim.sgd", "optim.adam", "optim.adam_variants",
            "optim.adadelta", "optim.adagrad", "optim.asgd", "optim.rmsprop", "optim.rprop",
            "optim.lr_scheduler", "optim.schedulers_factor", "optim.schedulers_cyclic",
-           "optim.schedulers_compose"]
+           "optim.schedulers_compose", "optim.schedulers_base", "optim.schedulers_plateau"]
 
 
 @pytest.mark.parametrize("name", MODULES)
