@@ -1,12 +1,20 @@
-"""Which buffer each result gets: a result nobody holds after the call shares an array
-with other such results whose lifetimes do not overlap (same size and layout), the way
-a register allocator reuses registers. A replay then holds about the peak of live
-memory of one eager step, not the sum of every temporary it made."""
+"""Which buffer each result gets: a result nobody holds after the call shares memory
+with other such results whose lifetimes do not overlap, the way a register allocator
+reuses registers. A replay then holds about the peak of live memory of one eager step,
+not the sum of every temporary it made.
+
+Small results reuse whole buffers (the smallest free one that fits). Large ones get an
+offset in one byte array, the arena, placed largest first at the lowest offset that is
+free for their whole lifetime (the greedy-by-size planner of TFLite): a 1.5 MiB update
+temporary then lies where four dead 0.25 MiB activations were, which whole-buffer reuse
+cannot do."""
 import bisect
 import itertools
 
 import numpy as np
 
+LARGE = 1 << 15     # results of at least this many bytes are placed in the arena
+ALIGN = 64          # arena offsets are multiples of this (a cache line)
 
 
 class Notes:
@@ -23,6 +31,8 @@ class Notes:
         self.deduped = 0        # repeated decisions and conversions made once
         self.fills = 0          # zeros/ones arrays refilled instead of made
         self.slices = 0         # slice gradients written in place of zeros-array sums
+        self.arena = None       # the byte array the large results live in (or None)
+        self.in_arena = 0       # results placed in it
 
 
 def last_reads(trace, skip=False):
@@ -57,7 +67,7 @@ def share_buffers(trace, births, ends, fixed, notes):
     assigned = {}
     free = []                       # (nbytes, release number, buffer), sorted
     released = itertools.count()    # ties go to the buffer freed first, not to an address
-    by_op, releases = {}, {}
+    by_op, releases, large = {}, {}, []
     for index, at in births.items():
         if index not in fixed:
             by_op.setdefault(at, []).append(trace.roots[index])
@@ -68,6 +78,10 @@ def share_buffers(trace, births, ends, fixed, notes):
                 assigned[root.index] = root.owner if root.owner is not None else \
                     blank(layout)
                 continue
+            end = max([ends.get(root.index, op.index), op.index] + root.writes)
+            if layout[3] >= LARGE:
+                large.append((root, op.index, end))
+                continue
             k = bisect.bisect_left(free, (layout[3],))
             if k < len(free):
                 buf = free.pop(k)[2]
@@ -75,11 +89,65 @@ def share_buffers(trace, births, ends, fixed, notes):
             else:
                 buf = root.owner if root.owner is not None else blank(layout)
             assigned[root.index] = buf
-            end = max([ends.get(root.index, op.index), op.index] + root.writes)
             releases.setdefault(end, []).append(buf)
         for buf in releases.pop(op.index, ()):
             bisect.insort(free, (buf.nbytes, next(released), buf))
+    if large:
+        assigned.update(place_in_arena(large, notes))
     return assigned
+
+
+def place_in_arena(large, notes):
+    """root index -> a view of the arena for each (root, birth, end) of ``large``.
+    Results placed at the same offset with the same layout share one view (one box
+    when drawn)."""
+    n = len(large)
+    size = np.array([-(-r.layout[3] // ALIGN) * ALIGN for r, _, _ in large], np.int64)
+    birth = np.array([b for _, b, _ in large], np.int64)
+    end = np.array([e for _, _, e in large], np.int64)
+    offset = greedy_offsets(size, birth, end)
+    arena = np.empty(int((offset + size).max()) + ALIGN, np.uint8)   # the views' base
+    offset += -arena.ctypes.data % ALIGN
+    notes.arena, notes.in_arena = arena, n
+    views, assigned = {}, {}
+    for i, (root, _, _) in enumerate(large):
+        shape, dtype, strides = root.layout[0], root.layout[1], root.layout[2]
+        key = (int(offset[i]), shape, dtype.str, strides)
+        if key not in views:
+            views[key] = np.ndarray(shape, dtype, buffer=arena, offset=int(offset[i]),
+                                    strides=strides)
+        assigned[root.index] = views[key]
+    high = offset + size
+    for rows in range(0, n, 512):       # results whose bytes an earlier-born one used
+        r = slice(rows, rows + 512)
+        reused = ((birth[None, :] < birth[r, None]) & (offset[None, :] < high[r, None])
+                  & (high[None, :] > offset[r, None])).any(axis=1)
+        notes.shared += int(reused.sum())
+    return assigned
+
+
+def greedy_offsets(size, birth, end):
+    """Byte offsets: largest first, each at the lowest offset where it overlaps no block
+    already placed whose lifetime (birth to end, both included) meets its own."""
+    offset = np.zeros(len(size), np.int64)
+    placed = np.zeros(len(size), bool)
+    for i in sorted(range(len(size)), key=lambda i: (-size[i], birth[i])):
+        meets = np.flatnonzero(placed & (birth <= end[i]) & (end >= birth[i]))
+        if len(meets):
+            meets = meets[np.argsort(offset[meets], kind="stable")]
+            reach = np.maximum.accumulate(offset[meets] + size[meets])
+            before = np.concatenate(([0], reach[:-1]))     # free from here to block k
+            fits = offset[meets] - before >= size[i]
+            offset[i] = before[fits.argmax()] if fits.any() else reach[-1]
+        placed[i] = True
+    return offset
+
+
+def memory_of(buf, notes):
+    """(key, bytes) of the memory behind a buffer: the arena once for all its views."""
+    if notes.arena is not None and buf.base is notes.arena:
+        return id(notes.arena), notes.arena.nbytes
+    return id(buf), buf.nbytes
 
 
 def blank(layout):

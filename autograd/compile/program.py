@@ -205,9 +205,11 @@ class Program:
             if root.kind == "foreign" and index not in self.carried or \
                     self.inputs.borrowed(index):
                 continue
-            if id(buf) not in seen and isinstance(buf, np.ndarray):
-                seen.add(id(buf))
-                total += buf.nbytes
+            if isinstance(buf, np.ndarray):
+                key, nbytes = plan.memory_of(buf, self.notes)
+                if key not in seen:
+                    seen.add(key)
+                    total += nbytes
         return total
 
     # ------------------------------------------------------------------ steps

@@ -10,6 +10,8 @@ import collections
 
 import numpy as np
 
+from . import plan
+
 PHASE_COLORS = {"forward": "#dbeafe", "backward": "#fde68a", "update": "#bbf7d0"}
 
 
@@ -49,7 +51,8 @@ def summary(compiled):
             continue                  # (an input read in place is the caller's array)
         root = trace.roots[index]
         target = used if root.kind == "foreign" and index not in prog.carried else owned
-        target[id(buf)] = buf.nbytes
+        key, nbytes = plan.memory_of(buf, notes)
+        target[key] = nbytes
         shared_roots[id(buf)] += 1
     lines = [
         head,
@@ -60,10 +63,12 @@ def summary(compiled):
         + (", ..." if len(calls) > 12 else ""),
         f"buffers: {len(owned)} owned ({_mib(sum(owned.values()))}: inputs, results, "
         f"copies), {len(used)} used in place ({_mib(sum(used.values()))}: parameters, "
-        "optimizer and module state)",
-        f"reused: {notes.shared} results written into a buffer an earlier result "
+        "optimizer and module state)"
+        + (f"; the {notes.in_arena} largest results lie in one {_mib(notes.arena.nbytes)} "
+           "arena, each where dead ones were" if notes.arena is not None else ""),
+        f"reused: {notes.shared} results written into memory an earlier result "
         f"had finished with ({sum(n > 1 for n in shared_roots.values())} buffers "
-        "shared)",
+        "shared whole)",
         f"fused away: {notes.elided} copies (results computed in place: the engine's "
         f"gradient copies, the optimizer's writes), {notes.folded} calls on constants "
         f"computed once, {notes.dead} unused calls dropped, {notes.deduped} repeated "

@@ -12,6 +12,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 import optim
+from autograd.compile import plan
 from compile_kit import train_step
 from optim import lr_scheduler
 
@@ -102,10 +103,19 @@ def assert_same_bits(a, b):
         assert x.tobytes() == y.tobytes()
 
 
+@pytest.fixture(params=["buffers", "arena"])
+def memory(request, monkeypatch):
+    """These models' results are small; "arena" places every one of them by offset in
+    the arena (plan.LARGE = 0), which only large results use otherwise."""
+    if request.param == "arena":
+        monkeypatch.setattr(plan, "LARGE", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("opt_name", ["adam", "momentum", "sgd+scheduler"])
 @pytest.mark.parametrize("model_name", sorted(MODELS))
-def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt):
+def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt, memory):
     m1, o1, s1, eager = build(model_name, opt_name, dt)
     m2, o2, s2, step = build(model_name, opt_name, dt)
     compiled = ag.compile(step)
@@ -124,6 +134,7 @@ def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt):
     stats = compiled.stats()
     assert stats["replays"] >= STEPS - 4 and stats["eager"] == 0, stats
     assert o1.state_dict()["param_groups"] == o2.state_dict()["param_groups"]
+    assert (compiled.program().notes.arena is not None) == (memory == "arena")
 
 
 def test_dropout_masks_advance_as_in_eager_mode():
@@ -180,11 +191,11 @@ class CellLoop(nn.Module):
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
-def test_a_cell_loop_written_from_ops_equals_eager(dt):
+def test_a_cell_loop_written_from_ops_equals_eager(dt, memory):
     """Slice gradients are written in place of summed zeros arrays (accumulate.py)."""
     MODELS["cells"], INPUTS["cells"] = CellLoop, (7, 4, 6)
     try:
-        test_compiled_training_equals_eager_bit_for_bit("cells", "adam", dt)
+        test_compiled_training_equals_eager_bit_for_bit("cells", "adam", dt, memory)
     finally:
         del MODELS["cells"], INPUTS["cells"]
 
