@@ -163,12 +163,22 @@ def kernel(src, args):
         _CACHE[src] = fn
         STATS["kernels"] += 1
     sig = tuple(numba.typeof(a) for a in args)
+    seconds = 0.0
     if sig in fn.overloads:
         STATS["cache_hits"] += 1
-        return fn, 0.0
-    t0 = time.perf_counter()
-    fn.compile(sig)
-    seconds = time.perf_counter() - t0
-    STATS["compiles"] += 1
-    STATS["seconds"] += seconds
+    else:
+        t0 = time.perf_counter()
+        fn.compile(sig)
+        seconds = time.perf_counter() - t0
+        STATS["compiles"] += 1
+        STATS["seconds"] += seconds
     return fn, seconds
+
+
+def entry(fn, args):
+    """The compiled function for exactly these argument types, called without the
+    dispatcher's type matching (~0.3 us less per call); the dispatcher if numba does
+    not expose it."""
+    numba = load_numba()
+    compiled = fn.overloads.get(tuple(numba.typeof(a) for a in args))
+    return getattr(compiled, "entry_point", None) or fn
