@@ -41,10 +41,17 @@ FUSABLE = {np.add: "add", np.subtract: "subtract", np.multiply: "multiply",
            np.maximum: "maximum", np.minimum: "minimum", np.less: "less",
            np.less_equal: "less_equal", np.greater: "greater",
            np.greater_equal: "greater_equal", np.equal: "equal",
-           np.not_equal: "not_equal"}
+           np.not_equal: "not_equal", np.bitwise_and: "bitwise_and",
+           np.bitwise_or: "bitwise_or", np.bitwise_xor: "bitwise_xor", np.invert: "invert"}
 COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal"}
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-KINDS = FLOATS + (np.dtype(np.bool_),)
+INTS = (np.dtype(np.int32), np.dtype(np.int64))
+BOOL = np.dtype(np.bool_)
+KINDS = FLOATS + INTS + (BOOL,)
+# the dtypes each op is fused for (its loop: every array operand of that dtype)
+LOOPS = {"divide": FLOATS, "sqrt": FLOATS,
+         "bitwise_and": INTS + (BOOL,), "bitwise_or": INTS + (BOOL,),
+         "bitwise_xor": INTS + (BOOL,), "invert": INTS + (BOOL,)}
 MIN_RUN = 2
 MAX_RUN = 24      # calls per kernel: bounds LLVM's time per kernel (superlinear in the
                   # length), and a long chain's repeating pattern becomes the same source
@@ -109,6 +116,8 @@ class _Run:
                                       # are read at build time, like passes.fold does)
         self.arrays = []          # the arrays (parameters a0, a1, ...)
         self.keys = {}            # (address, dtype) -> parameter index
+        self.group = []           # parameter -> its group (the first parameter of its
+                                  # memory: the same memory seen as another dtype)
         self.spans = []           # byte spans of the parameters
         self.written = set()      # parameter indices written
         self.zero_d = []          # one-element views read once (z0, ...)
@@ -120,14 +129,22 @@ class _Run:
         self.slots = {}           # id(array) -> inputs._Slot: a view of a caller's input
 
     def _array(self, a, write):
+        """The parameter of array ``a``. Arrays of the run are the same view, disjoint,
+        or the same memory seen as another dtype of the same width (the bit-select of
+        ``where``: float values viewed as integers): those form a group, whose writes
+        go to memory at once (``kernels.source``)."""
         key = (_ptr(a), a.dtype.str)
         p = self.keys.get(key)
         if p is not None:
             return p
         lo, hi = _span(a)
-        if any(lo < h and l < hi for l, h in self.spans + self.zspans):
+        if any(lo < h and l < hi for l, h in self.zspans):
+            raise _Conflict
+        same = [q for q, (l, h) in enumerate(self.spans) if lo < h and l < hi]
+        if any(self.spans[q] != (lo, hi) for q in same):
             raise _Conflict
         self.keys[key] = len(self.arrays)
+        self.group.append(self.group[same[0]] if same else len(self.arrays))
         self.arrays.append(a)
         self.spans.append((lo, hi))
         return len(self.arrays) - 1
@@ -141,7 +158,8 @@ class _Run:
                 return ("a", self._array(x, False)), x.dtype
             if x.size == 1 and (x.ndim == 0 or x.shape == self.shape and not any(x.strides)):
                 one = x.reshape(()) if x.ndim == 0 else x[(slice(0, 1),) * x.ndim]
-                if id(owner_of(x)) in self.constants:
+                if id(owner_of(x)) in self.constants and \
+                        float(one.reshape(())[()]) == one.reshape(())[()]:
                     self.const_dtypes.append(x.dtype)
                     self.consts.append(float(one.reshape(())[()]))
                     return ("k", len(self.consts) - 1), x.dtype
@@ -158,9 +176,16 @@ class _Run:
                     self.zspans.append((lo, hi))
                 return ("z", j), x.dtype
             raise _Unfusable
-        if type(x) in (int, float) and dtype is not None:
+        if isinstance(x, np.generic) and x.dtype in KINDS and (
+                x.dtype.kind != "i" or abs(int(x)) <= 2**53):
+            self.const_dtypes.append(x.dtype)     # a NumPy scalar: typed, as a 0-d array
+            self.consts.append(float(x))
+            return ("k", len(self.consts) - 1), x.dtype
+        if type(x) in (int, float) and dtype is not None and dtype != BOOL:
+            if dtype.kind == "i" and (type(x) is float or abs(x) > 2**53):
+                raise _Unfusable                     # (float promotes; too wide for c)
             value = np.asarray(x).astype(dtype)      # NumPy's weak-scalar conversion
-            if dtype.kind == "f" and type(x) is int and value != x:
+            if type(x) is int and value != x:
                 raise _Unfusable                     # (an int NumPy would reject)
             self.const_dtypes.append(dtype)
             self.consts.append(float(value))
@@ -188,7 +213,7 @@ class _Conflict(Exception):
     """The step would overlap memory the run uses otherwise: start a new run."""
 
 
-def _instr(run, name, operands, out):
+def _instr(run, name, operands, out):  # noqa: C901 - one branch per kind of call
     """Add one step to ``run`` (raising _Unfusable or _Conflict, leaving it unchanged
     on _Unfusable only if the caller discards the run)."""
     dtype = out.dtype if isinstance(out, np.ndarray) else None
@@ -200,19 +225,21 @@ def _instr(run, name, operands, out):
     elif name == "copy":
         refs = [run.operand(operands[0], dtype)]
     else:
-        arrays = [x for x in operands if isinstance(x, np.ndarray)]
+        arrays = [x for x in operands if isinstance(x, (np.ndarray, np.generic))]
         if not arrays:
             raise _Unfusable
         loop = arrays[0].dtype
-        if loop not in FLOATS or any(x.dtype != loop for x in arrays):
+        if loop not in LOOPS.get(name, FLOATS + INTS) or any(x.dtype != loop
+                                                           for x in arrays):
             raise _Unfusable
         expect = np.dtype(np.bool_) if name in COMPARISONS else loop
         if dtype != expect:
             raise _Unfusable
         refs = [run.operand(x, loop) for x in operands]
     kinds = tuple(k for _, k in refs)
-    if name in ("where", "copy") and dtype not in KINDS:
-        raise _Unfusable
+    if name in ("where", "copy") and (dtype not in KINDS or dtype.kind == "i" and any(
+            k.kind == "f" for k in kinds[-2:])):
+        raise _Unfusable                     # (float -> int casts: C's undefined cases)
     p = run.output(out)
     run.instrs.append(kernels.Instr(name, p, tuple(r for r, _ in refs), dtype, kinds))
 
@@ -232,7 +259,8 @@ def _try(run, step, where_into):
         _instr(run, name, operands, out)
     except (_Unfusable, _Conflict):
         n_arr, keys, n_sp, written, n_z, zkeys, n_zs, n_c, n_cd = saved
-        del run.arrays[n_arr:], run.spans[n_sp:], run.zero_d[n_z:], run.zspans[n_zs:]
+        del run.arrays[n_arr:], run.group[n_arr:], run.spans[n_sp:], run.zero_d[n_z:]
+        del run.zspans[n_zs:]
         del run.consts[n_c:], run.const_dtypes[n_cd:]
         run.keys, run.written, run.zkeys = keys, written, zkeys
         return False
@@ -343,7 +371,7 @@ def _pair(x, template, out):
 def _kernel_step(run, report):
     consts = np.array(run.consts, np.float64)
     args = tuple(run.arrays) + tuple(run.zero_d) + (consts,)
-    src = kernels.source(run.instrs, len(run.arrays), len(run.zero_d), run.const_dtypes)
+    src = kernels.source(run.instrs, run.group, len(run.zero_d), run.const_dtypes)
     fn, seconds = kernels.kernel(src, args)
     report.seconds += seconds
     report.calls += len(run.steps)

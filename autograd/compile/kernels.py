@@ -70,20 +70,24 @@ class Instr:
 
 
 BINARY = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/",
+          "bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^",
           "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
           "equal": "==", "not_equal": "!="}
 ARITHMETIC = {"add", "subtract", "multiply", "divide"}
-CASTS = {np.dtype(np.float64): "np.float64", np.dtype(np.float32): "np.float32"}
+CASTS = {np.dtype(np.float64): "np.float64", np.dtype(np.float32): "np.float32",
+         np.dtype(np.int64): "np.int64", np.dtype(np.int32): "np.int32"}
 
 
 def _cast(expr, src, dst):
-    """``expr`` of dtype ``src`` as ``dst`` (NumPy's unsafe cast, exactly)."""
+    """``expr`` of dtype ``src`` as ``dst`` (NumPy's unsafe cast, exactly: float to
+    float rounds to nearest, int to float too, int to int wraps; fuse.py never asks
+    for float to int)."""
     if src == dst:
         return expr
     if dst.kind == "b":
         return f"({expr} != 0)"
     if src.kind == "b":
-        return f"({CASTS[dst]}(1.0) if {expr} else {CASTS[dst]}(0.0))"
+        return f"({CASTS[dst]}(1) if {expr} else {CASTS[dst]}(0))"
     return f"{CASTS[dst]}({expr})"
 
 
@@ -94,6 +98,8 @@ def _expr(ins, names):
         return f"{a[0]} {BINARY[op]} {a[1]}"
     if op == "negative":
         return f"-{a[0]}"
+    if op == "invert":
+        return f"(not {a[0]})" if ins.dtype.kind == "b" else f"~{a[0]}"
     if op == "sqrt":
         return f"np.sqrt({a[0]})"
     if op == "maximum":
@@ -111,8 +117,15 @@ def _expr(ins, names):
     raise AssertionError(op)
 
 
-def source(instrs, n_arrays, n_zero_d, const_dtypes):
-    """The kernel's Python source: ``kernel(a0, .., z0, .., c)``."""
+def source(instrs, groups, n_zero_d, const_dtypes):
+    """The kernel's Python source: ``kernel(a0, .., z0, .., c)``. ``groups[p]`` is the
+    group of array parameter ``p``: parameters of one group are the same memory seen
+    as different dtypes, so a write to one is stored at once and the others reloaded.
+    Integer results are wrapped to their dtype (numba computes int32 in int64)."""
+    n_arrays = len(groups)
+    members = {}
+    for p, g in enumerate(groups):
+        members.setdefault(g, []).append(p)
     params = [f"a{p}" for p in range(n_arrays)] + [f"z{j}" for j in range(n_zero_d)]
     lines = [f"def kernel({', '.join(params + ['c'])}):"]
     for j in range(n_zero_d):
@@ -134,15 +147,24 @@ def source(instrs, n_arrays, n_zero_d, const_dtypes):
                 names.append(current[j])
             else:
                 names.append(("s" if kind == "z" else "k") + str(j))
-        t = f"t{fresh}"
-        lines.append(f"        {t} = {_expr(ins, names)}")
-        if ins.op in ARITHMETIC:        # a NaN result: the first NaN operand's, as NumPy's
-            x, y = names                # vector loops give it (LLVM may swap operands)
+        t, expr = f"t{fresh}", _expr(ins, names)
+        if ins.dtype.kind == "i" and ins.op not in ("copy", "where"):
+            expr = f"{CASTS[ins.dtype]}({expr})"
+        lines.append(f"        {t} = {expr}")
+        if ins.op in ARITHMETIC and ins.dtype.kind == "f":
+            x, y = names    # a NaN: the first NaN operand's, as NumPy's vector loops
+                            # give it (LLVM may swap the operands of a + b)
             lines.append(f"        {t} = {t} if {t} == {t} else ({x} if {x} != {x} else "
                          f"({y} if {y} != {y} else {t}))")
-        current[ins.out] = f"t{fresh}"
+        current[ins.out] = t
         fresh += 1
-        if ins.out not in written:
+        group = members[groups[ins.out]]
+        if len(group) > 1:              # the same memory as another dtype: store now
+            lines.append(f"        a{ins.out}[i] = {t}")
+            for q in group:
+                if q != ins.out:
+                    current.pop(q, None)
+        elif ins.out not in written:
             written.append(ins.out)
     for p in written:
         lines.append(f"        a{p}[i] = {current[p]}")

@@ -154,6 +154,73 @@ def test_partially_overlapping_arrays_end_a_run():
     assert len(run.instrs) == 1
 
 
+def run_fused(steps):
+    """The steps (fn, args, None) as one kernel, run once; the kernel."""
+    run = fuse._start(steps[0], None, set())
+    assert run is not None
+    for step in steps[1:]:
+        assert fuse._try(run, step, None), step
+    src = kernels.source(run.instrs, run.group, len(run.zero_d), run.const_dtypes)
+    args = tuple(run.arrays) + tuple(run.zero_d) + (np.array(run.consts),)
+    fn, _seconds = kernels.kernel(src, args)
+    fn(*args)
+    return fn
+
+
+@needs_numba
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+def test_the_same_memory_seen_as_floats_and_ints_within_a_run(dt):
+    """A float buffer written, then its bits masked through an integer view, then read
+    as floats again (how ``where`` selects bits on large arrays): stored at once."""
+    ints = np.dtype(f"i{np.dtype(dt).itemsize}")
+    special = np.array([-0.0, 0.0, np.inf, -np.inf, np.nan, 1.5, -2.5, 3.0], dt)
+    mask0 = np.array([0, -1, -1, 0, -1, -1, 0, -1], ints)
+
+    def steps(f, out, mask):
+        bits = f.view(ints)
+        return [(np.multiply, (f, dt(2.0), f), None),
+                (np.bitwise_and, (bits, mask, bits), None),
+                (np.add, (f, 1.0, out), None),
+                (np.invert, (bits, bits), None),
+                (np.subtract, (out, f, out), None)]
+    f1, o1 = special.copy(), np.empty_like(special)
+    with np.errstate(all="ignore"):
+        for fn, args, _ in steps(f1, o1, mask0):
+            fn(*args)
+    f2, o2 = special.copy(), np.empty_like(special)
+    with np.errstate(all="ignore"):
+        run_fused(steps(f2, o2, mask0))
+    assert f1.tobytes() == f2.tobytes() and o1.tobytes() == o2.tobytes()
+
+
+@needs_numba
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+def test_relu_and_its_bit_select_gradient_are_fused_on_large_arrays(dt):
+    """From 4,096 elements relu's gradient is a bit-select (elementwise._where_forward:
+    a bool mask, its int copy, minus one, and-ed with the gradient's bits)."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((64, 80)).astype(dt)
+    x0.flat[:6] = [-0.0, 0.0, np.inf, -np.inf, np.nan, -np.nan]
+    g0 = rng.standard_normal((64, 80)).astype(dt)
+    g0.flat[6:12] = [np.inf, -np.inf, np.nan, -0.0, 0.0, 1.0]
+    w = ag.tensor(np.ones(1, dt), requires_grad=True)
+
+    def fn(x, g):
+        w.grad = None
+        y = ag.relu(ag.relu(x * w) - 0.5)
+        (y * g).sum().backward()
+        return y, w.grad
+
+    fused = ag.compile(fn, kernels="numba")
+    with np.errstate(all="ignore"):
+        for k in range(5):
+            x, g = ag.Tensor(np.roll(x0, k)), ag.Tensor(np.roll(g0, -k))
+            expect = [t.data.tobytes() for t in fn(x, g)]
+            assert [t.data.tobytes() for t in fused(x, g)] == expect
+    names = fused.program().fused.kernels
+    assert any({"bitwise_and", "copy", "less_equal"} <= set(k[1]) for k in names), names
+
+
 @needs_numba
 def test_no_fma_contraction_in_the_kernels():
     """a*b + c rounded twice, as NumPy does: a fused multiply-add would round once."""
@@ -162,7 +229,7 @@ def test_no_fma_contraction_in_the_kernels():
     t, out = np.empty(4), np.empty(4)
     run = fuse._start((np.multiply, (a, a, t), None), None, set())
     assert fuse._try(run, (np.add, (t, c, out), None), None)
-    src = kernels.source(run.instrs, len(run.arrays), len(run.zero_d), run.const_dtypes)
+    src = kernels.source(run.instrs, run.group, len(run.zero_d), run.const_dtypes)
     args = tuple(run.arrays) + tuple(run.zero_d) + (np.array(run.consts),)
     fn, _seconds = kernels.kernel(src, args)
     fn(*args)
