@@ -118,6 +118,37 @@ def test_training_with_kernels_equals_eager_bit_for_bit(model_name, opt_name, dt
 
 
 @needs_numba
+def test_inputs_read_in_place_are_rebound_in_the_kernels():
+    """A kernel reading the caller's input array (inputs.py) reads each call's array:
+    new arrays, one refilled in place, a read-only one, one that must be copied."""
+    w = ag.tensor(np.linspace(-1, 1, 12), requires_grad=True)
+
+    def fn(x):
+        return ag.relu(x * w - 0.25) * x + 1.0
+
+    fused = ag.compile(fn, kernels="numba")
+    rng = np.random.default_rng(1)
+    refilled = rng.standard_normal(12)
+    for k in range(8):
+        if k % 4 == 1:
+            refilled[...] = rng.standard_normal(12)
+            a = refilled
+        elif k % 4 == 2:
+            a = rng.standard_normal(12)
+            a.flags.writeable = False
+        elif k % 4 == 3:
+            a = rng.standard_normal(24)[::2]             # strided: copied in
+        else:
+            a = rng.standard_normal(12)
+        x = ag.Tensor(a)
+        assert fused(x).data.tobytes() == fn(x).data.tobytes()
+    prog = fused.program()
+    assert prog.fused.kernels and prog.inputs.direct
+    assert any(not isinstance(prog.steps[i][0], np.ufunc)      # a kernel's arguments
+               for i, *_ in prog.inputs.templates)
+
+
+@needs_numba
 def test_calls_that_cannot_be_fused_stay_numpy_calls():
     """exp/log/tanh are not fused (NumPy's are not libm's); neither are integer ops."""
     x0 = np.linspace(-1, 1, 8)
