@@ -66,6 +66,7 @@ class Fused:
         self.groups = {}         # id(op) -> kernel number (for draw)
         self.seconds = 0.0       # compiling
         self.calls = 0           # NumPy calls replaced
+        self.failed = []         # why numba refused a run (left as NumPy calls)
 
 
 def _ptr(a):
@@ -128,7 +129,7 @@ class _Run:
         self.steps = []           # indices of the fused steps
         self.slots = {}           # id(array) -> inputs._Slot: a view of a caller's input
 
-    def _array(self, a, write):
+    def _array(self, a):
         """The parameter of array ``a``. Arrays of the run are the same view, disjoint,
         or the same memory seen as another dtype of the same width (the bit-select of
         ``where``: float values viewed as integers): those form a group, whose writes
@@ -155,8 +156,8 @@ class _Run:
             if x.dtype not in KINDS:
                 raise _Unfusable
             if x.shape == self.shape and x.flags.c_contiguous:
-                return ("a", self._array(x, False)), x.dtype
-            if x.size == 1 and (x.ndim == 0 or x.shape == self.shape and not any(x.strides)):
+                return ("a", self._array(x)), x.dtype
+            if x.ndim == 0 or x.shape == self.shape and not any(x.strides):   # one value
                 one = x.reshape(()) if x.ndim == 0 else x[(slice(0, 1),) * x.ndim]
                 if id(owner_of(x)) in self.constants and \
                         float(one.reshape(())[()]) == one.reshape(())[()]:
@@ -197,7 +198,7 @@ class _Run:
                 not out.flags.c_contiguous or not out.flags.writeable or \
                 out.dtype not in KINDS:
             raise _Unfusable
-        p = self._array(out, True)
+        p = self._array(out)
         lo, hi = self.spans[p]
         if any(lo < h and l < hi for l, h in self.zspans):
             raise _Conflict
@@ -326,7 +327,17 @@ def fuse(prog, backend, where_into):
             new_steps.append(step)
             new_ops.append(prog.step_ops[i])
             continue
-        new_steps.append(_kernel_step(run, report))
+        try:
+            step = _kernel_step(run, report)
+        except Exception as exc:  # noqa: BLE001 - numba refusing a kernel: NumPy calls
+            report.failed.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            for j in run.steps:
+                remap[j] = len(new_steps)
+                new_steps.append(steps[j])
+                new_ops.append(prog.step_ops[j])
+            skip_until = run.steps[-1]
+            continue
+        new_steps.append(step)
         if run.slots:
             fn, args, _kw = new_steps[-1]
             new_templates.append((len(new_steps) - 1, fn, tuple(

@@ -91,9 +91,11 @@ def _calls(prog):
 
 def _fused_line(fused):
     """What ``kernels="numba"`` fused (``fuse.Fused``), as one line."""
+    refused = (f"; {len(fused.failed)} runs left as NumPy calls, {fused.backend} "
+               f"refused them ({fused.failed[0]})") if fused.failed else ""
     if not fused.kernels:
         return (f"kernels ({fused.backend}): nothing fused (no run of two or more "
-                "fusable elementwise calls); every call is a NumPy call")
+                "fusable elementwise calls); every call is a NumPy call" + refused)
     names = collections.Counter()
     shapes = collections.Counter()
     for n, counts, shape, dtypes, _seconds in fused.kernels:
@@ -105,7 +107,7 @@ def _fused_line(fused):
             + ", ".join(f"{name} {n}" for name, n in names.most_common()) + "); on "
             + ", ".join(f"{s} x{n}" for s, n in shapes.most_common(4))
             + f"; {compiled} compiled in {fused.seconds:.2f} s, "
-            f"{len(fused.kernels) - compiled} reusing a compiled kernel")
+            f"{len(fused.kernels) - compiled} reusing a compiled kernel" + refused)
 
 
 def to_dot(compiled, max_steps=300, rankdir="TB"):

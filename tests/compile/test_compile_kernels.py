@@ -165,6 +165,19 @@ def test_calls_that_cannot_be_fused_stay_numpy_calls():
     assert "nothing fused" in fused.summary()
 
 
+@needs_numba
+def test_a_kernel_numba_refuses_leaves_its_calls_as_numpy_calls(monkeypatch):
+    def refuse(src, args):
+        raise RuntimeError("no kernel today")
+    monkeypatch.setattr(kernels, "kernel", refuse)
+    fn = chain(3)
+    fused, plain = ag.compile(fn, kernels="numba"), ag.compile(fn)
+    for _ in range(4):
+        assert bits(fused()) == bits(plain()) == bits(fn())
+    assert len(fused.program().steps) == len(plain.program().steps)
+    assert "refused them (RuntimeError: no kernel today)" in fused.summary()
+
+
 def test_a_run_stops_at_an_unfusable_call():
     """Fusable steps around a non-fusable one form two runs, the call stays between."""
     a, b, out = np.ones(4), np.ones(4), np.empty(4)
@@ -186,7 +199,7 @@ def test_partially_overlapping_arrays_end_a_run():
 
 
 def run_fused(steps):
-    """The steps (fn, args, None) as one kernel, run once; the kernel."""
+    """The steps (fn, args, None) as one kernel, run once; (kernel, its arguments)."""
     run = fuse._start(steps[0], None, set())
     assert run is not None
     for step in steps[1:]:
@@ -195,7 +208,7 @@ def run_fused(steps):
     args = tuple(run.arrays) + tuple(run.zero_d) + (np.array(run.consts),)
     fn, _seconds = kernels.kernel(src, args)
     fn(*args)
-    return fn
+    return fn, args
 
 
 @needs_numba
@@ -222,6 +235,21 @@ def test_the_same_memory_seen_as_floats_and_ints_within_a_run(dt):
     with np.errstate(all="ignore"):
         run_fused(steps(f2, o2, mask0))
     assert f1.tobytes() == f2.tobytes() and o1.tobytes() == o2.tobytes()
+
+
+@needs_numba
+def test_zero_d_and_broadcast_single_values_are_read_at_each_call():
+    """A 0-d array, or one value broadcast to the run's shape, is read by the kernel
+    when it runs (it may be a buffer an earlier call writes), not when it is built."""
+    a, out, scale = np.arange(6.0).reshape(2, 3), np.empty((2, 3)), np.array(2.0)
+    seed = np.array([0.5])
+    steps = [(np.multiply, (a, scale, out), None),
+             (np.add, (out, np.broadcast_to(seed.reshape(1, 1), (2, 3)), out), None)]
+    fn, args = run_fused(steps)
+    assert out.tobytes() == (a * 2.0 + 0.5).tobytes()
+    scale[()], seed[0] = -1.0, 4.0
+    fn(*args)                                   # the same kernel call, new values
+    assert out.tobytes() == (a * -1.0 + 4.0).tobytes()
 
 
 @needs_numba
