@@ -81,7 +81,9 @@ def launch_spec(library, log=print, install=True):
             return None
         python = ensure_env(base, log)
         return None if python is None else (python, env)
-    if base in ("glassgrad", "compiled"):
+    if base == "compiled-numba" and not has_module("numba"):
+        return None             # the optional 'kernels' extra is not installed
+    if base in ("glassgrad", "compiled", "compiled-numba"):
         # the checkout's autograd/, nn/, optim/; GLASSGRAD_ROOT times another checkout
         # (e.g. an older commit, for before/after numbers)
         env["PYTHONPATH"] = os.environ.get("GLASSGRAD_ROOT", ROOT)

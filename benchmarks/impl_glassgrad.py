@@ -8,7 +8,8 @@ Parameters are loaded from the shared arrays (``load_state_dict``) so that the f
 loss and gradients can be compared with every other library.
 
 The worker of the ``compiled`` columns sets ``COMPILE``: each case's iteration is then
-wrapped in ``ag.compile`` (the same function, captured once and replayed).
+wrapped in ``ag.compile`` (the same function, captured once and replayed); the
+``compiled-numba`` worker also sets ``KERNELS`` (elementwise runs fused by numba).
 """
 import time
 
@@ -22,6 +23,7 @@ from case import Case, ScalarMLP
 
 VERSION = ag.__version__
 COMPILE = False         # set by worker.py for the compiled columns
+KERNELS = None          # "numba" for compiled-numba: ag.compile(..., kernels="numba")
 
 
 class Iteration:
@@ -35,7 +37,8 @@ class Iteration:
     trace_times = None
 
     def _prepare(self):
-        self.run = ag.compile(self.iteration) if COMPILE else self.iteration
+        self.run = ag.compile(self.iteration, kernels=KERNELS) if COMPILE else \
+            self.iteration
 
     def step(self):
         self.run(*self.inputs)

@@ -20,7 +20,9 @@ then evaluates the targets of issues 6 and 18 and writes ``benchmarks/RESULTS.md
 
 Every library runs with the default allocator; ``numpy+tuned``, ``glassgrad+tuned``
 and ``compiled+tuned`` are the same workers with fixed glibc malloc thresholds, the
-second column of the table (see ``envs.launch_spec``).
+second column of the table (see ``envs.launch_spec``). ``compiled-numba`` is
+``compiled`` with ``ag.compile(..., kernels="numba")`` (elementwise runs fused into
+numba loops; skipped when numba, the optional ``kernels`` extra, is not installed).
 """
 import argparse
 import datetime
@@ -39,8 +41,9 @@ from . import envs, report
 from .workloads import SPECS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIBRARIES = ["numpy", "glassgrad", "compiled", "torch-1t", "torch", "autograd", "micrograd",
-             "mygrad", "numpy+tuned", "glassgrad+tuned", "compiled+tuned"]
+LIBRARIES = ["numpy", "glassgrad", "compiled", "compiled-numba", "torch-1t", "torch",
+             "autograd", "micrograd", "mygrad", "numpy+tuned", "glassgrad+tuned",
+             "compiled+tuned"]
 QUICK_OUTPUT = os.path.join(HERE, "out", "quick.md")
 
 

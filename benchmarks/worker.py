@@ -27,7 +27,7 @@ import case
 import workloads
 
 IMPLS = {"numpy": "numpy_baseline", "glassgrad": "impl_glassgrad",
-         "compiled": "impl_glassgrad", "torch": "impl_torch", "torch-1t": "impl_torch",
+         "compiled": "impl_glassgrad", "compiled-numba": "impl_glassgrad", "torch": "impl_torch", "torch-1t": "impl_torch",
          "autograd": "impl_hips", "micrograd": "impl_micrograd", "mygrad": "impl_mygrad"}
 
 
@@ -53,8 +53,9 @@ class Worker:
             import torch
             torch.set_num_threads(1)
         self.impl = importlib.import_module(IMPLS[base])
-        if base == "compiled":
+        if base.startswith("compiled"):
             self.impl.COMPILE = True
+            self.impl.KERNELS = "numba" if base == "compiled-numba" else None
         self.case = None
 
     def setup(self, workload, quick=False):

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 TORCH="torch==2.13.0"                      # keep equal to the pin in pyproject's dev extra
-EXTRAS="dev,train,notebooks,distributed"   # add an extra here when its tests need it
+EXTRAS="dev,train,notebooks,distributed,kernels"   # add an extra here when its tests need it
 CPU_INDEX="${GLASSGRAD_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
 PROBE_SECONDS="${GLASSGRAD_TORCH_PROBE_SECONDS:-10}"   # how long the CPU index may take to answer
 PY="$VENV/bin/python"

@@ -29,13 +29,17 @@ from .function import CompiledFunction, CompileError, CompileWarning
 __all__ = ["compile", "CompiledFunction", "CompileError", "CompileWarning"]
 
 
-def compile(fn=None, *, strict=False):  # noqa: A001 - the public name (PyTorch's)
+def compile(fn=None, *, strict=False, kernels=None):  # noqa: A001 - PyTorch's name
     """Capture ``fn`` (a training step, or any function of tensors) and replay it.
 
     Usable as ``ag.compile(fn)``, ``@ag.compile`` or ``@ag.compile(strict=True)``. The
     result is called like ``fn`` and returns what ``fn`` returns (tensors it makes are
     returned as new tensors holding the values, without a graph).
+
+    ``kernels="numba"`` (opt-in; needs the optional ``kernels`` extra, numba) fuses runs
+    of elementwise calls of the program into generated numba loops, bit-identical to
+    the NumPy calls (``fuse.py``); the default, None, replays NumPy calls only.
     """
     if fn is None:
-        return lambda f: CompiledFunction(f, strict=strict)
-    return CompiledFunction(fn, strict=strict)
+        return lambda f: CompiledFunction(f, strict=strict, kernels=kernels)
+    return CompiledFunction(fn, strict=strict, kernels=kernels)

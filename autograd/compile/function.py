@@ -22,6 +22,7 @@ from ..anomaly import MODE as ANOMALY
 from ..tensor import Tensor, _creation, set_stored_grad, stored_grad
 from . import recorder as recorder_module
 from .compare import first_difference
+from .fuse import check_kernels
 from .lift import Lifted
 from .program import Program
 from .recorder import Recorder, Uncapturable, Value, format_frame, frames
@@ -95,10 +96,11 @@ class Entry:
 class CompiledFunction:
     """``fn`` captured once and replayed (see ``autograd.compile``)."""
 
-    def __init__(self, fn, strict=False):
+    def __init__(self, fn, strict=False, kernels=None):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.strict = strict
+        self.kernels = check_kernels(kernels)
         self.entries = {}
         self.world = None
         self.counts = {"traces": 0, "replays": 0, "eager": 0, "guard_failures": 0}
@@ -112,7 +114,8 @@ class CompiledFunction:
             bound = self.__dict__["_bound"] = {}
         method = bound.get(id(obj))
         if method is None or method[0] is not obj:
-            compiled = CompiledFunction(self.fn.__get__(obj, cls), self.strict)
+            compiled = CompiledFunction(self.fn.__get__(obj, cls), self.strict,
+                                        self.kernels)
             method = bound[id(obj)] = (obj, compiled)
         return method[1]
 
@@ -225,7 +228,7 @@ class CompiledFunction:
             if diff is None and outputs[0] == entry.last_outputs[0]:
                 try:
                     entry.program = Compiled(rec, entry.last, outputs, seams, world,
-                                             start)
+                                             start, self.kernels)
                 except Uncapturable as problem:
                     entry.eager = str(problem)
                     self._warn(f"{problem}; running it eagerly from now on")
@@ -385,8 +388,8 @@ def _shape_of(structure):
 class Compiled:
     """A built program with its guards, write-backs and output structure."""
 
-    def __init__(self, rec, previous, outputs, seams, world, start):
-        self.program = Program(rec, previous)
+    def __init__(self, rec, previous, outputs, seams, world, start, kernels=None):
+        self.program = Program(rec, previous, kernels)
         self.outputs = outputs[1]
         self.structure = world.structure()
         inputs = {id(t) for t, _ in rec.input_tensors}

@@ -69,7 +69,7 @@ class Program:
     """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
     which agreed with it)."""
 
-    def __init__(self, trace, previous):
+    def __init__(self, trace, previous, kernels=None):
         self.trace = trace
         self._handed = None        # while building: the input arrays handed out
         self.regs = [None] * len(trace.syms)
@@ -94,6 +94,10 @@ class Program:
         self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
                                     opaque=(scalars.run_block,))
         self._handed = None
+        self.fused = None          # what kernels="numba" fused (fuse.py)
+        if kernels is not None:
+            from . import fuse
+            fuse.fuse(self, kernels, _where_into)
 
     # ----------------------------------------------------------------- memory
     def _classify(self, previous):

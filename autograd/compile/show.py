@@ -56,7 +56,7 @@ def summary(compiled):
         shared_roots[id(buf)] += 1
     lines = [
         head,
-        f"program: {len(prog.steps)} NumPy calls replayed (forward {phases['forward']}, "
+        f"program: {_calls(prog)} replayed (forward {phases['forward']}, "
         f"backward {phases['backward']}, update {phases['update']}) from "
         f"{len(trace.ops)} recorded calls",
         "calls: " + ", ".join(f"{name} {n}" for name, n in calls.most_common(12))
@@ -81,7 +81,38 @@ def summary(compiled):
         + (", ".join(str(leaf) for leaf in prog.leaves[:6]) or "none")
         + (", ..." if len(prog.leaves) > 6 else ""),
     ]
+    if prog.fused is not None:
+        lines.append(_fused_line(prog.fused))
     return "\n".join(lines)
+
+
+def _calls(prog):
+    kernels = len(prog.fused.kernels) if prog.fused is not None else 0
+    if not kernels:
+        return f"{len(prog.steps)} NumPy calls"
+    return (f"{len(prog.steps)} calls ({len(prog.steps) - kernels} NumPy calls, {kernels} "
+            "fused kernels)")
+
+
+def _fused_line(fused):
+    """What ``kernels="numba"`` fused (``fuse.Fused``), as one line."""
+    refused = (f"; {len(fused.failed)} runs left as NumPy calls, {fused.backend} "
+               f"refused them ({fused.failed[0]})") if fused.failed else ""
+    if not fused.kernels:
+        return (f"kernels ({fused.backend}): nothing fused (no run of two or more "
+                "fusable elementwise calls); every call is a NumPy call" + refused)
+    names = collections.Counter()
+    shapes = collections.Counter()
+    for n, counts, shape, dtypes, _seconds in fused.kernels:
+        names.update(counts)
+        shapes[f"{shape} {'/'.join(dtypes)}"] += 1
+    compiled = sum(1 for k in fused.kernels if k[4])
+    return (f"kernels ({fused.backend}): {len(fused.kernels)} fused kernels replace "
+            f"{fused.calls} elementwise NumPy calls ("
+            + ", ".join(f"{name} {n}" for name, n in names.most_common()) + "); on "
+            + ", ".join(f"{s} x{n}" for s, n in shapes.most_common(4))
+            + f"; {compiled} compiled in {fused.seconds:.2f} s, "
+            f"{len(fused.kernels) - compiled} reusing a compiled kernel" + refused)
 
 
 def to_dot(compiled, max_steps=300, rankdir="TB"):
@@ -126,6 +157,10 @@ def to_dot(compiled, max_steps=300, rankdir="TB"):
         outs += [v for v in op.outs if v.root.created == op.index and op.into is None]
         for name in dict.fromkeys(box(v) for v in outs):
             body.append(f"  {node} -> {name};")
+    for k, members in _clusters(prog).items():
+        n = prog.fused.kernels[k][0]
+        body.append(f'  subgraph cluster_k{k} {{ label="fused kernel {k} ({n} calls)"; '
+                    f'style=dashed; {" ".join(members)}; }}')
     for name, color, label in boxes.values():
         lines.append(f'  {name} [label="{label}", shape=box, style=filled, '
                      f'fillcolor="{color}"];')
@@ -135,6 +170,18 @@ def to_dot(compiled, max_steps=300, rankdir="TB"):
                  'grey: input)"];')
     lines.append("}")
     return "\n".join(lines)
+
+
+def _clusters(prog):
+    """kernel number -> the node names of the ops it fused (none without kernels)."""
+    out = {}
+    if prog.fused is None:
+        return out
+    for i, op in enumerate(prog.ops):
+        k = prog.fused.groups.get(id(op))
+        if k is not None:
+            out.setdefault(k, []).append(f"s{i}")
+    return out
 
 
 def draw(compiled, max_steps=300, rankdir="TB", format="svg"):  # noqa: A002
