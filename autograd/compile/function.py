@@ -7,10 +7,13 @@ train/eval flags and which parameters train) an entry goes through
        \\--(something uncapturable, or traces never agree)--> eager (with a warning)
 
 A tracing call runs the function itself (with recording on), so it returns what the
-function returns and has all its effects. A compiled call checks the guards, brings
+function returns and has all its effects. The call whose trace agrees with the one
+before classifies its memory and takes the guards; the program is built at the first
+replay (``Compiled.program``), so that no call pays for a recording and a build. A compiled call checks the guards, brings
 the inputs in (an array read where it is when it fits, else copied into the program's
 buffer: ``inputs.py``) and replays the program.
 """
+import contextlib
 import functools
 import gc
 import warnings
@@ -172,16 +175,9 @@ class CompiledFunction:
 
     # ----------------------------------------------------------------- trace
     def _trace(self, entry, args, kwargs):
-        """A call run with recording on. The cyclic GC is paused meanwhile: a trace
-        makes a handful of objects per NumPy call, and collections walking them took a
-        third of a trace's time (reference cycles made meanwhile are collected later)."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """A call run with recording on, the cyclic GC paused (``gc_paused``)."""
+        with gc_paused():
             return self._traced_call(entry, args, kwargs)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _traced_call(self, entry, args, kwargs):
         self.counts["traces"] += 1
@@ -270,6 +266,21 @@ class CompiledFunction:
     def draw(self, **kw):
         from .show import draw
         return draw(self, **kw)
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """The cyclic GC paused while tracing or building: a trace makes a handful of
+    objects per NumPy call, and collections walking them took a third of a trace's
+    time, and five sixths of a build's (reference cycles made meanwhile are collected
+    later)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _call_traced(fn, args, kwargs):
@@ -383,10 +394,15 @@ def _shape_of(structure):
 
 
 class Compiled:
-    """A built program with its guards, write-backs and output structure."""
+    """A program with its guards, write-backs and output structure.
+
+    Everything the guards compare is taken when the two traces agree, at the end of
+    the second tracing call (the arrays in the tensors, the gradients, the modules'
+    structure), so what changes between that call and the next is seen by the guards;
+    the program itself is built at its first use (``Program.build``)."""
 
     def __init__(self, rec, previous, outputs, seams, world, start):
-        self.program = Program(rec, previous)
+        self._program = Program(rec, previous)
         self.outputs = outputs[1]
         self.structure = world.structure()
         inputs = {id(t) for t, _ in rec.input_tensors}
@@ -409,6 +425,14 @@ class Compiled:
                     self.tensors.append((final, final.data, final.requires_grad))
             else:
                 self.grad_kinds.append((tensor, initial is None))
+
+    @property
+    def program(self):
+        prog = self._program
+        if not prog.built:
+            with gc_paused():
+                prog.build()
+        return prog
 
     def guards_hold(self, world):
         for t, data, rg in self.tensors:

@@ -67,7 +67,14 @@ def same_value(a, b):
 
 class Program:
     """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
-    which agreed with it)."""
+    which agreed with it).
+
+    Made in two parts: the memory is classified at once (when the two traces agree: it
+    is what can make a trace unreplayable, ``Uncapturable``), the passes, buffers and
+    steps are built by ``build()``, at the first replay. The build reads no array's
+    values but the constants' (kept since the trace) and the fresh arrays' initial
+    copies, so building one call later makes the same program; it spares the call that
+    recorded the second trace the build's cost."""
 
     def __init__(self, trace, previous):
         self.trace = trace
@@ -79,7 +86,15 @@ class Program:
         self.phys = {}
         self.steps = []
         self.start_steps = []
+        self.built = False
         self._classify(previous)
+
+    def build(self):
+        """The passes, the buffers and the steps (once; returns the program)."""
+        if self.built:
+            return self
+        self.built = True
+        trace = self.trace
         passes.fold(self)
         passes.dedupe(self)
         accumulate.sum_slices(self)
@@ -94,6 +109,7 @@ class Program:
         self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
                                     opaque=(scalars.run_block,))
         self._handed = None
+        return self
 
     # ----------------------------------------------------------------- memory
     def _classify(self, previous):
