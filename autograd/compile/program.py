@@ -119,7 +119,7 @@ class Program:
         self.carried = {}
         self.targets = set()
         self.fresh = {}
-        first_use = plan.first_uses(self.trace)
+        first_use = None          # (a pass over every call: only if an array is fresh)
         for root in self.trace.roots:
             if root.kind == "input" and root.writes:
                 raise Uncapturable("the function writes into its input array in place", "")
@@ -127,6 +127,8 @@ class Program:
                 continue
             if root.prev is None:
                 if root.writes:
+                    if first_use is None:
+                        first_use = plan.first_uses(self.trace)
                     root.kind, root.created = "fresh", first_use[root.index]
                     self.fresh.setdefault(root.created, []).append(root)
                 else:
