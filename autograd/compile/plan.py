@@ -75,7 +75,7 @@ def share_buffers(trace, births, ends, fixed, notes):
             else:
                 buf = root.owner if root.owner is not None else blank(layout)
             assigned[root.index] = buf
-            end = max([ends.get(root.index, op.index), op.index] + root.writes)
+            end = max([ends.get(root.index, op.index), op.index, *root.writes])
             releases.setdefault(end, []).append(buf)
         for buf in releases.pop(op.index, ()):
             bisect.insort(free, (buf.nbytes, next(released), buf))

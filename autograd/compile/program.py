@@ -174,7 +174,7 @@ class Program:
         for index in list(self.alias):
             self.phys[index] = self.phys.get(self.root_of(index))
         for index, target in self.carried.items():
-            first_write = min([target.created] + target.writes)
+            first_write = min([target.created, *target.writes])
             if reads.get(index, -1) <= first_write:
                 self.phys[index] = self.phys[target.index]        # read, then rewritten
             else:       # still read after the new value is made: keep a copy

@@ -184,8 +184,12 @@ class Recorder:
     def _written(self, op, values):
         for v in values:
             if type(v) is Value:
+                if not op.writes:
+                    op.writes = []
                 op.writes.append(v)
                 root = v.root
+                if not root.writes:
+                    root.writes = []
                 root.writes.append(op.index)
                 if root.const:                 # written: not a constant any more
                     root.const = False
