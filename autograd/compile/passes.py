@@ -51,18 +51,25 @@ def fold(prog):
     held or carried, are computed once (at trace time: the results are kept)."""
     const = {r.index for r in prog.trace.roots if r.kind == "constant"}
     for op in prog.trace.ops:
-        if op.kind not in PURE_KINDS or op.writes or op.syms:
+        if op.kind not in PURE_KINDS or op.writes or op.syms or \
+                not _all_constant(op, const):
             continue
         made = _created(op)
         if not made or any(r.writes or r.held or r.index in prog.targets for r in made):
             continue
-        if all(v.root.index in const for v in _array_args(op)) and \
-                all(r.owner is not None for r in made):
+        if all(r.owner is not None for r in made):
             for r in made:
                 const.add(r.index)
                 r.kind = "constant"
             op.skip = True
             prog.notes.folded += 1
+
+
+def _all_constant(op, const):
+    for v in op.values:             # (a loop: most calls fail at the first argument)
+        if v.root.index not in const:
+            return False
+    return True
 
 
 def _sym_key(x):
@@ -137,11 +144,14 @@ def _whole(value):
     return value.is_whole()
 
 
+_COPY_KINDS = ("method", "func", "setitem")     # the kinds copies and stores are made of
+
+
 def forward_stores(prog, reads):
     """Copies of a result nothing else reads: the result is made in the copy's place."""
     ops = prog.trace.ops
     for op in ops:
-        if op.skip:
+        if op.skip or op.kind not in _COPY_KINDS:
             continue
         src = _copy_source(op)
         if src is not None and _whole(src) and _private(prog, src.root, op, reads) \
