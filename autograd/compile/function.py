@@ -403,6 +403,7 @@ class Compiled:
 
     def __init__(self, rec, previous, outputs, seams, world, start):
         self._program = Program(rec, previous)
+        self.broken = False
         self.outputs = outputs[1]
         self.structure = world.structure()
         inputs = {id(t) for t, _ in rec.input_tensors}
@@ -430,11 +431,17 @@ class Compiled:
     def program(self):
         prog = self._program
         if not prog.built:
-            with gc_paused():
+            if self.broken:
+                raise RuntimeError("this program's build failed; it is traced again")
+            self.broken = True           # until the build completes: the passes have
+            with gc_paused():            # rewritten the trace, it cannot be built twice
                 prog.build()
+            self.broken = False
         return prog
 
     def guards_hold(self, world):
+        if self.broken:                  # a build that raised: trace anew
+            return False
         for t, data, rg in self.tensors:
             if t.data is not data or t.requires_grad != rg:
                 return False

@@ -93,7 +93,6 @@ class Program:
         """The passes, the buffers and the steps (once; returns the program)."""
         if self.built:
             return self
-        self.built = True
         trace = self.trace
         passes.fold(self)
         passes.dedupe(self)
@@ -109,6 +108,7 @@ class Program:
         self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
                                     opaque=(scalars.run_block,))
         self._handed = None
+        self.built = True
         return self
 
     # ----------------------------------------------------------------- memory

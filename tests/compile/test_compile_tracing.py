@@ -2,9 +2,11 @@
 the call before it (the second trace is checked, never assumed), and it is built at
 its first replay from what that agreeing call left, with the guards taken at the end
 of that call (so what changes in between is seen)."""
+import importlib
 import warnings
 
 import numpy as np
+import pytest
 
 import autograd as ag
 import nn
@@ -70,6 +72,25 @@ def test_a_parameter_replaced_before_the_first_replay_is_traced_again():
     for seed in range(3, 7):
         run_both(pair, seed)
     assert compiled.counts["replays"] > 0
+
+
+def test_a_build_failing_at_the_first_replay_is_traced_again(monkeypatch):
+    pair = twins()
+    compiled = pair[1][2]
+    run_both(pair, 0)
+    run_both(pair, 1)
+    passes = importlib.import_module("autograd.compile.passes")
+    real = passes.prune
+
+    def failing(prog):
+        raise MemoryError("no room for the program")
+    monkeypatch.setattr(passes, "prune", failing)
+    with pytest.raises(MemoryError):
+        compiled(*data(2))                # the build runs before any step: nothing ran
+    monkeypatch.setattr(passes, "prune", real)
+    for seed in range(3, 7):
+        run_both(pair, seed)              # traced anew, not a half-built program
+    assert compiled.counts["traces"] == 4 and compiled.counts["replays"] == 2
 
 
 class Config:
