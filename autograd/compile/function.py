@@ -13,7 +13,6 @@ replay (``Compiled.program``), so that no call pays for a recording and a build.
 the inputs in (an array read where it is when it fits, else copied into the program's
 buffer: ``inputs.py``) and replays the program.
 """
-import contextlib
 import functools
 import gc
 import warnings
@@ -268,18 +267,19 @@ class CompiledFunction:
         return draw(self, **kw)
 
 
-@contextlib.contextmanager
-def gc_paused():
+class gc_paused:
     """The cyclic GC paused while tracing or building: a trace makes a handful of
     objects per NumPy call, and collections walking them took a third of a trace's
     time, and five sixths of a build's (reference cycles made meanwhile are collected
-    later)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+    later). A class rather than a generator: resuming one allocates, which would run
+    the collection of everything the trace made inside the traced call."""
+
+    def __enter__(self):
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, kind, value, traceback):
+        if self.enabled:
             gc.enable()
 
 
