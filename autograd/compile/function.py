@@ -9,9 +9,9 @@ train/eval flags and which parameters train) an entry goes through
 A tracing call runs the function itself (with recording on), so it returns what the
 function returns and has all its effects. The call whose trace agrees with the one
 before classifies its memory and takes the guards; the program is built at the first
-replay (``Compiled.program``), so that no call pays for a recording and a build. A compiled call checks the guards, brings
-the inputs in (an array read where it is when it fits, else copied into the program's
-buffer: ``inputs.py``) and replays the program.
+replay (``Compiled.program``), so that no call pays for a recording and a build. A
+compiled call checks the guards, brings the inputs in (an array read where it is when
+it fits, else copied into the program's buffer: ``inputs.py``) and replays the program.
 """
 import functools
 import gc
@@ -241,7 +241,9 @@ class CompiledFunction:
     def program(self):
         """The program of the most recent call's key (None while still tracing)."""
         entry = self.entries.get(self._last_key)
-        return None if entry is None or entry.program is None else entry.program.program
+        if entry is None or entry.program is None or entry.program.broken:
+            return None
+        return entry.program.program
 
     def stats(self):
         """Counts (traces, replays, eager and guard-failure calls) and the program's

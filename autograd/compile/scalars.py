@@ -72,8 +72,9 @@ def plan(prog):
                 or root.shape != () or root.dtype.kind not in "fiub":
             continue
         reads = readers.get(i, set())
-        first_write = min([*root.writes] + [o for o in users.get(i, ()) if ops[o].into is not
-                                         None and ops[o].into.root is root], default=len(ops))
+        into = [o for o in users.get(i, ()) if ops[o].into is not None
+                and ops[o].into.root is root]
+        first_write = min([*root.writes, *into], default=len(ops))
         if reads - {first_write} and reads - {first_write} <= scalar and \
                 all(r <= first_write for r in reads):   # read, then (maybe) written
             loads[i] = len(regs) + len(loads)

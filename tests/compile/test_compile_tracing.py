@@ -87,6 +87,7 @@ def test_a_build_failing_at_the_first_replay_is_traced_again(monkeypatch):
     monkeypatch.setattr(passes, "prune", failing)
     with pytest.raises(MemoryError):
         compiled(*data(2))                # the build runs before any step: nothing ran
+    assert compiled.program() is None     # nothing half-built is shown either
     monkeypatch.setattr(passes, "prune", real)
     for seed in range(3, 7):
         run_both(pair, seed)              # traced anew, not a half-built program
