@@ -6,6 +6,8 @@ buffers on the first step traces differently once), and it is how the arrays a c
 leaves behind for the next one (a momentum buffer, an accumulated gradient) are told
 apart from constants: in the second trace they are results of the first.
 """
+import math
+
 import numpy as np
 
 from .recorder import SymRef, Value
@@ -48,26 +50,49 @@ def _same_arg(a, b):
     return _same_constant(a, b)
 
 
+def _same_args(xs, ys):
+    """``_same_arg`` on two argument tuples, with the common kinds (arrays, Python
+    numbers) compared inline: this loop runs for every call of a trace."""
+    if type(xs) is not type(ys) or len(xs) != len(ys):
+        return False
+    for x, y in zip(xs, ys):
+        tx = type(x)
+        if tx is not type(y):
+            return False
+        if tx is Value:
+            if x.root.index != y.root.index or \
+                    (x._spec or x.spec()) != (y._spec or y.spec()):
+                return False
+        elif tx is float:
+            if x == y:
+                if x == 0.0 and math.copysign(1.0, x) != math.copysign(1.0, y):
+                    return False
+            elif x == x or y == y:          # unequal, and not both NaN
+                return False
+        elif tx is int or tx is bool:
+            if x != y:
+                return False
+        elif not _same_arg(x, y):
+            return False
+    return True
+
+
+def _same_outs(xs, ys):
+    if len(xs) != len(ys):
+        return False
+    for x, y in zip(xs, ys):
+        if x.root.index != y.root.index or (x._spec or x.spec()) != (y._spec or y.spec()):
+            return False
+    return True
+
+
 def _same_op(a, b):
-    if a.kind == "ufunc" and b.kind == "ufunc" and a.fn is b.fn and not a.kwargs \
-            and not b.kwargs and len(a.args) == len(b.args):
-        for x, y in zip(a.args, b.args):          # the common case, without recursion
-            if type(x) is Value:
-                if type(y) is not Value or x.root.index != y.root.index or \
-                        x.spec() != y.spec():
-                    return "different arguments"
-            elif not _same_arg(x, y):
-                return "different arguments"
-        if len(a.outs) == len(b.outs) == 1 and a.outs[0].root.index == \
-                b.outs[0].root.index and a.outs[0].spec() == b.outs[0].spec():
-            return None
-    if a.kind != b.kind or _fn_key(a) != _fn_key(b):
+    if a.kind != b.kind or (a.fn is not b.fn and _fn_key(a) != _fn_key(b)):
         return "a different call"
-    if not _same_arg(a.args, b.args) or not _same_arg(a.kwargs, b.kwargs):
+    if not _same_args(a.args, b.args) or \
+            (a.kwargs or b.kwargs) and not _same_arg(a.kwargs, b.kwargs):
         return "different arguments"
-    if len(a.outs) != len(b.outs) or not all(
-            x.root.index == y.root.index and x.spec() == y.spec()
-            for x, y in zip(a.outs, b.outs)):
+    if not _same_outs(a.outs, b.outs):
         return "results of another shape or layout"
     if a.kind == "decide" and not _same_constant(a.expect, b.expect):
         return f"a different decision ({a.expect!r} then {b.expect!r})"

@@ -7,9 +7,11 @@ train/eval flags and which parameters train) an entry goes through
        \\--(something uncapturable, or traces never agree)--> eager (with a warning)
 
 A tracing call runs the function itself (with recording on), so it returns what the
-function returns and has all its effects. A compiled call checks the guards, brings
-the inputs in (an array read where it is when it fits, else copied into the program's
-buffer: ``inputs.py``) and replays the program.
+function returns and has all its effects. The call whose trace agrees with the one
+before classifies its memory and takes the guards; the program is built at the first
+replay (``Compiled.program``), so that no call pays for a recording and a build. A
+compiled call checks the guards, brings the inputs in (an array read where it is when
+it fits, else copied into the program's buffer: ``inputs.py``) and replays the program.
 """
 import functools
 import gc
@@ -175,16 +177,9 @@ class CompiledFunction:
 
     # ----------------------------------------------------------------- trace
     def _trace(self, entry, args, kwargs):
-        """A call run with recording on. The cyclic GC is paused meanwhile: a trace
-        makes a handful of objects per NumPy call, and collections walking them took a
-        third of a trace's time (reference cycles made meanwhile are collected later)."""
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """A call run with recording on, the cyclic GC paused (``gc_paused``)."""
+        with gc_paused():
             return self._traced_call(entry, args, kwargs)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _traced_call(self, entry, args, kwargs):
         self.counts["traces"] += 1
@@ -249,7 +244,9 @@ class CompiledFunction:
     def program(self):
         """The program of the most recent call's key (None while still tracing)."""
         entry = self.entries.get(self._last_key)
-        return None if entry is None or entry.program is None else entry.program.program
+        if entry is None or entry.program is None or entry.program.broken:
+            return None
+        return entry.program.program
 
     def stats(self):
         """Counts (traces, replays, eager and guard-failure calls) and the program's
@@ -273,6 +270,22 @@ class CompiledFunction:
     def draw(self, **kw):
         from .show import draw
         return draw(self, **kw)
+
+
+class gc_paused:
+    """The cyclic GC paused while tracing or building: a trace makes a handful of
+    objects per NumPy call, and collections walking them took a third of a trace's
+    time, and five sixths of a build's (reference cycles made meanwhile are collected
+    later). A class rather than a generator: resuming one allocates, which would run
+    the collection of everything the trace made inside the traced call."""
+
+    def __enter__(self):
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, kind, value, traceback):
+        if self.enabled:
+            gc.enable()
 
 
 def _call_traced(fn, args, kwargs):
@@ -386,10 +399,16 @@ def _shape_of(structure):
 
 
 class Compiled:
-    """A built program with its guards, write-backs and output structure."""
+    """A program with its guards, write-backs and output structure.
+
+    Everything the guards compare is taken when the two traces agree, at the end of
+    the second tracing call (the arrays in the tensors, the gradients, the modules'
+    structure), so what changes between that call and the next is seen by the guards;
+    the program itself is built at its first use (``Program.build``)."""
 
     def __init__(self, rec, previous, outputs, seams, world, start, kernels=None):
-        self.program = Program(rec, previous, kernels)
+        self._program = Program(rec, previous, kernels)
+        self.broken = False
         self.outputs = outputs[1]
         self.structure = world.structure()
         inputs = {id(t) for t, _ in rec.input_tensors}
@@ -413,7 +432,21 @@ class Compiled:
             else:
                 self.grad_kinds.append((tensor, initial is None))
 
+    @property
+    def program(self):
+        prog = self._program
+        if not prog.built:
+            if self.broken:
+                raise RuntimeError("this program's build failed; it is traced again")
+            self.broken = True           # until the build completes: the passes have
+            with gc_paused():            # rewritten the trace, it cannot be built twice
+                prog.build()
+            self.broken = False
+        return prog
+
     def guards_hold(self, world):
+        if self.broken:                  # a build that raised: trace anew
+            return False
         for t, data, rg in self.tensors:
             if t.data is not data or t.requires_grad != rg:
                 return False

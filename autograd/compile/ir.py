@@ -35,7 +35,9 @@ class Root:
         self.layout = _layout(owner) if layout is None else layout
         self.kind = kind
         self.created = created
-        self.writes = []          # ops writing it in place (after its creation)
+        self.writes = ()          # ops writing it in place (after its creation): a
+                                  # list from the first (most roots have none; an
+                                  # empty tuple is one object fewer for the GC to walk)
         self.slot = None          # input position / previous trace's root it continues
         self.prev = None
         self.held = False         # Python holds it after the trace (a tensor's array)
@@ -190,13 +192,13 @@ class Op:
         self.args = args
         self.kwargs = kwargs
         self.outs = []
-        self.writes = []
+        self.writes = ()          # Values written in place (a list from the first)
         self.site = ()            # where it was made (see _site; kept for decisions)
         self.expect = None
         self.sym = None
         self.skip = False         # dropped by a pass (passes.py)
         self.into = None          # a Value to write the result into instead
-        self.syms = []            # the SymRefs in args and kwargs
+        self.syms = ()            # the SymRefs in args and kwargs (a list if any)
         self.phase = "forward"    # or backward, update (set by the recorder)
         self.finish = None        # a Value to add 0.0 to after this op (accumulate.py)
         self.prelude = None       # (source, destination) Values to copy before it
@@ -204,9 +206,12 @@ class Op:
             self.values = values
             return
         self.values = []          # the Values in args and kwargs, in order
-        _collect(args, self.values, self.syms)
+        syms = []
+        _collect(args, self.values, syms)
         if kwargs:
-            _collect(kwargs, self.values, self.syms)
+            _collect(kwargs, self.values, syms)
+        if syms:
+            self.syms = syms
 
     @property
     def name(self):

@@ -51,18 +51,25 @@ def fold(prog):
     held or carried, are computed once (at trace time: the results are kept)."""
     const = {r.index for r in prog.trace.roots if r.kind == "constant"}
     for op in prog.trace.ops:
-        if op.kind not in PURE_KINDS or op.writes or op.syms:
+        if op.kind not in PURE_KINDS or op.writes or op.syms or \
+                not _all_constant(op, const):
             continue
         made = _created(op)
         if not made or any(r.writes or r.held or r.index in prog.targets for r in made):
             continue
-        if all(v.root.index in const for v in _array_args(op)) and \
-                all(r.owner is not None for r in made):
+        if all(r.owner is not None for r in made):
             for r in made:
                 const.add(r.index)
                 r.kind = "constant"
             op.skip = True
             prog.notes.folded += 1
+
+
+def _all_constant(op, const):
+    for v in op.values:             # (a loop: most calls fail at the first argument)
+        if v.root.index not in const:
+            return False
+    return True
 
 
 def _sym_key(x):
@@ -137,11 +144,14 @@ def _whole(value):
     return value.is_whole()
 
 
+_COPY_KINDS = ("method", "func", "setitem")     # the kinds copies and stores are made of
+
+
 def forward_stores(prog, reads):
     """Copies of a result nothing else reads: the result is made in the copy's place."""
     ops = prog.trace.ops
     for op in ops:
-        if op.skip:
+        if op.skip or op.kind not in _COPY_KINDS:
             continue
         src = _copy_source(op)
         if src is not None and _whole(src) and _private(prog, src.root, op, reads) \
@@ -207,24 +217,38 @@ def prune(prog):
     syms_used = set(leaf.result for leaf in prog.trace.leaves if leaf.result is not None)
     keep_roots = {r.index for r in prog.trace.roots if r.held or r.kind != "result"}
     keep_roots |= set(prog.targets)
+    alias = prog.alias
     for op in reversed(prog.trace.ops):
         if op.skip:
             continue
-        made = _created(op)
-        live = (op.kind in ("rng", "decide", "setitem") or op.writes or op.into is not None
-                or any(r.index in used or r.index in keep_roots for r in made)
-                or any(prog.alias.get(r.index) in used for r in made)
-                or (op.kind == "sym" and op.sym.index in syms_used))
-        if op.kind == "sym":
-            live = live or op.sym.index in syms_used
-        if not live and op.kind in ("sym",) + PURE_KINDS:
+        kind = op.kind
+        if kind in ("rng", "decide", "setitem") or op.writes or op.into is not None:
+            live = True
+        elif kind == "sym":
+            live = op.sym.index in syms_used
+        else:
+            live = _used(op, used, keep_roots, alias)
+        if not live and (kind == "sym" or kind in PURE_KINDS):
             op.skip = True
             prog.notes.dead += 1
             continue
         if op.into is not None:
             used.add(op.into.root.index)
-        for v in _array_args(op):
-            used.add(v.root.index)
-            used.add(prog.alias.get(v.root.index, v.root.index))
+        for v in op.values:
+            i = v.root.index
+            used.add(i)
+            used.add(alias.get(i, i))
         for x in op.syms:
             syms_used.add(x.index)
+
+
+def _used(op, used, keep_roots, alias):
+    """True if a root ``op`` made is used later, kept, or aliased by a used one."""
+    index = op.index
+    for v in op.outs:
+        root = v.root
+        if root.created == index:
+            i = root.index
+            if i in used or i in keep_roots or alias.get(i) in used:
+                return True
+    return False

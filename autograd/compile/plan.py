@@ -78,7 +78,7 @@ def share_buffers(trace, births, ends, fixed, notes):
                 assigned[root.index] = root.owner if root.owner is not None else \
                     blank(layout)
                 continue
-            end = max([ends.get(root.index, op.index), op.index] + root.writes)
+            end = max([ends.get(root.index, op.index), op.index, *root.writes])
             if layout[3] >= LARGE:
                 large.append((root, op.index, end))
                 continue

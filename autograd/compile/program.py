@@ -67,7 +67,14 @@ def same_value(a, b):
 
 class Program:
     """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
-    which agreed with it)."""
+    which agreed with it).
+
+    Made in two parts: the memory is classified at once (when the two traces agree: it
+    is what can make a trace unreplayable, ``Uncapturable``), the passes, buffers and
+    steps are built by ``build()``, at the first replay. The build reads no array's
+    values but the constants' (kept since the trace) and the fresh arrays' initial
+    copies, so building one call later makes the same program; it spares the call that
+    recorded the second trace the build's cost."""
 
     def __init__(self, trace, previous, kernels=None):
         self.trace = trace
@@ -79,7 +86,16 @@ class Program:
         self.phys = {}
         self.steps = []
         self.start_steps = []
+        self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
+        self.fused = None          # what they fused
+        self.built = False
         self._classify(previous)
+
+    def build(self):
+        """The passes, the buffers and the steps (once; returns the program)."""
+        if self.built:
+            return self
+        trace = self.trace
         passes.fold(self)
         passes.dedupe(self)
         accumulate.sum_slices(self)
@@ -94,10 +110,11 @@ class Program:
         self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
                                     opaque=(scalars.run_block,))
         self._handed = None
-        self.fused = None          # what kernels="numba" fused (fuse.py)
-        if kernels is not None:
+        if self.kernels is not None:
             from . import fuse
-            fuse.fuse(self, kernels, _where_into)
+            fuse.fuse(self, self.kernels, _where_into)
+        self.built = True
+        return self
 
     # ----------------------------------------------------------------- memory
     def _classify(self, previous):
@@ -107,7 +124,7 @@ class Program:
         self.carried = {}
         self.targets = set()
         self.fresh = {}
-        first_use = plan.first_uses(self.trace)
+        first_use = None          # (a pass over every call: only if an array is fresh)
         for root in self.trace.roots:
             if root.kind == "input" and root.writes:
                 raise Uncapturable("the function writes into its input array in place", "")
@@ -115,6 +132,8 @@ class Program:
                 continue
             if root.prev is None:
                 if root.writes:
+                    if first_use is None:
+                        first_use = plan.first_uses(self.trace)
                     root.kind, root.created = "fresh", first_use[root.index]
                     self.fresh.setdefault(root.created, []).append(root)
                 else:
@@ -160,7 +179,7 @@ class Program:
         for index in list(self.alias):
             self.phys[index] = self.phys.get(self.root_of(index))
         for index, target in self.carried.items():
-            first_write = min([target.created] + target.writes)
+            first_write = min([target.created, *target.writes])
             if reads.get(index, -1) <= first_write:
                 self.phys[index] = self.phys[target.index]        # read, then rewritten
             else:       # still read after the new value is made: keep a copy

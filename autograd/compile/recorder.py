@@ -184,8 +184,12 @@ class Recorder:
     def _written(self, op, values):
         for v in values:
             if type(v) is Value:
+                if not op.writes:
+                    op.writes = []
                 op.writes.append(v)
                 root = v.root
+                if not root.writes:
+                    root.writes = []
                 root.writes.append(op.index)
                 if root.const:                 # written: not a constant any more
                     root.const = False
@@ -236,11 +240,13 @@ class Recorder:
     def _constant(self, op, root):
         """A result of constants only is kept (a program may compute it once, at build);
         only in a trace that can become a program (one with a previous trace)."""
-        if self.previous is not None and not op.syms and op.kind in ("ufunc", "func",
-                                                                       "method") \
-                and all(v.root.const for v in op.values):
-            root.const = True
-            root.keep()
+        if self.previous is None or op.syms or op.kind not in ("ufunc", "func", "method"):
+            return
+        for v in op.values:             # (a loop, not all(): it runs for every result)
+            if not v.root.const:
+                return
+        root.const = True
+        root.keep()
 
     def ufunc(self, ufunc, method, inputs, kwargs):
         if method == "__call__" and not kwargs:       # the common case, kept lean

@@ -53,17 +53,7 @@ def plan(prog):
     """Decide which roots live in registers (see the module docstring)."""
     ops = prog.trace.ops
     scalar = {op.index for op in ops if scalar_op(op)}
-    users, readers = {}, {}
-    for op in ops:
-        if op.skip:
-            continue
-        written = {id(v) for v in op.writes}
-        for v in op.values:
-            users.setdefault(v.root.index, set()).add(op.index)
-            if id(v) not in written or op.kind == "ufunc":
-                readers.setdefault(v.root.index, set()).add(op.index)
-        if op.into is not None:
-            users.setdefault(op.into.root.index, set()).add(op.index)
+    users, readers = _uses(ops)
     regs = {}
     aliased = set(prog.alias) | set(prog.alias.values())
     for root in prog.trace.roots:
@@ -82,13 +72,39 @@ def plan(prog):
                 or root.shape != () or root.dtype.kind not in "fiub":
             continue
         reads = readers.get(i, set())
-        first_write = min(root.writes + [o for o in users.get(i, ()) if ops[o].into is not
-                                         None and ops[o].into.root is root], default=len(ops))
+        into = [o for o in users.get(i, ()) if ops[o].into is not None
+                and ops[o].into.root is root]
+        first_write = min([*root.writes, *into], default=len(ops))
         if reads - {first_write} and reads - {first_write} <= scalar and \
                 all(r <= first_write for r in reads):   # read, then (maybe) written
             loads[i] = len(regs) + len(loads)
     prog.registers, prog.loads, prog.scalar_ops = regs, loads, scalar
     prog.sregs = [None] * (len(regs) + len(loads))
+
+
+def _uses(ops):
+    """(root index -> ops using it, root index -> ops reading it), without dropped ops
+    (an op writing a value does not read it, unless it is a ufunc)."""
+    users, readers = {}, {}
+    for op in ops:
+        if op.skip:
+            continue
+        index = op.index
+        written = {id(v) for v in op.writes} if op.writes and op.kind != "ufunc" else ()
+        for v in op.values:
+            i = v.root.index
+            mine = users.get(i)
+            if mine is None:
+                mine = users[i] = set()
+            mine.add(index)
+            if id(v) not in written:
+                mine = readers.get(i)
+                if mine is None:
+                    mine = readers[i] = set()
+                mine.add(index)
+        if op.into is not None:
+            users.setdefault(op.into.root.index, set()).add(index)
+    return users, readers
 
 
 def is_register(prog, value):

@@ -1,0 +1,133 @@
+"""The tracing calls: a program is trusted only once a call traced the same program as
+the call before it (the second trace is checked, never assumed), and it is built at
+its first replay from what that agreeing call left, with the guards taken at the end
+of that call (so what changes in between is seen)."""
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import optim
+from compile_kit import train_step
+
+
+def setup():
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8, dtype=np.float64), nn.ReLU(),
+                          nn.Linear(8, 3, dtype=np.float64))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    return model, opt, train_step(model, opt)
+
+
+def data(seed):
+    rng = np.random.default_rng(seed)
+    return ag.Tensor(rng.standard_normal((8, 4))), rng.integers(0, 3, 8)
+
+
+def run_both(pair, seed):
+    (m1, _, eager), (m2, _, compiled) = pair
+    a, b = eager(*data(seed)), compiled(*data(seed))
+    assert a.data.tobytes() == b.data.tobytes()
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+def twins():
+    a, b = setup(), setup()
+    return a, (b[0], b[1], ag.compile(b[2]))
+
+
+def entry(compiled):
+    return compiled.entries[compiled._last_key]
+
+
+def test_the_program_is_built_at_its_first_replay():
+    pair = twins()
+    compiled = pair[1][2]
+    run_both(pair, 0)
+    run_both(pair, 1)                   # agrees with the first trace: accepted
+    pending = entry(compiled).program
+    assert pending is not None and not pending._program.built
+    assert compiled.counts["traces"] == 2 and compiled.counts["replays"] == 0
+    run_both(pair, 2)                   # guards, build, replay
+    assert pending._program.built and compiled.counts["replays"] == 1
+    for seed in range(3, 6):
+        run_both(pair, seed)
+    assert compiled.counts["traces"] == 2 and compiled.counts["replays"] == 4
+
+
+def test_a_parameter_replaced_before_the_first_replay_is_traced_again():
+    pair = twins()
+    compiled = pair[1][2]
+    run_both(pair, 0)
+    run_both(pair, 1)
+    new = np.random.default_rng(7).standard_normal((8, 4))
+    for model, _, _ in pair:
+        model[0].weight.data = new.copy()       # between the agreeing call and a replay
+    run_both(pair, 2)
+    assert compiled.counts["traces"] == 3 and compiled.counts["replays"] == 0
+    for seed in range(3, 7):
+        run_both(pair, seed)
+    assert compiled.counts["replays"] > 0
+
+
+def test_a_build_failing_at_the_first_replay_is_traced_again(monkeypatch):
+    pair = twins()
+    compiled = pair[1][2]
+    run_both(pair, 0)
+    run_both(pair, 1)
+    passes = importlib.import_module("autograd.compile.passes")
+    real = passes.prune
+
+    def failing(prog):
+        raise MemoryError("no room for the program")
+    monkeypatch.setattr(passes, "prune", failing)
+    with pytest.raises(MemoryError):
+        compiled(*data(2))                # the build runs before any step: nothing ran
+    assert compiled.program() is None     # nothing half-built is shown either
+    monkeypatch.setattr(passes, "prune", real)
+    for seed in range(3, 7):
+        run_both(pair, seed)              # traced anew, not a half-built program
+    assert compiled.counts["traces"] == 4 and compiled.counts["replays"] == 2
+
+
+class Config:
+    twice = False
+
+
+def scaled(cfg):
+    def step(x):
+        y = x * 2.0
+        if cfg.twice:                   # Python state the trace cannot see
+            y = y * 2.0
+        return y.sum()
+    return step
+
+
+def test_a_second_call_tracing_differently_is_not_trusted():
+    cfg = Config()
+    compiled = ag.compile(scaled(cfg))
+    x = ag.Tensor(np.arange(5.0))
+    assert compiled(x).item() == 20.0
+    cfg.twice = True                    # the second call traces another program
+    for _ in range(5):
+        assert compiled(x).item() == 40.0
+    assert compiled.counts["traces"] == 3 and compiled.counts["replays"] == 3
+
+
+def test_traces_that_never_agree_run_eagerly_with_a_warning():
+    cfg = Config()
+    compiled = ag.compile(scaled(cfg))
+    x = ag.Tensor(np.arange(5.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(9):
+            cfg.twice = bool(i % 2)
+            assert compiled(x).item() == (40.0 if cfg.twice else 20.0)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ag.CompileWarning)]
+    assert len(messages) == 1 and "calls traced differently" in messages[0]
+    assert compiled.counts["traces"] == 6 and compiled.counts["eager"] == 3
+    assert compiled.counts["replays"] == 0
