@@ -194,7 +194,8 @@ class CompiledFunction:
         seams = Seams(rec, start, world.optimizers)
         try:
             with seams, Lifted(rec, world.optimizers):
-                result = _call_traced(self.fn, traced_args, traced_kwargs)
+                result = _cut_graphs(_call_traced(self.fn, traced_args, traced_kwargs),
+                                     start)
         except Uncapturable as problem:
             seams.restore_arrays()
             _restore_inputs(rec)
@@ -350,6 +351,24 @@ def _input_copy(rec, a, slot):
 def _restore_inputs(rec):
     for tensor, original in rec.input_tensors:
         Tensor.__dict__["data"].__set__(tensor, original)
+
+
+def _cut_graphs(x, start):
+    """The result with every tensor the call made cut from its graph, as a replay's
+    results are: the graph (the step's activations) is then freed before the trace
+    ends, so the program need not keep those arrays for Python between calls."""
+    t = type(x)
+    if isinstance(x, Tensor):
+        if x._index < start or x.grad_fn is None:
+            return x
+        out = Tensor.__new__(Tensor)
+        out._init(x.data)
+        return out
+    if t in (tuple, list):
+        return t(_cut_graphs(v, start) for v in x)
+    if t is dict:
+        return {k: _cut_graphs(v, start) for k, v in x.items()}
+    return x
 
 
 def _pack_outputs(rec, result, args, kwargs, start):

@@ -58,12 +58,14 @@ def first_uses(trace):
     return first
 
 
-def share_buffers(trace, births, ends, fixed, notes):
+def share_buffers(trace, births, ends, fixed, notes, exact=False):
     """root index -> buffer for every root born at an op (``births``: root index -> op
     index) without one in ``fixed``. A buffer is free again after its root's last use
     (``ends``) and then holds, as raw bytes, any later root that fits (the smallest free
     buffer that does), whatever its shape or dtype: a float64 activation's memory can
-    be a later int64 mask's."""
+    be a later int64 mask's. With ``exact`` (fused kernels: a run of elementwise calls
+    fuses only where its arrays are one view or disjoint) a buffer is reused only by a
+    root of its own size, and nothing is placed in the arena."""
     assigned = {}
     free = []                       # (nbytes, release number, buffer), sorted
     released = itertools.count()    # ties go to the buffer freed first, not to an address
@@ -79,11 +81,11 @@ def share_buffers(trace, births, ends, fixed, notes):
                     blank(layout)
                 continue
             end = max([ends.get(root.index, op.index), op.index, *root.writes])
-            if layout[3] >= LARGE:
+            if layout[3] >= LARGE and not exact:
                 large.append((root, op.index, end))
                 continue
             k = bisect.bisect_left(free, (layout[3],))
-            if k < len(free):
+            if k < len(free) and (not exact or free[k][0] == layout[3]):
                 buf = free.pop(k)[2]
                 notes.shared += 1
             else:

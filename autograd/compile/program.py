@@ -174,7 +174,8 @@ class Program:
         for index, end in reads.items():
             rep = self.root_of(index)
             ends[rep] = max(ends.get(rep, -1), end)
-        shared = plan.share_buffers(trace, births, ends, self.phys, self.notes)
+        shared = plan.share_buffers(trace, births, ends, self.phys, self.notes,
+                                    exact=self.kernels is not None)
         self.phys.update(shared)
         for index in list(self.alias):
             self.phys[index] = self.phys.get(self.root_of(index))
