@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-LARGE = 1 << 15     # results of at least this many bytes are placed in the arena
+LARGE = 1 << 16     # results of at least this many bytes are placed in the arena
 ALIGN = 64          # arena offsets are multiples of this (a cache line)
 
 
