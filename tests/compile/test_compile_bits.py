@@ -112,16 +112,14 @@ def memory(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("opt_name", ["adam", "momentum", "sgd+scheduler"])
-@pytest.mark.parametrize("model_name", sorted(MODELS))
-def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt, memory):
+def train_side_by_side(model_name, opt_name, dt, **compile_options):
+    """Train twins eagerly and compiled on the same batches, comparing every bit after
+    every step; (the compiled step, the eager optimizer, the compiled one)."""
     m1, o1, s1, eager = build(model_name, opt_name, dt)
     m2, o2, s2, step = build(model_name, opt_name, dt)
-    compiled = ag.compile(step)
+    compiled = ag.compile(step, **compile_options)
     ag.manual_seed(7)
-    data = batches(model_name, dt)
-    for x, y in data:
+    for x, y in batches(model_name, dt):
         rng_state = ag.get_rng().bit_generator.state
         a = eager(x, y)
         ag.get_rng().bit_generator.state = rng_state        # dropout draws the same masks
@@ -131,6 +129,14 @@ def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt, me
         if s1 is not None:
             s1.step()
             s2.step()
+    return compiled, o1, o2
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("opt_name", ["adam", "momentum", "sgd+scheduler"])
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_compiled_training_equals_eager_bit_for_bit(model_name, opt_name, dt, memory):
+    compiled, o1, o2 = train_side_by_side(model_name, opt_name, dt)
     stats = compiled.stats()
     assert stats["replays"] >= STEPS - 4 and stats["eager"] == 0, stats
     assert o1.state_dict()["param_groups"] == o2.state_dict()["param_groups"]

@@ -105,14 +105,13 @@ def test_freezing_a_layer_and_replacing_a_parameter_are_seen():
     assert pair[1][2].stats()["traces"] > traces        # traced again, not stale
 
 
-def test_assigning_data_or_lr_from_outside_is_never_stale():
-    pair = twins()
+def assign_from_outside(pair, new):
+    """Train, assign a new weight array and lr, train, write the weight in place, train:
+    every call must equal the eager twin's."""
     for i in range(3):
         run_both(pair, *data(8, i))
-    rng = np.random.default_rng(5)
-    new = rng.standard_normal((8, 4))
     for model, opt, _ in pair:
-        model[0].weight.data = new.copy()              # a new array object
+        model[0].weight.data = new.copy()              # a new array object: re-traced
         opt.param_groups[0]["lr"] = 0.02               # the next replay reads it
     for i in range(4):
         run_both(pair, *data(8, 3 + i))
@@ -120,6 +119,10 @@ def test_assigning_data_or_lr_from_outside_is_never_stale():
         model[0].weight.data[...] = 0.5                # in place: seen as it is
     for i in range(2):
         run_both(pair, *data(8, 9 + i))
+
+
+def test_assigning_data_or_lr_from_outside_is_never_stale():
+    assign_from_outside(twins(), np.random.default_rng(5).standard_normal((8, 4)))
 
 
 def _warned(fn, *args):
@@ -210,10 +213,10 @@ def test_hooks_and_python_state_changes_are_not_replayed():
     assert trainer.steps == 4
 
 
-def test_a_branch_going_the_other_way_falls_back_for_that_call():
-    """log_softmax takes a fast path when the logits are finite: a replay whose logits
-    are not runs that call eagerly, restoring what the program had written."""
-    pair = twins()
+def branch_the_other_way(pair):
+    """Train, then one batch whose logits are not finite (log_softmax's fast path is
+    not taken), then train again; every call equal to the eager twin's. The compiled
+    step."""
     for i in range(5):
         run_both(pair, *data(8, i))
     compiled = pair[1][2]
@@ -229,6 +232,13 @@ def test_a_branch_going_the_other_way_falls_back_for_that_call():
     for i in range(5):
         run_both(pair, *data(8, 8 + i))
     assert compiled.stats()["replays"] > replays
+    return compiled
+
+
+def test_a_branch_going_the_other_way_falls_back_for_that_call():
+    """log_softmax takes a fast path when the logits are finite: a replay whose logits
+    are not runs that call eagerly, restoring what the program had written."""
+    branch_the_other_way(twins())
 
 
 def test_inputs_that_require_grad_are_refused_with_a_clear_message():

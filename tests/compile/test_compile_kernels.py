@@ -7,15 +7,14 @@ dtypes and NaN/inf/-0.0 values; calls that cannot be fused stay NumPy calls. Wit
 numba these tests skip (the option then raises an ImportError naming the extra).
 """
 import sys
-import warnings
 
 import numpy as np
 import pytest
 
 import autograd as ag
 from autograd.compile import fuse, kernels
-from test_compile_bits import assert_same_bits, batches, build, state_arrays
-from test_compile_guards import data, run_both, setup
+from test_compile_bits import train_side_by_side
+from test_compile_guards import assign_from_outside, branch_the_other_way, setup
 
 needs_numba = pytest.mark.skipif(not kernels.available(),
                                  reason="numba (the optional 'kernels' extra) is not "
@@ -99,20 +98,7 @@ def test_nan_inf_and_signed_zeros_keep_every_bit(dt):
 @pytest.mark.parametrize("model_name,opt_name", [("mlp", "adam"), ("cnn", "momentum"),
                                                  ("bn", "adam"), ("bn", "sgd+scheduler")])
 def test_training_with_kernels_equals_eager_bit_for_bit(model_name, opt_name, dt):
-    m1, o1, s1, eager = build(model_name, opt_name, dt)
-    m2, o2, s2, step = build(model_name, opt_name, dt)
-    compiled = ag.compile(step, kernels="numba")
-    ag.manual_seed(7)
-    for x, y in batches(model_name, dt):
-        rng_state = ag.get_rng().bit_generator.state
-        a = eager(x, y)
-        ag.get_rng().bit_generator.state = rng_state
-        b = compiled(x, y)
-        assert a.data.tobytes() == b.data.tobytes()
-        assert_same_bits(state_arrays(m1, o1), state_arrays(m2, o2))
-        if s1 is not None:
-            s1.step()
-            s2.step()
+    compiled = train_side_by_side(model_name, opt_name, dt, kernels="numba")[0]
     assert compiled.stats()["eager"] == 0 and compiled.stats()["replays"] >= 4
     assert compiled.program().fused.kernels          # something was fused
 
@@ -317,37 +303,14 @@ def fused_twins():
 def test_a_branch_going_the_other_way_falls_back_with_kernels():
     """As test_compile_guards' test: the guard fails mid-replay, after fused steps
     wrote; the call runs eagerly with every bit as the eager twin's."""
-    pair = fused_twins()
-    for i in range(5):
-        run_both(pair, *data(8, i))
-    compiled = pair[1][2]
-    replays = compiled.stats()["replays"]
-    assert replays >= 2 and compiled.program().fused.kernels
-    x, y = data(8, 7)
-    x.data[0, 0] = np.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        run_both(pair, x, y)
-    assert compiled.stats()["guard_failures"] == 1
-    for i in range(5):
-        run_both(pair, *data(8, 8 + i))
-    assert compiled.stats()["replays"] > replays
+    compiled = branch_the_other_way(fused_twins())
+    assert compiled.program().fused.kernels
 
 
 @needs_numba
 def test_data_and_lr_assigned_from_outside_are_seen_with_kernels():
     pair = fused_twins()
-    for i in range(3):
-        run_both(pair, *data(8, i))
-    for model, opt, _ in pair:
-        model[0].weight.data = np.full((8, 4), 0.25)   # a new array object: re-traced
-        opt.param_groups[0]["lr"] = 0.02               # the next replay reads it
-    for i in range(4):
-        run_both(pair, *data(8, 3 + i))
-    for model, opt, _ in pair:
-        model[0].weight.data[...] = 0.5                # in place: seen as it is
-    for i in range(2):
-        run_both(pair, *data(8, 9 + i))
+    assign_from_outside(pair, np.full((8, 4), 0.25))
     assert pair[1][2].program().fused.kernels
 
 
