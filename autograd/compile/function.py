@@ -356,7 +356,8 @@ def _restore_inputs(rec):
 def _cut_graphs(x, start):
     """The result with every tensor the call made cut from its graph, as a replay's
     results are: the graph (the step's activations) is then freed before the trace
-    ends, so the program need not keep those arrays for Python between calls."""
+    ends, so the program need not keep those arrays for Python between calls. (Not
+    ``detach()``: its result refers to the tensor it came from, which holds the graph.)"""
     t = type(x)
     if isinstance(x, Tensor):
         if x._index < start or x.grad_fn is None:

@@ -62,7 +62,7 @@ class Fused:
 
     def __init__(self, backend):
         self.backend = backend
-        self.kernels = []        # (step index, n calls, Counter of names, shape, dtypes)
+        self.kernels = []        # (n calls, Counter of names, shape, dtypes, seconds)
         self.groups = {}         # id(op) -> kernel number (for draw)
         self.seconds = 0.0       # compiling
         self.calls = 0           # NumPy calls replaced
@@ -291,8 +291,8 @@ def check_kernels(backend):
 
 
 def fuse(prog, backend, where_into):
-    """Rewrite ``prog.steps`` (and ``step_ops``, the input templates) in place."""
-    check_kernels(backend)
+    """Rewrite ``prog.steps`` (and ``step_ops``, the input templates) in place;
+    ``backend`` was checked by ``check_kernels`` when the function was compiled."""
     report = Fused(backend)
     prog.fused = report
     steps = prog.steps
