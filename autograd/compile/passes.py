@@ -243,12 +243,18 @@ def prune(prog):
 
 
 def _used(op, used, keep_roots, alias):
-    """True if a root ``op`` made is used later, kept, or aliased by a used one."""
+    """True if a root ``op`` made is used later or kept, or its buffer is the buffer of
+    one that is (``forward_stores`` dropped a copy into a kept root: the result is made
+    in that root's place)."""
     index = op.index
     for v in op.outs:
         root = v.root
         if root.created == index:
             i = root.index
-            if i in used or i in keep_roots or alias.get(i) in used:
-                return True
+            while True:
+                if i in used or i in keep_roots:
+                    return True
+                if i not in alias:
+                    break
+                i = alias[i]
     return False

@@ -172,6 +172,20 @@ def test_results_of_earlier_calls_stay_unchanged():
     assert [o.item() for o in outs] == [2 * (i + 2.0) for i in range(5)]
 
 
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_a_result_copied_from_raw_math_is_made_at_every_replay(shape):
+    """``ag.tensor(raw)`` copies a result nothing else reads: the copy is dropped and
+    the result made in its place, which must then count as used (it was pruned, and the
+    replays returned the second trace's numbers)."""
+    @ag.compile
+    def f(x):
+        return ag.tensor(np.stack([x.data * 2.0, x.data + 1.0]))
+
+    for i in range(5):
+        x = ag.tensor(np.full(shape, float(i)))
+        assert f(x).data.tolist() == np.stack([x.data * 2.0, x.data + 1.0]).tolist(), i
+
 class CellLoop(nn.Module):
     """An LSTM written from ops: ``xp[t]`` slices, gate slices, a loop."""
 
