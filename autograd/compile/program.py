@@ -269,7 +269,7 @@ class Program:
                 self.step_ops[-1].append(op)
                 self.ops.append(op)
                 continue
-            block = None
+            before = len(self.steps)     # a view or a dropped op adds no step: the block goes on
             for root in self.fresh.get(op.index, ()):
                 self._add(self._initialize(root), [op])
             if not op.skip:
@@ -280,6 +280,8 @@ class Program:
                 if op.finish is not None:
                     buf = self.view(op.finish)
                     self._add((np.add, (buf, np.zeros((), buf.dtype), buf), None), [op])
+            if len(self.steps) != before:
+                block = None
         self._plan_rollback()
 
     def _add(self, step, ops):

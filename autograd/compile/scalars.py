@@ -30,11 +30,16 @@ def _zero_d(v):
 
 
 def scalar_op(op):
-    """True if ``op`` is a ufunc call on 0-d operands giving one 0-d result."""
-    if op.skip or op.kind != "ufunc" or op.syms or op.into is not None:
+    """True if ``op`` is a ufunc call (or ``np.where``) on 0-d operands giving one 0-d
+    result."""
+    if op.skip or op.syms or op.into is not None:
         return False
     fn = op.fn
-    if type(fn) is not np.ufunc or fn.nout != 1 or len(op.args) != fn.nin:
+    if op.kind == "func" and fn is np.where:
+        if len(op.args) != 3 or op.kwargs:
+            return False
+    elif op.kind != "ufunc" or type(fn) is not np.ufunc or fn.nout != 1 \
+            or len(op.args) != fn.nin:
         return False
     kwargs = op.kwargs
     if kwargs and any(k != "out" for k in kwargs):
@@ -119,9 +124,11 @@ class Block:
         self.prog = prog
         self.code = []
         self.consts = {}
+        self.loaded = {}           # (root, spec) -> the register a 0-d buffer was read into
 
     def operand(self, x):
-        """The register of a 0-d value, or a register holding a constant."""
+        """The register of a 0-d value: its own, a constant's, or one the buffer holding it
+        is read into once (and again after a step of this block writes that buffer)."""
         prog = self.prog
         if type(x) is Value:
             i = x.root.index
@@ -129,11 +136,21 @@ class Block:
                 return prog.registers[i]
             if i in prog.loads:
                 return prog.loads[i]
-            x = prog.view(x)                       # a 0-d buffer, read where it is
-        key = (type(x), id(x) if isinstance(x, np.ndarray) else x)
+            key = (i, *x.spec())
+            if key not in self.loaded:     # a ufunc reading a 0-d array is ~10x a scalar's
+                buf = self._const(prog.view(x))
+                prog.sregs.append(None)
+                self.loaded[key] = len(prog.sregs) - 1
+                self.code.append((1, _load, self.loaded[key], buf, None))
+            return self.loaded[key]
+        return self._const(x)
+
+    def _const(self, x):
+        # repr tells 0.0 from -0.0 and a float from an equal NumPy float (== does not)
+        key = (type(x), id(x) if isinstance(x, np.ndarray) else repr(x))
         if key not in self.consts:
-            prog.sregs.append(x)
-            self.consts[key] = len(prog.sregs) - 1
+            self.prog.sregs.append(x)
+            self.consts[key] = len(self.prog.sregs) - 1
         return self.consts[key]
 
     def add(self, op):
@@ -141,14 +158,27 @@ class Block:
         args = [self.operand(a) for a in op.args]
         outs = op.kwargs.get("out", ())
         target = outs[0] if outs else op.outs[0]
-        fn = OPERATORS.get(op.fn, op.fn)
-        a, b = args[0], args[1] if len(args) > 1 else None
-        if target.root.index in prog.registers:
-            self.code.append((0 if b is not None else 1, fn, prog.registers[target.root.index],
-                              a, b))
+        register = prog.registers.get(target.root.index)
+        if op.fn is np.where:
+            fn = _select(target.spec()[3].type)
+            a, b = args[0], (args[1], args[2])
+            if register is not None:
+                self.code.append((4, fn, register, a, b))
+                return
+            self.code.append((5, fn, prog.view(target), a, b))
         else:
-            buf = prog.view(target)
-            self.code.append((2 if b is not None else 3, op.fn, buf, a, b))
+            fn = OPERATORS.get(op.fn, op.fn)
+            a, b = args[0], args[1] if len(args) > 1 else None
+            if register is not None:
+                self.code.append((0 if b is not None else 1, fn, register, a, b))
+                return
+            self.code.append((2 if b is not None else 3, op.fn, prog.view(target), a, b))
+        self.loaded = {}      # a buffer written: loads from it (or memory it shares) are stale
+
+
+def _select(cast):
+    """``np.where`` on 0-d operands: the chosen one, in the result's dtype."""
+    return lambda c, a, b: cast(a if c else b)
 
 
 def _load(buf):
@@ -167,7 +197,8 @@ def loads_block(prog):
 
 def run_block(regs, code):
     """One step for a run of scalar ops: kind 0/1 writes a register with a binary/unary
-    operation; 2/3 calls the ufunc with ``out=`` a 0-d buffer Python holds."""
+    operation; 2/3 calls the ufunc with ``out=`` a 0-d buffer Python holds; 4/5 select
+    (``np.where``) into a register / a 0-d buffer."""
     for kind, fn, out, a, b in code:
         if kind == 0:
             regs[out] = fn(regs[a], regs[b])
@@ -175,5 +206,9 @@ def run_block(regs, code):
             regs[out] = fn(regs[a])
         elif kind == 2:
             fn(regs[a], regs[b], out=out)   # keyword: np.maximum deprecates a positional out
-        else:
+        elif kind == 3:
             fn(regs[a], out)
+        elif kind == 4:
+            regs[out] = fn(regs[a], regs[b[0]], regs[b[1]])
+        else:
+            out[()] = fn(regs[a], regs[b[0]], regs[b[1]])
