@@ -13,7 +13,9 @@ does not fit is copied into a buffer of the program's own, made when first neede
 
 An input root qualifies only if every array of it that the program builder handed out
 is an argument of a step (not read by a scalar block, not a result Python holds), so
-that rebuilding those steps reaches every use of it.
+that rebuilding those steps reaches every use of it. The builder hands out the same
+array object for every use of one view, so a use no step shows (a scalar block's
+registers) pins the root: found in a step, the array would still be read stale there.
 """
 import weakref
 
@@ -86,9 +88,12 @@ class HandedOut:
         self.roots = roots         # root index -> buffer
         self.arrays = {}           # id(array) -> (root index, array, spec)
         self.steps = set()         # indices of the steps being built when handed out
+        self.pinned = set()        # roots read where no step's arguments show it
 
-    def note(self, index, arr, step):
+    def note(self, index, arr, step, opaque=False):
         if index in self.roots:
+            if opaque:
+                self.pinned.add(index)
             self.steps.add(step)
             base = _ptr(self.roots[index])
             self.arrays[id(arr)] = (index, arr, (_ptr(arr) - base, arr.shape,
@@ -155,7 +160,7 @@ class Inputs:
                 self.templates.append((i, fn, targs, tkw))
         for index, d in slots.items():
             ids = [k for k, (i, _a, _s) in handed.arrays.items() if i == index]
-            if all(k in found for k in ids):
+            if index not in handed.pinned and all(k in found for k in ids):
                 self.direct.append(d)
                 _hold_weakly(prog.trace, d.root)
             else:                  # read where its steps cannot be rebuilt: copy it

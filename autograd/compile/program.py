@@ -200,14 +200,15 @@ class Program:
                 and users[id(self.phys[root.index])] == 1
                 and self.phys[root.index].size > 0}
 
-    def view(self, value):
-        """``value`` on its root's buffer."""
+    def view(self, value, opaque=False):
+        """``value`` on its root's buffer (``opaque``: for state no step's arguments show,
+        such as a scalar block's registers, so an input read there is always copied in)."""
         buf = self.phys[value.root.index]
         if buf is value.root.owner:
             arr = value.arr
             if arr is not None:
                 if self._handed is not None:
-                    self._handed.note(value.root.index, arr, len(self.steps))
+                    self._handed.note(value.root.index, arr, len(self.steps), opaque)
                 return arr
         offset, shape, strides, dtype = value.spec()
         if buf.flags.c_contiguous:
@@ -217,7 +218,7 @@ class Program:
         if not value.writeable:
             out.flags.writeable = False
         if self._handed is not None:
-            self._handed.note(value.root.index, out, len(self.steps))
+            self._handed.note(value.root.index, out, len(self.steps), opaque)
         return out
 
     def buffer_bytes(self):

@@ -138,7 +138,7 @@ class Block:
                 return prog.loads[i]
             key = (i, *x.spec())
             if key not in self.loaded:     # a ufunc reading a 0-d array is ~10x a scalar's
-                buf = self._const(prog.view(x))
+                buf = self._const(prog.view(x, opaque=True))
                 prog.sregs.append(None)
                 self.loaded[key] = len(prog.sregs) - 1
                 self.code.append((1, _load, self.loaded[key], buf, None))
@@ -165,14 +165,15 @@ class Block:
             if register is not None:
                 self.code.append((4, fn, register, a, b))
                 return
-            self.code.append((5, fn, prog.view(target), a, b))
+            self.code.append((5, fn, prog.view(target, opaque=True), a, b))
         else:
             fn = OPERATORS.get(op.fn, op.fn)
             a, b = args[0], args[1] if len(args) > 1 else None
             if register is not None:
                 self.code.append((0 if b is not None else 1, fn, register, a, b))
                 return
-            self.code.append((2 if b is not None else 3, op.fn, prog.view(target), a, b))
+            self.code.append((2 if b is not None else 3, op.fn, prog.view(target, opaque=True),
+                              a, b))
         self.loaded = {}      # a buffer written: loads from it (or memory it shares) are stale
 
 
@@ -190,7 +191,7 @@ def loads_block(prog):
     code = []
     for i, r in prog.loads.items():
         value = Value.whole(prog.trace.roots[i])
-        prog.sregs.append(prog.view(value))
+        prog.sregs.append(prog.view(value, opaque=True))
         code.append((1, _load, r, len(prog.sregs) - 1, None))
     return code
 

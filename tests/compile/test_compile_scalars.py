@@ -107,3 +107,22 @@ def test_a_zero_d_buffer_written_in_a_block_is_read_again():
         scale = ag.tensor(1.0 + k)
         got, want = compiled(scale), eager(scale)
         assert [t.data.tobytes() for t in got] == [t.data.tobytes() for t in want], k
+
+
+def test_a_zero_d_input_read_by_a_block_and_a_step_is_this_calls():
+    """An input read in a scalar block and by a step is copied in: rebuilding the step
+    on the caller's array would leave the block reading the first call's copy."""
+    def make():
+        w = ag.tensor(np.float64(-1.1), requires_grad=True)
+
+        def f(x):
+            w.grad = None
+            loss = x.sum() + ag.where(x > w, x, w * 0.5).sum()
+            loss.backward()
+            return loss
+        return f
+
+    eager, compiled = make(), ag.compile(make())
+    for v in [0.3, -0.6, 0.0, 1.2, -2.0, 0.7]:
+        x = ag.tensor(np.float64(v))
+        assert compiled(x).item() == eager(x).item(), v
