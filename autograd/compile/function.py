@@ -207,7 +207,9 @@ class CompiledFunction:
             raise
         seams.restore_arrays()
         _restore_inputs(rec)
-        outputs, result = _pack_outputs(rec, result, args, kwargs, start)
+        grads = {id(g): t for t, _ in seams.grads.values()
+                 if (g := stored_grad(t)) is not None and not isinstance(g, (int, float))}
+        outputs, result = _pack_outputs(rec, result, args, kwargs, start, grads)
         for change in World.changes(before, world.snapshot()):
             rec.uncapturable(f"the function changed Python state a replay would not "
                              f"change: {change}")
@@ -372,8 +374,12 @@ def _cut_graphs(x, start):
     return x
 
 
-def _pack_outputs(rec, result, args, kwargs, start):
-    """(structure for replays, the result as the caller gets it now: plain arrays)."""
+def _pack_outputs(rec, result, args, kwargs, start, grads):
+    """(structure for replays, the result as the caller gets it now: plain arrays).
+
+    ``grads`` maps id(.grad) -> its tensor for the gradients the call left: one returned
+    is returned as the tensor's ``.grad`` is after a replay (the program writes it in
+    place, and its array must stay the program's)."""
     arg_ids = {id(a): i for i, a in enumerate(list(args) + list(kwargs.values()))}
 
     def pack(x):
@@ -383,6 +389,8 @@ def _pack_outputs(rec, result, args, kwargs, start):
                 return ("arg", arg_ids[id(x)]), x
             if x._index < start:
                 return ("same", x), x
+            if id(x) in grads:
+                return ("grad", grads[id(x)]), x
             v = rec.value_of(x.data)
             v.root.held = True
             v.root.keep()
@@ -501,6 +509,8 @@ class Compiled:
             return args[s[1]]
         if kind == "same" or kind == "const":
             return s[1]
+        if kind == "grad":
+            return stored_grad(s[1])
         if kind == "sym":
             return self.program.regs[s[1]]
         if kind in ("tuple", "list"):

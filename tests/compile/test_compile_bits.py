@@ -186,6 +186,29 @@ def test_a_result_copied_from_raw_math_is_made_at_every_replay(shape):
         x = ag.tensor(np.full(shape, float(i)))
         assert f(x).data.tolist() == np.stack([x.data * 2.0, x.data + 1.0]).tolist(), i
 
+
+def test_a_returned_gradient_is_the_one_the_tensor_keeps():
+    """``return p.grad``: after a replay the result is ``p.grad``, holding this call's
+    gradient (the result's array was replaced by a copy, cutting ``p.grad`` off from the
+    program: it kept the second trace's numbers)."""
+    def make():
+        p = ag.tensor(np.array([-0.3, 0.2, 0.5]), requires_grad=True)
+
+        def step():
+            p.grad = None
+            (ag.sqrt(ag.abs(p)).sum() + p.sum() * 0.5).backward()
+            with ag.no_grad():
+                p.data -= 0.1 * p.grad.data
+            return p.grad
+        return step, p
+
+    (eager, p_eager), (step, p) = make(), make()
+    compiled = ag.compile(step)
+    for k in range(5):
+        want, got = eager(), compiled()
+        assert got is p.grad, k
+        assert got.data.tobytes() == want.data.tobytes() == p_eager.grad.data.tobytes(), k
+
 class CellLoop(nn.Module):
     """An LSTM written from ops: ``xp[t]`` slices, gate slices, a loop."""
 
