@@ -1,6 +1,7 @@
 """ag.compile never replays a stale program: what changes is re-traced (and cached),
 what cannot be captured runs eagerly with a warning naming the line (or raises with
 strict=True), a decision that goes the other way falls back to eager for that call."""
+import operator
 import warnings
 
 import numpy as np
@@ -290,3 +291,18 @@ def test_errors_pass_through_and_nested_compiled_functions_join_the_outer_progra
     with ag.detect_anomaly():
         assert outer(ag.tensor([1.0, 1.0])).data.tolist() == [6.0, 6.0]
     assert outer.stats()["eager"] == 1
+
+
+def test_a_decision_on_copies_of_one_number_is_checked_once_before_any_write():
+    """Plain SGD checks ``-lr != 1`` for every parameter, each on its own ``-lr``: the
+    copies are one value, so the check is made once, before the first parameter is
+    written, and a replay needs no backup of the parameters to roll a failure back."""
+    pair = twins(momentum=0)
+    for i in range(4):
+        compiled = run_both(pair, *data(8, i))
+    prog = compiled.program()
+    from autograd.compile.program import _guard
+    checks = [s for s in prog.steps if s[0] is _guard and s[1][1] is operator.ne]
+    assert len(checks) == 3 and prog.backups == []   # momentum, weight decay, -lr
+    pair[0][1].param_groups[0]["lr"] = pair[1][1].param_groups[0]["lr"] = 0.05
+    run_both(pair, *data(8, 7))                      # a new lr is read, not a stale one
