@@ -11,6 +11,7 @@ traced function computed: the same functions on the same values give the same bi
 import numpy as np
 
 from . import accumulate, inputs, passes, plan, scalars
+from .passes import has_sym
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -22,6 +23,12 @@ FUNCTIONS_WITH_OUT = {np.dot, np.matmul, np.einsum, np.concatenate, np.stack, np
                       np.around, np.round, np.std, np.var, np.trace}
 FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 _OUT_BY_KEYWORD = {np.maximum, np.minimum, np.fmax, np.fmin}   # positional out= deprecated
+# NumPy's reduction functions on an ndarray are exactly ``ufunc.reduce(a, axis, dtype,
+# out, **the other keywords given)`` (``fromnumeric._wrapreduction``); a step calls that
+# directly and skips the Python wrapper (~1 us a call, cold more). (any/all take another path.)
+REDUCERS = {np.sum: (np.add, True), np.prod: (np.multiply, True),
+            np.amax: (np.maximum, False), np.max: (np.maximum, False),
+            np.amin: (np.minimum, False), np.min: (np.minimum, False)}
 
 
 def blank_like(a):
@@ -322,6 +329,9 @@ class Program:
             np.ndarray.__setitem__ if kind == "setitem" else op.fn)
         if new and len(new) == len(op.outs) and self._takes_out(op, new):
             self.notes.out += 1
+            reduction = _as_reduce(fn, args, kw, outs[0]) if not dynamic else None
+            if reduction is not None:
+                return reduction
             if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
                     and fn not in _OUT_BY_KEYWORD:
                 return (fn, tuple(args) + outs, None)       # out= given positionally
@@ -329,6 +339,9 @@ class Program:
             kw["out"] = outs if kind == "ufunc" else outs[0]
             new = []
         if dynamic:
+            slots = None if new else _sym_slots(args, kw)
+            if slots is not None:           # Syms only as plain arguments: no _resolve
+                return (_dynamic_args, (self.regs, fn, args, slots, kw), None)
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
         if new:
             return (_into, (fn, args, kw, outs), None)
@@ -413,6 +426,46 @@ class Program:
         for leaf in self.leaves:
             if leaf.result is not None:
                 leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
+
+
+def _as_reduce(fn, args, kw, out):
+    """``np.sum(a, axis=.., out=..)`` and the like as the ``ufunc.reduce`` call the
+    function makes on an ndarray (see ``REDUCERS``), or None."""
+    spec = REDUCERS.get(fn) if type(fn) is not np.ufunc else None
+    if spec is None or len(args) != 1 or type(args[0]) is not np.ndarray:
+        return None
+    ufunc, takes_dtype = spec
+    rest = {k: v for k, v in kw.items() if v is not np._NoValue}
+    axis = rest.pop("axis", None)
+    dtype = rest.pop("dtype", None) if takes_dtype else None
+    rest.pop("out", None)
+    if not set(rest) <= {"keepdims", "initial", "where"}:
+        return None
+    return (ufunc.reduce, (args[0], axis, dtype, out), rest or None)
+
+
+def _sym_slots(args, kw):
+    """[(position, Sym index)] if the call's Syms are all whole positional arguments
+    (``np.multiply(g, -lr, out=buf)``), else None (``_dynamic`` resolves them)."""
+    if type(args) is not tuple or kw and has_sym(kw):
+        return None
+    slots = []
+    for pos, a in enumerate(args):
+        if type(a) is SymRef:
+            slots.append((pos, a.index))
+        elif has_sym(a):
+            return None
+    return slots or None
+
+
+def _dynamic_args(regs, fn, args, slots, kw):
+    args = list(args)
+    for pos, index in slots:
+        args[pos] = regs[index]
+    if kw is None:
+        fn(*args)
+    else:
+        fn(*args, **kw)
 
 
 def _resolve(regs, x):
