@@ -306,3 +306,37 @@ def test_a_decision_on_copies_of_one_number_is_checked_once_before_any_write():
     assert len(checks) == 3 and prog.backups == []   # momentum, weight decay, -lr
     pair[0][1].param_groups[0]["lr"] = pair[1][1].param_groups[0]["lr"] = 0.05
     run_both(pair, *data(8, 7))                      # a new lr is read, not a stale one
+
+
+def test_hooks_added_after_the_program_exists_stop_its_replays():
+    """The replay guard looks only at the hook tables found when tracing and at
+    parameters only while some tensor has a hook: a table added later, a module hook
+    and a gradient hook registered later are each seen at the next call (which then
+    runs eagerly, as a traced call with hooks does)."""
+    seen = []
+
+    def compiled_twice_replayed():
+        model, opt, step = setup(momentum=0)
+        compiled = ag.compile(step)
+        for i in range(4):
+            compiled(*data(8, i))
+        assert compiled.stats()["replays"] == 2
+        return model, compiled
+
+    def replays_then(compiled):
+        before = compiled.stats()["replays"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled(*data(8, 5))
+        return compiled.stats()["replays"] - before
+
+    model, compiled = compiled_twice_replayed()
+    object.__setattr__(model[3], "_custom_hooks", {0: print})   # a table set directly
+    assert any("_custom_hooks" in h for h in compiled.world.hooks())
+    assert replays_then(compiled) == 0
+    model, compiled = compiled_twice_replayed()
+    model[0].register_forward_hook(lambda m, a, out: seen.append("forward"))
+    assert replays_then(compiled) == 0 and seen == ["forward"]
+    model, compiled = compiled_twice_replayed()
+    model[3].bias.register_post_accumulate_grad_hook(lambda p: seen.append("post"))
+    assert replays_then(compiled) == 0 and seen[-1] == "post"
