@@ -308,9 +308,13 @@ class Program:
     def _step(self, op):
         kind = op.kind
         if kind == "sym":
-            return (_sym, (self.regs, op.sym.index, op.fn, self.bind(op.args)), None)
+            args = self.bind(op.args)
+            return (_sym, (self.regs, op.sym.index, op.fn, args, _sym_slots(args, None)),
+                    None)
         if kind == "decide":
-            return (_guard, (self.regs, op.fn, self.bind(op.args), op.expect, op), None)
+            args = self.bind(op.args)
+            return (_guard, (self.regs, op.fn, args, op.expect, op, _sym_slots(args, None)),
+                    None)
         new = [v for v in op.outs if v.root.created == op.index]
         if not new and not op.writes and kind != "rng":
             self.notes.views += 1
@@ -340,7 +344,7 @@ class Program:
             new = []
         if dynamic:
             slots = None if new else _sym_slots(args, kw)
-            if slots is not None:           # Syms only as plain arguments: no _resolve
+            if slots:                       # Syms only as plain arguments: no _resolve
                 return (_dynamic_args, (self.regs, fn, args, slots, kw), None)
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
         if new:
@@ -446,7 +450,8 @@ def _as_reduce(fn, args, kw, out):
 
 def _sym_slots(args, kw):
     """[(position, Sym index)] if the call's Syms are all whole positional arguments
-    (``np.multiply(g, -lr, out=buf)``), else None (``_dynamic`` resolves them)."""
+    (``np.multiply(g, -lr, out=buf)``, ``ne(-lr, 1)``), else None (they are resolved
+    recursively: ``_resolve``)."""
     if type(args) is not tuple or kw and has_sym(kw):
         return None
     slots = []
@@ -455,13 +460,19 @@ def _sym_slots(args, kw):
             slots.append((pos, a.index))
         elif has_sym(a):
             return None
-    return slots or None
+    return slots
 
 
-def _dynamic_args(regs, fn, args, slots, kw):
+def _filled(regs, args, slots):
+    """``args`` with the registers' numbers at ``slots`` (``_sym_slots``)."""
     args = list(args)
     for pos, index in slots:
         args[pos] = regs[index]
+    return args
+
+
+def _dynamic_args(regs, fn, args, slots, kw):
+    args = _filled(regs, args, slots)
     if kw is None:
         fn(*args)
     else:
@@ -479,13 +490,14 @@ def _resolve(regs, x):
     return x
 
 
-def _sym(regs, index, fn, args):
-    regs[index] = fn(*_resolve(regs, args))
+def _sym(regs, index, fn, args, slots=None):
+    regs[index] = fn(*(_resolve(regs, args) if slots is None else
+                       _filled(regs, args, slots)))
 
 
-def _guard(regs, fn, args, expect, op):
-    got = fn(*_resolve(regs, args))
-    if not same_value(got, expect):
+def _guard(regs, fn, args, expect, op, slots=None):
+    got = fn(*(_resolve(regs, args) if slots is None else _filled(regs, args, slots)))
+    if got is not expect and not same_value(got, expect):    # (a bool: the same object)
         raise GuardFailure(op, got)
 
 

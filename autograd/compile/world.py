@@ -187,8 +187,10 @@ class World:
         for m, attrs, names, size in self._tables:   # checked at every replay: the
             if len(attrs) != size:                   # known tables, not every attribute
                 names = _hook_names(m)
-            if any(attrs.get(k) for k in names):
-                found.append(f"{type(m).__name__} has {', '.join(_hooks(m))}")
+            for k in names:                          # (a loop, not any(generator):
+                if attrs.get(k):                     # this runs for every module)
+                    found.append(f"{type(m).__name__} has {', '.join(_hooks(m))}")
+                    break
         if not tensor_hooks.ACTIVE.tensor_hooks:     # no tensor has a hook (the engine
             return found                             # trusts this count too)
         for p in self.params:      # Tensor.register_hook / post-accumulate-grad hooks
