@@ -8,10 +8,13 @@ becomes a step calling the same NumPy function on those buffers, with ``out=`` w
 NumPy offers it, so a replay allocates nothing and computes, call for call, what the
 traced function computed: the same functions on the same values give the same bits.
 """
+import operator
+
 import numpy as np
 
 from . import accumulate, inputs, passes, plan, scalars
-from .passes import has_sym
+from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
+                    sym_slots)
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -23,12 +26,6 @@ FUNCTIONS_WITH_OUT = {np.dot, np.matmul, np.einsum, np.concatenate, np.stack, np
                       np.around, np.round, np.std, np.var, np.trace}
 FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 _OUT_BY_KEYWORD = {np.maximum, np.minimum, np.fmax, np.fmin}   # positional out= deprecated
-# NumPy's reduction functions on an ndarray are exactly ``ufunc.reduce(a, axis, dtype,
-# out, **the other keywords given)`` (``fromnumeric._wrapreduction``); a step calls that
-# directly and skips the Python wrapper (~1 us a call, cold more). (any/all take another path.)
-REDUCERS = {np.sum: (np.add, True), np.prod: (np.multiply, True),
-            np.amax: (np.maximum, False), np.max: (np.maximum, False),
-            np.amin: (np.minimum, False), np.min: (np.minimum, False)}
 
 
 def blank_like(a):
@@ -93,6 +90,8 @@ class Program:
         self.phys = {}
         self.steps = []
         self.start_steps = []
+        self.head = []             # (step, op): decisions on the numbers read only
+        self._head_read = None     # the numbers the head last ran on (see run)
         self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
         self.fused = None          # what they fused
         self.built = False
@@ -261,6 +260,7 @@ class Program:
     def _build(self):
         trace = self.trace
         self.leaves = list(trace.leaves)
+        self._head_syms = {leaf.sym_index for leaf in self.leaves}    # (_to_head)
         self.ops = []                         # every op replayed, in order (for showing)
         self.step_ops = []                    # the ops behind each step
         block = None
@@ -290,12 +290,32 @@ class Program:
         self._plan_rollback()
 
     def _add(self, step, ops):
+        if step is not None and step != () and self._to_head(step):
+            self.head.append((step, ops[0]))
+            self.ops.extend(ops)
+            return
         if step is not None and step != ():
             self.steps.append(step)
             self.step_ops.append(list(ops))
             for op in ops:
                 if not self.ops or self.ops[-1] is not op:
                     self.ops.append(op)
+
+    def _to_head(self, step):
+        """True for a decision or Sym arithmetic on the numbers read anew only (and
+        constants): SGD's ``momentum != 0``, ``-lr``, ``-lr != 1``. These run first, and
+        only when a number read is not the very object the last replay read: pure
+        functions of the same objects give the same results (the registers keep the
+        Syms'). The known numbers: the leaves, then what the head computed."""
+        fn, args, _ = step
+        if fn is not _sym and fn is not _guard:
+            return False
+        refs = number_refs(args[3] if fn is _sym else args[2])
+        if refs is None or not refs <= self._head_syms:
+            return False
+        if fn is _sym:
+            self._head_syms.add(args[1])
+        return True
 
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
@@ -309,11 +329,11 @@ class Program:
         kind = op.kind
         if kind == "sym":
             args = self.bind(op.args)
-            return (_sym, (self.regs, op.sym.index, op.fn, args, _sym_slots(args, None)),
+            return (_sym, (self.regs, op.sym.index, op.fn, args, sym_slots(args, None)),
                     None)
         if kind == "decide":
             args = self.bind(op.args)
-            return (_guard, (self.regs, op.fn, args, op.expect, op, _sym_slots(args, None)),
+            return (_guard, (self.regs, op.fn, args, op.expect, op, sym_slots(args, None)),
                     None)
         new = [v for v in op.outs if v.root.created == op.index]
         if not new and not op.writes and kind != "rng":
@@ -333,7 +353,7 @@ class Program:
             np.ndarray.__setitem__ if kind == "setitem" else op.fn)
         if new and len(new) == len(op.outs) and self._takes_out(op, new):
             self.notes.out += 1
-            reduction = _as_reduce(fn, args, kw, outs[0]) if not dynamic else None
+            reduction = as_reduce(fn, args, kw, outs[0]) if not dynamic else None
             if reduction is not None:
                 return reduction
             if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
@@ -343,9 +363,9 @@ class Program:
             kw["out"] = outs if kind == "ufunc" else outs[0]
             new = []
         if dynamic:
-            slots = None if new else _sym_slots(args, kw)
+            slots = None if new else sym_slots(args, kw)
             if slots:                       # Syms only as plain arguments: no _resolve
-                return (_dynamic_args, (self.regs, fn, args, slots, kw), None)
+                return (dynamic_args, (self.regs, fn, args, slots, kw), None)
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
         if new:
             return (_into, (fn, args, kw, outs), None)
@@ -406,8 +426,15 @@ class Program:
         """One replay: bring the inputs in, read the numbers, run every step."""
         self.inputs.load(arrays)
         regs = self.regs
-        for leaf in self.leaves:
-            regs[leaf.sym_index] = leaf.read()
+        numbers = [leaf.read() for leaf in self.leaves]
+        for leaf, x in zip(self.leaves, numbers):
+            regs[leaf.sym_index] = x
+        if self.head:
+            last = self._head_read
+            if last is None or any(map(operator.is_not, numbers, last)):
+                self._head_read = None
+                run_head(self.head, regs)
+                self._head_read = numbers
         for buf, backup in self.backups:
             np.copyto(backup, buf)
         if self.save_rng:
@@ -432,53 +459,6 @@ class Program:
                 leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
 
 
-def _as_reduce(fn, args, kw, out):
-    """``np.sum(a, axis=.., out=..)`` and the like as the ``ufunc.reduce`` call the
-    function makes on an ndarray (see ``REDUCERS``), or None."""
-    spec = REDUCERS.get(fn) if type(fn) is not np.ufunc else None
-    if spec is None or len(args) != 1 or type(args[0]) is not np.ndarray:
-        return None
-    ufunc, takes_dtype = spec
-    rest = {k: v for k, v in kw.items() if v is not np._NoValue}
-    axis = rest.pop("axis", None)
-    dtype = rest.pop("dtype", None) if takes_dtype else None
-    rest.pop("out", None)
-    if not set(rest) <= {"keepdims", "initial", "where"}:
-        return None
-    return (ufunc.reduce, (args[0], axis, dtype, out), rest or None)
-
-
-def _sym_slots(args, kw):
-    """[(position, Sym index)] if the call's Syms are all whole positional arguments
-    (``np.multiply(g, -lr, out=buf)``, ``ne(-lr, 1)``), else None (they are resolved
-    recursively: ``_resolve``)."""
-    if type(args) is not tuple or kw and has_sym(kw):
-        return None
-    slots = []
-    for pos, a in enumerate(args):
-        if type(a) is SymRef:
-            slots.append((pos, a.index))
-        elif has_sym(a):
-            return None
-    return slots
-
-
-def _filled(regs, args, slots):
-    """``args`` with the registers' numbers at ``slots`` (``_sym_slots``)."""
-    args = list(args)
-    for pos, index in slots:
-        args[pos] = regs[index]
-    return args
-
-
-def _dynamic_args(regs, fn, args, slots, kw):
-    args = _filled(regs, args, slots)
-    if kw is None:
-        fn(*args)
-    else:
-        fn(*args, **kw)
-
-
 def _resolve(regs, x):
     t = type(x)
     if t is SymRef:
@@ -492,11 +472,11 @@ def _resolve(regs, x):
 
 def _sym(regs, index, fn, args, slots=None):
     regs[index] = fn(*(_resolve(regs, args) if slots is None else
-                       _filled(regs, args, slots)))
+                       filled(regs, args, slots)))
 
 
 def _guard(regs, fn, args, expect, op, slots=None):
-    got = fn(*(_resolve(regs, args) if slots is None else _filled(regs, args, slots)))
+    got = fn(*(_resolve(regs, args) if slots is None else filled(regs, args, slots)))
     if got is not expect and not same_value(got, expect):    # (a bool: the same object)
         raise GuardFailure(op, got)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd.compile import program
+from autograd.compile import forms, program
 from test_compile_guards import run_both, twins, data
 
 
@@ -37,7 +37,7 @@ def test_a_number_read_anew_is_put_straight_into_its_argument():
     for i in range(4):
         compiled = run_both(pair, *data(8, i))
     steps = compiled.program().steps
-    assert sum(fn is program._dynamic_args for fn, _a, _k in steps) == 4   # 2 W, 2 b
+    assert sum(fn is forms.dynamic_args for fn, _a, _k in steps) == 4   # 2 W, 2 b
     assert not any(fn is program._dynamic for fn, _a, _k in steps)
     for lr in (0.05, 0.3):
         pair[0][1].param_groups[0]["lr"] = pair[1][1].param_groups[0]["lr"] = lr
