@@ -60,8 +60,11 @@ def register(module, table, hook, prepend=False, **flags):
 
 
 def has_hooks(module):
+    # Every module call asks: the four tables of HOOK_TABLES spelled out, not an
+    # any() over a generator (~3x the time).
     d = module.__dict__
-    return any(d.get(name) for name in HOOK_TABLES)
+    return bool(d.get("_forward_hooks") or d.get("_forward_pre_hooks")
+                or d.get("_backward_hooks") or d.get("_backward_pre_hooks"))
 
 
 def call(module, args, kwargs):

@@ -72,16 +72,20 @@ def _all_constant(op, const):
     return True
 
 
-def _sym_key(x):
+def _sym_key(x, alias):
+    """``x`` as a hashable key; a Sym found equal to an earlier one (``alias``: Sym index
+    -> the index kept) keys as that one, so that what is computed from copies of one
+    value dedupes too (``ne(-lr, 1)`` once per parameter, on each one's own ``-lr``)."""
     t = type(x)
     if t is SymRef:
-        return ("s", x.index)
+        return ("s", alias.get(x.index, x.index))
     if t is Value:
         return ("v", x.root.index, x.spec())
     if t is tuple or t is list:
-        return (t.__name__,) + tuple(_sym_key(v) for v in x)
+        return (t.__name__,) + tuple(_sym_key(v, alias) for v in x)
     if t is dict:
-        return ("d",) + tuple((k, _sym_key(v)) for k, v in sorted(x.items(), key=repr))
+        return ("d",) + tuple((k, _sym_key(v, alias))
+                              for k, v in sorted(x.items(), key=repr))
     if isinstance(x, np.dtype) or x is None or isinstance(x, (int, float, str, bool, type)):
         return ("c", type(x), x)
     return ("o", id(x))
@@ -97,7 +101,8 @@ def dedupe(prog):
             continue
         if op.kind == "func" and _array_args(op):
             continue
-        key = (op.kind, id(op.fn), _sym_key((op.args, op.kwargs)), repr(op.expect))
+        key = (op.kind, id(op.fn), _sym_key((op.args, op.kwargs), prog.sym_alias),
+               repr(op.expect))
         first = seen.get(key)
         if first is None:
             seen[key] = op

@@ -8,9 +8,13 @@ becomes a step calling the same NumPy function on those buffers, with ``out=`` w
 NumPy offers it, so a replay allocates nothing and computes, call for call, what the
 traced function computed: the same functions on the same values give the same bits.
 """
+import operator
+
 import numpy as np
 
 from . import accumulate, inputs, passes, plan, scalars
+from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
+                    sym_slots)
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -86,6 +90,8 @@ class Program:
         self.phys = {}
         self.steps = []
         self.start_steps = []
+        self.head = []             # (step, op): decisions on the numbers read only
+        self._head_read = None     # the numbers the head last ran on (see run)
         self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
         self.fused = None          # what they fused
         self.built = False
@@ -255,6 +261,7 @@ class Program:
     def _build(self):
         trace = self.trace
         self.leaves = list(trace.leaves)
+        self._head_syms = {leaf.sym_index for leaf in self.leaves}    # (_to_head)
         self.ops = []                         # every op replayed, in order (for showing)
         self.step_ops = []                    # the ops behind each step
         block = None
@@ -286,12 +293,32 @@ class Program:
         self._plan_rollback()
 
     def _add(self, step, ops):
+        if step is not None and step != () and self._to_head(step):
+            self.head.append((step, ops[0]))
+            self.ops.extend(ops)
+            return
         if step is not None and step != ():
             self.steps.append(step)
             self.step_ops.append(list(ops))
             for op in ops:
                 if not self.ops or self.ops[-1] is not op:
                     self.ops.append(op)
+
+    def _to_head(self, step):
+        """True for a decision or Sym arithmetic on the numbers read anew only (and
+        constants): SGD's ``momentum != 0``, ``-lr``, ``-lr != 1``. These run first, and
+        only when a number read is not the very object the last replay read: pure
+        functions of the same objects give the same results (the registers keep the
+        Syms'). The known numbers: the leaves, then what the head computed."""
+        fn, args, _ = step
+        if fn is not _sym and fn is not _guard:
+            return False
+        refs = number_refs(args[3] if fn is _sym else args[2])
+        if refs is None or not refs <= self._head_syms:
+            return False
+        if fn is _sym:
+            self._head_syms.add(args[1])
+        return True
 
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
@@ -304,9 +331,13 @@ class Program:
     def _step(self, op):
         kind = op.kind
         if kind == "sym":
-            return (_sym, (self.regs, op.sym.index, op.fn, self.bind(op.args)), None)
+            args = self.bind(op.args)
+            return (_sym, (self.regs, op.sym.index, op.fn, args, sym_slots(args, None)),
+                    None)
         if kind == "decide":
-            return (_guard, (self.regs, op.fn, self.bind(op.args), op.expect, op), None)
+            args = self.bind(op.args)
+            return (_guard, (self.regs, op.fn, args, op.expect, op, sym_slots(args, None)),
+                    None)
         new = [v for v in op.outs if v.root.created == op.index]
         if not new and not op.writes and kind != "rng":
             self.notes.views += 1
@@ -325,6 +356,9 @@ class Program:
             np.ndarray.__setitem__ if kind == "setitem" else op.fn)
         if new and len(new) == len(op.outs) and self._takes_out(op, new):
             self.notes.out += 1
+            reduction = as_reduce(fn, args, kw, outs[0]) if not dynamic else None
+            if reduction is not None:
+                return reduction
             if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
                     and fn not in _OUT_BY_KEYWORD:
                 return (fn, tuple(args) + outs, None)       # out= given positionally
@@ -332,6 +366,9 @@ class Program:
             kw["out"] = outs if kind == "ufunc" else outs[0]
             new = []
         if dynamic:
+            slots = None if new else sym_slots(args, kw)
+            if slots:                       # Syms only as plain arguments: no _resolve
+                return (dynamic_args, (self.regs, fn, args, slots, kw), None)
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
         if new:
             return (_into, (fn, args, kw, outs), None)
@@ -392,8 +429,15 @@ class Program:
         """One replay: bring the inputs in, read the numbers, run every step."""
         self.inputs.load(arrays)
         regs = self.regs
-        for leaf in self.leaves:
-            regs[leaf.sym_index] = leaf.read()
+        numbers = [leaf.read() for leaf in self.leaves]
+        for leaf, x in zip(self.leaves, numbers):
+            regs[leaf.sym_index] = x
+        if self.head:
+            last = self._head_read
+            if last is None or any(map(operator.is_not, numbers, last)):
+                self._head_read = None
+                run_head(self.head, regs)
+                self._head_read = numbers
         for buf, backup in self.backups:
             np.copyto(backup, buf)
         if self.save_rng:
@@ -429,13 +473,14 @@ def _resolve(regs, x):
     return x
 
 
-def _sym(regs, index, fn, args):
-    regs[index] = fn(*_resolve(regs, args))
+def _sym(regs, index, fn, args, slots=None):
+    regs[index] = fn(*(_resolve(regs, args) if slots is None else
+                       filled(regs, args, slots)))
 
 
-def _guard(regs, fn, args, expect, op):
-    got = fn(*_resolve(regs, args))
-    if not same_value(got, expect):
+def _guard(regs, fn, args, expect, op, slots=None):
+    got = fn(*(_resolve(regs, args) if slots is None else filled(regs, args, slots)))
+    if got is not expect and not same_value(got, expect):    # (a bool: the same object)
         raise GuardFailure(op, got)
 
 

@@ -44,6 +44,8 @@ def summary(compiled):
         return head + "\n(no program yet: it is made once two calls traced alike)"
     trace, notes = prog.trace, prog.notes
     phases = collections.Counter(phase(op) for op in prog.ops)
+    decisions = sum(op.kind == "decide" for op in prog.ops)
+    in_head = sum(op.kind == "decide" for _step, op in prog.head)
     calls = collections.Counter(_label(op) for op in prog.ops)
     owned, used, shared_roots = {}, {}, collections.Counter()
     for index, buf in prog.phys.items():
@@ -76,8 +78,8 @@ def summary(compiled):
         f"refilled instead of allocated, {notes.slices} slice gradients written in place "
         "instead of summed as zeros arrays",
         f"out=: {notes.out} calls write their result straight into their buffer",
-        f"guards: {sum(op.kind == 'decide' for op in prog.ops)} decisions checked at "
-        f"every replay; numbers read anew: "
+        f"guards: {decisions - in_head} decisions checked at every replay, {in_head} on "
+        "numbers read anew only, checked when one of those changes; numbers read anew: "
         + (", ".join(str(leaf) for leaf in prog.leaves[:6]) or "none")
         + (", ..." if len(prog.leaves) > 6 else ""),
     ]

@@ -20,6 +20,7 @@ import types
 
 import numpy as np
 
+from .. import hooks as tensor_hooks
 from ..tensor import Tensor
 
 _SKIP = (types.ModuleType, type, np.ndarray, Tensor, str, bytes, int, float, complex,
@@ -142,6 +143,13 @@ def _hooks(obj):
     return [k for k, v in vars(obj).items() if k.endswith("hooks") and v]
 
 
+def _hook_names(obj):
+    return tuple(k for k in vars(obj) if k.endswith("hooks"))
+
+
+_NO_TABLE = {}
+
+
 class World:
     """Key, guards and snapshot for one discovery (see the module docstring)."""
 
@@ -151,6 +159,9 @@ class World:
         self.objects = discovery.objects
         self.refs = [(ns, key, obj) for ns, key, obj in discovery.refs
                      if is_module(obj) or is_optimizer(obj) or obj in self.objects]
+        # per module: its attribute dict, the names of its hook tables, the dict's size
+        # then (an attribute added since may be a new table: the names are looked again)
+        self._tables = [(m, vars(m), _hook_names(m), len(vars(m))) for m in self.modules]
         self.params = []
         seen = set()
         for m in self.modules:
@@ -173,10 +184,15 @@ class World:
     def hooks(self):
         """Modules with hooks: their Python would not run at a replay."""
         found = []
-        for m in self.modules:
-            names = _hooks(m)
-            if names:
-                found.append(f"{type(m).__name__} has {', '.join(names)}")
+        for m, attrs, names, size in self._tables:   # checked at every replay: the
+            if len(attrs) != size:                   # known tables, not every attribute
+                names = _hook_names(m)
+            for k in names:                          # (a loop, not any(generator):
+                if attrs.get(k):                     # this runs for every module)
+                    found.append(f"{type(m).__name__} has {', '.join(_hooks(m))}")
+                    break
+        if not tensor_hooks.ACTIVE.tensor_hooks:     # no tensor has a hook (the engine
+            return found                             # trusts this count too)
         for p in self.params:      # Tensor.register_hook / post-accumulate-grad hooks
             if getattr(p, "_hooks", None) or getattr(p, "_post_hooks", None):
                 found.append(f"parameter {p.name or tuple(p.shape)} has gradient hooks")
@@ -184,11 +200,13 @@ class World:
 
     def structure(self):
         """Identities a program depends on: names, parameters, buffers, groups, state."""
-        out = [tuple(id(_read((ns, k))) for ns, k, _ in self.refs)]
-        for m in self.modules:
-            out.append(tuple(map(id, m._parameters.values())))
-            out.append(tuple(map(id, getattr(m, "_buffers", {}).values())))
-            out.append(tuple(map(id, m._modules.values())))
+        out = [id(_read((ns, k))) for ns, k, _ in self.refs]
+        append, extend = out.append, out.extend
+        for m in self.modules:      # one flat list (a table's size, then its ids): the
+            for table in (m._parameters, getattr(m, "_buffers", _NO_TABLE), m._modules):
+                append(len(table))  # cheapest form compared at every replay
+                if table:
+                    extend(map(id, table.values()))
         for opt in self.optimizers:
             for g in opt.param_groups:
                 out.append(tuple(map(id, g["params"])))
@@ -200,7 +218,7 @@ class World:
                              for p, s in opt.state.items()))
         for obj in self.objects:
             out.append(tuple(id(v) for v in vars(obj).values() if isinstance(v, Tensor)))
-        return tuple(out)
+        return out
 
     def snapshot(self):
         """The plain attributes of the objects found (modules included)."""

@@ -200,6 +200,18 @@ def _class_last(x):
     return ag.reshape(x, (-1, x.shape[-1]))
 
 
+def _all_below(t, n):
+    """0 <= t < n everywhere, in one reduction (a compiled step replays it at every
+    call): viewed as the unsigned integers of their width, negative values are larger
+    than every non-negative one (two's complement), so only the maximum is needed;
+    as long as ``n`` is at most the smallest of them, 2**(bits - 1)."""
+    if t.dtype.kind == "i":
+        if n > 1 << (8 * t.dtype.itemsize - 1):
+            return t.min() >= 0 and t.max() < n
+        t = t.view(t.dtype.str.replace("i", "u"))
+    return t.max() < n
+
+
 def _check_targets(x, target, ignore_index, name):
     """Class-index targets as an int array ``t`` and the mask of those that count
     (``t != ignore_index``; None when every target counts), or a clear error."""
@@ -216,7 +228,7 @@ def _check_targets(x, target, ignore_index, name):
             f"{name}: expected target of shape {want} for input of shape {x.shape} "
             f"(classes at dim {0 if x.ndim == 1 else 1}), got {t.shape}")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-    if t.size == 0 or (t.min() >= 0 and t.max() < n_classes):
+    if t.size == 0 or _all_below(t, n_classes):
         if not 0 <= ignore_index < n_classes:
             return t, None      # all in range, none equal to an out-of-range ignore_index
         keep = t != ignore_index

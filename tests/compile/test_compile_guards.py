@@ -1,6 +1,7 @@
 """ag.compile never replays a stale program: what changes is re-traced (and cached),
 what cannot be captured runs eagerly with a warning naming the line (or raises with
 strict=True), a decision that goes the other way falls back to eager for that call."""
+import operator
 import warnings
 
 import numpy as np
@@ -290,3 +291,104 @@ def test_errors_pass_through_and_nested_compiled_functions_join_the_outer_progra
     with ag.detect_anomaly():
         assert outer(ag.tensor([1.0, 1.0])).data.tolist() == [6.0, 6.0]
     assert outer.stats()["eager"] == 1
+
+
+def test_a_decision_on_copies_of_one_number_is_checked_once_before_any_write():
+    """Plain SGD checks ``-lr != 1`` for every parameter, each on its own ``-lr``: the
+    copies are one value, so the check is made once; as it reads only numbers read
+    anew (``lr``), it runs first (the head), and a replay needs no backup of the
+    parameters to roll a failure back."""
+    pair = twins(momentum=0)
+    for i in range(4):
+        compiled = run_both(pair, *data(8, i))
+    prog = compiled.program()
+    from autograd.compile.program import _guard
+    head = [step for step, _op in prog.head]
+    checks = [s for s in head if s[0] is _guard and s[1][1] is operator.ne]
+    assert len(checks) == 3 and prog.backups == []   # momentum, weight decay, -lr
+    assert not any(s[0] is _guard and s[1][1] is operator.ne for s in prog.steps)
+    pair[0][1].param_groups[0]["lr"] = pair[1][1].param_groups[0]["lr"] = 0.05
+    run_both(pair, *data(8, 7))                      # a new lr is read, not a stale one
+
+
+def test_the_head_runs_again_when_a_number_read_is_another_object():
+    """The head is skipped while every number read is the object it last ran on; a new
+    object (even an equal one) runs it, and a decision there that goes the other way
+    falls back to eager for that call, bit for bit."""
+    pair = twins(momentum=0)
+    for i in range(4):
+        compiled = run_both(pair, *data(8, i))
+    prog = compiled.program()
+    read = prog._head_read
+    run_both(pair, *data(8, 4))
+    assert prog._head_read is read                  # same objects: the head was skipped
+    for opt in (pair[0][1], pair[1][1]):
+        opt.param_groups[0]["lr"] = float("0.1")    # equal, another object
+    run_both(pair, *data(8, 5))
+    assert prog._head_read is not read
+    failures = compiled.stats()["guard_failures"]
+    for opt in (pair[0][1], pair[1][1]):
+        opt.param_groups[0]["momentum"] = 0.5      # momentum != 0 goes the other way
+    run_both(pair, *data(8, 6))
+    assert compiled.stats()["guard_failures"] == failures + 1
+
+
+def test_an_error_in_the_head_is_raised_where_the_function_raises_it():
+    """Head steps run ahead of the calls they followed; one that raises (a division by
+    1 - dampening, after the update) makes the call run eagerly: the update is made and
+    the error raised after it, as the function does."""
+    def make(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss * (1.0 / (1 - opt.param_groups[0]["dampening"]))
+        return step
+
+    (m1, o1, _), (m2, o2, _) = twins(momentum=0.5)
+    m1.eval(), m2.eval()                            # (no dropout: no masks to align)
+    eager, compiled = make(m1, o1), ag.compile(make(m2, o2))
+    for i in range(5):      # (the first call makes the momentum buffers: 3 traces)
+        assert eager(*data(8, i)).item() == compiled(*data(8, i)).item()
+    assert compiled.stats()["replays"] == 2 and compiled.program().head
+    for opt, step in ((o1, eager), (o2, compiled)):
+        opt.param_groups[0]["dampening"] = 1.0
+        with pytest.raises(ZeroDivisionError):
+            step(*data(8, 5))
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()    # both updated before raising
+
+
+def test_hooks_added_after_the_program_exists_stop_its_replays():
+    """The replay guard looks only at the hook tables found when tracing and at
+    parameters only while some tensor has a hook: a table added later, a module hook
+    and a gradient hook registered later are each seen at the next call (which then
+    runs eagerly, as a traced call with hooks does)."""
+    seen = []
+
+    def compiled_twice_replayed():
+        model, opt, step = setup(momentum=0)
+        compiled = ag.compile(step)
+        for i in range(4):
+            compiled(*data(8, i))
+        assert compiled.stats()["replays"] == 2
+        return model, compiled
+
+    def replays_then(compiled):
+        before = compiled.stats()["replays"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled(*data(8, 5))
+        return compiled.stats()["replays"] - before
+
+    model, compiled = compiled_twice_replayed()
+    object.__setattr__(model[3], "_custom_hooks", {0: print})   # a table set directly
+    assert any("_custom_hooks" in h for h in compiled.world.hooks())
+    assert replays_then(compiled) == 0
+    model, compiled = compiled_twice_replayed()
+    model[0].register_forward_hook(lambda m, a, out: seen.append("forward"))
+    assert replays_then(compiled) == 0 and seen == ["forward"]
+    model, compiled = compiled_twice_replayed()
+    model[3].bias.register_post_accumulate_grad_hook(lambda p: seen.append("post"))
+    assert replays_then(compiled) == 0 and seen[-1] == "post"

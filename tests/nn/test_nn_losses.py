@@ -192,6 +192,28 @@ def test_class_target_errors_are_clear():
         F.binary_cross_entropy(x, x)
 
 
+@pytest.mark.parametrize("dt", ["i1", "u1", "i2", ">i4", "i8", "u8"])
+def test_class_targets_are_range_checked_in_every_integer_dtype(dt):
+    """The range check is one maximum over the targets viewed as unsigned (``_all_below``);
+    a negative target must still be out of range in every width, also next to an
+    ignore_index, and for more classes than a signed byte holds."""
+    from nn.functional.loss import _all_below
+    for n in (3, 127, 128, 129, 300):
+        for values in ([0, n - 1], [0, n], [-1, 0], [-128, 1], [127, 0], [255, 0]):
+            info = np.iinfo(np.dtype(dt))
+            if not info.min <= min(values) <= max(values) <= info.max:
+                continue                        # does not fit the dtype
+            t = np.array(values).astype(dt)
+            want = min(values) >= 0 and max(values) < n
+            assert _all_below(t, n) == want, (dt, n, values)
+    x = ag.tensor(R.standard_normal((3, 4)))
+    if dt[-2] == "i":
+        with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+            F.cross_entropy(x, np.array([0, -1, 1]).astype(dt))
+        assert np.isfinite(F.cross_entropy(x, np.array([0, -1, 1]).astype(dt),
+                                           ignore_index=-1).item())
+
+
 def test_mse_warns_on_broadcasting_target():
     with pytest.warns(UserWarning, match="different to the input size"):
         F.mse_loss(ag.ones((4, 1)), ag.ones((4,)))
