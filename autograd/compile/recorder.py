@@ -63,6 +63,14 @@ class Recorder:
         self.inputs = []           # (position path, Value)
         self.first_site = None
 
+    def release(self):
+        """Drop the trace's calls and memory (once it is no longer compared or built
+        from): its Roots point back at it, so left whole it is a reference cycle that
+        only a full collection frees (``function.promote`` puts it in the oldest
+        generation), holding a step's worth of objects and constants until then."""
+        self.ops, self.roots, self.by_owner, self.syms = [], [], {}, []
+        self.leaves, self.inputs, self.previous = [], [], None
+
     # ------------------------------------------------------------------ roots
     def _new_root(self, owner, kind, created=-1):
         root = Root(len(self.roots), owner, kind, created, self, weak=kind == "result")
