@@ -127,7 +127,8 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)   # part of that program
         if ANOMALY.enabled:                   # checks on every op: eager is what is asked
             return self._eager(args, kwargs)
-        if self.world is None:
+        fresh = self.world is None      # (a world found now serves this call's trace)
+        if fresh:
             self.world = World(discover(self.fn, args, kwargs))
         key = (_signature(args), _signature(kwargs), grad_mode.STATE.enabled,
                dtypes.get_default_dtype().str) + self.world.key()
@@ -146,7 +147,8 @@ class CompiledFunction:
                 return self._replay(entry, args, kwargs)
             self.world = World(discover(self.fn, args, kwargs))
             self.entries[key] = entry = Entry()
-        return self._trace(entry, args, kwargs)
+            fresh = True
+        return self._trace(entry, args, kwargs, self.world if fresh else None)
 
     def _eager(self, args, kwargs):
         self.counts["eager"] += 1
@@ -176,14 +178,16 @@ class CompiledFunction:
         return out
 
     # ----------------------------------------------------------------- trace
-    def _trace(self, entry, args, kwargs):
+    def _trace(self, entry, args, kwargs, world=None):
         """A call run with recording on, the cyclic GC paused (``gc_paused``)."""
         with gc_paused():
-            return self._traced_call(entry, args, kwargs)
+            return self._traced_call(entry, args, kwargs, world)
 
-    def _traced_call(self, entry, args, kwargs):
+    def _traced_call(self, entry, args, kwargs, world=None):
+        """(``world``: the objects the function reaches, if found by this call.)"""
         self.counts["traces"] += 1
-        world = self.world = World(discover(self.fn, args, kwargs))
+        if world is None:
+            world = self.world = World(discover(self.fn, args, kwargs))
         rec = Recorder(previous=entry.last_table, strict=self.strict,
                        depth=64 if entry.disagreements else 0)
         for problem in world.hooks():
