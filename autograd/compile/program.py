@@ -89,6 +89,7 @@ class Program:
         self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
         self.fused = None          # what they fused
         self.built = False
+        self._views = {}           # while building: (id(buffer), spec, writeable) -> view
         self._classify(previous)
 
     def build(self):
@@ -109,7 +110,7 @@ class Program:
         self._build()
         self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
                                     opaque=(scalars.run_block,))
-        self._handed = None
+        self._handed = self._views = None
         if self.kernels is not None:
             from . import fuse
             fuse.fuse(self, self.kernels, _where_into)
@@ -202,22 +203,37 @@ class Program:
 
     def view(self, value):
         """``value`` on its root's buffer."""
-        buf = self.phys[value.root.index]
+        index = value.root.index
+        buf = self.phys[index]
+        handed = self._handed
         if buf is value.root.owner:
             arr = value.arr
             if arr is not None:
-                if self._handed is not None:
-                    self._handed.note(value.root.index, arr, len(self.steps))
+                if handed is not None:
+                    handed.note(index, arr, len(self.steps))
                 return arr
-        offset, shape, strides, dtype = value.spec()
+        spec = value.spec()
+        # one array per view of a buffer, shared by the steps using it (a result is
+        # read by the next few calls: three in four views were made again). Not for
+        # a candidate input's: each array handed out for it is rebuilt by inputs.py.
+        views = self._views
+        key = None if views is None or handed is not None and index in handed.roots \
+            else (id(buf), spec, value.writeable)
+        if key is not None:
+            out = views.get(key)
+            if out is not None:
+                return out
+        offset, shape, strides, dtype = spec
         if buf.flags.c_contiguous:
             out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
         else:                       # an array owning its memory in another order
             out = window(buf, offset, shape, strides, dtype)
         if not value.writeable:
             out.flags.writeable = False
-        if self._handed is not None:
-            self._handed.note(value.root.index, out, len(self.steps))
+        if key is not None:
+            views[key] = out
+        elif handed is not None:
+            handed.note(index, out, len(self.steps))
         return out
 
     def buffer_bytes(self):
