@@ -256,37 +256,52 @@ class Recorder:
         root.const = True
         root.keep()
 
+    def _flat(self, inputs):
+        """(encoded args, plain args, Values) of positional arguments that are arrays
+        and plain Python numbers only (the common case, encoded in one loop); None if
+        one needs ``encode`` (a Sym, a container, another object)."""
+        args, plain, values = [], [], []
+        for x in inputs:
+            t = type(x)
+            if t is TracedArray:
+                v = x.__dict__.get("_v")
+                if v is None or v.root.rec is not self:
+                    v = self.value_of(x)
+            elif t is np.ndarray:         # a plain array: a constant, or one found
+                v = self.value_of(x)
+            elif t is Sym or t is tuple or t is list or t is dict or \
+                    isinstance(x, np.ndarray):
+                return None
+            else:                         # a number, None, a dtype: a constant
+                args.append(x)
+                plain.append(x)
+                continue
+            args.append(v)
+            plain.append(v.arr)
+            values.append(v)
+        return args, plain, values
+
+    def _lean_op(self, kind, fn, args, values):
+        ops = self.ops
+        op = Op(len(ops), kind, fn, tuple(args), _NO_KW, values)
+        if self.depth:
+            op.site = _site(self.depth + 1)
+        op.phase = self.phase
+        ops.append(op)
+        return op
+
     def ufunc(self, ufunc, method, inputs, kwargs):
         if method == "__call__" and not kwargs:       # the common case, kept lean
-            args, plain = [], []
-            for x in inputs:
-                t = type(x)
-                if t is TracedArray:
-                    v = x.__dict__.get("_v")
-                    if v is None or v.root.rec is not self:
-                        v = self.value_of(x)
-                elif t is Sym or isinstance(x, np.ndarray):
-                    return self._ufunc(ufunc, method, inputs, kwargs)
-                else:
-                    args.append(x)
-                    plain.append(x)
-                    continue
-                args.append(v)
-                plain.append(v.arr)
-            active = state.ACTIVE
-            active[0] = None                  # (self._run, inlined: the hottest path)
-            try:
-                res = ufunc(*plain)
-            finally:
-                active[0] = self
-            ops = self.ops
-            op = Op(len(ops), "ufunc", ufunc, tuple(args), _NO_KW,
-                    [a for a in args if type(a) is Value])
-            if self.depth:
-                op.site = _site(self.depth)
-            op.phase = self.phase
-            ops.append(op)
-            return self._result(op, res)
+            flat = self._flat(inputs)
+            if flat is not None:
+                args, plain, values = flat
+                active = state.ACTIVE
+                active[0] = None              # (self._run, inlined: the hottest path)
+                try:
+                    res = ufunc(*plain)
+                finally:
+                    active[0] = self
+                return self._result(self._lean_op("ufunc", ufunc, args, values), res)
         return self._ufunc(ufunc, method, inputs, kwargs)
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
@@ -307,6 +322,18 @@ class Recorder:
     def function(self, func, args, kwargs):
         if func in SHAPE_FUNCTIONS:
             return func(*state.plain(args), **state.plain(kwargs))
+        if not kwargs and func not in IN_PLACE_FUNCTIONS:    # the common case, lean
+            flat = self._flat(args)          # (np.where(mask, a, b), np.dot(a, b), ...)
+            if flat is not None:
+                a, plain, values = flat
+                res = self._run(func, plain, _NO_KW)
+                op = self._lean_op("func", func, a, values)
+                if isinstance(res, (bool, int, float, complex)) and \
+                        not isinstance(res, np.generic):
+                    op.kind, op.expect = "decide", res      # (as below)
+                    self._check_library(f"np.{func.__name__}() of a traced array")
+                    return res
+                return self._result(op, res)
         a, kw = self.encode(args), self.encode(kwargs)
         if func in IN_PLACE_FUNCTIONS:
             self._before_write(a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])
