@@ -261,10 +261,11 @@ class Program:
         if t is SymRef:
             index = self.sym_alias.get(x.index, x.index)
             return x if index == x.index else self.trace.syms[index]
-        if t is tuple or t is list:
-            return t(self.bind(v) for v in x)
+        if t is tuple or t is list:          # (a list, not a generator: cheaper)
+            out = [self.view(v) if type(v) is Value else self.bind(v) for v in x]
+            return tuple(out) if t is tuple else out
         if t is dict:
-            return {k: self.bind(v) for k, v in x.items()}
+            return {k: self.bind(v) for k, v in x.items()} if x else {}
         return x
 
     def _build(self):
@@ -326,7 +327,7 @@ class Program:
             return None                           # a view: made once, above
         args, kw = self.bind(op.args), self.bind(op.kwargs)
         dynamic = bool(op.syms)
-        outs = tuple(self.view(op.into if op.into is not None else v) for v in new)
+        outs = tuple([self.view(op.into if op.into is not None else v) for v in new])
         if kind == "rng":
             return (_draw, (op.fn, args, kw, self.regs if dynamic else None, outs,
                             tuple(v.root.created == op.index for v in op.outs)), None)

@@ -207,14 +207,18 @@ class Recorder:
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
         if type(res) is np.ndarray and res.base is None and self._root_of(res) is None:
-            root = Root(len(self.roots), res, "result", op.index, self, weak=True)
-            self.roots.append(root)                                        # a new array
+            roots, flags = self.roots, res.flags                          # a new array
+            shape, strides, dtype = res.shape, res.strides, res.dtype
+            root = Root.made(len(roots), res, op.index, self, (
+                shape, dtype, strides, res.nbytes, flags.c_contiguous or flags.f_contiguous))
+            roots.append(root)
             self.by_owner[id(res)] = root
-            self._constant(op, root)
-            value = Value(root, res, (0, res.shape, res.strides, res.dtype))
+            if self.previous is not None:
+                self._constant(op, root)
+            value = Value.made(root, (0, shape, strides, dtype), flags.writeable)
             op.outs.append(value)
             t = np.ndarray.view(res, TracedArray)
-            t._v, t._p = value, res
+            t._v = value              # (its base holds ``res``: no ``_p`` needed)
             return t
         if isinstance(res, np.ndarray):
             if isinstance(res, TracedArray):
@@ -229,9 +233,9 @@ class Recorder:
             return self.traced(value)
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
             arr = np.array(res)
-            root = Root(len(self.roots), arr, "result", op.index, self, True,
-                        scalar_layout(arr.dtype))
-            self.roots.append(root)
+            roots = self.roots
+            root = Root.made(len(roots), arr, op.index, self, scalar_layout(arr.dtype))
+            roots.append(root)
             self.by_owner[id(arr)] = root
             root.scalar = True
             if self.previous is not None:
@@ -239,7 +243,7 @@ class Recorder:
             value = Value.fresh(root, arr)
             op.outs.append(value)
             t = np.ndarray.view(arr, TracedArray)
-            t._v, t._p = value, arr
+            t._v = value              # (its base holds ``arr``)
             return t
         if type(res) is tuple or type(res) is list:
             return type(res)(self._result(op, r) for r in res)
