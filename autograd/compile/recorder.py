@@ -34,6 +34,9 @@ IN_PLACE_FUNCTIONS = {np.copyto: 0, np.put: 0, np.place: 0, np.putmask: 0,
                       np.fill_diagonal: 0, np.put_along_axis: 0}
 IN_PLACE_METHODS = {"fill", "put", "sort", "partition", "setfield"}
 _PLAIN_OPTIONS = (np.dtype, type, bool, int, str)      # np.array's options, never traced
+# NumPy's own np.array: while tracing, np.array is the seams' patch, and the recorder
+# making a 0-d array of each NumPy scalar result went through it (W3: 1 us per call)
+_ARRAY = getattr(np.array, "__wrapped__", np.array)
 
 
 class Uncapturable(Exception):
@@ -116,7 +119,7 @@ class Recorder:
     def adopt(self, a, kind="foreign"):
         """A TracedArray for an array the function found (a tensor's array)."""
         if isinstance(a, np.generic):            # a NumPy scalar: a 0-d constant
-            a = np.array(a)
+            a = _ARRAY(a)
         value = self.value_of(a)
         if kind == "input" and value.root.kind == "foreign" and not value.root.writes:
             value.root.kind = "input"
@@ -232,7 +235,7 @@ class Recorder:
             op.outs.append(value)
             return self.traced(value)
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
-            arr = np.array(res)
+            arr = _ARRAY(res)
             roots = self.roots
             root = Root.made(len(roots), arr, op.index, self, scalar_layout(arr.dtype))
             roots.append(root)
