@@ -95,6 +95,7 @@ class Program:
         self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
         self.fused = None          # what they fused
         self.built = False
+        self._views = {}           # while building: (id(buffer), spec, writeable) -> view
         self._classify(previous)
 
     def build(self):
@@ -115,7 +116,7 @@ class Program:
         self._build()
         self.inputs = inputs.Inputs(self, self._handed or inputs.HandedOut({}),
                                     opaque=(scalars.run_block,))
-        self._handed = None
+        self._handed = self._views = None
         if self.kernels is not None:
             from . import fuse
             fuse.fuse(self, self.kernels, _where_into)
@@ -209,22 +210,37 @@ class Program:
     def view(self, value, opaque=False):
         """``value`` on its root's buffer (``opaque``: for state no step's arguments show,
         such as a scalar block's registers, so an input read there is always copied in)."""
-        buf = self.phys[value.root.index]
+        index = value.root.index
+        buf = self.phys[index]
+        handed = self._handed
         if buf is value.root.owner:
             arr = value.arr
             if arr is not None:
-                if self._handed is not None:
-                    self._handed.note(value.root.index, arr, len(self.steps), opaque)
+                if handed is not None:
+                    handed.note(index, arr, len(self.steps), opaque)
                 return arr
-        offset, shape, strides, dtype = value.spec()
+        spec = value.spec()
+        # one array per view of a buffer, shared by the steps using it (a result is
+        # read by the next few calls: three in four views were made again). Not for
+        # a candidate input's: each array handed out for it is rebuilt by inputs.py.
+        views = self._views
+        key = None if views is None or handed is not None and index in handed.roots \
+            else (id(buf), spec, value.writeable)
+        if key is not None:
+            out = views.get(key)
+            if out is not None:
+                return out
+        offset, shape, strides, dtype = spec
         if buf.flags.c_contiguous:
             out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
         else:                       # an array owning its memory in another order
             out = window(buf, offset, shape, strides, dtype)
         if not value.writeable:
             out.flags.writeable = False
-        if self._handed is not None:
-            self._handed.note(value.root.index, out, len(self.steps), opaque)
+        if key is not None:
+            views[key] = out
+        elif handed is not None:
+            handed.note(index, out, len(self.steps), opaque)
         return out
 
     def buffer_bytes(self):
@@ -252,10 +268,11 @@ class Program:
         if t is SymRef:
             index = self.sym_alias.get(x.index, x.index)
             return x if index == x.index else self.trace.syms[index]
-        if t is tuple or t is list:
-            return t(self.bind(v) for v in x)
+        if t is tuple or t is list:          # (a list, not a generator: cheaper)
+            out = [self.view(v) if type(v) is Value else self.bind(v) for v in x]
+            return tuple(out) if t is tuple else out
         if t is dict:
-            return {k: self.bind(v) for k, v in x.items()}
+            return {k: self.bind(v) for k, v in x.items()} if x else {}
         return x
 
     def _build(self):
@@ -344,7 +361,7 @@ class Program:
             return None                           # a view: made once, above
         args, kw = self.bind(op.args), self.bind(op.kwargs)
         dynamic = bool(op.syms)
-        outs = tuple(self.view(op.into if op.into is not None else v) for v in new)
+        outs = tuple([self.view(op.into if op.into is not None else v) for v in new])
         if kind == "rng":
             return (_draw, (op.fn, args, kw, self.regs if dynamic else None, outs,
                             tuple(v.root.created == op.index for v in op.outs)), None)

@@ -34,6 +34,9 @@ IN_PLACE_FUNCTIONS = {np.copyto: 0, np.put: 0, np.place: 0, np.putmask: 0,
                       np.fill_diagonal: 0, np.put_along_axis: 0}
 IN_PLACE_METHODS = {"fill", "put", "sort", "partition", "setfield"}
 _PLAIN_OPTIONS = (np.dtype, type, bool, int, str)      # np.array's options, never traced
+# NumPy's own np.array: while tracing, np.array is the seams' patch, and the recorder
+# making a 0-d array of each NumPy scalar result went through it (W3: 1 us per call)
+_ARRAY = getattr(np.array, "__wrapped__", np.array)
 
 
 class Uncapturable(Exception):
@@ -62,6 +65,14 @@ class Recorder:
         self.strict = strict
         self.inputs = []           # (position path, Value)
         self.first_site = None
+
+    def release(self):
+        """Drop the trace's calls and memory (once it is no longer compared or built
+        from): its Roots point back at it, so left whole it is a reference cycle that
+        only a full collection frees (``function.promote`` puts it in the oldest
+        generation), holding a step's worth of objects and constants until then."""
+        self.ops, self.roots, self.by_owner, self.syms = [], [], {}, []
+        self.leaves, self.inputs, self.previous = [], [], None
 
     # ------------------------------------------------------------------ roots
     def _new_root(self, owner, kind, created=-1):
@@ -108,7 +119,7 @@ class Recorder:
     def adopt(self, a, kind="foreign"):
         """A TracedArray for an array the function found (a tensor's array)."""
         if isinstance(a, np.generic):            # a NumPy scalar: a 0-d constant
-            a = np.array(a)
+            a = _ARRAY(a)
         value = self.value_of(a)
         if kind == "input" and value.root.kind == "foreign" and not value.root.writes:
             value.root.kind = "input"
@@ -199,14 +210,18 @@ class Recorder:
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
         if type(res) is np.ndarray and res.base is None and self._root_of(res) is None:
-            root = Root(len(self.roots), res, "result", op.index, self, weak=True)
-            self.roots.append(root)                                        # a new array
+            roots, flags = self.roots, res.flags                          # a new array
+            shape, strides, dtype = res.shape, res.strides, res.dtype
+            root = Root.made(len(roots), res, op.index, self, (
+                shape, dtype, strides, res.nbytes, flags.c_contiguous or flags.f_contiguous))
+            roots.append(root)
             self.by_owner[id(res)] = root
-            self._constant(op, root)
-            value = Value(root, res, (0, res.shape, res.strides, res.dtype))
+            if self.previous is not None:
+                self._constant(op, root)
+            value = Value.made(root, (0, shape, strides, dtype), flags.writeable)
             op.outs.append(value)
             t = np.ndarray.view(res, TracedArray)
-            t._v, t._p = value, res
+            t._v = value              # (its base holds ``res``: no ``_p`` needed)
             return t
         if isinstance(res, np.ndarray):
             if isinstance(res, TracedArray):
@@ -220,10 +235,10 @@ class Recorder:
             op.outs.append(value)
             return self.traced(value)
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
-            arr = np.array(res)
-            root = Root(len(self.roots), arr, "result", op.index, self, True,
-                        scalar_layout(arr.dtype))
-            self.roots.append(root)
+            arr = _ARRAY(res)
+            roots = self.roots
+            root = Root.made(len(roots), arr, op.index, self, scalar_layout(arr.dtype))
+            roots.append(root)
             self.by_owner[id(arr)] = root
             root.scalar = True
             if self.previous is not None:
@@ -231,7 +246,7 @@ class Recorder:
             value = Value.fresh(root, arr)
             op.outs.append(value)
             t = np.ndarray.view(arr, TracedArray)
-            t._v, t._p = value, arr
+            t._v = value              # (its base holds ``arr``)
             return t
         if type(res) is tuple or type(res) is list:
             return type(res)(self._result(op, r) for r in res)
@@ -248,37 +263,52 @@ class Recorder:
         root.const = True
         root.keep()
 
+    def _flat(self, inputs):
+        """(encoded args, plain args, Values) of positional arguments that are arrays
+        and plain Python numbers only (the common case, encoded in one loop); None if
+        one needs ``encode`` (a Sym, a container, another object)."""
+        args, plain, values = [], [], []
+        for x in inputs:
+            t = type(x)
+            if t is TracedArray:
+                v = x.__dict__.get("_v")
+                if v is None or v.root.rec is not self:
+                    v = self.value_of(x)
+            elif t is np.ndarray:         # a plain array: a constant, or one found
+                v = self.value_of(x)
+            elif t is Sym or t is tuple or t is list or t is dict or \
+                    isinstance(x, np.ndarray):
+                return None
+            else:                         # a number, None, a dtype: a constant
+                args.append(x)
+                plain.append(x)
+                continue
+            args.append(v)
+            plain.append(v.arr)
+            values.append(v)
+        return args, plain, values
+
+    def _lean_op(self, kind, fn, args, values):
+        ops = self.ops
+        op = Op(len(ops), kind, fn, tuple(args), _NO_KW, values)
+        if self.depth:
+            op.site = _site(self.depth + 1)
+        op.phase = self.phase
+        ops.append(op)
+        return op
+
     def ufunc(self, ufunc, method, inputs, kwargs):
         if method == "__call__" and not kwargs:       # the common case, kept lean
-            args, plain = [], []
-            for x in inputs:
-                t = type(x)
-                if t is TracedArray:
-                    v = x.__dict__.get("_v")
-                    if v is None or v.root.rec is not self:
-                        v = self.value_of(x)
-                elif t is Sym or isinstance(x, np.ndarray):
-                    return self._ufunc(ufunc, method, inputs, kwargs)
-                else:
-                    args.append(x)
-                    plain.append(x)
-                    continue
-                args.append(v)
-                plain.append(v.arr)
-            active = state.ACTIVE
-            active[0] = None                  # (self._run, inlined: the hottest path)
-            try:
-                res = ufunc(*plain)
-            finally:
-                active[0] = self
-            ops = self.ops
-            op = Op(len(ops), "ufunc", ufunc, tuple(args), _NO_KW,
-                    [a for a in args if type(a) is Value])
-            if self.depth:
-                op.site = _site(self.depth)
-            op.phase = self.phase
-            ops.append(op)
-            return self._result(op, res)
+            flat = self._flat(inputs)
+            if flat is not None:
+                args, plain, values = flat
+                active = state.ACTIVE
+                active[0] = None              # (self._run, inlined: the hottest path)
+                try:
+                    res = ufunc(*plain)
+                finally:
+                    active[0] = self
+                return self._result(self._lean_op("ufunc", ufunc, args, values), res)
         return self._ufunc(ufunc, method, inputs, kwargs)
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
@@ -299,6 +329,18 @@ class Recorder:
     def function(self, func, args, kwargs):
         if func in SHAPE_FUNCTIONS:
             return func(*state.plain(args), **state.plain(kwargs))
+        if not kwargs and func not in IN_PLACE_FUNCTIONS:    # the common case, lean
+            flat = self._flat(args)          # (np.where(mask, a, b), np.dot(a, b), ...)
+            if flat is not None:
+                a, plain, values = flat
+                res = self._run(func, plain, _NO_KW)
+                op = self._lean_op("func", func, a, values)
+                if isinstance(res, (bool, int, float, complex)) and \
+                        not isinstance(res, np.generic):
+                    op.kind, op.expect = "decide", res      # (as below)
+                    self._check_library(f"np.{func.__name__}() of a traced array")
+                    return res
+                return self._result(op, res)
         a, kw = self.encode(args), self.encode(kwargs)
         if func in IN_PLACE_FUNCTIONS:
             self._before_write(a[IN_PLACE_FUNCTIONS[func]:IN_PLACE_FUNCTIONS[func] + 1])

@@ -114,19 +114,22 @@ class Seams:
     def _hook_tensor(self):
         data, grad = Tensor.__dict__["data"], Tensor.__dict__["grad"]
         seams, start = self, self.start
+        # the slot's bound accessors taken once: every .data read of the call (several
+        # per op) comes through here, and data.__get__ would make a new one each time
+        get, put, note, ref = data.__get__, data.__set__, self.assigned.append, weakref.ref
 
         class DataSlot:
             def __get__(self, obj, cls=None):
                 if obj is None:
                     return self
-                v = data.__get__(obj, cls)
+                v = get(obj, cls)
                 if type(v) is TracedArray:
                     return v
                 return seams.first_read(obj, v)
 
             def __set__(self, obj, value):
-                data.__set__(obj, value)
-                seams.assigned.append(weakref.ref(obj))
+                put(obj, value)
+                note(ref(obj))
 
         class GradSlot:
             """Notes the ``.grad`` a tensor made before the call had when the call first
@@ -227,7 +230,8 @@ class Seams:
 
 def _array_patch(original, rec, name):
     def patched(obj, *args, **kwargs):
-        if state.ACTIVE[0] is not rec or not _holds_traced(obj):
+        if state.ACTIVE[0] is not rec or type(obj) is not TracedArray and \
+                not _holds_traced(obj):
             return original(obj, *args, **kwargs)
         if type(obj) is TracedArray and name in ("asarray", "asanyarray") and not args:
             dtype = kwargs.get("dtype")

@@ -131,3 +131,33 @@ def test_traces_that_never_agree_run_eagerly_with_a_warning():
     assert len(messages) == 1 and "calls traced differently" in messages[0]
     assert compiled.counts["traces"] == 6 and compiled.counts["eager"] == 3
     assert compiled.counts["replays"] == 0
+
+
+def test_a_trace_no_longer_needed_is_freed_without_waiting_for_a_collection():
+    """The first trace is dropped once the second agrees with it: its calls are freed by
+    reference counting then, not by a full collection (the traces' objects are moved to
+    the oldest generation, which only full collections walk)."""
+    import gc
+    from autograd.compile.ir import Op
+    step = ag.compile(setup()[2])
+    step(*data(0))
+    gc.collect()
+    ops_before = sum(type(o) is Op for o in gc.get_objects())
+    step(*data(1))                        # the second trace: the first is dropped
+    step(*data(2))                        # the first replay: the program is built
+    prog = step.program()
+    ops = sum(type(o) is Op for o in gc.get_objects())
+    assert ops <= len(prog.trace.ops) < ops_before + len(prog.trace.ops)
+
+
+def test_objects_frozen_by_the_process_stay_frozen():
+    import gc
+    step = ag.compile(setup()[2])
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        for seed in range(3):
+            step(*data(seed))
+        assert 0 < gc.get_freeze_count() <= frozen     # (frozen objects may be freed)
+    finally:
+        gc.unfreeze()
