@@ -157,6 +157,7 @@ def _rewrite(prog, uses, chain):
         op.values = [region, g, region]
         if k == 0 and keep_start:
             op.prelude = (Value.whole(start), acc)            # acc = start, first
+            op.values.append(op.prelude[0])      # read there: prune and lifetimes see it
         elif k == 0:
             prog.alias[start.index] = last.index
         if target is not last:

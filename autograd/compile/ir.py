@@ -99,7 +99,10 @@ def geometry(layout, index):
     stand-in of one element with the owner's strides (no memory is read)."""
     shape, dtype, strides = layout[:3]
     stand_in = np.lib.stride_tricks.as_strided(np.empty(1, dtype), shape, strides)
-    part = stand_in[index]
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(p is Ellipsis for p in parts):
+        parts += (Ellipsis,)      # a view even where every axis is indexed: no NumPy scalar
+    part = stand_in[parts]
     return _ptr(part) - _ptr(stand_in), part.shape, part.strides
 
 

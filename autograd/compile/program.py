@@ -172,7 +172,10 @@ class Program:
         births, ends = {}, {}
         in_registers = set(self.registers)
         for op in trace.ops:
-            for root in passes.created_roots(op) + self.fresh.get(op.index, []):
+            made = passes.created_roots(op) + self.fresh.get(op.index, [])
+            if op.prelude is not None and not op.skip:    # summed slices' accumulator,
+                made.append(op.prelude[1].root)           # filled by the copy first
+            for root in made:
                 if root.index in in_registers:
                     continue
                 rep = self.root_of(root.index)
