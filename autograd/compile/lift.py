@@ -103,6 +103,7 @@ class Lifted:
 
     def __exit__(self, *exc):
         """Plain numbers again; each slot's new value noted (or the trace refused)."""
+        self._settle_new_numbers()
         for container, key, original, lifted in self.tuples:
             if container.get(key) is lifted:
                 container[key] = original
@@ -127,6 +128,24 @@ class Lifted:
                     "value the trace cannot follow (a scheduler stepping inside the "
                     "function?); change it outside, between calls")
         return False
+
+    def _settle_new_numbers(self):
+        """Numbers the call put where no slot was (state made in this call: NAdam's
+        ``mu_product``, ASGD's ``eta``, computed from lifted ones) are plain numbers
+        again: a Sym left there would outlive the trace, and the next trace would not
+        lift it, so the traces never agreed."""
+        lifted = {(id(slot.container), slot.key) for slot in self.slots}
+        for opt in self.optimizers:
+            containers = list(opt.param_groups) + [st for st in opt.state.values()
+                                                   if isinstance(st, dict)]
+            for container in containers:
+                for key, v in list(container.items()):
+                    if (id(container), key) in lifted:
+                        continue
+                    if type(v) is Sym:
+                        container[key] = v.value
+                    elif type(v) is tuple and any(type(x) is Sym for x in v):
+                        container[key] = tuple(x.value if type(x) is Sym else x for x in v)
 
     def _check_tuple(self, container, key, lifted):
         now = container.get(key)

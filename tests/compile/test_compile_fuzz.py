@@ -143,7 +143,8 @@ def _bits(a):
     """The bytes of ``a``, every NaN made one NaN: IEEE leaves a new NaN's sign open, and
     NumPy's scalar math and its array loops give x86's default NaN (negative) or not."""
     a = np.array(a, copy=True)
-    a[np.isnan(a)] = np.nan
+    if a.dtype.kind in "fc":
+        a[np.isnan(a)] = np.nan
     return a.tobytes()
 
 
