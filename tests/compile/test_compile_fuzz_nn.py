@@ -1,14 +1,17 @@
 """A fuzz of ``ag.compile`` through ``nn`` and ``optim``: random models, optimizers,
 options, schedulers and losses, trained eagerly and compiled side by side.
 
-Each seed draws a small ``nn.Sequential`` (Linear, activations, LayerNorm, BatchNorm1d,
-Dropout) in one dtype, one of eleven optimizers with random options (momentum,
-Nesterov, weight decay, AMSGrad, centered, maximize...), sometimes a scheduler, a
-loss (cross-entropy with or without label smoothing, MSE, Huber), and a step that
-zeroes the gradients to None or to zeros, or lets them add up. Two twins built from
-the seed train on the same batches (the generator reset alike, for dropout); after
-every step the loss, every parameter, gradient, buffer and optimizer state array must
-be the same bytes (a NaN's sign aside), and the compiled twin must have replayed.
+Each seed draws a small model in one dtype: an MLP (Linear, activations, LayerNorm,
+BatchNorm1d, Dropout), a CNN (Conv2d with stride and padding, BatchNorm2d or GroupNorm,
+max/average/adaptive pooling), an RNN/LSTM/GRU (maybe bidirectional) or an embedding
+bag (maybe with a padding index); then one of eleven optimizers with random options
+(momentum, Nesterov, weight decay, AMSGrad, centered, maximize...), sometimes a
+scheduler, a loss (cross-entropy with or without label smoothing, MSE, Huber), and a
+step that zeroes the gradients to None or to zeros, or lets them add up. Two twins
+built from the seed train on the same batches (the generator reset alike, for
+dropout); after every step the loss, every parameter, gradient, buffer and optimizer
+state array must be the same bytes (a NaN's sign aside), and the compiled twin must
+have replayed.
 
     GLASSGRAD_COMPILE_FUZZ_NN=500 python -m pytest tests/compile/test_compile_fuzz_nn.py -q
 
@@ -64,16 +67,36 @@ def _scheduler(rng, opt):
     return None
 
 
-def build(seed):
-    """(model, optimizer, scheduler, step, batches, description) of seed's program."""
-    rng = np.random.default_rng(seed)
+class _Recurrent(nn.Module):
+    """An RNN, LSTM or GRU over (T, B, D), then a Linear on the last step's output."""
+
+    def __init__(self, cell, d, h, n_out, dt, bidirectional):
+        super().__init__()
+        self.rnn = cell(d, h, bidirectional=bidirectional, dtype=dt)
+        self.fc = nn.Linear(h * (2 if bidirectional else 1), n_out, dtype=dt)
+
+    def forward(self, x):
+        out = self.rnn(x)[0]
+        return self.fc(out[-1])
+
+
+class _Bag(nn.Module):
+    """An embedding of token ids, averaged over the sequence, then a Linear."""
+
+    def __init__(self, vocab, d, n_out, dt, padding_idx):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d, padding_idx=padding_idx, dtype=dt)
+        self.fc = nn.Linear(d, n_out, dtype=dt)
+
+    def forward(self, ids):
+        return self.fc(self.emb(ids).mean(axis=1))
+
+
+def _mlp(rng, dt, n_out, batch):
     pick = lambda seq: seq[rng.integers(len(seq))]          # noqa: E731
-    dt = pick([np.float32, np.float64])
-    width = [int(rng.integers(2, 7)) for _ in range(rng.integers(1, 4))]
-    n_in, n_out, batch = int(rng.integers(2, 6)), int(rng.integers(2, 5)), int(rng.integers(2, 7))
-    ag.manual_seed(seed)
+    n_in = int(rng.integers(2, 6))
     layers, d = [], n_in
-    for w in width:
+    for w in [int(rng.integers(2, 7)) for _ in range(rng.integers(1, 4))]:
         layers.append(nn.Linear(d, w, bias=bool(rng.integers(3)), dtype=dt))
         extra = rng.integers(6)
         if extra == 0:
@@ -85,7 +108,54 @@ def build(seed):
             layers.append(nn.Dropout(0.3))
         d = w
     layers.append(nn.Linear(d, n_out, dtype=dt))
+    return nn.Sequential(*layers), lambda data: data.standard_normal((batch, n_in))
+
+
+def _conv(rng, dt, n_out, batch):
+    pick = lambda seq: seq[rng.integers(len(seq))]          # noqa: E731
+    c, side, f = int(rng.integers(1, 3)), int(rng.integers(5, 8)), int(rng.integers(2, 5))
+    k, pad = int(rng.integers(1, 4)), int(rng.integers(0, 2))
+    layers = [nn.Conv2d(c, f, k, padding=pad, stride=int(rng.integers(1, 3)), dtype=dt)]
+    norm = rng.integers(3)
+    if norm == 0:
+        layers.append(nn.BatchNorm2d(f, dtype=dt))
+    elif norm == 1:
+        layers.append(nn.GroupNorm(1, f, dtype=dt))
+    layers += [pick(ACTIVATIONS)(), pick([nn.MaxPool2d(2, ceil_mode=True),
+                                         nn.AvgPool2d(2, ceil_mode=True),
+                                         nn.AdaptiveAvgPool2d(1)]),
+               nn.Flatten()]
     model = nn.Sequential(*layers)
+    out = model(ag.tensor(np.zeros((1, c, side, side), dt))).shape[1]
+    model.append(nn.Linear(out, n_out, dtype=dt))
+    return model, lambda data: data.standard_normal((batch, c, side, side))
+
+
+def _recurrent(rng, dt, n_out, batch):
+    cell = [nn.RNN, nn.LSTM, nn.GRU][rng.integers(3)]
+    d, h, steps = int(rng.integers(2, 5)), int(rng.integers(2, 6)), int(rng.integers(1, 5))
+    model = _Recurrent(cell, d, h, n_out, dt, bool(rng.integers(2)))
+    return model, lambda data: data.standard_normal((steps, batch, d))
+
+
+def _bag(rng, dt, n_out, batch):
+    vocab, d, length = int(rng.integers(3, 9)), int(rng.integers(2, 5)), int(rng.integers(1, 5))
+    model = _Bag(vocab, d, n_out, dt, padding_idx=[None, 0][rng.integers(2)])
+    return model, lambda data: data.integers(0, vocab, (batch, length))
+
+
+FAMILIES = {"mlp": _mlp, "conv": _conv, "recurrent": _recurrent, "bag": _bag}
+
+
+def build(seed):
+    """(model, optimizer, scheduler, step, batches, description) of seed's program."""
+    rng = np.random.default_rng(seed)
+    pick = lambda seq: seq[rng.integers(len(seq))]          # noqa: E731
+    dt = pick([np.float32, np.float64])
+    family = pick(list(FAMILIES))
+    n_out, batch = int(rng.integers(2, 5)), int(rng.integers(2, 7))
+    ag.manual_seed(seed)
+    model, draw_x = FAMILIES[family](rng, dt, n_out, batch)
     name, opt = _optimizer(rng, model.parameters())
     sched = _scheduler(rng, opt)
     loss_kind = pick(["ce", "ce_smooth", "mse", "huber"])
@@ -93,7 +163,8 @@ def build(seed):
     data = np.random.default_rng([seed, 1])
     batches = []
     for k in range(STEPS):
-        x = ag.tensor(data.standard_normal((batch, n_in)).astype(dt) * (1 + k % 3))
+        x = draw_x(data)
+        x = ag.tensor(x if x.dtype.kind == "i" else x.astype(dt) * (1 + k % 3))
         if loss_kind.startswith("ce"):
             y = ag.tensor(data.integers(0, n_out, batch))
         else:
@@ -116,7 +187,7 @@ def build(seed):
         opt.step()
         return loss
 
-    what = f"{model} {name}{opt.defaults} {type(sched).__name__} {loss_kind} {zero}"
+    what = f"{family} {model} {name}{opt.defaults} {type(sched).__name__} {loss_kind} {zero}"
     return model, opt, sched, step, batches, what
 
 
