@@ -2,11 +2,12 @@
 import nn.functional as F
 
 
-def train_step(model, opt):
-    """``step(x, y) -> loss``: zero_grad, cross-entropy forward, backward, update."""
+def train_step(model, opt, loss_fn=F.cross_entropy):
+    """``step(x, y) -> loss``: zero_grad, forward and loss (cross-entropy unless told),
+    backward, update."""
     def step(x, y):
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss

@@ -27,6 +27,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 import optim
+from compile_kit import train_step
 from optim import lr_scheduler
 from test_compile_fuzz import _bits
 
@@ -229,15 +230,7 @@ def test_numbers_an_optimizer_makes_in_a_traced_call_stay_plain(name):
     ag.manual_seed(0)
     model = nn.Linear(3, 2)
     opt = getattr(optim, name)(model.parameters(), lr=0.1)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    compiled = ag.compile(step)
+    compiled = ag.compile(train_step(model, opt, F.mse_loss))
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         for k in range(5):
