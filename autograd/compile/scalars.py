@@ -159,21 +159,17 @@ class Block:
         outs = op.kwargs.get("out", ())
         target = outs[0] if outs else op.outs[0]
         register = prog.registers.get(target.root.index)
-        if op.fn is np.where:
-            fn = _select(target.spec()[3].type)
-            a, b = args[0], (args[1], args[2])
-            if register is not None:
-                self.code.append((4, fn, register, a, b))
-                return
-            self.code.append((5, fn, prog.view(target, opaque=True), a, b))
-        else:
-            fn = OPERATORS.get(op.fn, op.fn)
+        if op.fn is np.where:                   # kinds 4/5: a select, in the result's dtype
+            fn = into = _select(target.spec()[3].type)
+            kinds, a, b = (4, 5), args[0], (args[1], args[2])
+        else:                                   # kinds 0/1 (a register), 2/3 (a buffer)
+            fn, into = OPERATORS.get(op.fn, op.fn), op.fn
             a, b = args[0], args[1] if len(args) > 1 else None
-            if register is not None:
-                self.code.append((0 if b is not None else 1, fn, register, a, b))
-                return
-            self.code.append((2 if b is not None else 3, op.fn, prog.view(target, opaque=True),
-                              a, b))
+            kinds = (0, 2) if b is not None else (1, 3)
+        if register is not None:
+            self.code.append((kinds[0], fn, register, a, b))
+            return
+        self.code.append((kinds[1], into, prog.view(target, opaque=True), a, b))
         self.loaded = {}      # a buffer written: loads from it (or memory it shares) are stale
 
 
