@@ -2,7 +2,10 @@
 the call before it (the second trace is checked, never assumed), and it is built at
 its first replay from what that agreeing call left, with the guards taken at the end
 of that call (so what changes in between is seen)."""
+import dis
 import importlib
+import pkgutil
+import types
 import warnings
 
 import numpy as np
@@ -161,3 +164,47 @@ def test_objects_frozen_by_the_process_stay_frozen():
         assert 0 < gc.get_freeze_count() <= frozen     # (frozen objects may be freed)
     finally:
         gc.unfreeze()
+
+
+def _code_objects(obj, seen, out):
+    """Every code object reachable from a module's functions, classes and nested code."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, types.CodeType):
+        out.append(obj)
+        for c in obj.co_consts:
+            _code_objects(c, seen, out)
+    elif isinstance(obj, types.FunctionType):
+        _code_objects(obj.__code__, seen, out)
+    elif isinstance(obj, (staticmethod, classmethod)):
+        _code_objects(obj.__func__, seen, out)
+    elif isinstance(obj, property):
+        for f in (obj.fget, obj.fset, obj.fdel):
+            if f is not None:
+                _code_objects(f, seen, out)
+    elif isinstance(obj, type):
+        for v in vars(obj).values():
+            _code_objects(v, seen, out)
+
+
+def test_discovery_reads_the_global_names_dis_gives():
+    # discovery reads the names a function loads as globals from its bytes; dis is the
+    # reference, on every function of the packages, module code (LOAD_NAME) and a
+    # function with more than 256 names (EXTENDED_ARG)
+    from autograd.compile import world
+    many = "\n".join(f"g{i} = {i}" for i in range(300))
+    body = " + ".join(f"g{i}" for i in range(300))
+    namespace = {}
+    exec(f"{many}\ndef wide():\n    return {body}\n", namespace)
+    codes, seen = [namespace["wide"].__code__, compile(many, "<module>", "exec")], set()
+    for package in (ag, nn, optim):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(info.name)
+            for v in vars(module).values():
+                _code_objects(v, seen, codes)
+    assert len(codes) > 1000
+    for code in codes:
+        expected = {ins.argval for ins in dis.get_instructions(code)
+                    if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+        assert world._global_loads(code) == expected, code
