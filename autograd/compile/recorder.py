@@ -140,8 +140,10 @@ class Recorder:
             if x.ref.index < len(self.syms) and self.syms[x.ref.index] is x.ref:
                 return x.ref
             return x.value                       # a Sym of another trace: its value
-        if t is tuple or t is list:
-            return t(self.encode(v) for v in x)
+        if t is tuple:
+            return tuple([self.encode(v) for v in x])
+        if t is list:
+            return [self.encode(v) for v in x]
         if t is dict:
             return {k: self.encode(v) for k, v in x.items()}
         return x
@@ -153,8 +155,10 @@ class Recorder:
             return x.arr
         if t is SymRef:
             return x.value
-        if t is tuple or t is list:
-            return t(Recorder.concrete(v) for v in x)
+        if t is tuple:
+            return tuple([Recorder.concrete(v) for v in x])
+        if t is list:
+            return [Recorder.concrete(v) for v in x]
         if t is dict:
             return {k: Recorder.concrete(v) for k, v in x.items()}
         return x
@@ -362,6 +366,22 @@ class Recorder:
         return self._result(op, res)
 
     def method(self, arr, name, args, kwargs):
+        if not kwargs and type(arr) is TracedArray and name not in _NOT_LEAN_METHODS \
+                and _plain_options(args):
+            # the common case, lean (a basic index, reshape, transpose, astype: W6 makes
+            # ~1,300 a trace): the arguments but the array are what ``encode`` leaves
+            # as they are, and immutable, so the op holds them as given
+            v = arr.__dict__.get("_v")
+            if v is None or v.root.rec is not self:
+                v = self.value_of(arr)
+            res = self._run(getattr(np.ndarray, name), (v.arr,) + args, _NO_KW)
+            ops = self.ops
+            op = Op(len(ops), "method", name, (v,) + args, _NO_KW, [v])
+            if self.depth:
+                op.site = _site(self.depth)
+            op.phase = self.phase
+            ops.append(op)
+            return self._result(op, res)
         if name == "resize" or (name == "byteswap" and (args or kwargs)):
             self.uncapturable(f"ndarray.{name}() in place inside a compiled function")
         a, kw = self.encode((arr,) + tuple(args)), self.encode(kwargs)
@@ -460,6 +480,24 @@ class Recorder:
 
     def sym_array(self, sym, dtype):
         return self.array(np.asarray, (sym,), {} if dtype is None else {"dtype": dtype})
+
+
+_NOT_LEAN_METHODS = IN_PLACE_METHODS | {"resize", "byteswap"}
+# what ``encode`` leaves as it is, and cannot change afterwards (a list could)
+_PLAIN_TYPES = frozenset({int, bool, float, str, slice, type(None), type(Ellipsis), type})
+
+
+def _plain_options(args):
+    """True if ``args`` hold only _PLAIN_TYPES and dtypes, directly or in tuples."""
+    for x in args:
+        t = type(x)
+        if t is tuple:
+            for y in x:
+                if type(y) not in _PLAIN_TYPES:
+                    return False
+        elif t not in _PLAIN_TYPES and not isinstance(x, np.dtype):
+            return False
+    return True
 
 
 def _site(depth=4):
