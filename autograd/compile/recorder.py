@@ -39,6 +39,22 @@ _PLAIN_OPTIONS = (np.dtype, type, bool, int, str)      # np.array's options, nev
 _ARRAY = getattr(np.array, "__wrapped__", np.array)
 
 
+# One tuple per layout (and per whole-array spec) for every new array of a trace, not
+# one per array: most results of a step share a few layouts, and each tuple was a
+# GC-tracked object a trace made, compared and freed per call (W2: 4 of ~12 per call)
+_LAYOUTS = {}           # layout -> itself
+_SPECS = {}             # a layout in _LAYOUTS -> the spec of its whole array
+_SCALAR_SPECS = {}      # dtype -> the spec of a 0-d array of it
+
+
+def _share(layout, spec):
+    if len(_LAYOUTS) > 4096:       # (a bound: a process tracing many shapes)
+        _LAYOUTS.clear()
+        _SPECS.clear()
+    _LAYOUTS[layout] = layout
+    _SPECS[layout] = spec
+
+
 class Uncapturable(Exception):
     """The function did something a trace cannot replay (``what``, at ``site``)."""
 
@@ -215,14 +231,22 @@ class Recorder:
         """Map a call's result to the trace: new roots, or views of known ones."""
         if type(res) is np.ndarray and res.base is None and self._root_of(res) is None:
             roots, flags = self.roots, res.flags                          # a new array
-            shape, strides, dtype = res.shape, res.strides, res.dtype
-            root = Root.made(len(roots), res, op.index, self, (
-                shape, dtype, strides, res.nbytes, flags.c_contiguous or flags.f_contiguous))
+            dtype = res.dtype
+            layout = (res.shape, dtype, res.strides, res.nbytes,
+                      flags.c_contiguous or flags.f_contiguous)
+            known = _LAYOUTS.get(layout)
+            if known is not None and known[1] is dtype:   # (an equal dtype that is
+                layout, spec = known, _SPECS[known]       # another object is not
+            else:                                         # shared: its metadata)
+                spec = (0, layout[0], layout[2], dtype)
+                if known is None:
+                    _share(layout, spec)
+            root = Root.made(len(roots), res, op.index, self, layout)
             roots.append(root)
             self.by_owner[id(res)] = root
             if self.previous is not None:
                 self._constant(op, root)
-            value = Value.made(root, (0, shape, strides, dtype), flags.writeable)
+            value = Value.made(root, spec, flags.writeable)
             op.outs.append(value)
             t = np.ndarray.view(res, TracedArray)
             t._v = value              # (its base holds ``res``: no ``_p`` needed)
@@ -241,13 +265,17 @@ class Recorder:
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
             arr = _ARRAY(res)
             roots = self.roots
-            root = Root.made(len(roots), arr, op.index, self, scalar_layout(arr.dtype))
+            layout = scalar_layout(arr.dtype)
+            root = Root.made(len(roots), arr, op.index, self, layout)
             roots.append(root)
             self.by_owner[id(arr)] = root
             root.scalar = True
             if self.previous is not None:
                 self._constant(op, root)
-            value = Value.fresh(root, arr)
+            spec = _SCALAR_SPECS.get(arr.dtype)
+            if spec is None or spec[3] is not arr.dtype:
+                spec = _SCALAR_SPECS[arr.dtype] = (0, (), (), arr.dtype)
+            value = Value.made(root, spec, True)
             op.outs.append(value)
             t = np.ndarray.view(arr, TracedArray)
             t._v = value              # (its base holds ``arr``)
