@@ -208,3 +208,20 @@ def test_discovery_reads_the_global_names_dis_gives():
         expected = {ins.argval for ins in dis.get_instructions(code)
                     if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
         assert world._global_loads(code) == expected, code
+
+
+def test_new_arrays_share_layout_tuples_but_keep_their_own_dtype_object():
+    # the recorder keeps one layout and spec tuple per layout for new arrays; an equal
+    # dtype that is another object (with metadata) keeps its own
+    from autograd.compile.ir import Op
+    from autograd.compile.recorder import Recorder
+    rec = Recorder()
+    op = Op(0, "func", np.empty, (3,), {})
+    tagged = np.dtype(np.float64, metadata={"unit": "m"})
+    arrays = [np.empty(3), np.empty(3), np.empty(3, dtype=tagged)]
+    a, b, c = (rec._result(op, x)._v for x in arrays)
+    assert a.root.layout is b.root.layout and a.spec() is b.spec()
+    assert a.root.layout == ((3,), np.dtype(np.float64), (8,), 24, True)
+    assert a.spec() == (0, (3,), (8,), np.dtype(np.float64))
+    assert c.root.layout[1] is arrays[2].dtype and c.spec()[3] is arrays[2].dtype
+    assert c.root.layout[1].metadata == {"unit": "m"}
