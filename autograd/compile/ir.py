@@ -128,15 +128,6 @@ class Value:
             self._arr, self._weak = arr, None
 
     @classmethod
-    def fresh(cls, root, arr):
-        """The whole of a new writeable 0-d result held weakly (``Value(root, arr)``
-        without measuring it)."""
-        v = cls.__new__(cls)
-        v.root, v._arr, v._weak = root, None, root._weak
-        v._spec, v.writeable = (0, (), (), arr.dtype), True
-        return v
-
-    @classmethod
     def made(cls, root, spec, writeable):
         """The whole of a call's new array (its root made by ``Root.made``)."""
         v = cls.__new__(cls)
