@@ -192,7 +192,8 @@ class Recorder:
 
     def _op(self, kind, fn, args, kwargs):
         op = Op(len(self.ops), kind, fn, args, kwargs)
-        op.site = _site(16 if kind == "decide" else self.depth)
+        if kind == "decide" or self.depth:      # (by default only decisions keep one)
+            op.site = _site(16 if kind == "decide" else self.depth)
         op.phase = self.phase
         self.ops.append(op)
         return op
