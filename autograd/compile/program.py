@@ -14,7 +14,7 @@ import numpy as np
 
 from . import accumulate, inputs, passes, plan, scalars
 from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
-                    sym_slots)
+                    scalar_as_row, sym_slots)
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -96,6 +96,7 @@ class Program:
         self.fused = None          # what they fused
         self.built = False
         self._views = {}           # while building: (id(buffer), spec, writeable) -> view
+        self.rows = {}             # constant rows a call reads instead of a scalar (forms)
         self._classify(previous)
 
     def build(self):
@@ -260,7 +261,7 @@ class Program:
                 if key not in seen:
                     seen.add(key)
                     total += nbytes
-        return total
+        return total + sum(row.nbytes for row in self.rows.values())
 
     # ------------------------------------------------------------------ steps
     def bind(self, x):
@@ -379,6 +380,11 @@ class Program:
             reduction = as_reduce(fn, args, kw, outs[0]) if not dynamic else None
             if reduction is not None:
                 return reduction
+            if kind == "ufunc" and not kw and not dynamic and self.kernels is None:
+                rowed = scalar_as_row(fn, args, outs[0], self.rows,
+                                      self._handed.arrays if self._handed else ())
+                if rowed is not None:
+                    return rowed
             if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
                     and fn not in _OUT_BY_KEYWORD:
                 return (fn, tuple(args) + outs, None)       # out= given positionally
