@@ -92,6 +92,7 @@ class Program:
         self.start_steps = []
         self.head = []             # (step, op): decisions on the numbers read only
         self._head_read = None     # the numbers the head last ran on (see run)
+        self.rebound = []          # steps whose numbers the head fills in (_bind_numbers)
         self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
         self.fused = None          # what they fused
         self.built = False
@@ -121,6 +122,8 @@ class Program:
         if self.kernels is not None:
             from . import fuse
             fuse.fuse(self, self.kernels, _where_into)
+        else:
+            self._bind_numbers()
         self.built = True
         return self
 
@@ -341,6 +344,23 @@ class Program:
             self._head_syms.add(args[1])
         return True
 
+    def _bind_numbers(self):
+        """Steps whose numbers are all ones the head knows (SGD's ``g * -lr``: the leaves
+        and what the head computes from them) become plain calls, the numbers filled in
+        again whenever the head runs (``_rebind``): they change only then. Not a step an
+        input read in place is rebuilt into (``inputs.py`` writes that one)."""
+        templated = {t[0] for t in self.inputs.templates}
+        self.rebound = []
+        for i, (fn, args, _kw) in enumerate(self.steps):
+            if fn is dynamic_args and i not in templated and \
+                    all(index in self._head_syms for _pos, index in args[3]):
+                self.rebound.append((i,) + args[1:])
+
+    def _rebind(self, regs):
+        steps = self.steps
+        for i, fn, args, slots, kw in self.rebound:
+            steps[i] = _positional(fn, tuple(filled(regs, args, slots)), kw)
+
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
         buf, initial = self.view(Value.whole(root)), root.initial
@@ -385,12 +405,11 @@ class Program:
                                       self._handed.arrays if self._handed else ())
                 if rowed is not None:
                     return rowed
-            if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
-                    and fn not in _OUT_BY_KEYWORD:
-                return (fn, tuple(args) + outs, None)       # out= given positionally
             kw = dict(kw)
             kw["out"] = outs if kind == "ufunc" else outs[0]
             new = []
+            if not dynamic:
+                return _positional(fn, args, kw)
         if dynamic:
             slots = None if new else sym_slots(args, kw)
             if slots:                       # Syms only as plain arguments: no _resolve
@@ -398,7 +417,7 @@ class Program:
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
         if new:
             return (_into, (fn, args, kw, outs), None)
-        return (fn, args, kw or None)
+        return _positional(fn, args, kw)
 
     def _special(self, op, new, args, kw, outs):
         """Cheaper exact forms: a cast or copy as ``np.copyto``, a zeros/ones array as a
@@ -458,11 +477,12 @@ class Program:
         numbers = [leaf.read() for leaf in self.leaves]
         for leaf, x in zip(self.leaves, numbers):
             regs[leaf.sym_index] = x
-        if self.head:
+        if self.head or self.rebound:
             last = self._head_read
             if last is None or any(map(operator.is_not, numbers, last)):
                 self._head_read = None
                 run_head(self.head, regs)
+                self._rebind(regs)
                 self._head_read = numbers
         for buf, backup in self.backups:
             np.copyto(backup, buf)
@@ -486,6 +506,19 @@ class Program:
         for leaf in self.leaves:
             if leaf.result is not None:
                 leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
+
+
+def _positional(fn, args, kw):
+    """A step ``(fn, args, kw)``; a ufunc's ``out=`` given positionally (a keyword costs
+    a dict per call), its default ``casting="same_kind"`` left out."""
+    if type(fn) is np.ufunc and kw and fn not in _OUT_BY_KEYWORD:
+        if kw.get("casting") == "same_kind":
+            kw = {k: v for k, v in kw.items() if k != "casting"}
+        out = kw.get("out")
+        if len(kw) == 1 and type(out) is tuple and len(out) == fn.nout \
+                and len(args) == fn.nin:
+            return (fn, tuple(args) + out, None)
+    return (fn, args, kw or None)
 
 
 def _resolve(regs, x):

@@ -30,18 +30,25 @@ def test_reductions_run_as_their_ufuncs_reduce_with_the_same_bits(dt):
     assert sum(getattr(fn, "__name__", "") == "reduce" for fn in fns) == 6
 
 
-def test_a_number_read_anew_is_put_straight_into_its_argument():
-    """SGD's ``g * -lr`` reads -lr from a register without the generic resolution, and a
-    learning rate changed between calls is the one used."""
+def test_a_number_read_anew_is_filled_into_its_step_when_it_changes():
+    """SGD's ``g * -lr`` is a plain ``np.multiply(g, -lr, out)`` step: -lr changes only
+    when a number read anew does (the head runs then), and then the steps get the new
+    value; a learning rate changed between calls is the one used."""
     pair = twins(momentum=0)
     for i in range(4):
         compiled = run_both(pair, *data(8, i))
-    steps = compiled.program().steps
-    assert sum(fn is forms.dynamic_args for fn, _a, _k in steps) == 4   # 2 W, 2 b
-    assert not any(fn is program._dynamic for fn, _a, _k in steps)
+    prog = compiled.program()
+
+    def lrs():
+        return [args[1] for fn, args, _k in prog.steps if fn is np.multiply
+                and type(args[1]) is float]
+
+    assert lrs() == [-0.1] * 4                           # 2 W, 2 b
+    assert not any(fn in (forms.dynamic_args, program._dynamic) for fn, _a, _k in prog.steps)
     for lr in (0.05, 0.3):
         pair[0][1].param_groups[0]["lr"] = pair[1][1].param_groups[0]["lr"] = lr
         run_both(pair, *data(8, 11))
+        assert lrs() == [-lr] * 4
 
 
 def _specials(dt, shape, seed):
