@@ -124,6 +124,20 @@ def scalar_as_row(fn, args, out, rows, held):
     return (fn, pair, {"out": (out.reshape(-1, n),)})
 
 
+def same_value(a, b):
+    """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
+    if isinstance(a, float) and a != a:
+        return isinstance(b, float) and b != b
+    if type(a) is not type(b) and not (isinstance(a, (bool, np.bool_))
+                                       and isinstance(b, (bool, np.bool_))):
+        return False
+    try:
+        same = a == b
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(same.all()) if isinstance(same, np.ndarray) else bool(same)
+
+
 _NUMBERS = (int, float, complex, bool, str, type(None), np.generic, np.dtype)
 
 

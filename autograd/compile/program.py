@@ -14,7 +14,7 @@ import numpy as np
 
 from . import accumulate, inputs, passes, plan, scalars
 from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
-                    scalar_as_row, sym_slots)
+                    same_value, scalar_as_row, sym_slots)
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -53,20 +53,6 @@ def window(buf, offset, shape, strides, dtype):
     interface = {"shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr,
                  "data": (start + offset, False), "strides": tuple(strides), "version": 3}
     return np.asarray(_Window(interface, buf))
-
-
-def same_value(a, b):
-    """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
-    if isinstance(a, float) and a != a:
-        return isinstance(b, float) and b != b
-    if type(a) is not type(b) and not (isinstance(a, (bool, np.bool_))
-                                       and isinstance(b, (bool, np.bool_))):
-        return False
-    try:
-        same = a == b
-    except Exception:  # noqa: BLE001
-        return False
-    return bool(same.all()) if isinstance(same, np.ndarray) else bool(same)
 
 
 class Program:
@@ -293,6 +279,13 @@ class Program:
             self._add((scalars.run_block, (self.sregs, scalars.loads_block(self)), None),
                       [])
         for op in trace.ops:
+            if op.index in self.reduce_steps:
+                k = self.registers[op.outs[0].root.index]
+                self._add((scalars.to_register, (self.sregs, k, op.fn, self.bind(op.args),
+                                                 scalars.reduce_options(op.kwargs)), None),
+                          [op])
+                block = None
+                continue
             if op.index in self.scalar_ops:
                 if block is None:
                     block = scalars.Block(self)
@@ -452,7 +445,8 @@ class Program:
         """A guard failing mid-replay must leave no trace: arrays that outlive the call
         (parameters, buffers, results Python holds) written before the last guard are
         copied first, and the generator's state saved if it drew before it."""
-        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
+        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard or
+                               s[0] is scalars.run_block and scalars.guards(s[1][1])),
                               default=-1)
         self.backups, self.save_rng = [], False
         if self.last_guard < 0:

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd.compile import forms, program
+import nn.functional as F
+from autograd.compile import forms, program, scalars
 from test_compile_guards import run_both, twins, data
 
 
@@ -98,3 +99,61 @@ def test_maximum_with_a_scalar_of_another_dtype_keeps_the_scalar():
         x = ag.Tensor(np.random.default_rng(seed).standard_normal((64, 256), np.float32))
         assert compiled(x).tobytes() == f(x).tobytes()
     assert compiled.program().rows == {}
+
+
+def _decisions_in_blocks(prog):
+    return [c for fn, args, _kw in prog.steps if fn is scalars.run_block
+            for c in args[1] if c[0] == 6]
+
+
+def test_a_label_check_is_made_in_a_block_and_a_bad_label_still_raises():
+    """cross_entropy's label check (one maximum, a comparison, a decision) replays as a
+    reduction into a register and one block deciding on it, no guard step; a label out
+    of range still raises the eager error, and training goes on replaying after it."""
+    pair = twins(momentum=0)
+    for i in range(4):
+        compiled = run_both(pair, *data(8, i))
+    prog = compiled.program()
+    assert len(_decisions_in_blocks(prog)) == 2      # the labels, the finite logits
+    assert not any(fn is program._guard for fn, _a, _k in prog.steps)
+    assert any(fn is scalars.to_register for fn, _a, _k in prog.steps)
+    for bad in (3, -1):
+        x, y = data(8, 5)
+        y[2] = bad
+        for _model, _opt, step in pair:
+            with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+                step(x, y)
+    replays = compiled.stats()["replays"]
+    for i in range(4):
+        run_both(pair, *data(8, 6 + i))
+    assert compiled.stats()["replays"] > replays
+
+
+def test_a_decision_made_in_a_block_after_a_write_leaves_no_trace_when_it_fails():
+    """A label check made in a block after the function wrote an array that outlives
+    the call: the array is backed up, and a replay whose check fails is undone before
+    the call runs eagerly (which writes once, then raises)."""
+    def make():
+        p = ag.Tensor(np.zeros(3))
+
+        def f(x, y):
+            p.data += 1.0                             # a write that outlives the call
+            return F.cross_entropy(x, y)              # its label check comes after it
+        return p, f
+
+    (p1, eager), (p2, f) = make(), make()
+    compiled = ag.compile(f)
+    rng = np.random.default_rng(0)
+    for bad in (None, None, None, None, 3, None, -2, None):
+        x, y = ag.Tensor(rng.standard_normal((6, 3))), rng.integers(0, 3, 6)
+        if bad is None:
+            assert compiled(x, y).data.tobytes() == eager(x, y).data.tobytes()
+        else:
+            y[4] = bad
+            for step in (eager, compiled):
+                with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+                    step(x, y)
+        assert p1.data.tobytes() == p2.data.tobytes()
+    prog = compiled.program()
+    assert len(_decisions_in_blocks(prog)) == 2 and len(prog.backups) == 1
+    assert compiled.stats()["guard_failures"] == 2
