@@ -37,6 +37,10 @@ def as_reduce(fn, args, kw, out):
     rest.pop("out", None)
     if not set(rest) <= {"keepdims", "initial", "where"}:
         return None
+    if rest.get("where") is True:        # the default: every element
+        del rest["where"]
+    if set(rest) == {"keepdims"}:        # positional: no keyword dict per call
+        return (ufunc.reduce, (args[0], axis, dtype, out, rest["keepdims"]), None)
     return (ufunc.reduce, (args[0], axis, dtype, out), rest or None)
 
 

@@ -281,9 +281,8 @@ class Program:
         for op in trace.ops:
             if op.index in self.reduce_steps:
                 k = self.registers[op.outs[0].root.index]
-                self._add((scalars.to_register, (self.sregs, k, op.fn, self.bind(op.args),
-                                                 scalars.reduce_options(op.kwargs)), None),
-                          [op])
+                args, kw = scalars.reduce_options(self.bind(op.args), op.kwargs)
+                self._add((scalars.to_register, (self.sregs, k, op.fn, args, kw), None), [op])
                 block = None
                 continue
             if op.index in self.scalar_ops:
@@ -502,9 +501,21 @@ class Program:
                 leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
 
 
+_REDUCE_KEYS = {"axis", "dtype", "out", "keepdims", "where"}
+
+
 def _positional(fn, args, kw):
     """A step ``(fn, args, kw)``; a ufunc's ``out=`` given positionally (a keyword costs
-    a dict per call), its default ``casting="same_kind"`` left out."""
+    a dict per call), its default ``casting="same_kind"`` left out; a ``ufunc.reduce``
+    with its axis, dtype, out and keepdims in their places."""
+    if kw and getattr(fn, "__name__", "") == "reduce" and len(args) == 1 and \
+            isinstance(getattr(fn, "__self__", None), np.ufunc) and set(kw) <= _REDUCE_KEYS \
+            and kw.get("where", True) is True:
+        out = kw.get("out")
+        if type(out) is tuple and len(out) == 1:
+            out = out[0]
+        return (fn, (args[0], kw.get("axis", 0), kw.get("dtype"), out,
+                     kw.get("keepdims", False)), None)
     if type(fn) is np.ufunc and kw and fn not in _OUT_BY_KEYWORD:
         if kw.get("casting") == "same_kind":
             kw = {k: v for k, v in kw.items() if k != "casting"}

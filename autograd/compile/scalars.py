@@ -201,9 +201,9 @@ class Block:
             self.code.append((6, op.fn, (op, op.expect), self.operand(op.args[0]), None))
             return
         if op.kind == "ufunc" and type(op.fn) is not np.ufunc:    # kind 7: a reduction
-            args = tuple(prog.view(a, opaque=True) for a in op.args)
-            self.code.append((7, op.fn, prog.registers[op.outs[0].root.index], args,
-                              reduce_options(op.kwargs)))
+            args, kw = reduce_options([prog.view(a, opaque=True) for a in op.args],
+                                      op.kwargs)
+            self.code.append((7, op.fn, prog.registers[op.outs[0].root.index], args, kw))
             return
         args = [self.operand(a) for a in op.args]
         outs = op.kwargs.get("out", ())
@@ -245,10 +245,13 @@ def loads_block(prog):
 _DEFAULTS = {"dtype": None, "keepdims": False, "where": True}     # ufunc.reduce's
 
 
-def reduce_options(kwargs):
-    """A reduction's keywords without those at their default (each costs a lookup)."""
+def reduce_options(args, kwargs):
+    """A reduction's arguments and keywords, those at their default left out and the
+    axis given positionally (a keyword dict costs a lookup per call)."""
     kw = {k: v for k, v in kwargs.items() if k not in _DEFAULTS or v is not _DEFAULTS[k]}
-    return kw or None
+    if len(args) == 1 and "axis" in kw:
+        args = (args[0], kw.pop("axis"))
+    return tuple(args), kw or None
 
 
 def to_register(regs, out, fn, args, kw):

@@ -11,7 +11,8 @@ from test_compile_guards import run_both, twins, data
 @pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64])
 def test_reductions_run_as_their_ufuncs_reduce_with_the_same_bits(dt):
     """np.sum / np.max / np.min / np.prod steps call ufunc.reduce directly (what NumPy's
-    wrappers call on an ndarray), with every keyword the traced call passed."""
+    wrappers call on an ndarray), with every option the traced call passed (axis,
+    dtype, out and keepdims positionally)."""
     def f(x):
         a = x.data
         return (np.sum(a, axis=1, keepdims=True), np.max(a, axis=0), np.amin(a),
@@ -29,6 +30,8 @@ def test_reductions_run_as_their_ufuncs_reduce_with_the_same_bits(dt):
     fns = [fn for fn, _args, _kw in steps]
     assert not {np.sum, np.max, np.amin, np.prod} & set(fns)
     assert sum(getattr(fn, "__name__", "") == "reduce" for fn in fns) == 6
+    # options in their places, no keyword dict per call: all but initial= and where=
+    assert sum(kw is None for fn, _a, kw in steps if fn.__name__ == "reduce") == 5
 
 
 def test_a_number_read_anew_is_filled_into_its_step_when_it_changes():
