@@ -5,7 +5,9 @@
 - Syms that are whole positional arguments filled in by position (``filled``), not
   by ``program._resolve``'s recursion;
 - the head: decisions and Sym arithmetic on the numbers read anew only, run first
-  (``Program._to_head``, ``run_head``).
+  (``Program._to_head``, ``run_head``);
+- ``np.maximum(x, 0)`` on a large array as the same call on rows of ``x`` and one row
+  of zeros (``scalar_as_row``).
 """
 import numpy as np
 
@@ -35,6 +37,10 @@ def as_reduce(fn, args, kw, out):
     rest.pop("out", None)
     if not set(rest) <= {"keepdims", "initial", "where"}:
         return None
+    if rest.get("where") is True:        # the default: every element
+        del rest["where"]
+    if set(rest) == {"keepdims"}:        # positional: no keyword dict per call
+        return (ufunc.reduce, (args[0], axis, dtype, out, rest["keepdims"]), None)
     return (ufunc.reduce, (args[0], axis, dtype, out), rest or None)
 
 
@@ -67,6 +73,73 @@ def dynamic_args(regs, fn, args, slots, kw):
         fn(*args)
     else:
         fn(*args, **kw)
+
+
+# np.maximum / np.minimum of an array and a scalar run NumPy's loop for a stride-0
+# operand, which is not vectorised: ~11 us for a 128x256 float32 ReLU, ~2.5 us for two
+# arrays. The same call on the array seen as rows of ROW_MIN..ROW_MAX elements and one
+# constant row (broadcast) takes the two-array loop: the same function of each pair of
+# elements, NaN and signed zeros included (tests/compile/test_compile_forms.py). Rows
+# shorter than ~4k elements pay one loop call per row instead; a whole-array constant
+# would cost its size in memory and in cache.
+ROW_SCALARS = {np.maximum, np.minimum}
+ROW_MIN, ROW_MAX = 8192, 32768
+
+
+def row_length(size):
+    """The shortest row of ROW_MIN..ROW_MAX elements that divides ``size`` (or None)."""
+    for n in range(ROW_MIN, min(size, ROW_MAX) + 1):
+        if size % n == 0:
+            return n
+    return None
+
+
+def scalar_as_row(fn, args, out, rows, held):
+    """``fn(a, s, out=out)`` (or ``fn(s, a, ..)``) for a scalar ``s`` as the same call on
+    ``a`` and ``out`` viewed as rows and a row of ``s`` (``rows``: the program's
+    constant rows, shared by key), or None. Only when the loop is ``out``'s dtype for
+    both (so the scalar is converted as the ufunc converts it) and the value survives
+    that conversion; not for an array in ``held`` (the ids of arrays another part of the
+    program rebinds: a caller's input read in place)."""
+    if fn not in ROW_SCALARS or len(args) != 2 or type(out) is not np.ndarray:
+        return None
+    k = 0 if type(args[1]) is np.ndarray and args[1].ndim else 1   # the scalar's place
+    a, s = args[1 - k], args[k]
+    if type(a) is not np.ndarray or a.shape != out.shape or a.dtype != out.dtype or \
+            out.dtype.kind != "f" or id(a) in held or id(out) in held or \
+            not (a.flags.c_contiguous and out.flags.c_contiguous):
+        return None
+    if not (type(s) in (int, float) or type(s) is np.ndarray and s.ndim == 0
+            or isinstance(s, np.floating)):
+        return None
+    n = row_length(out.size)
+    if n is None or np.result_type(a, s) != out.dtype:
+        return None
+    value = np.asarray(s).astype(out.dtype)
+    if not (value == s or value != value and s != s):
+        return None
+    key = (out.dtype.str, value.tobytes(), n)
+    row = rows.get(key)
+    if row is None:
+        row = rows[key] = np.full(n, value, out.dtype)
+        row.flags.writeable = False
+    shaped = a.reshape(-1, n)
+    pair = (shaped, row) if k == 1 else (row, shaped)
+    return (fn, pair, {"out": (out.reshape(-1, n),)})
+
+
+def same_value(a, b):
+    """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
+    if isinstance(a, float) and a != a:
+        return isinstance(b, float) and b != b
+    if type(a) is not type(b) and not (isinstance(a, (bool, np.bool_))
+                                       and isinstance(b, (bool, np.bool_))):
+        return False
+    try:
+        same = a == b
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(same.all()) if isinstance(same, np.ndarray) else bool(same)
 
 
 _NUMBERS = (int, float, complex, bool, str, type(None), np.generic, np.dtype)

@@ -49,6 +49,10 @@ MAX_PROGRAMS = 8          # cache entries per function before running eagerly
 
 def _signature(x):
     t = type(x)
+    if t is tuple and len(x) < 8:       # the arguments: one call per replay, no generator
+        return ("tuple",) + tuple([_signature(v) for v in x])
+    if t is dict and not x:
+        return ("D",)
     if isinstance(x, Tensor):
         return ("T", x.data.shape, x.data.dtype.str, x.requires_grad)
     if isinstance(x, np.ndarray):
@@ -64,6 +68,18 @@ def _signature(x):
 
 def _flat_inputs(args, kwargs):
     """The arrays of the arguments, in a fixed order: the program's input slots."""
+    if not kwargs:          # the usual call: tensors, arrays and numbers, nothing nested
+        out = []
+        for x in args:
+            t = type(x)
+            if t is Tensor:
+                out.append(x.data)
+            elif t is np.ndarray:
+                out.append(x)
+            elif t not in (int, float, bool, str, type(None)):
+                break
+        else:
+            return out
     out = []
 
     def visit(x):
@@ -519,6 +535,8 @@ class Compiled:
         self.program.run(arrays)
         for tensor, grad in self.grad_writes:
             set_stored_grad(tensor, grad)
+        if self.outputs[0] == "const":          # (a step returning None)
+            return self.outputs[1]
         return self._unpack(self.outputs, list(args) + list(kwargs.values()))
 
     def _unpack(self, s, args):

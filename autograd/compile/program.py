@@ -14,7 +14,7 @@ import numpy as np
 
 from . import accumulate, inputs, passes, plan, scalars
 from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
-                    sym_slots)
+                    same_value, scalar_as_row, sym_slots)
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -55,20 +55,6 @@ def window(buf, offset, shape, strides, dtype):
     return np.asarray(_Window(interface, buf))
 
 
-def same_value(a, b):
-    """Python values equal as a decision (NaN equals NaN; bool kinds mix)."""
-    if isinstance(a, float) and a != a:
-        return isinstance(b, float) and b != b
-    if type(a) is not type(b) and not (isinstance(a, (bool, np.bool_))
-                                       and isinstance(b, (bool, np.bool_))):
-        return False
-    try:
-        same = a == b
-    except Exception:  # noqa: BLE001
-        return False
-    return bool(same.all()) if isinstance(same, np.ndarray) else bool(same)
-
-
 class Program:
     """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
     which agreed with it).
@@ -92,10 +78,12 @@ class Program:
         self.start_steps = []
         self.head = []             # (step, op): decisions on the numbers read only
         self._head_read = None     # the numbers the head last ran on (see run)
+        self.rebound = []          # steps whose numbers the head fills in (_bind_numbers)
         self.kernels = kernels     # "numba": runs of elementwise calls fused (fuse.py)
         self.fused = None          # what they fused
         self.built = False
         self._views = {}           # while building: (id(buffer), spec, writeable) -> view
+        self.rows = {}             # constant rows a call reads instead of a scalar (forms)
         self._classify(previous)
 
     def build(self):
@@ -120,6 +108,8 @@ class Program:
         if self.kernels is not None:
             from . import fuse
             fuse.fuse(self, self.kernels, _where_into)
+        else:
+            self._bind_numbers()
         self.built = True
         return self
 
@@ -260,7 +250,7 @@ class Program:
                 if key not in seen:
                     seen.add(key)
                     total += nbytes
-        return total
+        return total + sum(row.nbytes for row in self.rows.values())
 
     # ------------------------------------------------------------------ steps
     def bind(self, x):
@@ -289,6 +279,12 @@ class Program:
             self._add((scalars.run_block, (self.sregs, scalars.loads_block(self)), None),
                       [])
         for op in trace.ops:
+            if op.index in self.reduce_steps:
+                k = self.registers[op.outs[0].root.index]
+                args, kw = scalars.reduce_options(self.bind(op.args), op.kwargs)
+                self._add((scalars.to_register, (self.sregs, k, op.fn, args, kw), None), [op])
+                block = None
+                continue
             if op.index in self.scalar_ops:
                 if block is None:
                     block = scalars.Block(self)
@@ -340,6 +336,23 @@ class Program:
             self._head_syms.add(args[1])
         return True
 
+    def _bind_numbers(self):
+        """Steps whose numbers are all ones the head knows (SGD's ``g * -lr``: the leaves
+        and what the head computes from them) become plain calls, the numbers filled in
+        again whenever the head runs (``_rebind``): they change only then. Not a step an
+        input read in place is rebuilt into (``inputs.py`` writes that one)."""
+        templated = {t[0] for t in self.inputs.templates}
+        self.rebound = []
+        for i, (fn, args, _kw) in enumerate(self.steps):
+            if fn is dynamic_args and i not in templated and \
+                    all(index in self._head_syms for _pos, index in args[3]):
+                self.rebound.append((i,) + args[1:])
+
+    def _rebind(self, regs):
+        steps = self.steps
+        for i, fn, args, slots, kw in self.rebound:
+            steps[i] = _positional(fn, tuple(filled(regs, args, slots)), kw)
+
     def _initialize(self, root):
         """The values an array the function made had before it wrote into it."""
         buf, initial = self.view(Value.whole(root)), root.initial
@@ -379,12 +392,16 @@ class Program:
             reduction = as_reduce(fn, args, kw, outs[0]) if not dynamic else None
             if reduction is not None:
                 return reduction
-            if isinstance(fn, np.ufunc) and not kw and not dynamic and len(args) == fn.nin \
-                    and fn not in _OUT_BY_KEYWORD:
-                return (fn, tuple(args) + outs, None)       # out= given positionally
+            if kind == "ufunc" and not kw and not dynamic and self.kernels is None:
+                rowed = scalar_as_row(fn, args, outs[0], self.rows,
+                                      self._handed.arrays if self._handed else ())
+                if rowed is not None:
+                    return rowed
             kw = dict(kw)
             kw["out"] = outs if kind == "ufunc" else outs[0]
             new = []
+            if not dynamic:
+                return _positional(fn, args, kw)
         if dynamic:
             slots = None if new else sym_slots(args, kw)
             if slots:                       # Syms only as plain arguments: no _resolve
@@ -392,7 +409,7 @@ class Program:
             return (_dynamic, (self.regs, fn, args, kw, outs if new else None), None)
         if new:
             return (_into, (fn, args, kw, outs), None)
-        return (fn, args, kw or None)
+        return _positional(fn, args, kw)
 
     def _special(self, op, new, args, kw, outs):
         """Cheaper exact forms: a cast or copy as ``np.copyto``, a zeros/ones array as a
@@ -427,7 +444,8 @@ class Program:
         """A guard failing mid-replay must leave no trace: arrays that outlive the call
         (parameters, buffers, results Python holds) written before the last guard are
         copied first, and the generator's state saved if it drew before it."""
-        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard),
+        self.last_guard = max((i for i, s in enumerate(self.steps) if s[0] is _guard or
+                               s[0] is scalars.run_block and scalars.guards(s[1][1])),
                               default=-1)
         self.backups, self.save_rng = [], False
         if self.last_guard < 0:
@@ -452,11 +470,12 @@ class Program:
         numbers = [leaf.read() for leaf in self.leaves]
         for leaf, x in zip(self.leaves, numbers):
             regs[leaf.sym_index] = x
-        if self.head:
+        if self.head or self.rebound:
             last = self._head_read
             if last is None or any(map(operator.is_not, numbers, last)):
                 self._head_read = None
                 run_head(self.head, regs)
+                self._rebind(regs)
                 self._head_read = numbers
         for buf, backup in self.backups:
             np.copyto(backup, buf)
@@ -480,6 +499,31 @@ class Program:
         for leaf in self.leaves:
             if leaf.result is not None:
                 leaf.write(regs[self.sym_alias.get(leaf.result, leaf.result)])
+
+
+_REDUCE_KEYS = {"axis", "dtype", "out", "keepdims", "where"}
+
+
+def _positional(fn, args, kw):
+    """A step ``(fn, args, kw)``; a ufunc's ``out=`` given positionally (a keyword costs
+    a dict per call), its default ``casting="same_kind"`` left out; a ``ufunc.reduce``
+    with its axis, dtype, out and keepdims in their places."""
+    if kw and getattr(fn, "__name__", "") == "reduce" and len(args) == 1 and \
+            isinstance(getattr(fn, "__self__", None), np.ufunc) and set(kw) <= _REDUCE_KEYS \
+            and kw.get("where", True) is True:
+        out = kw.get("out")
+        if type(out) is tuple and len(out) == 1:
+            out = out[0]
+        return (fn, (args[0], kw.get("axis", 0), kw.get("dtype"), out,
+                     kw.get("keepdims", False)), None)
+    if type(fn) is np.ufunc and kw and fn not in _OUT_BY_KEYWORD:
+        if kw.get("casting") == "same_kind":
+            kw = {k: v for k, v in kw.items() if k != "casting"}
+        out = kw.get("out")
+        if len(kw) == 1 and type(out) is tuple and len(out) == fn.nout \
+                and len(args) == fn.nin:
+            return (fn, tuple(args) + out, None)
+    return (fn, args, kw or None)
 
 
 def _resolve(regs, x):

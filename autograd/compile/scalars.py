@@ -13,7 +13,9 @@ import operator
 
 import numpy as np
 
+from .forms import same_value
 from .recorder import Value
+from .state import GuardFailure
 
 OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
              np.true_divide: operator.truediv, np.negative: operator.neg,
@@ -54,10 +56,41 @@ def scalar_op(op):
     return len(targets) == 1 and _zero_d(targets[0])
 
 
+DECISIONS = (bool, int, float)
+
+
+def decide_op(op):
+    """True for a decision on one 0-d value (``if t.max() < n``: a label check), which
+    a block makes on its register."""
+    return op.kind == "decide" and not op.skip and not op.syms and not op.kwargs \
+        and op.fn in DECISIONS and len(op.args) == 1 and _zero_d(op.args[0])
+
+
+def reduce_op(op):
+    """True for a full reduction (``ufunc.reduce``) to one 0-d result, on arrays, with
+    plain options and no ``out=``: its result can be a register."""
+    fn = op.fn
+    if op.kind != "ufunc" or op.skip or op.syms or op.into is not None or op.writes \
+            or getattr(fn, "__name__", "") != "reduce" \
+            or not isinstance(getattr(fn, "__self__", None), np.ufunc):
+        return False
+    if op.finish is not None or op.prelude is not None or len(op.outs) != 1 \
+            or not _zero_d(op.outs[0]) or "out" in op.kwargs:
+        return False
+    return all(type(v) is Value for v in op.args) and \
+        not any(type(v) is Value for v in op.kwargs.values())
+
+
 def plan(prog):
-    """Decide which roots live in registers (see the module docstring)."""
+    """Decide which roots live in registers (see the module docstring). Besides the
+    scalar ops' results, a full reduction's result read only by them and by decisions
+    (``t.max() < n``, ``isfinite(m).all()``) is a register, and those decisions are
+    made in the block: a check is one reduction and one block, not a reduction into a
+    0-d array, a load, a comparison into another and a guard reading it."""
     ops = prog.trace.ops
     scalar = {op.index for op in ops if scalar_op(op)}
+    decides = {op.index for op in ops if decide_op(op)}
+    reduces = {op.index for op in ops if reduce_op(op)}
     users, readers = _uses(ops)
     regs = {}
     aliased = set(prog.alias) | set(prog.alias.values())
@@ -66,10 +99,18 @@ def plan(prog):
         if root.kind != "result" or root.held or i in prog.targets or i in aliased \
                 or root.writes:
             continue
-        if root.layout is None or root.shape != () or root.created not in scalar:
+        if root.layout is None or root.shape != () or \
+                root.created not in scalar and root.created not in reduces:
             continue
-        if users.get(i, set()) <= scalar and ops[root.created].kwargs.get("out") is None:
+        if users.get(i, set()) <= scalar | decides and \
+                ops[root.created].kwargs.get("out") is None:
             regs[i] = len(regs)
+    decides = {d for d in decides if ops[d].args[0].root.index in regs}
+    reduces = {r for r in reduces if ops[r].outs[0].root.index in regs}
+    # a reduction of an input stays a step of its own, which inputs.py can rebuild on
+    # the caller's array; a block's arrays are out of its sight (the input is copied)
+    prog.reduce_steps = {r for r in reduces
+                         if any(v.root.kind == "input" for v in ops[r].args)}
     loads = {}
     for root in prog.trace.roots:
         i = root.index
@@ -83,7 +124,8 @@ def plan(prog):
         if reads - {first_write} and reads - {first_write} <= scalar and \
                 all(r <= first_write for r in reads):   # read, then (maybe) written
             loads[i] = len(regs) + len(loads)
-    prog.registers, prog.loads, prog.scalar_ops = regs, loads, scalar
+    prog.registers, prog.loads = regs, loads
+    prog.scalar_ops = scalar | decides | (reduces - prog.reduce_steps)
     prog.sregs = [None] * (len(regs) + len(loads))
 
 
@@ -155,6 +197,14 @@ class Block:
 
     def add(self, op):
         prog = self.prog
+        if op.kind == "decide":                 # kind 6: a guard on a register
+            self.code.append((6, op.fn, (op, op.expect), self.operand(op.args[0]), None))
+            return
+        if op.kind == "ufunc" and type(op.fn) is not np.ufunc:    # kind 7: a reduction
+            args, kw = reduce_options([prog.view(a, opaque=True) for a in op.args],
+                                      op.kwargs)
+            self.code.append((7, op.fn, prog.registers[op.outs[0].root.index], args, kw))
+            return
         args = [self.operand(a) for a in op.args]
         outs = op.kwargs.get("out", ())
         target = outs[0] if outs else op.outs[0]
@@ -192,10 +242,33 @@ def loads_block(prog):
     return code
 
 
+_DEFAULTS = {"dtype": None, "keepdims": False, "where": True}     # ufunc.reduce's
+
+
+def reduce_options(args, kwargs):
+    """A reduction's arguments and keywords, those at their default left out and the
+    axis given positionally (a keyword dict costs a lookup per call)."""
+    kw = {k: v for k, v in kwargs.items() if k not in _DEFAULTS or v is not _DEFAULTS[k]}
+    if len(args) == 1 and "axis" in kw:
+        args = (args[0], kw.pop("axis"))
+    return tuple(args), kw or None
+
+
+def to_register(regs, out, fn, args, kw):
+    """A reduction into a register, as a step of its own (``plan``: of an input)."""
+    regs[out] = fn(*args) if kw is None else fn(*args, **kw)
+
+
+def guards(code):
+    """True if a block's code makes a decision (a guard: see ``run_block``)."""
+    return any(c[0] == 6 for c in code)
+
+
 def run_block(regs, code):
     """One step for a run of scalar ops: kind 0/1 writes a register with a binary/unary
     operation; 2/3 calls the ufunc with ``out=`` a 0-d buffer Python holds; 4/5 select
-    (``np.where``) into a register / a 0-d buffer."""
+    (``np.where``) into a register / a 0-d buffer; 6 checks a decision on a register
+    (``out``: the op and the value traced); 7 reduces arrays into a register."""
     for kind, fn, out, a, b in code:
         if kind == 0:
             regs[out] = fn(regs[a], regs[b])
@@ -207,5 +280,11 @@ def run_block(regs, code):
             fn(regs[a], out)
         elif kind == 4:
             regs[out] = fn(regs[a], regs[b[0]], regs[b[1]])
-        else:
+        elif kind == 5:
             out[()] = fn(regs[a], regs[b[0]], regs[b[1]])
+        elif kind == 6:
+            got = fn(regs[a])
+            if got is not out[1] and not same_value(got, out[1]):
+                raise GuardFailure(out[0], got)
+        else:
+            regs[out] = fn(*a) if b is None else fn(*a, **b)
