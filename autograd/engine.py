@@ -30,6 +30,7 @@ from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
+from .ops.registry import Primitive
 from .release import release_intermediates
 from .slice_sums import SliceSums, basic_slice_index
 from .tensor import Tensor, set_stored_grad, stored_grad
@@ -153,7 +154,11 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         outer, state.enabled = state.enabled, recording
         outer_callbacks, hooks.CALLBACKS.current = hooks.CALLBACKS.current, callbacks
         try:
-            yield from _visit(*args)
+            if create_graph or targets is not None or plan is not None or \
+                    recorder is not None:
+                yield from _visit(*args)
+            else:
+                _visit_plain(order, grads, done)
         finally:
             state.enabled = outer
             hooks.CALLBACKS.current = outer_callbacks
@@ -226,6 +231,53 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
         if observe:
             changes = plan.take_changes() if plan is not None else ()
             yield Event(node, g, input_grads, changes)
+
+
+def _visit_plain(order, grads, done):
+    """``_visit`` for a plain ``backward()`` (no hooks, recorder, targets, stepper or
+    ``create_graph``): the same steps, with a primitive's VJPs called here instead of
+    through ``Primitive.input_grads`` (a 100,000-node chain pays each call per node)."""
+    summed = set()
+    slices = SliceSums()
+    pending = slices.pending
+    pop, append = grads.pop, done.append
+    for node in order:
+        if node.freed:
+            raise _freed_error(node)
+        g = pop(node, None)
+        if g is None:   # no gradient reached this node
+            continue
+        if pending and node in pending:
+            slices.finish(node, g)
+        if node.clock < CLOCK.count:    # some tensor was written in place since
+            check_versions(node)
+        append(node)
+        op = node.op
+        if op is GETITEM and _slice_sent(node, g, grads, summed, slices, None, None):
+            continue
+        out = node() if node.n_outputs == 1 else None
+        if out is not None and out._retains_grad:
+            _accumulate_leaf(out, g, False)
+        inputs = node.inputs
+        if type(op) is Primitive:   # Primitive.input_grads, inlined
+            args, params = node.arrays, node.params
+            outv = out.data if out is not None else None
+            if op.variadic:
+                vjp = op.vjps[0]
+                input_grads = [vjp(i, g, outv, args, **params)
+                               if isinstance(x, Tensor) and x.requires_grad else None
+                               for i, x in enumerate(inputs)]
+            else:
+                input_grads = [vjp(g, outv, *args, **params)
+                               if isinstance(x, Tensor) and x.requires_grad else None
+                               for vjp, x in zip(op.vjps, inputs)]
+        else:
+            wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            input_grads = op.input_grads(node, g, False, wanted)
+        if ANOMALY.enabled:
+            anomaly.after_backward(node, g, input_grads)
+        del g   # used up; dropping it lets a leaf adopt a gradient that views it
+        _send_input_grads(node, input_grads, grads, summed, None, None, False)
 
 
 def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph):
