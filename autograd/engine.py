@@ -279,7 +279,8 @@ def _visit_plain(order, grads, done):
         if ANOMALY.enabled:
             anomaly.after_backward(node, g, input_grads)
         del g   # used up; dropping it lets a leaf adopt a gradient that views it
-        _send_input_grads(node, input_grads, grads, summed, None, None, False, leaves)
+        _send_input_grads(node, input_grads, grads, summed, None, None, False, leaves,
+                          inputs)
     _accumulate_leaves(leaves)
 
 
@@ -293,13 +294,15 @@ def _accumulate_leaves(leaves):
 
 
 def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph,
-                      leaves=None):
+                      leaves=None, inputs=None):
     """Send each input's gradient on: into a leaf's ``.grad`` (adopted without a copy when
     nothing else holds it; held back when the leaf has hooks; into ``grad()``'s slot; or,
     given ``leaves``, summed there and accumulated once by ``_accumulate_leaves``), or
     added to the gradient waiting at the input's producer (in place when the walk made
-    that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects."""
-    inputs = node.inputs
+    that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects.
+    ``inputs`` is ``node.inputs`` when the caller has it already."""
+    if inputs is None:
+        inputs = node.inputs
     for k in range(len(inputs)):
         gi = input_grads[k]
         if gi is None:
