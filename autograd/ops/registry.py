@@ -66,9 +66,12 @@ class Node(weakref.ref):
     def __new__(cls, op, inputs, params, out, arrays, outs=None):
         self = weakref.ref.__new__(cls, out)
         self.op = op
-        if len(inputs) == 2:        # the ``inputs`` setter, written out for the usual case
+        n = len(inputs)             # the ``inputs`` setter, written out for the usual cases
+        if n == 2:
             self._x0, self._x1 = inputs
             self._xs = 2
+        elif n == 1:
+            self._x0, self._xs = inputs[0], 1
         else:
             self.inputs = inputs
         self.arrays = arrays
@@ -360,7 +363,12 @@ def _forward_error(op, arrays, err):
 
 def apply(op, args, params):
     """Run ``op`` forward on the arrays of ``args`` and record a Node if needed."""
-    arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+    if len(args) == 2:      # (written out for binary ops: a comprehension is a call)
+        a, b = args
+        arrays = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor)
+                  else b)
+    else:
+        arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     try:
         data = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:

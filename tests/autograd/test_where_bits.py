@@ -59,3 +59,13 @@ def test_relu_gradient_of_numpy_scalars_is_the_select_as_a_scalar(dtype):
             got, want = vjp(g, out, x), np.where(out <= 0, 0, g)
             assert type(got) is type(g)
             assert got.tobytes() == want.tobytes(), (x, g)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_of_numpy_scalars_is_np_maximum_bit_for_bit(dtype):
+    values = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0, 5e-324, -5e-324]
+    forward = P.REGISTRY["relu"].forward
+    for x in np.array(values, dtype):
+        got, want = forward(x), np.maximum(x, 0)
+        assert type(got) is type(want) and got.tobytes() == want.tobytes(), x
+        assert ag.relu(ag.Tensor(x)).data.tobytes() == want.tobytes()
