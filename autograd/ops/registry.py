@@ -109,6 +109,18 @@ class Node(weakref.ref):
             return
         self._xs = n
 
+    def replace_input(self, old, new):
+        """Put ``new`` wherever ``old`` is among the inputs (``release`` swapping in a
+        stand-in), without building the tuple twice."""
+        xs = self._xs
+        if type(xs) is tuple:
+            self._xs = tuple([new if y is old else y for y in xs])
+            return
+        if self._x0 is old:
+            self._x0 = new
+        if xs == 2 and self._x1 is old:
+            self._x1 = new
+
     @classmethod
     def of_outputs(cls, op, inputs, outputs, arrays=None):
         """The node of an op with a list of output Tensors (a Function, a tap)."""
