@@ -281,14 +281,9 @@ def _visit_plain(order, grads, done):
         del g   # used up; dropping it lets a leaf adopt a gradient that views it
         _send_input_grads(node, input_grads, grads, summed, None, None, False, leaves,
                           inputs)
-    _accumulate_leaves(leaves)
-
-
-def _accumulate_leaves(leaves):
-    """Add each leaf's summed gradient into its ``.grad`` (adopting the sum when the walk
-    alone held it and the leaf had none). One addition per leaf, as PyTorch's
-    AccumulateGrad receives the sum of the leaf's contributions: a weight used by
-    25,000 nodes of a chain costs 25,000 scalar additions, not 25,000 accumulations."""
+    # one accumulation per leaf, of the sum (as PyTorch's AccumulateGrad receives it): a
+    # weight used by 25,000 nodes of a chain costs 25,000 scalar additions, not 25,000
+    # accumulations. The sum is adopted when only the walk held it and .grad was None.
     for x, g, owned in leaves.values():
         _accumulate_leaf(x, g, False, owned and stored_grad(x) is None)
 
@@ -297,7 +292,7 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                       leaves=None, inputs=None):
     """Send each input's gradient on: into a leaf's ``.grad`` (adopted without a copy when
     nothing else holds it; held back when the leaf has hooks; into ``grad()``'s slot; or,
-    given ``leaves``, summed there and accumulated once by ``_accumulate_leaves``), or
+    given ``leaves``, summed there and accumulated once at the end of the walk), or
     added to the gradient waiting at the input's producer (in place when the walk made
     that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects.
     ``inputs`` is ``node.inputs`` when the caller has it already."""
