@@ -9,8 +9,9 @@
 3. For each node: take its upstream gradient from a walk-local dict (popped, so it
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
-   input or accumulate it into the leaf's ``.grad``. Contributions to a producer are
-   summed into one fresh array, after which further ones are added in place; the
+   input or accumulate it into the leaf's ``.grad`` (a plain ``backward()`` sums a
+   leaf's contributions first and adds the sum once, as PyTorch does). Contributions
+   to a producer are summed into one fresh array, then added in place; the
    gradient of a basic slice ``x[i]`` is added into its place there without making
    ``index_add``'s zeros array (``slice_sums.py``).
 
@@ -30,6 +31,7 @@ from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
 from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
+from .ops.registry import Primitive
 from .release import release_intermediates
 from .slice_sums import SliceSums, basic_slice_index
 from .tensor import Tensor, set_stored_grad, stored_grad
@@ -153,7 +155,11 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
         outer, state.enabled = state.enabled, recording
         outer_callbacks, hooks.CALLBACKS.current = hooks.CALLBACKS.current, callbacks
         try:
-            yield from _visit(*args)
+            if create_graph or targets is not None or plan is not None or \
+                    recorder is not None:
+                yield from _visit(*args)
+            else:
+                _visit_plain(order, grads, done)
         finally:
             state.enabled = outer
             hooks.CALLBACKS.current = outer_callbacks
@@ -228,12 +234,70 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
             yield Event(node, g, input_grads, changes)
 
 
-def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph):
+def _visit_plain(order, grads, done):
+    """``_visit`` for a plain ``backward()`` (no hooks, recorder, targets, stepper or
+    ``create_graph``): the same steps, with a primitive's VJPs called here instead of
+    through ``Primitive.input_grads`` (a 100,000-node chain pays each call per node)."""
+    summed = set()
+    slices = SliceSums()
+    pending = slices.pending
+    leaves = {}     # id(leaf) -> [leaf, the sum of its gradients, whether only it holds it]
+    pop, append = grads.pop, done.append
+    for node in order:
+        if node.freed:
+            raise _freed_error(node)
+        g = pop(node, None)
+        if g is None:   # no gradient reached this node
+            continue
+        if pending and node in pending:
+            slices.finish(node, g)
+        if node.clock < CLOCK.count:    # some tensor was written in place since
+            check_versions(node)
+        append(node)
+        op = node.op
+        if op is GETITEM and _slice_sent(node, g, grads, summed, slices, None, None):
+            continue
+        out = node() if node.n_outputs == 1 else None
+        if out is not None and out._retains_grad:
+            _accumulate_leaf(out, g, False)
+        inputs = node.inputs
+        if type(op) is Primitive:   # Primitive.input_grads, inlined
+            args, params = node.arrays, node.params
+            outv = out.data if out is not None else None
+            if op.variadic:
+                vjp = op.vjps[0]
+                input_grads = [vjp(i, g, outv, args, **params)
+                               if isinstance(x, Tensor) and x.requires_grad else None
+                               for i, x in enumerate(inputs)]
+            else:
+                input_grads = [vjp(g, outv, *args, **params)
+                               if isinstance(x, Tensor) and x.requires_grad else None
+                               for vjp, x in zip(op.vjps, inputs)]
+        else:
+            wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            input_grads = op.input_grads(node, g, False, wanted)
+        if ANOMALY.enabled:
+            anomaly.after_backward(node, g, input_grads)
+        del g   # used up; dropping it lets a leaf adopt a gradient that views it
+        _send_input_grads(node, input_grads, grads, summed, None, None, False, leaves,
+                          inputs)
+    # one accumulation per leaf, of the sum (as PyTorch's AccumulateGrad receives it): a
+    # weight used by 25,000 nodes of a chain costs 25,000 scalar additions, not 25,000
+    # accumulations. The sum is adopted when only the walk held it and .grad was None.
+    for x, g, owned in leaves.values():
+        _accumulate_leaf(x, g, False, owned and stored_grad(x) is None)
+
+
+def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph,
+                      leaves=None, inputs=None):
     """Send each input's gradient on: into a leaf's ``.grad`` (adopted without a copy when
-    nothing else holds it; held back when the leaf has hooks; into ``grad()``'s slot), or
+    nothing else holds it; held back when the leaf has hooks; into ``grad()``'s slot; or,
+    given ``leaves``, summed there and accumulated once at the end of the walk), or
     added to the gradient waiting at the input's producer (in place when the walk made
-    that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects."""
-    inputs = node.inputs
+    that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects.
+    ``inputs`` is ``node.inputs`` when the caller has it already."""
+    if inputs is None:
+        inputs = node.inputs
     for k in range(len(inputs)):
         gi = input_grads[k]
         if gi is None:
@@ -246,6 +310,15 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
         if parent is None:
             if plan is not None and id(x) in plan.leaves:
                 plan.add(x, gi)          # held back for the leaf's hooks
+            elif leaves is not None:
+                entry = leaves.get(id(x))
+                if entry is None:
+                    leaves[id(x)] = [x, gi, _unshared(input_grads, k)]
+                elif entry[2] and type(gi) is np.ndarray:   # a sum only the walk holds
+                    np.add(entry[1], gi, out=entry[1])
+                else:
+                    entry[1] = entry[1] + gi
+                    entry[2] = type(entry[1]) is np.ndarray
             elif targets is None:
                 owned = (stored_grad(x) is None and not create_graph
                          and _unshared(input_grads, k))

@@ -126,6 +126,6 @@ def release_intermediates(nodes):
         x = entry[0]
         ghost = _stand_in(x, released)
         for node in entry[2]:
-            node.inputs = tuple([ghost if y is x else y for y in node.inputs])
+            node.replace_input(x, ghost)
         entry[0] = entry[2] = None
         del x

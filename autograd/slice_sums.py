@@ -18,9 +18,15 @@ one pending slice, every element but its own). A slice that could overlap a pend
 settles the pending ones first. Measured on W6m (T=50, B=32, H=128, float64): backward
 ~60 -> ~20 ms (see benchmarks/ANALYSIS.md).
 """
+import sys
+
 import numpy as np
 
 from .ops.index import getitem
+
+_SPARE = {}         # (shape, dtype) -> an accumulator a walk used, kept for the next one
+_SPARE_MAX = 4                               # shapes kept
+_SPARE_BYTES = (1 << 16, 1 << 25)            # sizes kept: 64 KB to 32 MB
 
 
 def basic_slice_index(node):
@@ -54,7 +60,7 @@ class SliceSums:
         into ``grads[parent]``; False (nothing done) if ``g`` does not fit there."""
         acc = grads.get(parent)
         if acc is None:                       # the first: index_add's zeros, written once
-            acc = np.zeros(shape, dtype=g.dtype)
+            acc = _zeros(shape, g.dtype)
             view = acc[index]
             if view.shape != g.shape:
                 return False
@@ -137,3 +143,33 @@ def _settle(acc, pending):
     else:
         np.add(acc, 0.0, out=acc)
     pending.clear()
+
+
+def _calibrate():
+    """What ``sys.getrefcount`` sees for an array only a local name refers to."""
+    buf = np.empty(2)
+    return sys.getrefcount(buf)
+
+
+_ALONE = _calibrate()
+
+
+def _zeros(shape, dtype):
+    """Zeros to accumulate slice gradients in. An accumulator of 64 KB to 32 MB is kept
+    for the next one of its shape and dtype (``_SPARE``, a few shapes): W6m's (T, B, 4H)
+    one was a fresh ``calloc`` per backward (800-1,600 page faults), its (B, 4H) ones 50
+    fresh arrays. It is reused only when nothing but ``_SPARE`` refers to it any more
+    (no gradient, view, hook or user kept it), so a reused buffer is never one anyone
+    can see (and a leaf never adopts it: the extra reference makes the walk copy it)."""
+    key = (shape, dtype)
+    buf = _SPARE.pop(key, None)
+    if buf is not None and sys.getrefcount(buf) <= _ALONE:    # no one else, no view
+        buf.fill(0)
+    else:
+        buf = np.zeros(shape, dtype=dtype)
+        if not _SPARE_BYTES[0] <= buf.nbytes <= _SPARE_BYTES[1]:
+            return buf
+    if len(_SPARE) >= _SPARE_MAX:
+        _SPARE.pop(next(iter(_SPARE)))      # the least recently used shape goes
+    _SPARE[key] = buf
+    return buf

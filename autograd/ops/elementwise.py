@@ -314,12 +314,20 @@ where = defprimitive(
 
 def _relu_forward(x):
     """max(x, 0); NaN stays NaN, as in PyTorch."""
+    if type(x) is np.float64 or type(x) is np.float32:
+        # a NumPy scalar (a 0-d graph): the same select in Python, ~15x cheaper than the
+        # ufunc call; np.maximum's bits (-0.0 gives +0.0, NaN stays, tested)
+        return x if (x > 0 or x != x) else x.dtype.type(0)
     return np.maximum(x, 0)
 
 
 def _relu_vjp(g, out, x):
     # g where out > 0 (and where out is NaN, like PyTorch's threshold_backward), else 0.
     # A select, not g * mask: an infinite g must not become inf * 0 = NaN.
+    if isinstance(g, np.generic) and isinstance(out, np.generic):
+        # NumPy scalars (a 0-d graph): the same select in Python. np.where costs ~1.5 us
+        # here and returns a 0-d array, which makes every later scalar VJP slow too.
+        return g if not out <= 0 else g.dtype.type(0)
     return where(out <= 0, 0, g)
 
 

@@ -45,15 +45,19 @@ class Node(weakref.ref):
     the module path it was created in. The node *is* the weak reference to its (first)
     output Tensor (the consumer nodes hold that strongly): ``node.out()`` returns it,
     or None once it is gone. One object instead of a node plus a weakref keeps graphs
-    lighter for Python's garbage collector, which walks every long-lived object.
+    lighter for Python's garbage collector, which walks every long-lived object. For
+    the same reason one or two operands are kept in slots of the node (``inputs``
+    builds their tuple when read): a tuple per node was a third of the objects the
+    collector walked in a long graph (W3's 100,000-op chain: ~1.5 us per op of its
+    full collections).
 
     A node with several outputs (``Node.of_outputs``: Functions, taps) also keeps a weak
     reference to each in ``outs`` (None for the usual one output); ``n_outputs``
     counts them, and the walk gives such a node a list of upstream gradients.
     """
 
-    __slots__ = ("op", "inputs", "arrays", "params", "index", "scope", "freed", "clock",
-                 "outs", "n_outputs", "__weakref__")
+    __slots__ = ("op", "_x0", "_x1", "_xs", "arrays", "params", "index", "scope", "freed",
+                 "clock", "outs", "n_outputs", "__weakref__")
     __hash__ = object.__hash__     # identity (a weakref would hash and compare its referent)
     __eq__ = object.__eq__
     __ne__ = object.__ne__
@@ -62,7 +66,14 @@ class Node(weakref.ref):
     def __new__(cls, op, inputs, params, out, arrays, outs=None):
         self = weakref.ref.__new__(cls, out)
         self.op = op
-        self.inputs = inputs
+        n = len(inputs)             # the ``inputs`` setter, written out for the usual cases
+        if n == 2:
+            self._x0, self._x1 = inputs
+            self._xs = 2
+        elif n == 1:
+            self._x0, self._xs = inputs[0], 1
+        else:
+            self.inputs = inputs
         self.arrays = arrays
         self.params = params
         self.index = out._index
@@ -74,6 +85,41 @@ class Node(weakref.ref):
         return self
 
     __init__ = object.__init__     # everything is set in __new__ (ref's __init__ takes 1-2 args)
+
+    @property
+    def inputs(self):
+        """The operands as given, a tuple (see the class docstring)."""
+        xs = self._xs
+        if type(xs) is tuple:
+            return xs
+        return (self._x0, self._x1) if xs == 2 else (self._x0,)
+
+    @inputs.setter
+    def inputs(self, inputs):
+        """One or two operands go to the slots ``_x0``, ``_x1`` (``_xs`` their count),
+        others stay a tuple in ``_xs``."""
+        n = len(inputs)
+        if n == 2:
+            self._x0, self._x1 = inputs
+        elif n == 1:
+            self._x0, self._x1 = inputs[0], None
+        else:
+            self._x0 = self._x1 = None
+            self._xs = tuple(inputs)
+            return
+        self._xs = n
+
+    def replace_input(self, old, new):
+        """Put ``new`` wherever ``old`` is among the inputs (``release`` swapping in a
+        stand-in), without building the tuple twice."""
+        xs = self._xs
+        if type(xs) is tuple:
+            self._xs = tuple([new if y is old else y for y in xs])
+            return
+        if self._x0 is old:
+            self._x0 = new
+        if xs == 2 and self._x1 is old:
+            self._x1 = new
 
     @classmethod
     def of_outputs(cls, op, inputs, outputs, arrays=None):
@@ -329,7 +375,12 @@ def _forward_error(op, arrays, err):
 
 def apply(op, args, params):
     """Run ``op`` forward on the arrays of ``args`` and record a Node if needed."""
-    arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+    if len(args) == 2:      # (written out for binary ops: a comprehension is a call)
+        a, b = args
+        arrays = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor)
+                  else b)
+    else:
+        arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     try:
         data = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:

@@ -26,6 +26,7 @@ GRAPHS = {
     "matmul": lambda a, b: (a @ b.T).sum(),
     "concat": lambda a, b: ag.concatenate([a * 2, b]).sum(),
     "split": lambda a, b: sum((p * b[:, :2]).sum() for p in ag.split(a, 2, axis=1)),
+    "leaf used three times": lambda a, b: (a + a + a * b).sum(),
 }
 
 
@@ -63,3 +64,25 @@ def test_retained_grad_and_leaf_grad_are_separate():
     assert not np.shares_memory(a.grad.data, h.grad.data)
     np.testing.assert_allclose(a.grad.data, 6.0)
     np.testing.assert_allclose(h.grad.data, 3.0)
+
+
+@pytest.mark.parametrize("seed", [np.ones(()), np.ones((3, 4))])
+def test_a_leaf_used_twice_by_one_node_gets_its_own_grad(seed):
+    # add's VJP passes the upstream gradient itself to both inputs: the leaf's sum of
+    # the two is a fresh array, never the seed
+    a = _leaf(*seed.shape)
+    (a + a).backward(gradient=seed)
+    assert not np.shares_memory(a.grad.data, seed)
+    np.testing.assert_array_equal(a.grad.data, 2 * seed)
+
+
+def test_a_leafs_contributions_are_summed_before_they_reach_its_grad():
+    # PyTorch's AccumulateGrad receives the sum of a leaf's contributions: grad + (g1 + g2),
+    # which here differs from (grad + g1) + g2 in the last bit
+    torch = pytest.importorskip("torch")
+    x = ag.Tensor(1.0, requires_grad=True, dtype=np.float64)
+    tx = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    for t in (x, tx):
+        (t * 1.0).backward()
+        (t * 1e-16 + t * 1e-16).backward()
+    assert x.grad.item() == tx.grad.item() == 1.0000000000000002

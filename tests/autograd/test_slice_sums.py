@@ -172,3 +172,54 @@ def test_a_hook_on_a_slice_or_its_base_still_runs():
     expect = np.array([[1.0, 1.0], [20.0, 20.0], [3.0, 3.0]])
     np.testing.assert_array_equal(x.grad.data, expect)
     np.testing.assert_array_equal(seen[0], expect)
+
+
+def _big_rows(retain=False):
+    """A (64, 256) float64 tensor (128 KB: its accumulator is kept) read row by row."""
+    x = ag.tensor(np.ones((64, 256)), requires_grad=True)
+    y = x + 0.0                 # add passes the accumulator itself on to x
+    if retain:
+        y.retain_grad()
+    loss = sum((y[t] * float(t)).sum() for t in range(64))
+    return x, y, loss
+
+
+EXPECT = np.arange(64.0)[:, None] * np.ones(256)
+
+
+def test_a_kept_accumulator_is_reused_and_never_seen():
+    from autograd import slice_sums
+    held, kept = [], []
+    for _ in range(3):
+        x, y, loss = _big_rows(retain=True)
+        loss.backward()
+        spare = slice_sums._SPARE[((64, 256), np.dtype(np.float64))]
+        for g in (x.grad.data, y.grad.data):      # copies, never the kept buffer
+            assert not np.shares_memory(g, spare)
+            np.testing.assert_array_equal(g, EXPECT)
+        held.append((x.grad.data, y.grad.data))
+        kept.append(weakref.ref(spare))            # (a weak reference does not count)
+        del spare
+    assert kept[0]() is kept[1]() is kept[2]() is not None
+    for gx, gy in held:                            # later walks left them alone
+        np.testing.assert_array_equal(gx, EXPECT)
+        np.testing.assert_array_equal(gy, EXPECT)
+
+
+def test_a_kept_accumulator_someone_holds_is_not_reused():
+    from autograd import slice_sums
+    _big_rows()[2].backward()
+    key = ((64, 256), np.dtype(np.float64))
+    first = slice_sums._SPARE[key]
+    view = first[3:5]                              # a view keeps its base referenced
+    del first
+    values = view.copy()
+    x, _, loss = _big_rows()
+    loss.backward()
+    np.testing.assert_array_equal(view, values)
+    np.testing.assert_array_equal(x.grad.data, EXPECT)
+    assert slice_sums._SPARE[key] is not view.base
+    del view
+    again = weakref.ref(slice_sums._SPARE[key])
+    _big_rows()[2].backward()
+    assert slice_sums._SPARE[key] is again()       # alone again: reused

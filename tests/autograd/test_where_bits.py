@@ -44,3 +44,28 @@ def test_relu_gradient_on_a_large_batch_is_numpys_select():
     ag.relu(t).backward(g)
     out = np.maximum(x, 0)
     assert t.grad.data.tobytes() == np.where(out <= 0, 0, g).astype(np.float32).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_gradient_of_numpy_scalars_is_the_select_as_a_scalar(dtype):
+    # a 0-d graph's values are NumPy scalars: relu's VJP selects in Python and returns a
+    # scalar (np.where's 0-d array would make every later scalar VJP take NumPy's slow
+    # array path), with np.where's bits: g where out > 0 or out is NaN, else +0.0
+    vjp = P.REGISTRY["relu"].vjps[0]
+    values = [np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0]
+    for x in np.array(values, dtype):
+        out = np.maximum(x, dtype(0))
+        for g in np.array([1.5, -0.0, np.inf, np.nan], dtype):
+            got, want = vjp(g, out, x), np.where(out <= 0, 0, g)
+            assert type(got) is type(g)
+            assert got.tobytes() == want.tobytes(), (x, g)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_of_numpy_scalars_is_np_maximum_bit_for_bit(dtype):
+    values = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0, 5e-324, -5e-324]
+    forward = P.REGISTRY["relu"].forward
+    for x in np.array(values, dtype):
+        got, want = forward(x), np.maximum(x, 0)
+        assert type(got) is type(want) and got.tobytes() == want.tobytes(), x
+        assert ag.relu(ag.Tensor(x)).data.tobytes() == want.tobytes()

@@ -117,3 +117,28 @@ def test_fan_out_to_10k_consumers():
     assert x.grad.item() == sum(range(WIDTH))
     (g,) = ag.grad(ag.stack([x * float(k) for k in range(WIDTH)]).sum(), x)
     assert g.item() == sum(range(WIDTH))
+
+
+def _tracked_tuples_of_tensors(node):
+    return [r for r in gc.get_referents(node)
+            if type(r) is tuple and gc.is_tracked(r) and any(isinstance(x, ag.Tensor)
+                                                          for x in r)]
+
+
+def test_a_node_of_one_or_two_operands_keeps_no_tuple_for_the_gc_to_walk():
+    # the GC's full collections walk every object a long graph keeps: Tensor and Node
+    # per op, not a tuple of operands as well
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    y = a * b
+    z = ag.exp(y)
+    w = ag.where(np.array([True, False]), z, a)          # three operands: a tuple
+    for node, operands in ((y.grad_fn, (a, b)), (z.grad_fn, (y,)), (w.grad_fn, None)):
+        got = node.inputs
+        assert type(got) is tuple
+        if operands is not None:
+            assert len(got) == len(operands) and all(g is o for g, o in zip(got, operands))
+            assert _tracked_tuples_of_tensors(node) == []
+    assert [x is t for x, t in zip(w.grad_fn.inputs[1:], (z, a))] == [True, True]
+    w.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [3.0 * np.exp(3.0), 1.0])
+    assert y.grad_fn.inputs[0] is a and z.grad_fn.inputs[0] is y
