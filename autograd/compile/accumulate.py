@@ -85,8 +85,14 @@ def _adds(op, root):
 
 def sum_slices(prog):
     """Rewrite every chain (see the module docstring)."""
+    ops = prog.trace.ops
+    for op in ops:
+        if op.kind == "setitem" and not op.skip:
+            break
+    else:                           # no slice written into a zeros array: no chain
+        return
     uses = {}
-    for op in prog.trace.ops:
+    for op in ops:
         if not op.skip:
             for v in op.values:
                 uses.setdefault(v.root.index, []).append(op.index)

@@ -70,30 +70,47 @@ def share_buffers(trace, births, ends, fixed, notes, exact=False):
     free = []                       # (nbytes, release number, buffer), sorted
     released = itertools.count()    # ties go to the buffer freed first, not to an address
     by_op, releases, large = {}, {}, []
+    roots = trace.roots
     for index, at in births.items():
         if index not in fixed:
-            by_op.setdefault(at, []).append(trace.roots[index])
-    for op in trace.ops:
-        for root in by_op.get(op.index, ()):
-            layout = root.layout
-            if layout is None or not layout[4] or not layout[3]:   # not contiguous bytes
-                assigned[root.index] = root.owner if root.owner is not None else \
-                    blank(layout)
-                continue
-            end = max([ends.get(root.index, op.index), op.index, *root.writes])
-            if layout[3] >= LARGE and not exact:
-                large.append((root, op.index, end))
-                continue
-            k = bisect.bisect_left(free, (layout[3],))
-            if k < len(free) and (not exact or free[k][0] == layout[3]):
-                buf = free.pop(k)[2]
-                notes.shared += 1
+            born = by_op.get(at)
+            if born is None:
+                by_op[at] = [roots[index]]
             else:
-                buf = root.owner if root.owner is not None else blank(layout)
-            assigned[root.index] = buf
-            releases.setdefault(end, []).append(buf)
-        for buf in releases.pop(op.index, ()):
-            bisect.insort(free, (buf.nbytes, next(released), buf))
+                born.append(roots[index])
+    for at in range(len(trace.ops)):     # (an op's index is its position)
+        born = by_op.get(at)
+        if born is not None:
+            for root in born:
+                layout = root.layout
+                if layout is None or not layout[4] or not layout[3]:   # not contiguous
+                    assigned[root.index] = root.owner if root.owner is not None else \
+                        blank(layout)
+                    continue
+                end = ends.get(root.index, at)
+                if end < at:
+                    end = at
+                for w in root.writes:
+                    if w > end:
+                        end = w
+                if layout[3] >= LARGE and not exact:
+                    large.append((root, at, end))
+                    continue
+                k = bisect.bisect_left(free, (layout[3],))
+                if k < len(free) and (not exact or free[k][0] == layout[3]):
+                    buf = free.pop(k)[2]
+                    notes.shared += 1
+                else:
+                    buf = root.owner if root.owner is not None else blank(layout)
+                assigned[root.index] = buf
+                ending = releases.get(end)
+                if ending is None:
+                    releases[end] = [buf]
+                else:
+                    ending.append(buf)
+        if at in releases:
+            for buf in releases.pop(at):
+                bisect.insort(free, (buf.nbytes, next(released), buf))
     if large:
         assigned.update(place_in_arena(large, notes))
     return assigned

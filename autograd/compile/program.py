@@ -170,20 +170,31 @@ class Program:
             if root.kind in ("input", "foreign", "constant") or root.held:
                 self.phys[root.index] = root.owner
         births, ends = {}, {}
-        in_registers = set(self.registers)
-        for op in trace.ops:
-            made = passes.created_roots(op) + self.fresh.get(op.index, [])
-            if op.prelude is not None and not op.skip:    # summed slices' accumulator,
-                made.append(op.prelude[1].root)           # filled by the copy first
+        in_registers, fresh, alias = self.registers, self.fresh, self.alias
+        for op in trace.ops:             # (ops in order: a root's first birth is kept)
+            at = op.index
+            if op.skip:
+                made = fresh.get(at, ())
+            else:                                   # (passes.created_roots, inline)
+                made = [v.root for v in op.outs if v.root.created == at] \
+                    if op.into is None else []
+                if at in fresh:
+                    made += fresh[at]
+                if op.prelude is not None:          # summed slices' accumulator,
+                    made.append(op.prelude[1].root)  # filled by the copy first
             for root in made:
-                if root.index in in_registers:
+                i = root.index
+                if i in in_registers:
                     continue
-                rep = self.root_of(root.index)
-                births.setdefault(rep, op.index)
-                births[rep] = min(births[rep], op.index)
+                if i in alias:
+                    i = self.root_of(i)
+                if i not in births:
+                    births[i] = at
         for index, end in reads.items():
-            rep = self.root_of(index)
-            ends[rep] = max(ends.get(rep, -1), end)
+            if index in alias:
+                index = self.root_of(index)
+            if ends.get(index, -1) < end:
+                ends[index] = end
         shared = plan.share_buffers(trace, births, ends, self.phys, self.notes,
                                     exact=self.kernels is not None)
         self.phys.update(shared)

@@ -58,8 +58,12 @@ def plan(prog):
     """Decide which roots live in registers (see the module docstring)."""
     ops = prog.trace.ops
     scalar = {op.index for op in ops if scalar_op(op)}
+    regs, loads = {}, {}
+    prog.registers, prog.loads, prog.scalar_ops = regs, loads, scalar
+    if not scalar:                  # nothing to hold or to load for (W2: no 0-d ufunc)
+        prog.sregs = []
+        return
     users, readers = _uses(ops)
-    regs = {}
     aliased = set(prog.alias) | set(prog.alias.values())
     for root in prog.trace.roots:
         i = root.index
@@ -70,7 +74,6 @@ def plan(prog):
             continue
         if users.get(i, set()) <= scalar and ops[root.created].kwargs.get("out") is None:
             regs[i] = len(regs)
-    loads = {}
     for root in prog.trace.roots:
         i = root.index
         if root.kind != "foreign" or i in prog.carried or root.layout is None \
@@ -83,7 +86,6 @@ def plan(prog):
         if reads - {first_write} and reads - {first_write} <= scalar and \
                 all(r <= first_write for r in reads):   # read, then (maybe) written
             loads[i] = len(regs) + len(loads)
-    prog.registers, prog.loads, prog.scalar_ops = regs, loads, scalar
     prog.sregs = [None] * (len(regs) + len(loads))
 
 
