@@ -217,8 +217,10 @@ def _touched_between(ops, root, start, end):
 
 
 def prune(prog):
-    """Drop calls whose results nothing uses (walking backwards)."""
-    used = set()
+    """Drop calls whose results nothing uses (walking backwards). Returns root index ->
+    index of the last op kept that reads or writes it (any view of it): the lifetimes
+    buffers are shared by, found on the same walk."""
+    used, last = set(), {}
     syms_used = set(leaf.result for leaf in prog.trace.leaves if leaf.result is not None)
     keep_roots = {r.index for r in prog.trace.roots if r.held or r.kind != "result"}
     keep_roots |= set(prog.targets)
@@ -237,14 +239,19 @@ def prune(prog):
             op.skip = True
             prog.notes.dead += 1
             continue
+        index = op.index
         if op.into is not None:
             used.add(op.into.root.index)
+            last.setdefault(op.into.root.index, index)
         for v in op.values:
             i = v.root.index
             used.add(i)
             used.add(alias.get(i, i))
+            if i not in last:
+                last[i] = index
         for x in op.syms:
             syms_used.add(x.index)
+    return last
 
 
 def _used(op, used, keep_roots, alias):

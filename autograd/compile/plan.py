@@ -35,13 +35,11 @@ class Notes:
         self.in_arena = 0       # results placed in it
 
 
-def last_reads(trace, skip=False):
+def last_reads(trace):
     """root index -> index of the last op that reads or writes it (any view of it);
-    with ``skip``, ops dropped by the passes do not count."""
+    (``passes.prune`` gives the same for the ops it keeps)."""
     last = {}
     for op in trace.ops:
-        if skip and op.skip:
-            continue
         for v in op.values:
             last[v.root.index] = op.index
         if op.into is not None:

@@ -108,9 +108,9 @@ class Program:
         accumulate.sum_slices(self)
         reads = plan.last_reads(trace)
         passes.forward_stores(self, reads)
-        passes.prune(self)
+        reads = passes.prune(self)
         scalars.plan(self)
-        self._assign_buffers(plan.last_reads(trace, skip=True))
+        self._assign_buffers(reads)
         candidates = self._candidate_inputs()
         self._handed = inputs.HandedOut(candidates) if candidates else None
         self._build()
