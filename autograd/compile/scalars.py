@@ -63,7 +63,11 @@ def plan(prog):
     if not scalar:                  # nothing to hold or to load for (W2: no 0-d ufunc)
         prog.sregs = []
         return
-    users, readers = _uses(ops)
+    candidates = {root.index for root in prog.trace.roots   # 0-d arrays found: loads?
+                  if root.kind == "foreign" and root.index not in prog.carried
+                  and root.layout is not None and root.shape == ()
+                  and root.dtype.kind in "fiub"}
+    outside, users, readers = _uses(ops, scalar, candidates)
     aliased = set(prog.alias) | set(prog.alias.values())
     for root in prog.trace.roots:
         i = root.index
@@ -72,12 +76,11 @@ def plan(prog):
             continue
         if root.layout is None or root.shape != () or root.created not in scalar:
             continue
-        if users.get(i, set()) <= scalar and ops[root.created].kwargs.get("out") is None:
+        if i not in outside and ops[root.created].kwargs.get("out") is None:
             regs[i] = len(regs)
     for root in prog.trace.roots:
         i = root.index
-        if root.kind != "foreign" or i in prog.carried or root.layout is None \
-                or root.shape != () or root.dtype.kind not in "fiub":
+        if i not in candidates:
             continue
         reads = readers.get(i, set())
         into = [o for o in users.get(i, ()) if ops[o].into is not None
@@ -89,29 +92,37 @@ def plan(prog):
     prog.sregs = [None] * (len(regs) + len(loads))
 
 
-def _uses(ops):
-    """(root index -> ops using it, root index -> ops reading it), without dropped ops
-    (an op writing a value does not read it, unless it is a ufunc)."""
-    users, readers = {}, {}
+def _uses(ops, scalar, wanted):
+    """(the roots an op outside ``scalar`` uses, root index -> ops using it and root
+    index -> ops reading it for the roots ``wanted``), without dropped ops (an op
+    writing a value does not read it, unless it is a ufunc). Sets of ops for the few
+    ``wanted`` only: a set per root was most of W1's build."""
+    outside, users, readers = set(), {}, {}
     for op in ops:
         if op.skip:
             continue
         index = op.index
-        written = {id(v) for v in op.writes} if op.writes and op.kind != "ufunc" else ()
+        mine = index not in scalar
+        if op.into is not None:
+            i = op.into.root.index
+            if mine:
+                outside.add(i)
+            if i in wanted:
+                users.setdefault(i, set()).add(index)
+        written = None
         for v in op.values:
             i = v.root.index
-            mine = users.get(i)
-            if mine is None:
-                mine = users[i] = set()
-            mine.add(index)
+            if mine:
+                outside.add(i)
+            if i not in wanted:
+                continue
+            users.setdefault(i, set()).add(index)
+            if written is None:
+                written = {id(w) for w in op.writes} if op.writes and \
+                    op.kind != "ufunc" else ()
             if id(v) not in written:
-                mine = readers.get(i)
-                if mine is None:
-                    mine = readers[i] = set()
-                mine.add(index)
-        if op.into is not None:
-            users.setdefault(op.into.root.index, set()).add(index)
-    return users, readers
+                readers.setdefault(i, set()).add(index)
+    return outside, users, readers
 
 
 def is_register(prog, value):
