@@ -48,28 +48,33 @@ def _created(op):
 
 def fold(prog):
     """Calls whose inputs are all constants, and whose results are never written,
-    held or carried, are computed once (at trace time: the results are kept)."""
+    held or carried, are computed once (at trace time: the results are kept).
+    Returns ``plan.last_reads`` of the trace, found on the same walk."""
     const = {r.index for r in prog.trace.roots if r.kind == "constant"}
+    last = {}
     for op in prog.trace.ops:
-        if op.kind not in PURE_KINDS or op.writes or op.syms or \
-                not _all_constant(op, const):
+        index = op.index
+        for v in op.values:
+            last[v.root.index] = index
+        if op.into is not None:
+            last[op.into.root.index] = index
+        if op.kind not in PURE_KINDS or op.writes or op.syms:
             continue
-        made = _created(op)
-        if not made or any(r.writes or r.held or r.index in prog.targets for r in made):
-            continue
-        if all(r.owner is not None for r in made):
-            for r in made:
-                const.add(r.index)
-                r.kind = "constant"
-            op.skip = True
-            prog.notes.folded += 1
-
-
-def _all_constant(op, const):
-    for v in op.values:             # (a loop: most calls fail at the first argument)
-        if v.root.index not in const:
-            return False
-    return True
+        for v in op.values:         # (most calls fail at the first argument)
+            if v.root.index not in const:
+                break
+        else:
+            made = _created(op)
+            if not made or any(r.writes or r.held or r.index in prog.targets
+                               for r in made):
+                continue
+            if all(r.owner is not None for r in made):
+                for r in made:
+                    const.add(r.index)
+                    r.kind = "constant"
+                op.skip = True
+                prog.notes.folded += 1
+    return last
 
 
 def _sym_key(x, alias):

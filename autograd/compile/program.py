@@ -103,10 +103,10 @@ class Program:
         if self.built:
             return self
         trace = self.trace
-        passes.fold(self)
+        reads = passes.fold(self)          # (each root's last use, on fold's walk)
         passes.dedupe(self)
-        accumulate.sum_slices(self)
-        reads = plan.last_reads(trace)
+        if accumulate.sum_slices(self):     # ops rewritten: they read other values
+            reads = plan.last_reads(trace)
         passes.forward_stores(self, reads)
         reads = passes.prune(self)
         scalars.plan(self)

@@ -266,3 +266,30 @@ def test_the_lifetimes_prune_returns_are_the_last_reads_of_the_ops_kept(monkeypa
             if op.into is not None:
                 expected[op.into.root.index] = op.index
         assert reads == expected
+
+
+def test_the_last_reads_fold_returns_are_those_of_the_ops_forward_stores_sees(monkeypatch):
+    # fold's walk notes every root's last use (any op, dropped or not) for
+    # forward_stores; sum_slices, between them, rewrites ops (other values read): the
+    # build must then walk again
+    passes = importlib.import_module("autograd.compile.passes")
+    plan = importlib.import_module("autograd.compile.plan")
+    real, seen = passes.forward_stores, []
+
+    def checking(prog, reads):
+        seen.append((prog.notes.slices, reads == plan.last_reads(prog.trace)))
+        return real(prog, reads)
+    monkeypatch.setattr(passes, "forward_stores", checking)
+    pair = twins()
+    for seed in range(3):
+        run_both(pair, seed)
+    x = ag.tensor(np.zeros((4, 3)), requires_grad=True)
+
+    def slices(weight):                 # gradients of x[0], x[2]: a chain rewritten
+        x.grad = None
+        ((x[0] * weight).sum() + (x[2] * 2.0).sum()).backward()
+        return x.grad
+    compiled = ag.compile(slices)
+    for k in range(3):
+        compiled(ag.tensor(np.float64(k + 1.0)))
+    assert seen == [(0, True), (1, True)]     # (one slice written in place)
