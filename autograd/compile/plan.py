@@ -9,7 +9,7 @@ free for their whole lifetime (the greedy-by-size planner of TFLite): a 1.5 MiB 
 temporary then lies where four dead 0.25 MiB activations were, which whole-buffer reuse
 cannot do."""
 import bisect
-import itertools
+import collections
 
 import numpy as np
 
@@ -65,8 +65,9 @@ def share_buffers(trace, births, ends, fixed, notes, exact=False):
     fuses only where its arrays are one view or disjoint) a buffer is reused only by a
     root of its own size, and nothing is placed in the arena."""
     assigned = {}
-    free = []                       # (nbytes, release number, buffer), sorted
-    released = itertools.count()    # ties go to the buffer freed first, not to an address
+    sizes = []                      # the sizes of the free buffers, sorted, each once
+    free = {}                       # size -> its free buffers, in the order freed (ties
+                                    # go to the buffer freed first, not to an address)
     by_op, releases, large = {}, {}, []
     roots = trace.roots
     for index, at in births.items():
@@ -94,9 +95,12 @@ def share_buffers(trace, births, ends, fixed, notes, exact=False):
                 if layout[3] >= LARGE and not exact:
                     large.append((root, at, end))
                     continue
-                k = bisect.bisect_left(free, (layout[3],))
-                if k < len(free) and (not exact or free[k][0] == layout[3]):
-                    buf = free.pop(k)[2]
+                k = bisect.bisect_left(sizes, layout[3])
+                if k < len(sizes) and (not exact or sizes[k] == layout[3]):
+                    fitting = free[sizes[k]]
+                    buf = fitting.popleft()
+                    if not fitting:
+                        del free[sizes[k]], sizes[k]
                     notes.shared += 1
                 else:
                     buf = root.owner if root.owner is not None else blank(layout)
@@ -108,7 +112,12 @@ def share_buffers(trace, births, ends, fixed, notes, exact=False):
                     ending.append(buf)
         if at in releases:
             for buf in releases.pop(at):
-                bisect.insort(free, (buf.nbytes, next(released), buf))
+                fitting = free.get(buf.nbytes)
+                if fitting is None:
+                    free[buf.nbytes] = collections.deque([buf])
+                    bisect.insort(sizes, buf.nbytes)
+                else:
+                    fitting.append(buf)
     if large:
         assigned.update(place_in_arena(large, notes))
     return assigned
