@@ -213,12 +213,15 @@ class Program:
     def _candidate_inputs(self):
         """Input roots the program may read from the caller's array (``inputs.py``):
         not held by Python after the call, sharing their buffer with no other root."""
+        roots = [root for root in self.trace.roots if root.kind == "input"
+                 and not root.held and root.index not in self.alias]
+        if not roots:                    # (no input: no buffer to count the users of)
+            return {}
         users = {}
         for index, buf in self.phys.items():
             users[id(buf)] = users.get(id(buf), 0) + 1
-        return {root.index: self.phys[root.index] for root in self.trace.roots
-                if root.kind == "input" and not root.held and root.index not in self.alias
-                and users[id(self.phys[root.index])] == 1
+        return {root.index: self.phys[root.index] for root in roots
+                if users[id(self.phys[root.index])] == 1
                 and self.phys[root.index].size > 0}
 
     def view(self, value, opaque=False):
