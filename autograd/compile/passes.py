@@ -225,7 +225,8 @@ def prune(prog):
     """Drop calls whose results nothing uses (walking backwards). Returns root index ->
     index of the last op kept that reads or writes it (any view of it): the lifetimes
     buffers are shared by, found on the same walk."""
-    used, last = set(), {}
+    last = {}                   # (its keys: the roots used later)
+    used = set()                # and the roots whose buffer one of those uses
     syms_used = set(leaf.result for leaf in prog.trace.leaves if leaf.result is not None)
     keep_roots = {r.index for r in prog.trace.roots if r.held or r.kind != "result"}
     keep_roots |= set(prog.targets)
@@ -239,27 +240,26 @@ def prune(prog):
         elif kind == "sym":
             live = op.sym.index in syms_used
         else:
-            live = _used(op, used, keep_roots, alias)
+            live = _used(op, last, used, keep_roots, alias)
         if not live and (kind == "sym" or kind in PURE_KINDS):
             op.skip = True
             prog.notes.dead += 1
             continue
         index = op.index
         if op.into is not None:
-            used.add(op.into.root.index)
             last.setdefault(op.into.root.index, index)
         for v in op.values:
             i = v.root.index
-            used.add(i)
-            used.add(alias.get(i, i))
             if i not in last:
                 last[i] = index
+            if i in alias:
+                used.add(alias[i])
         for x in op.syms:
             syms_used.add(x.index)
     return last
 
 
-def _used(op, used, keep_roots, alias):
+def _used(op, last, used, keep_roots, alias):
     """True if a root ``op`` made is used later or kept, or its buffer is the buffer of
     one that is (``forward_stores`` dropped a copy into a kept root: the result is made
     in that root's place)."""
@@ -269,7 +269,7 @@ def _used(op, used, keep_roots, alias):
         if root.created == index:
             i = root.index
             while True:
-                if i in used or i in keep_roots:
+                if i in last or i in used or i in keep_roots:
                     return True
                 if i not in alias:
                     break
