@@ -84,21 +84,31 @@ def _adds(op, root):
 
 
 def sum_slices(prog):
-    """Rewrite every chain (see the module docstring)."""
+    """Rewrite every chain (see the module docstring); True if it rewrote one (the
+    ops it rewrote read other values)."""
+    ops = prog.trace.ops
+    for op in ops:
+        if op.kind == "setitem" and not op.skip:
+            break
+    else:                           # no slice written into a zeros array: no chain
+        return False
     uses = {}
-    for op in prog.trace.ops:
+    for op in ops:
         if not op.skip:
             for v in op.values:
                 uses.setdefault(v.root.index, []).append(op.index)
     sparse = _sparse_roots(prog, uses)
     if not sparse:
-        return
+        return False
     adds = {add.index: z for z, (_, _, _, add) in sparse.items()}
+    rewrote = False
     for op in prog.trace.ops:
         if op.index in adds and adds[op.index] in sparse:
             chain = _chain(prog, sparse, uses, op)
             if chain:
                 _rewrite(prog, uses, chain)
+                rewrote = True
+    return rewrote
 
 
 def _internal(prog, root):

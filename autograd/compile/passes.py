@@ -35,41 +35,39 @@ def has_sym(x):
     return False
 
 
-def created_roots(op):
-    """The roots an op made (none if a pass dropped it or redirected its result)."""
-    if op.skip or op.into is not None:
-        return []
-    return _created(op)
-
-
 def _created(op):
     return [v.root for v in op.outs if v.root.created == op.index]
 
 
 def fold(prog):
     """Calls whose inputs are all constants, and whose results are never written,
-    held or carried, are computed once (at trace time: the results are kept)."""
+    held or carried, are computed once (at trace time: the results are kept).
+    Returns ``plan.last_reads`` of the trace, found on the same walk."""
     const = {r.index for r in prog.trace.roots if r.kind == "constant"}
+    last = {}
     for op in prog.trace.ops:
-        if op.kind not in PURE_KINDS or op.writes or op.syms or \
-                not _all_constant(op, const):
+        index = op.index
+        for v in op.values:
+            last[v.root.index] = index
+        if op.into is not None:
+            last[op.into.root.index] = index
+        if op.kind not in PURE_KINDS or op.writes or op.syms:
             continue
-        made = _created(op)
-        if not made or any(r.writes or r.held or r.index in prog.targets for r in made):
-            continue
-        if all(r.owner is not None for r in made):
-            for r in made:
-                const.add(r.index)
-                r.kind = "constant"
-            op.skip = True
-            prog.notes.folded += 1
-
-
-def _all_constant(op, const):
-    for v in op.values:             # (a loop: most calls fail at the first argument)
-        if v.root.index not in const:
-            return False
-    return True
+        for v in op.values:         # (most calls fail at the first argument)
+            if v.root.index not in const:
+                break
+        else:
+            made = _created(op)
+            if not made or any(r.writes or r.held or r.index in prog.targets
+                               for r in made):
+                continue
+            if all(r.owner is not None for r in made):
+                for r in made:
+                    const.add(r.index)
+                    r.kind = "constant"
+                op.skip = True
+                prog.notes.folded += 1
+    return last
 
 
 def _sym_key(x, alias):
@@ -217,8 +215,11 @@ def _touched_between(ops, root, start, end):
 
 
 def prune(prog):
-    """Drop calls whose results nothing uses (walking backwards)."""
-    used = set()
+    """Drop calls whose results nothing uses (walking backwards). Returns root index ->
+    index of the last op kept that reads or writes it (any view of it): the lifetimes
+    buffers are shared by, found on the same walk."""
+    last = {}                   # (its keys: the roots used later)
+    used = set()                # and the roots whose buffer one of those uses
     syms_used = set(leaf.result for leaf in prog.trace.leaves if leaf.result is not None)
     keep_roots = {r.index for r in prog.trace.roots if r.held or r.kind != "result"}
     keep_roots |= set(prog.targets)
@@ -232,22 +233,26 @@ def prune(prog):
         elif kind == "sym":
             live = op.sym.index in syms_used
         else:
-            live = _used(op, used, keep_roots, alias)
+            live = _used(op, last, used, keep_roots, alias)
         if not live and (kind == "sym" or kind in PURE_KINDS):
             op.skip = True
             prog.notes.dead += 1
             continue
+        index = op.index
         if op.into is not None:
-            used.add(op.into.root.index)
+            last.setdefault(op.into.root.index, index)
         for v in op.values:
             i = v.root.index
-            used.add(i)
-            used.add(alias.get(i, i))
+            if i not in last:
+                last[i] = index
+            if i in alias:
+                used.add(alias[i])
         for x in op.syms:
             syms_used.add(x.index)
+    return last
 
 
-def _used(op, used, keep_roots, alias):
+def _used(op, last, used, keep_roots, alias):
     """True if a root ``op`` made is used later or kept, or its buffer is the buffer of
     one that is (``forward_stores`` dropped a copy into a kept root: the result is made
     in that root's place)."""
@@ -257,7 +262,7 @@ def _used(op, used, keep_roots, alias):
         if root.created == index:
             i = root.index
             while True:
-                if i in used or i in keep_roots:
+                if i in last or i in used or i in keep_roots:
                     return True
                 if i not in alias:
                     break

@@ -9,7 +9,7 @@ free for their whole lifetime (the greedy-by-size planner of TFLite): a 1.5 MiB 
 temporary then lies where four dead 0.25 MiB activations were, which whole-buffer reuse
 cannot do."""
 import bisect
-import itertools
+import collections
 
 import numpy as np
 
@@ -35,13 +35,11 @@ class Notes:
         self.in_arena = 0       # results placed in it
 
 
-def last_reads(trace, skip=False):
+def last_reads(trace):
     """root index -> index of the last op that reads or writes it (any view of it);
-    with ``skip``, ops dropped by the passes do not count."""
+    (``passes.prune`` gives the same for the ops it keeps)."""
     last = {}
     for op in trace.ops:
-        if skip and op.skip:
-            continue
         for v in op.values:
             last[v.root.index] = op.index
         if op.into is not None:
@@ -67,33 +65,59 @@ def share_buffers(trace, births, ends, fixed, notes, exact=False):
     fuses only where its arrays are one view or disjoint) a buffer is reused only by a
     root of its own size, and nothing is placed in the arena."""
     assigned = {}
-    free = []                       # (nbytes, release number, buffer), sorted
-    released = itertools.count()    # ties go to the buffer freed first, not to an address
+    sizes = []                      # the sizes of the free buffers, sorted, each once
+    free = {}                       # size -> its free buffers, in the order freed (ties
+                                    # go to the buffer freed first, not to an address)
     by_op, releases, large = {}, {}, []
+    roots = trace.roots
     for index, at in births.items():
         if index not in fixed:
-            by_op.setdefault(at, []).append(trace.roots[index])
-    for op in trace.ops:
-        for root in by_op.get(op.index, ()):
-            layout = root.layout
-            if layout is None or not layout[4] or not layout[3]:   # not contiguous bytes
-                assigned[root.index] = root.owner if root.owner is not None else \
-                    blank(layout)
-                continue
-            end = max([ends.get(root.index, op.index), op.index, *root.writes])
-            if layout[3] >= LARGE and not exact:
-                large.append((root, op.index, end))
-                continue
-            k = bisect.bisect_left(free, (layout[3],))
-            if k < len(free) and (not exact or free[k][0] == layout[3]):
-                buf = free.pop(k)[2]
-                notes.shared += 1
+            born = by_op.get(at)
+            if born is None:
+                by_op[at] = [roots[index]]
             else:
-                buf = root.owner if root.owner is not None else blank(layout)
-            assigned[root.index] = buf
-            releases.setdefault(end, []).append(buf)
-        for buf in releases.pop(op.index, ()):
-            bisect.insort(free, (buf.nbytes, next(released), buf))
+                born.append(roots[index])
+    for at in range(len(trace.ops)):     # (an op's index is its position)
+        born = by_op.get(at)
+        if born is not None:
+            for root in born:
+                layout = root.layout
+                if layout is None or not layout[4] or not layout[3]:   # not contiguous
+                    assigned[root.index] = root.owner if root.owner is not None else \
+                        blank(layout)
+                    continue
+                end = ends.get(root.index, at)
+                if end < at:
+                    end = at
+                for w in root.writes:
+                    if w > end:
+                        end = w
+                if layout[3] >= LARGE and not exact:
+                    large.append((root, at, end))
+                    continue
+                k = bisect.bisect_left(sizes, layout[3])
+                if k < len(sizes) and (not exact or sizes[k] == layout[3]):
+                    fitting = free[sizes[k]]
+                    buf = fitting.popleft()
+                    if not fitting:
+                        del free[sizes[k]], sizes[k]
+                    notes.shared += 1
+                else:
+                    buf = root.owner if root.owner is not None else blank(layout)
+                assigned[root.index] = buf
+                ending = releases.get(end)
+                if ending is None:
+                    releases[end] = [buf]
+                else:
+                    ending.append(buf)
+        if at in releases:
+            for buf in releases.pop(at):
+                fitting = free.get(buf.nbytes)
+                if fitting is None:
+                    free[buf.nbytes] = collections.deque([buf])
+                    bisect.insort(sizes, buf.nbytes)
+                else:
+                    fitting.append(buf)
     if large:
         assigned.update(place_in_arena(large, notes))
     return assigned

@@ -91,14 +91,14 @@ class Program:
         if self.built:
             return self
         trace = self.trace
-        passes.fold(self)
+        reads = passes.fold(self)          # (each root's last use, on fold's walk)
         passes.dedupe(self)
-        accumulate.sum_slices(self)
-        reads = plan.last_reads(trace)
+        if accumulate.sum_slices(self):     # ops rewritten: they read other values
+            reads = plan.last_reads(trace)
         passes.forward_stores(self, reads)
-        passes.prune(self)
+        reads = passes.prune(self)
         scalars.plan(self)
-        self._assign_buffers(plan.last_reads(trace, skip=True))
+        self._assign_buffers(reads)
         candidates = self._candidate_inputs()
         self._handed = inputs.HandedOut(candidates) if candidates else None
         self._build()
@@ -160,20 +160,31 @@ class Program:
             if root.kind in ("input", "foreign", "constant") or root.held:
                 self.phys[root.index] = root.owner
         births, ends = {}, {}
-        in_registers = set(self.registers)
-        for op in trace.ops:
-            made = passes.created_roots(op) + self.fresh.get(op.index, [])
-            if op.prelude is not None and not op.skip:    # summed slices' accumulator,
-                made.append(op.prelude[1].root)           # filled by the copy first
+        in_registers, fresh, alias = self.registers, self.fresh, self.alias
+        for op in trace.ops:             # (ops in order: a root's first birth is kept)
+            at = op.index
+            if op.skip:
+                made = fresh.get(at, ())
+            else:               # the roots it made, none if redirected elsewhere
+                made = [v.root for v in op.outs if v.root.created == at] \
+                    if op.into is None else []
+                if at in fresh:
+                    made += fresh[at]
+                if op.prelude is not None:          # summed slices' accumulator,
+                    made.append(op.prelude[1].root)  # filled by the copy first
             for root in made:
-                if root.index in in_registers:
+                i = root.index
+                if i in in_registers:
                     continue
-                rep = self.root_of(root.index)
-                births.setdefault(rep, op.index)
-                births[rep] = min(births[rep], op.index)
+                if i in alias:
+                    i = self.root_of(i)
+                if i not in births:
+                    births[i] = at
         for index, end in reads.items():
-            rep = self.root_of(index)
-            ends[rep] = max(ends.get(rep, -1), end)
+            if index in alias:
+                index = self.root_of(index)
+            if ends.get(index, -1) < end:
+                ends[index] = end
         shared = plan.share_buffers(trace, births, ends, self.phys, self.notes,
                                     exact=self.kernels is not None)
         self.phys.update(shared)
@@ -192,12 +203,15 @@ class Program:
     def _candidate_inputs(self):
         """Input roots the program may read from the caller's array (``inputs.py``):
         not held by Python after the call, sharing their buffer with no other root."""
+        roots = [root for root in self.trace.roots if root.kind == "input"
+                 and not root.held and root.index not in self.alias]
+        if not roots:                    # (no input: no buffer to count the users of)
+            return {}
         users = {}
         for index, buf in self.phys.items():
             users[id(buf)] = users.get(id(buf), 0) + 1
-        return {root.index: self.phys[root.index] for root in self.trace.roots
-                if root.kind == "input" and not root.held and root.index not in self.alias
-                and users[id(self.phys[root.index])] == 1
+        return {root.index: self.phys[root.index] for root in roots
+                if users[id(self.phys[root.index])] == 1
                 and self.phys[root.index].size > 0}
 
     def view(self, value, opaque=False):

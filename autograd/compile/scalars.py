@@ -90,9 +90,18 @@ def plan(prog):
     ops = prog.trace.ops
     scalar = {op.index for op in ops if scalar_op(op)}
     decides = {op.index for op in ops if decide_op(op)}
+    regs, loads = {}, {}
+    prog.registers, prog.loads, prog.scalar_ops = regs, loads, scalar
+    prog.reduce_steps = set()
+    if not scalar and not decides:  # nothing to hold or to load for (W2: no 0-d ufunc)
+        prog.sregs = []
+        return
     reduces = {op.index for op in ops if reduce_op(op)}
-    users, readers = _uses(ops)
-    regs = {}
+    candidates = {root.index for root in prog.trace.roots   # 0-d arrays found: loads?
+                  if root.kind == "foreign" and root.index not in prog.carried
+                  and root.layout is not None and root.shape == ()
+                  and root.dtype.kind in "fiub"}
+    outside, users, readers = _uses(ops, scalar | decides, candidates)
     aliased = set(prog.alias) | set(prog.alias.values())
     for root in prog.trace.roots:
         i = root.index
@@ -102,8 +111,7 @@ def plan(prog):
         if root.layout is None or root.shape != () or \
                 root.created not in scalar and root.created not in reduces:
             continue
-        if users.get(i, set()) <= scalar | decides and \
-                ops[root.created].kwargs.get("out") is None:
+        if i not in outside and ops[root.created].kwargs.get("out") is None:
             regs[i] = len(regs)
     decides = {d for d in decides if ops[d].args[0].root.index in regs}
     reduces = {r for r in reduces if ops[r].outs[0].root.index in regs}
@@ -111,11 +119,9 @@ def plan(prog):
     # the caller's array; a block's arrays are out of its sight (the input is copied)
     prog.reduce_steps = {r for r in reduces
                          if any(v.root.kind == "input" for v in ops[r].args)}
-    loads = {}
     for root in prog.trace.roots:
         i = root.index
-        if root.kind != "foreign" or i in prog.carried or root.layout is None \
-                or root.shape != () or root.dtype.kind not in "fiub":
+        if i not in candidates:
             continue
         reads = readers.get(i, set())
         into = [o for o in users.get(i, ()) if ops[o].into is not None
@@ -124,34 +130,41 @@ def plan(prog):
         if reads - {first_write} and reads - {first_write} <= scalar and \
                 all(r <= first_write for r in reads):   # read, then (maybe) written
             loads[i] = len(regs) + len(loads)
-    prog.registers, prog.loads = regs, loads
     prog.scalar_ops = scalar | decides | (reduces - prog.reduce_steps)
     prog.sregs = [None] * (len(regs) + len(loads))
 
 
-def _uses(ops):
-    """(root index -> ops using it, root index -> ops reading it), without dropped ops
-    (an op writing a value does not read it, unless it is a ufunc)."""
-    users, readers = {}, {}
+def _uses(ops, scalar, wanted):
+    """(the roots an op outside ``scalar`` uses, root index -> ops using it and root
+    index -> ops reading it for the roots ``wanted``), without dropped ops (an op
+    writing a value does not read it, unless it is a ufunc). Sets of ops for the few
+    ``wanted`` only: a set per root was most of W1's build."""
+    outside, users, readers = set(), {}, {}
     for op in ops:
         if op.skip:
             continue
         index = op.index
-        written = {id(v) for v in op.writes} if op.writes and op.kind != "ufunc" else ()
+        mine = index not in scalar
+        if op.into is not None:
+            i = op.into.root.index
+            if mine:
+                outside.add(i)
+            if i in wanted:
+                users.setdefault(i, set()).add(index)
+        written = None
         for v in op.values:
             i = v.root.index
-            mine = users.get(i)
-            if mine is None:
-                mine = users[i] = set()
-            mine.add(index)
+            if mine:
+                outside.add(i)
+            if i not in wanted:
+                continue
+            users.setdefault(i, set()).add(index)
+            if written is None:
+                written = {id(w) for w in op.writes} if op.writes and \
+                    op.kind != "ufunc" else ()
             if id(v) not in written:
-                mine = readers.get(i)
-                if mine is None:
-                    mine = readers[i] = set()
-                mine.add(index)
-        if op.into is not None:
-            users.setdefault(op.into.root.index, set()).add(index)
-    return users, readers
+                readers.setdefault(i, set()).add(index)
+    return outside, users, readers
 
 
 def is_register(prog, value):

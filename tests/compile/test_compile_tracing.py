@@ -225,3 +225,71 @@ def test_new_arrays_share_layout_tuples_but_keep_their_own_dtype_object():
     assert a.spec() == (0, (3,), (8,), np.dtype(np.float64))
     assert c.root.layout[1] is arrays[2].dtype and c.spec()[3] is arrays[2].dtype
     assert c.root.layout[1].metadata == {"unit": "m"}
+
+
+
+def test_the_lifetimes_prune_returns_are_the_last_reads_of_the_ops_kept(monkeypatch):
+    # the buffer plan takes each root's last use from prune's backward walk instead of
+    # walking the ops again: it must be the last op kept reading or writing any view
+    # of the root (an op's ``into`` too), whatever the passes dropped
+    passes = importlib.import_module("autograd.compile.passes")
+    real, seen = passes.prune, []
+
+    def recording(prog):
+        seen.append((prog, real(prog)))
+        return seen[-1][1]
+    monkeypatch.setattr(passes, "prune", recording)
+    pair = twins()
+    for seed in range(3):
+        run_both(pair, seed)
+    w = ag.Tensor(np.linspace(0.5, 2.0, 4), requires_grad=True)
+
+    def update(x):
+        loss = (w * x).sum()
+        loss.backward()
+        w.data[...] = w.data - 0.1 * w.grad.data     # made in w's place: ``into``
+        w.grad = None
+        return loss
+    compiled = ag.compile(update)
+    for seed in range(3):
+        compiled(ag.Tensor(np.arange(4.0) + seed))
+    assert len(seen) == 2
+    assert seen[0][0].notes.dead > 0
+    assert any(op.into is not None and not op.skip for op in seen[1][0].trace.ops)
+    for prog, reads in seen:
+        expected = {}
+        for op in prog.trace.ops:
+            if op.skip:
+                continue
+            for v in op.values:
+                expected[v.root.index] = op.index
+            if op.into is not None:
+                expected[op.into.root.index] = op.index
+        assert reads == expected
+
+
+def test_the_last_reads_fold_returns_are_those_of_the_ops_forward_stores_sees(monkeypatch):
+    # fold's walk notes every root's last use (any op, dropped or not) for
+    # forward_stores; sum_slices, between them, rewrites ops (other values read): the
+    # build must then walk again
+    passes = importlib.import_module("autograd.compile.passes")
+    plan = importlib.import_module("autograd.compile.plan")
+    real, seen = passes.forward_stores, []
+
+    def checking(prog, reads):
+        seen.append((prog.notes.slices, reads == plan.last_reads(prog.trace)))
+        return real(prog, reads)
+    monkeypatch.setattr(passes, "forward_stores", checking)
+    pair = twins()
+    for seed in range(3):
+        run_both(pair, seed)
+    x = ag.tensor(np.zeros((4, 3)), requires_grad=True)
+
+    def slices(weight):                 # gradients of x[0], x[2]: a chain rewritten
+        x.grad = None
+        ((x[0] * weight).sum() + (x[2] * 2.0).sum()).backward()
+        return x.grad
+    compiled = ag.compile(slices)
+    for k in range(3):
+        compiled(ag.tensor(np.float64(k + 1.0)))
+    assert seen == [(0, True), (1, True)]     # (one slice written in place)
