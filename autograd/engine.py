@@ -9,8 +9,8 @@
 3. For each node: take its upstream gradient from a walk-local dict (popped, so it
    is freed as soon as it is used), call each input's VJP, unbroadcast the result
    once to the input's shape (and check it), then pass it to the producer of that
-   input or accumulate it into the leaf's ``.grad`` (a plain ``backward()`` sums a
-   leaf's contributions first and adds the sum once, as PyTorch does). Contributions
+   input or accumulate it into the leaf's ``.grad`` (every walk sums a leaf's
+   contributions first and adds the sum once, as PyTorch does: ``leaf_grads.py``). Contributions
    to a producer are summed into one fresh array, then added in place; the
    gradient of a basic slice ``x[i]`` is added into its place there without making
    ``index_add``'s zeros array (``slice_sums.py``).
@@ -22,13 +22,13 @@ Hooks (``hooks.py``) cost nothing until one is registered; then a ``HookPlan`` r
 tensor's hooks when its gradient is complete and collects end-of-backward callbacks.
 """
 import operator
-import sys
 
 import numpy as np
 
 from . import anomaly, grad_mode, hooks
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
+from .leaf_grads import accumulate_leaf, accumulate_leaves, show_leaves, unshared
 from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
 from .ops.registry import Primitive
@@ -124,7 +124,7 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
     for root, seed in zip(roots, seeds):
         if root.grad_fn is None:
             if plan is not None and getattr(root, "_hooks", None) is not None:
-                plan.deliver(root, seed, _accumulate_leaf, create_graph)
+                plan.deliver(root, seed, accumulate_leaf, create_graph)
                 continue
         # a root made by a single-output node receives its gradient when that node is
         # visited (where retained grads and targets are read): not here as well
@@ -134,7 +134,7 @@ def walk(roots, seeds, *, retain_graph=False, create_graph=False, targets=None,
             slot[1] = seed if slot[1] is None else slot[1] + seed
         if root.grad_fn is None:
             if targets is None:
-                _accumulate_leaf(root, seed, create_graph)
+                accumulate_leaf(root, seed, create_graph)
                 if plan is not None and getattr(root, "_post_hooks", None) and post_hooks:
                     hooks.run_post_accumulate_hooks(root)
         else:
@@ -179,13 +179,15 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
     slices = SliceSums()
     # the slice path skips the node's VJP call: not where hooks or a recorder watch it
     in_place_slices = not (create_graph or observe) and plan is None and recorder is None
+    leaves = {} if targets is None else None     # as in _visit_plain: summed, then added
+    shown = {} if observe and leaves is not None else None   # a stepper's leaves: .grad before
     for node in order:
         if node.freed:
             raise _freed_error(node)
         g = grads.pop(node, None)
         if g is None:   # no gradient reached this node
             if plan is not None and node in plan.flush_at:
-                plan.flush(node, _accumulate_leaf, create_graph)
+                plan.flush(node, accumulate_leaf, create_graph)
             continue
         if node in slices.pending:
             slices.finish(node, g)
@@ -205,7 +207,7 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                 out = node.out()
                 if out is not None:         # its own gradient, where someone asked
                     if out._retains_grad:
-                        _accumulate_leaf(out, g, create_graph)
+                        accumulate_leaf(out, g, create_graph)
                     if targets is not None and id(out) in targets:
                         slot = targets[id(out)]
                         slot[1] = g if slot[1] is None else slot[1] + g
@@ -220,11 +222,14 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
                 anomaly.after_backward(node, g, input_grads)
             if not observe and recorder is None:
                 del g   # used up; dropping it lets a leaf adopt a gradient that views it
-            _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph)
+            _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph,
+                              leaves)
+            if shown is not None:
+                show_leaves(node, leaves, shown)
             if recorder is not None:
                 recorder.record(node, g, input_grads)
             if plan is not None and node in plan.flush_at:
-                plan.flush(node, _accumulate_leaf, create_graph)
+                plan.flush(node, accumulate_leaf, create_graph)
         finally:
             if observe:
                 state.enabled = outer
@@ -232,6 +237,14 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
         if observe:
             changes = plan.take_changes() if plan is not None else ()
             yield Event(node, g, input_grads, changes)
+    for x, before in (shown or {}).values():
+        set_stored_grad(x, before)       # the stepper's view ends: accumulated as backward()
+    if leaves:
+        outer, state.enabled = state.enabled, recording
+        try:
+            accumulate_leaves(leaves, create_graph)
+        finally:
+            state.enabled = outer
 
 
 def _visit_plain(order, grads, done):
@@ -259,7 +272,7 @@ def _visit_plain(order, grads, done):
             continue
         out = node() if node.n_outputs == 1 else None
         if out is not None and out._retains_grad:
-            _accumulate_leaf(out, g, False)
+            accumulate_leaf(out, g, False)
         inputs = node.inputs
         if type(op) is Primitive:   # Primitive.input_grads, inlined
             args, params = node.arrays, node.params
@@ -281,11 +294,7 @@ def _visit_plain(order, grads, done):
         del g   # used up; dropping it lets a leaf adopt a gradient that views it
         _send_input_grads(node, input_grads, grads, summed, None, None, False, leaves,
                           inputs)
-    # one accumulation per leaf, of the sum (as PyTorch's AccumulateGrad receives it): a
-    # weight used by 25,000 nodes of a chain costs 25,000 scalar additions, not 25,000
-    # accumulations. The sum is adopted when only the walk held it and .grad was None.
-    for x, g, owned in leaves.values():
-        _accumulate_leaf(x, g, False, owned and stored_grad(x) is None)
+    accumulate_leaves(leaves, False)
 
 
 def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_graph,
@@ -294,7 +303,7 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
     nothing else holds it; held back when the leaf has hooks; into ``grad()``'s slot; or,
     given ``leaves``, summed there and accumulated once at the end of the walk), or
     added to the gradient waiting at the input's producer (in place when the walk made
-    that sum). ``gi`` is the only name bound to a gradient here, as ``_calibrate`` expects.
+    that sum). ``gi`` is the only name bound to a gradient here, as ``leaf_grads._calibrate`` expects.
     ``inputs`` is ``node.inputs`` when the caller has it already."""
     if inputs is None:
         inputs = node.inputs
@@ -313,7 +322,8 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
             elif leaves is not None:
                 entry = leaves.get(id(x))
                 if entry is None:
-                    leaves[id(x)] = [x, gi, _unshared(input_grads, k)]
+                    leaves[id(x)] = [x, gi, type(gi) is np.ndarray
+                                     and unshared(input_grads, k)]
                 elif entry[2] and type(gi) is np.ndarray:   # a sum only the walk holds
                     np.add(entry[1], gi, out=entry[1])
                 else:
@@ -321,8 +331,8 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                     entry[2] = type(entry[1]) is np.ndarray
             elif targets is None:
                 owned = (stored_grad(x) is None and not create_graph
-                         and _unshared(input_grads, k))
-                _accumulate_leaf(x, gi, create_graph, owned)
+                         and unshared(input_grads, k))
+                accumulate_leaf(x, gi, create_graph, owned)
             else:
                 slot = targets.get(id(x))
                 if slot is not None:
@@ -382,128 +392,6 @@ def _send(grads, tensor, g):
         slots[k] = g if slots[k] is None else slots[k] + g
 
 
-def _reference_counts(items, k):
-    """Reference counts of ``items[k]`` and of the array it views (0 if none)."""
-    gi = items[k]
-    base = gi.base
-    return sys.getrefcount(gi), (0 if base is None else sys.getrefcount(base))
-
-
-def _calibrate():
-    """The counts ``_reference_counts`` sees for arrays nothing else refers to, measured
-    once (so that the check does not depend on how an interpreter counts references)."""
-    items = [np.empty(2)]
-    gi = items[0]  # noqa: F841 - mirrors the walk's variable
-    alone = _reference_counts(items, 0)[0]
-    items = [np.empty(2)[::2]]
-    gi = items[0]  # noqa: F841
-    return alone, _reference_counts(items, 0)[1]
-
-
-_ALONE, _BASE_ALONE = _calibrate()
-
-
-def _unshared(input_grads, k):
-    """True if ``input_grads[k]`` (also held by the walk's variable) and the memory it
-    views are referenced by nothing else: not the upstream gradient, not another
-    input's gradient, not a tensor's data. A leaf can then adopt it as its ``.grad``
-    without a copy, as PyTorch's AccumulateGrad steals a buffer no one else uses.
-    """
-    own, base_refs = _reference_counts(input_grads, k)     # before binding any name
-    gi = input_grads[k]
-    if type(gi) is not np.ndarray or not gi.flags.writeable or own > _ALONE:
-        return False
-    base = gi.base
-    return base is None or (type(base) is np.ndarray and base_refs <= _BASE_ALONE)
-
-
-def _writable(t):
-    """``t`` with its data made a writable ndarray (a sum of 0-d arrays is a NumPy
-    scalar, a VJP may return a read-only broadcast view): ``.grad`` is always writable."""
-    data = t.data
-    if type(data) is not np.ndarray or not data.flags.writeable:
-        t.data = np.array(data, copy=True)
-    return t
-
-
-def _accumulate_leaf(leaf, g, create_graph, owned=False):
-    """leaf.grad += g (a fresh array the first time, so no two grads share memory;
-    ``owned`` says nothing else refers to ``g``, which is then adopted as is).
-
-    With ``create_graph`` the gradient is a Tensor in a graph: the first one is a
-    differentiable copy (PyTorch's clone), never the Tensor a VJP or the caller gave,
-    so two leaves' grads are never one object and a later backward never changes the
-    caller's ``gradient=`` tensor; later ones are added out of place."""
-    grad = stored_grad(leaf)      # the Tensor behind .grad (a Value reads it as a number)
-    if create_graph:
-        if not isinstance(g, Tensor):
-            g = Tensor(np.asarray(g))
-        if grad is not None:
-            set_stored_grad(leaf, _writable(grad + g))
-        elif g.requires_grad and grad_mode.STATE.enabled:
-            set_stored_grad(leaf, _writable(g * 1))
-        else:
-            set_stored_grad(leaf, Tensor(np.array(g.data, copy=True)))
-        return
-    if isinstance(g, Tensor):
-        g = g.data
-    if grad is None:
-        grad = Tensor.__new__(Tensor)
-        owned = owned and g.dtype == leaf.data.dtype
-        grad._init(g if owned else np.array(g, dtype=leaf.data.dtype, copy=True))
-        set_stored_grad(leaf, grad)
-    elif grad.grad_fn is not None or grad.data.shape != leaf.data.shape:
-        set_stored_grad(leaf, _writable(Tensor(grad.data + g)))
-    else:
-        _add_into_grad(grad, g)
-
-
-def _add_into_grad(grad, g):
-    """``grad += g``: in place when nothing but ``grad`` refers to its array (or to the
-    array that one views), as PyTorch's AccumulateGrad does (W6m's recurrent weights
-    receive 50 gradients per step: 50 new 512x128 sums otherwise); else a new array, so
-    that an array someone took from ``.grad`` before (``explain`` restoring it, a user's
-    ``g = w.grad.numpy()``, a graph that saved it) keeps its values."""
-    if _grad_alone(grad):                     # (before any name here binds the array)
-        data = grad.data
-        if type(data) is np.ndarray and data.flags.writeable and \
-                np.result_type(data, g) == data.dtype:
-            np.add(data, g, out=data)
-            return
-    grad.data = np.asarray(grad.data + g)     # a sum of 0-d arrays is a NumPy scalar
-
-
-def _grad_references(holder):
-    """Reference counts of ``holder.data`` and of the array it views (0 if none)."""
-    data = holder.data
-    base = data.base
-    return sys.getrefcount(data), (0 if base is None else sys.getrefcount(base))
-
-
-class _Holder:
-    __slots__ = ("data",)      # a slot, as Tensor's
-
-
-def _calibrate_grad():
-    """What ``_grad_references`` sees for an array held by one slot alone, and for the
-    base of a view held so (measured once, as ``_calibrate``)."""
-    alone, view = _Holder(), _Holder()
-    alone.data, view.data = np.empty(2), np.empty(4)[::2]
-    return _grad_references(alone)[0], _grad_references(view)[1]
-
-
-_GRAD_ALONE, _GRAD_BASE_ALONE = _calibrate_grad()
-
-
-def _grad_alone(grad):
-    """True if only ``grad`` refers to its array and to the memory that array views."""
-    own, base_refs = _grad_references(grad)
-    if own > _GRAD_ALONE:
-        return False
-    base = grad.data.base
-    return base is None or (type(base) is np.ndarray and base_refs <= _GRAD_BASE_ALONE)
-
-
 def _seed(root, gradient, create_graph, opname):
     """The starting gradient for a root: ones for a scalar, else the given one."""
     if gradient is None:
@@ -546,7 +434,7 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False, inputs
                create_graph=create_graph, allow_unused=True)
     for t, g in zip(_as_list(inputs), got):
         if g is not None:
-            _accumulate_leaf(t, g, create_graph)
+            accumulate_leaf(t, g, create_graph)
             if getattr(t, "_post_hooks", None):
                 hooks.run_post_accumulate_hooks(t)
 

@@ -1,7 +1,7 @@
 """Leaf gradients never share memory with each other, with the seed or with data.
 
 The walk lets a leaf adopt a VJP result as its ``.grad`` without a copy when nothing
-else refers to it (engine._unshared); these cases pin down that adoption never
+else refers to it (leaf_grads.unshared); these cases pin down that adoption never
 aliases a buffer someone else can see.
 """
 import numpy as np
@@ -86,3 +86,44 @@ def test_a_leafs_contributions_are_summed_before_they_reach_its_grad():
         (t * 1.0).backward()
         (t * 1e-16 + t * 1e-16).backward()
     assert x.grad.item() == tx.grad.item() == 1.0000000000000002
+
+
+def _accumulated(walk):
+    """x.grad after a second backward whose two contributions reach x separately."""
+    x = ag.Tensor(1.0, requires_grad=True, dtype=np.float64)
+    (x * 1.0).backward()
+    loss = x * 1e-16 + x * 1e-16
+    walk(loss)
+    return x.grad.item()
+
+
+def _with_a_hook(loss):
+    loss.register_hook(lambda g: g)         # any tensor hook: the engine's general walk
+    loss.backward()
+
+
+def _stepped(loss):
+    seen = []
+    for step in ag.backprop_steps(loss):
+        seen.append(step)
+    return seen
+
+
+@pytest.mark.parametrize("walk", [lambda loss: loss.backward(), _with_a_hook, _stepped],
+                         ids=["plain", "hook", "stepped"])
+def test_every_walk_accumulates_a_leaf_in_the_same_order(walk):
+    # a hook or a stepper must not change a bit of .grad: each walk sums a leaf's
+    # contributions first, as a plain backward() and PyTorch do
+    assert _accumulated(walk) == 1.0000000000000002
+
+
+def test_a_stepper_shows_a_leafs_grad_as_it_stands_and_ends_as_backward():
+    x = ag.Tensor(1.0, requires_grad=True, dtype=np.float64)
+    (x * 1.0).backward()
+    grad_before = x.grad
+    loss = x * 1e-16 + x * 1e-16
+    seen = []
+    for _ in ag.backprop_steps(loss):
+        seen.append(x.grad.item())
+    assert seen[-1] == 1.0000000000000002 and seen[0] == 1.0   # 1 + 1e-16 rounds to 1
+    assert x.grad is grad_before                 # the same Tensor, updated in place

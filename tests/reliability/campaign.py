@@ -53,7 +53,7 @@ KNOWN = {
                                  "PyTorch g/eps; nn/functional/normalization.py",
     ("*", "alias_cg"): "fixed (trust, issue 13 item 6): after backward(create_graph=True) "
                        ".grad was the caller's gradient= tensor or a view of the upstream "
-                       "gradient; now a differentiable copy (engine._accumulate_leaf)",
+                       "gradient; now a differentiable copy (leaf_grads.accumulate_leaf)",
     ("*", "writable_cg"): "fixed (trust, issue 13 item 8): after backward(create_graph=True) "
                           ".grad could be read-only; now always a writable array",
     ("F.kl_div", "grad"): "open (nn): d kl_div/d target at target = 0 is 0 (xlogy's limit), "
