@@ -28,13 +28,14 @@ import numpy as np
 from . import anomaly, grad_mode, hooks
 from .anomaly import MODE as ANOMALY
 from .inplace import CLOCK, check_versions
-from .leaf_grads import accumulate_leaf, accumulate_leaves, show_leaves, unshared
+from .leaf_grads import (accumulate_leaf, accumulate_leaves, end_view, show_leaves,
+                         unshared)
 from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
 from .ops.registry import Primitive
 from .release import release_intermediates
 from .slice_sums import SliceSums, basic_slice_index
-from .tensor import Tensor, set_stored_grad, stored_grad
+from .tensor import Tensor, stored_grad
 
 
 class Event:
@@ -237,8 +238,8 @@ def _visit(order, grads, targets, needed, create_graph, observe, recording, done
         if observe:
             changes = plan.take_changes() if plan is not None else ()
             yield Event(node, g, input_grads, changes)
-    for x, before in (shown or {}).values():
-        set_stored_grad(x, before)       # the stepper's view ends: accumulated as backward()
+    if shown:
+        end_view(shown, leaves, create_graph)    # then accumulated as backward() does
     if leaves:
         outer, state.enabled = state.enabled, recording
         try:

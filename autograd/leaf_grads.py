@@ -30,19 +30,45 @@ def accumulate_leaves(leaves, create_graph):
 
 def show_leaves(node, leaves, shown):
     """While a stepper watches, each leaf this node sent to shows its ``.grad`` as it
-    stands: the value before the walk plus the sum so far (a Tensor made for the view;
-    the walk's end puts the original back and adds the sum once, as ``backward()``
-    does, so both leave the same bits)."""
+    stands: the value before the walk plus the sum so far. A leaf without one gets its
+    ``.grad`` Tensor now, as a walk adding each contribution would (so creation indices,
+    and the names pictures give, stay those of such a walk); one with a ``.grad`` keeps
+    that Tensor, showing a new array until ``end_view`` puts the old one back."""
     for x in node.inputs:
         entry = leaves.get(id(x)) if isinstance(x, Tensor) else None
         if entry is None:
             continue
         entry[2] = False            # the stepper keeps each contribution: no sum in place
-        x, before = shown.setdefault(id(x), (x, stored_grad(x)))
         total = getattr(entry[1], "data", entry[1])
+        seen = shown.get(id(x))
+        if seen is None:
+            grad = stored_grad(x)
+            if grad is None:
+                grad = Tensor.__new__(Tensor)
+                grad._init(np.array(total, dtype=x.data.dtype, copy=True))
+                set_stored_grad(x, grad)
+                shown[id(x)] = (x, grad, None)
+                continue
+            seen = shown[id(x)] = (x, grad, grad.data)
+        x, grad, before = seen
+        grad.data = np.array(total if before is None else before + total,
+                             dtype=x.data.dtype, copy=True)
+
+
+def end_view(shown, leaves, create_graph):
+    """The stepper's view ends: a ``.grad`` made for it holds the sum (as
+    ``accumulate_leaf`` would make it) and its leaf needs nothing more; an older
+    ``.grad`` gets its own array back, for ``accumulate_leaves`` to add the sum once."""
+    for x, grad, before in shown.values():
         if before is not None:
-            total = before.data + total
-        set_stored_grad(x, Tensor(np.array(total, dtype=x.data.dtype, copy=True)))
+            grad.data = before
+        elif create_graph:               # a Tensor in a graph: accumulate_leaf makes it
+            set_stored_grad(x, None)
+        else:
+            total = leaves.pop(id(x))[1]
+            grad.data = np.array(getattr(total, "data", total), dtype=x.data.dtype,
+                                 copy=True)
+    shown.clear()
 
 
 def _reference_counts(items, k):
