@@ -79,7 +79,7 @@ def dynamic_args(regs, fn, args, slots, kw):
 # operand, which is not vectorised: ~11 us for a 128x256 float32 ReLU, ~2.5 us for two
 # arrays. The same call on the array seen as rows of ROW_MIN..ROW_MAX elements and one
 # constant row (broadcast) takes the two-array loop: the same function of each pair of
-# elements, NaN and signed zeros included (tests/compile/test_compile_forms.py). Rows
+# elements, NaN and signed zeros included (tests/compile/test_compile_steps.py). Rows
 # shorter than ~4k elements pay one loop call per row instead; a whole-array constant
 # would cost its size in memory and in cache.
 ROW_SCALARS = {np.maximum, np.minimum}

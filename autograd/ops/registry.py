@@ -219,7 +219,9 @@ class Primitive:
     def input_grads(self, node, g, create_graph, wanted):
         """The backward of ``node``: one VJP call per ``wanted`` input. On the plain
         path the VJPs see arrays; with ``create_graph`` they see the Tensors themselves
-        and so record a differentiable graph."""
+        and so record a differentiable graph. (``engine._visit_plain`` makes the plain
+        calls itself, one Python call fewer per node: a change to how a VJP is called
+        goes there too.)"""
         out = node.out()
         if create_graph:
             args, outv = node.inputs, out
