@@ -16,12 +16,14 @@ duck-typed, so that autograd imports neither nn nor optim.
   function that changes Python state (``self.steps += 1``) cannot be replayed.
 """
 import dis
+import operator
 import sys
 import types
 
 import numpy as np
 
 from .. import hooks as tensor_hooks
+from ..edits import counts_edits
 from ..tensor import Tensor
 
 _SKIP = (types.ModuleType, type, np.ndarray, Tensor, str, bytes, int, float, complex,
@@ -188,6 +190,7 @@ def _hook_names(obj):
 
 
 _NO_TABLE = {}
+_COUNTED = ("_parameters", "_buffers", "_modules")
 
 
 class World:
@@ -223,6 +226,9 @@ class World:
 
     def hooks(self):
         """Modules with hooks: their Python would not run at a replay."""
+        return self.module_hooks() + self.parameter_hooks()
+
+    def module_hooks(self):
         found = []
         for m, attrs, names, size in self._tables:   # checked at every replay: the
             if len(attrs) != size:                   # known tables, not every attribute
@@ -231,22 +237,57 @@ class World:
                 if attrs.get(k):                     # this runs for every module)
                     found.append(f"{type(m).__name__} has {', '.join(_hooks(m))}")
                     break
+        return found
+
+    def parameter_hooks(self):
+        """Parameters with Tensor.register_hook or post-accumulate-grad hooks."""
         if not tensor_hooks.ACTIVE.tensor_hooks:     # no tensor has a hook (the engine
-            return found                             # trusts this count too)
-        for p in self.params:      # Tensor.register_hook / post-accumulate-grad hooks
+            return []                                # trusts this count too)
+        found = []
+        for p in self.params:
             if getattr(p, "_hooks", None) or getattr(p, "_post_hooks", None):
                 found.append(f"parameter {p.name or tuple(p.shape)} has gradient hooks")
         return found
 
-    def structure(self):
-        """Identities a program depends on: names, parameters, buffers, groups, state."""
-        out = [id(_read((ns, k))) for ns, k, _ in self.refs]
+    def module_structure(self):
+        """The modules' tables: parameters, buffers, sub-modules (each table's size,
+        then its values' ids, in one flat list: the cheapest form to compare)."""
+        out = []
         append, extend = out.append, out.extend
-        for m in self.modules:      # one flat list (a table's size, then its ids): the
+        for m in self.modules:
             for table in (m._parameters, getattr(m, "_buffers", _NO_TABLE), m._modules):
-                append(len(table))  # cheapest form compared at every replay
+                append(len(table))
                 if table:
                     extend(map(id, table.values()))
+        return out
+
+    def attributes(self):
+        """Every module's attribute values, if each table the guards read from a module
+        counts its edits (``autograd.edits``); else None. While ``edits.COUNT`` stays
+        and every attribute is the same object (``same_attributes``), the tables read
+        by ``module_structure`` and ``module_hooks`` hold what they held."""
+        out = []
+        for m in self.modules:
+            attrs = getattr(m, "__dict__", None)
+            if attrs is None or not all(counts_edits(attrs.get(k)) for k in _COUNTED) or \
+                    not all(counts_edits(attrs[k]) for k in _hook_names(m)):
+                return None
+            out.append((m, tuple(attrs.values())))
+        return out
+
+    @staticmethod
+    def same_attributes(saved):
+        is_ = operator.is_
+        for m, values in saved:            # (identities: an attribute may be an array)
+            attrs = m.__dict__
+            if len(attrs) != len(values) or not all(map(is_, attrs.values(), values)):
+                return False
+        return True
+
+    def structure(self):
+        """Identities a program depends on besides the modules' tables: names, the
+        optimizers' groups and state, plain objects' tensors."""
+        out = [id(_read((ns, k))) for ns, k, _ in self.refs]
         for opt in self.optimizers:
             for g in opt.param_groups:
                 out.append(tuple(map(id, g["params"])))
