@@ -48,15 +48,17 @@ MAX_PROGRAMS = 8          # cache entries per function before running eagerly
 
 
 def _signature(x):
+    # (dtypes as themselves: equal exactly when their .str is, and .str builds a string)
     t = type(x)
     if t is tuple and len(x) < 8:       # the arguments: one call per replay, no generator
         return ("tuple",) + tuple([_signature(v) for v in x])
     if t is dict and not x:
         return ("D",)
-    if isinstance(x, Tensor):
-        return ("T", x.data.shape, x.data.dtype.str, x.requires_grad)
-    if isinstance(x, np.ndarray):
-        return ("A", x.shape, x.dtype.str)
+    if t is Tensor or isinstance(x, Tensor):
+        a = x.data
+        return ("T", a.shape, a.dtype, x.requires_grad)
+    if t is np.ndarray or isinstance(x, np.ndarray):
+        return ("A", x.shape, x.dtype)
     if t in (int, float, bool, str, type(None), complex):
         return ("S", t, x)
     if t is tuple or t is list:
@@ -147,7 +149,7 @@ class CompiledFunction:
         if fresh:
             self.world = World(discover(self.fn, args, kwargs))
         key = (_signature(args), _signature(kwargs), grad_mode.STATE.enabled,
-               dtypes.get_default_dtype().str) + self.world.key()
+               dtypes.get_default_dtype()) + self.world.key()
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= MAX_PROGRAMS:

@@ -221,8 +221,8 @@ class World:
 
     def key(self):
         """What selects a program: train/eval flags and which parameters train."""
-        return (tuple(m.training for m in self.modules),
-                tuple(p.requires_grad for p in self.params))
+        return (tuple([m.training for m in self.modules]),   # (lists: no generator
+                tuple([p.requires_grad for p in self.params]))  # frames, every call)
 
     def hooks(self):
         """Modules with hooks: their Python would not run at a replay."""
@@ -287,18 +287,21 @@ class World:
     def structure(self):
         """Identities a program depends on besides the modules' tables: names, the
         optimizers' groups and state, plain objects' tensors."""
-        out = [id(_read((ns, k))) for ns, k, _ in self.refs]
+        # (list comprehensions, not generators: this runs at every replay)
+        out = [id(ns.get(k, _MISSING) if isinstance(ns, dict) else _read((ns, k)))
+               for ns, k, _ in self.refs]
+        append = out.append
         for opt in self.optimizers:
             for g in opt.param_groups:
-                out.append(tuple(map(id, g["params"])))
-                out.append(tuple((k, v) for k, v in g.items()
-                                 if k != "params" and not isinstance(v, (int, float, tuple))
-                                 or isinstance(v, bool)))
-            out.append(tuple((id(p), tuple((k, id(v)) for k, v in s.items()
-                                           if isinstance(v, Tensor)))
-                             for p, s in opt.state.items()))
+                append(tuple(map(id, g["params"])))
+                append(tuple([(k, v) for k, v in g.items()
+                              if k != "params" and not isinstance(v, (int, float, tuple))
+                              or isinstance(v, bool)]))
+            append(tuple([(id(p), tuple([(k, id(v)) for k, v in s.items()
+                                         if isinstance(v, Tensor)]))
+                          for p, s in opt.state.items()]))
         for obj in self.objects:
-            out.append(tuple(id(v) for v in vars(obj).values() if isinstance(v, Tensor)))
+            append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
         return out
 
     def snapshot(self):
