@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import dtypes, edits, grad_mode
 from ..anomaly import MODE as ANOMALY
-from ..tensor import Tensor, _creation, set_stored_grad, stored_grad
+from ..tensor import Tensor, _creation, stored_grad
 from . import recorder as recorder_module
 from .compare import first_difference
 from .fuse import check_kernels
@@ -554,8 +554,10 @@ class Compiled:
 
     def replay(self, arrays, args, kwargs):
         self.program.run(arrays)
-        for tensor, grad in self.grad_writes:
-            set_stored_grad(tensor, grad)
+        if self.grad_writes:          # set_stored_grad's descriptor, looked up once a call
+            put = Tensor.__dict__["grad"].__set__
+            for tensor, grad in self.grad_writes:
+                put(tensor, grad)
         if self.outputs[0] == "const":          # (a step returning None)
             return self.outputs[1]
         return self._unpack(self.outputs, list(args) + list(kwargs.values()))
