@@ -557,7 +557,8 @@ class Compiled:
         if self.grad_writes:          # set_stored_grad's descriptor, looked up once a call
             put = Tensor.__dict__["grad"].__set__
             for tensor, grad in self.grad_writes:
-                put(tensor, grad)
+                if tensor._grad is not grad:    # (usually still there from the last replay:
+                    put(tensor, grad)           # the gradient Tensors stay untouched)
         if self.outputs[0] == "const":          # (a step returning None)
             return self.outputs[1]
         return self._unpack(self.outputs, list(args) + list(kwargs.values()))
