@@ -1,14 +1,15 @@
 """A count of edits to the tables modules keep their parameters, buffers, sub-modules
-and hooks in, for ``ag.compile``'s guards.
+and hooks in, and optimizers their groups and state, for ``ag.compile``'s guards.
 
-A compiled call must not replay a program made for other parameters, sub-modules or
-hooks. Reading every table of every module at every call cost ~10 us of a W4 step
-(cache misses on objects the step itself never touches); so the tables are dicts that
-count their edits in ``COUNT``, and a replay that finds the count where it was at its
-last full check, and every module's attributes the same objects, skips reading them
-(``World.modules_unchanged``). Each mutating method counts (``[k] = v``, ``del``,
-``pop``, ``clear``, ``update``, ...); a write made around them with the base class's
-own method (``dict.__setitem__(m._parameters, k, p)``) is not seen.
+A compiled call must not replay a program made for other parameters, sub-modules,
+hooks, groups or state. Reading all of those at every call cost ~10 us of a W4 step
+(cache misses on objects the step itself never touches); so they are dicts and lists
+that count their edits in ``COUNT``, and a replay that finds the count where it was at
+its last full check, and every module's and optimizer's attributes the same objects,
+skips reading them (``Compiled._tables_hold``). Each mutating method counts (``[k] = v``,
+``del``, ``pop``, ``clear``, ``update``, ``append``, ...); a write made around them
+with the base class's own method (``dict.__setitem__(m._parameters, k, p)``) is not
+seen.
 """
 import collections
 
@@ -32,8 +33,15 @@ def _counting(base, name, methods):
 _DICT_EDITS = ("__setitem__", "__delitem__", "__ior__", "pop", "popitem", "clear",
                "update", "setdefault")
 
-# a module's buffers (``_buffers``)
+_LIST_EDITS = ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+               "insert", "pop", "remove", "clear", "sort", "reverse")
+
+# a module's buffers (``_buffers``), an optimizer's groups and per-parameter states
 CountedDict = _counting(dict, "CountedDict", _DICT_EDITS)
+# an optimizer's ``param_groups`` and each group's ``params``
+CountedList = _counting(list, "CountedList", _LIST_EDITS)
+# an optimizer's ``state`` (a new parameter's entry is a CountedDict made on first use)
+CountedDefaultDict = _counting(collections.defaultdict, "CountedDefaultDict", _DICT_EDITS)
 # a table of hooks (``hooks.hook_dict``): a module's, or a tensor's
 CountedOrderedDict = _counting(collections.OrderedDict, "CountedOrderedDict",
                                _DICT_EDITS + ("move_to_end",))

@@ -480,7 +480,7 @@ class Compiled:
         self._program = Program(rec, previous, kernels)
         self.broken = False
         self.outputs = outputs[1]
-        self.module_structure = world.module_structure()
+        self.tables = world.tables()
         self.structure = world.structure()
         self._checked = None        # (world, edits.COUNT, its attributes): see below
         inputs = {id(t) for t, _ in rec.input_tensors}
@@ -528,21 +528,22 @@ class Compiled:
         for t, none in self.grad_kinds:
             if (stored_grad(t) is None) != none:
                 return False
-        if not self._modules_hold(world) or world.parameter_hooks():
+        if not self._tables_hold(world) or world.parameter_hooks():
             return False
         return world.structure() == self.structure
 
-    def _modules_hold(self, world):
-        """The modules' tables as traced, and none with hooks. Read in full (~10 us of
-        cache misses in a W4 step) unless nothing was edited since the last time they
-        held: ``edits.COUNT`` where it was, and every module's attributes the same
-        objects (a table replaced, however it was set, is seen)."""
+    def _tables_hold(self, world):
+        """The modules' and optimizers' tables as traced, and no module with hooks.
+        Read in full (~10 us of cache misses in a W4 step) unless nothing was edited
+        since the last time they held: ``edits.COUNT`` where it was, and every module's
+        and optimizer's attributes the same objects (a table replaced, however it was
+        set, is seen)."""
         checked = self._checked
         if checked is not None and checked[0] is world and checked[1] == edits.COUNT[0] \
                 and world.same_attributes(checked[2]):
             return True
         self._checked = None
-        if world.module_hooks() or world.module_structure() != self.module_structure:
+        if world.module_hooks() or world.tables() != self.tables:
             return False
         attributes = world.attributes()
         if attributes is not None:

@@ -190,6 +190,15 @@ def _hook_names(obj):
 
 
 _NO_TABLE = {}
+
+
+def _counted_optimizer(opt):
+    """Whether every table of ``opt`` that ``World.tables`` reads counts its edits."""
+    groups, state = opt.param_groups, opt.state
+    return counts_edits(groups) and counts_edits(state) and \
+        all(counts_edits(g) and counts_edits(g.get("params")) for g in groups) and \
+        all(counts_edits(s) for s in state.values())
+
 _COUNTED = ("_parameters", "_buffers", "_modules")
 
 
@@ -249,9 +258,12 @@ class World:
                 found.append(f"parameter {p.name or tuple(p.shape)} has gradient hooks")
         return found
 
-    def module_structure(self):
-        """The modules' tables: parameters, buffers, sub-modules (each table's size,
-        then its values' ids, in one flat list: the cheapest form to compare)."""
+    def tables(self):
+        """What the modules' and optimizers' tables hold: each module's parameters,
+        buffers and sub-modules (a table's size, then its values' ids, in one flat list:
+        the cheapest form to compare), each optimizer's groups (their parameters, and
+        entries other than the numbers a replay reads anew) and the Tensors in its
+        state."""
         out = []
         append, extend = out.append, out.extend
         for m in self.modules:
@@ -259,38 +271,7 @@ class World:
                 append(len(table))
                 if table:
                     extend(map(id, table.values()))
-        return out
-
-    def attributes(self):
-        """Every module's attribute values, if each table the guards read from a module
-        counts its edits (``autograd.edits``); else None. While ``edits.COUNT`` stays
-        and every attribute is the same object (``same_attributes``), the tables read
-        by ``module_structure`` and ``module_hooks`` hold what they held."""
-        out = []
-        for m in self.modules:
-            attrs = getattr(m, "__dict__", None)
-            if attrs is None or not all(counts_edits(attrs.get(k)) for k in _COUNTED) or \
-                    not all(counts_edits(attrs[k]) for k in _hook_names(m)):
-                return None
-            out.append((m, tuple(attrs.values())))
-        return out
-
-    @staticmethod
-    def same_attributes(saved):
-        is_ = operator.is_
-        for m, values in saved:            # (identities: an attribute may be an array)
-            attrs = m.__dict__
-            if len(attrs) != len(values) or not all(map(is_, attrs.values(), values)):
-                return False
-        return True
-
-    def structure(self):
-        """Identities a program depends on besides the modules' tables: names, the
-        optimizers' groups and state, plain objects' tensors."""
-        # (list comprehensions, not generators: this runs at every replay)
-        out = [id(ns.get(k, _MISSING) if isinstance(ns, dict) else _read((ns, k)))
-               for ns, k, _ in self.refs]
-        append = out.append
+        # (list comprehensions, not generators: this may run at every replay)
         for opt in self.optimizers:
             for g in opt.param_groups:
                 append(tuple(map(id, g["params"])))
@@ -300,8 +281,43 @@ class World:
             append(tuple([(id(p), tuple([(k, id(v)) for k, v in s.items()
                                          if isinstance(v, Tensor)]))
                           for p, s in opt.state.items()]))
+        return out
+
+    def attributes(self):
+        """Every module's and optimizer's attribute values, if each table ``tables`` and
+        ``module_hooks`` read counts its edits (``autograd.edits``); else None. While
+        ``edits.COUNT`` stays and every attribute is the same object
+        (``same_attributes``), those tables hold what they held."""
+        out = []
+        for m in self.modules:
+            attrs = getattr(m, "__dict__", None)
+            if attrs is None or not all(counts_edits(attrs.get(k)) for k in _COUNTED) or \
+                    not all(counts_edits(attrs[k]) for k in _hook_names(m)):
+                return None
+            out.append((m, tuple(attrs.values())))
+        for opt in self.optimizers:
+            attrs = getattr(opt, "__dict__", None)
+            if attrs is None or not _counted_optimizer(opt):
+                return None
+            out.append((opt, tuple(attrs.values())))
+        return out
+
+    @staticmethod
+    def same_attributes(saved):
+        is_ = operator.is_
+        for obj, values in saved:          # (identities: an attribute may be an array)
+            attrs = obj.__dict__
+            if len(attrs) != len(values) or not all(map(is_, attrs.values(), values)):
+                return False
+        return True
+
+    def structure(self):
+        """Identities a program depends on besides the tables: the names it reads the
+        modules and optimizers under, plain objects' tensors."""
+        out = [id(ns.get(k, _MISSING) if isinstance(ns, dict) else _read((ns, k)))
+               for ns, k, _ in self.refs]
         for obj in self.objects:
-            append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
+            out.append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
         return out
 
     def snapshot(self):

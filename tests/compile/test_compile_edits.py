@@ -1,10 +1,11 @@
 """A replay skips reading the modules' tables while ``autograd.edits.COUNT`` stands
-still and every module attribute is the same object (``Compiled._modules_hold``); each
+still and every module attribute is the same object (``Compiled._tables_hold``); each
 edit a user can make to a module, an optimizer or an object the step reads must still
 be seen at the next call. Each case first checks that the skipping is in use (so that
 the edit is what has to be noticed), edits the compiled twin only, calls it, then
 makes the same edit to the eager twin: the compiled call must have traced again (or
 run eagerly) and must equal the eager one bit for bit."""
+import collections
 import copy
 import pickle
 import warnings
@@ -66,8 +67,8 @@ def new_parameter(shape, seed=7):
 def skipping(compiled, monkeypatch):
     """Two more replays: the second must not read the modules' tables."""
     calls = []
-    real = World.module_structure
-    monkeypatch.setattr(World, "module_structure",
+    real = World.tables
+    monkeypatch.setattr(World, "tables",
                         lambda self: calls.append(1) or real(self))
     replays = compiled.counts["replays"]
     compiled(*data(20))
@@ -164,6 +165,19 @@ def load_state_dict(model, opt, holder):
     opt.load_state_dict(state)
 
 
+def set_nesterov(model, opt, holder):
+    opt.param_groups[0]["nesterov"] = True
+
+
+def replace_groups(model, opt, holder):
+    group = opt.param_groups[0]
+    opt.param_groups = [{**group, "params": group["params"] + [model[2].weight]}]
+
+
+def reset_state(model, opt, holder):
+    opt.state = collections.defaultdict(dict)
+
+
 def set_momentum_buffer(model, opt, holder):
     opt.state[model[0].weight]["momentum_buffer"] = ag.Tensor(np.full((4, 6), -0.5))
 
@@ -184,7 +198,7 @@ def hook_in_table(model, opt, holder):
     set_parameter_in_table, assign_parameter, delete_bias, bias_to_none, evaluate,
     register_buffer, set_buffer_in_table, assign_buffer, replace_child, set_child_in_table,
     replace_table_around_setattr, append_to_group, add_param_group, load_state_dict,
-    set_momentum_buffer, replace_object_tensor, forward_hook, hook_in_table])
+    set_nesterov, replace_groups, reset_state, set_momentum_buffer, replace_object_tensor, forward_hook, hook_in_table])
 def test_each_edit_is_seen_at_the_next_call(edit, monkeypatch):
     check_edit(edit, monkeypatch)
 
@@ -193,6 +207,18 @@ def test_a_new_lr_is_read_by_the_replay_itself(monkeypatch):
     def new_lr(model, opt, holder):
         opt.param_groups[0]["lr"] = 0.03
     check_edit(new_lr, monkeypatch, retraced=False)
+
+
+def test_a_step_counter_written_back_keeps_the_check_skipped(monkeypatch):
+    """Adam's ``state["step"]`` is written at every replay: a number, which the guards
+    do not compare, so it is not counted as an edit."""
+    model = build()[0]
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    compiled = ag.compile(train_step(model, opt))
+    for i in range(4):
+        compiled(*data(i))
+    skipping(compiled, monkeypatch)
+    assert opt.state[model[0].weight]["step"] == 6
 
 
 def test_an_edit_elsewhere_costs_a_full_check_not_a_trace():
@@ -222,3 +248,23 @@ def test_counted_tables_are_dicts_that_copy_pickle_and_save_as_before():
     model[0]._buffers.update(extra=ag.Tensor(np.zeros(1)))
     model[0]._forward_hooks.move_to_end(next(iter(model[0]._forward_hooks)))
     assert edits.COUNT[0] == count + 2
+
+
+def test_an_optimizers_counted_tables_copy_pickle_and_export_plain_data():
+    model, opt, _, step = build()
+    step(*data(0))                                  # a momentum buffer in the state
+    for o in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        assert type(o.param_groups) is edits.CountedList
+        assert type(o.state) is edits.CountedDefaultDict
+        assert all(type(g) is edits.CountedDict and type(g["params"]) is edits.CountedList
+                   for g in o.param_groups)
+        assert [type(s) for s in o.state.values()] == [edits.CountedDict] * 2
+        assert isinstance(o.state, collections.defaultdict)
+    saved = opt.state_dict()
+    assert type(saved["param_groups"][0]) is dict
+    assert type(saved["param_groups"][0]["params"]) is list
+    assert all(type(s) is dict for s in saved["state"].values())
+    other = optim.SGD(list(model[0].parameters()), lr=0.1, momentum=0.5)
+    other.load_state_dict(saved)
+    assert type(other.param_groups[0]) is edits.CountedDict
+    assert type(other.state[model[0].weight]) is edits.CountedDict
