@@ -11,7 +11,9 @@ duck-typed, so that autograd imports neither nn nor optim.
 - a cache key: each module's train/eval flag and each parameter's ``requires_grad``
   (a program per combination, so ``model.eval()`` for validation gets its own);
 - guards: the same objects under the same names, the same parameters in each module
-  and optimizer group, the same state entries, no hooks;
+  and optimizer group, the same state entries, no hooks (the modules' and optimizers'
+  tables are read again only after an edit counted in ``autograd.edits``, or when an
+  attribute of theirs is another object: ``attributes``);
 - a snapshot of the plain attributes of the objects found, compared after a trace: a
   function that changes Python state (``self.steps += 1``) cannot be replayed.
 """
@@ -192,14 +194,15 @@ def _hook_names(obj):
 _NO_TABLE = {}
 
 
+_COUNTED = ("_parameters", "_buffers", "_modules")
+
+
 def _counted_optimizer(opt):
     """Whether every table of ``opt`` that ``World.tables`` reads counts its edits."""
     groups, state = opt.param_groups, opt.state
     return counts_edits(groups) and counts_edits(state) and \
         all(counts_edits(g) and counts_edits(g.get("params")) for g in groups) and \
         all(counts_edits(s) for s in state.values())
-
-_COUNTED = ("_parameters", "_buffers", "_modules")
 
 
 class World:
