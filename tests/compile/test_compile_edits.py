@@ -198,7 +198,8 @@ def hook_in_table(model, opt, holder):
     set_parameter_in_table, assign_parameter, delete_bias, bias_to_none, evaluate,
     register_buffer, set_buffer_in_table, assign_buffer, replace_child, set_child_in_table,
     replace_table_around_setattr, append_to_group, add_param_group, load_state_dict,
-    set_nesterov, replace_groups, reset_state, set_momentum_buffer, replace_object_tensor, forward_hook, hook_in_table])
+    set_nesterov, replace_groups, reset_state, set_momentum_buffer, replace_object_tensor,
+    forward_hook, hook_in_table])
 def test_each_edit_is_seen_at_the_next_call(edit, monkeypatch):
     check_edit(edit, monkeypatch)
 
