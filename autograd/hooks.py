@@ -28,12 +28,12 @@ last gradient buckets.
 tensor([30., 30.])
 >>> handle.remove()
 """
-import collections
 import itertools
 import weakref
 
 import numpy as np
 
+from .edits import CountedOrderedDict
 from .inplace import share_version
 from .ops.registry import Node
 from .tensor import Tensor
@@ -80,8 +80,9 @@ class RemovableHandle:
 
 
 def hook_dict(items=()):
-    """A new table of hooks (ordered; handles refer to it weakly)."""
-    return collections.OrderedDict(items)
+    """A new table of hooks (ordered; handles refer to it weakly; its edits counted
+    for ``ag.compile``'s guards, see ``edits.py``)."""
+    return CountedOrderedDict(items)
 
 
 def add_hook(hooks_dict, hook, prepend=False, on_remove=None):

@@ -29,6 +29,7 @@ import weakref
 import numpy as np
 
 from autograd import Tensor
+from autograd.edits import CountedDict
 from autograd.hooks import RemovableHandle
 from autograd.tensor import reset_grad
 from autograd.scope import pop as _pop_scope, push as _push_scope
@@ -85,7 +86,7 @@ class Module:
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
         setattr_(self, "_parameters", _Table())
-        setattr_(self, "_buffers", {})
+        setattr_(self, "_buffers", CountedDict())   # (edits counted: autograd.edits)
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", _Table())
         _hooks.tables(self)

@@ -29,11 +29,10 @@ the arrays back into Tensors.
 """
 import copy
 import math
-from collections import defaultdict
-
 import numpy as np
 
 from autograd import Tensor, enable_grad, zeros_like
+from autograd.edits import CountedDefaultDict, CountedDict, CountedList
 from autograd.tensor import reset_grad, stored_grad
 
 __all__ = ["Optimizer", "required", "update_"]
@@ -175,8 +174,9 @@ class Optimizer:
             raise TypeError(
                 f"{type(self).__name__}: params should be an iterable of Tensors or of "
                 "dicts, but got one dict; wrap it in a list: [{'params': ...}]")
-        self.state = defaultdict(dict)
-        self.param_groups = []
+        # (dicts and lists that count their edits, for ag.compile's guards: autograd.edits)
+        self.state = CountedDefaultDict(CountedDict)
+        self.param_groups = CountedList()
         groups = list(params)
         if len(groups) == 0:
             raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list; "
@@ -204,7 +204,7 @@ class Optimizer:
                             f"{type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError(f"{name}.add_param_group: the group has no 'params' entry")
-        group = dict(param_group)
+        group = CountedDict(param_group)
         params = group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -232,7 +232,7 @@ class Optimizer:
         if any(id(p) in taken for p in params):
             raise ValueError(f"{name}: some parameters appear in more than one parameter "
                              "group; each parameter may belong to one group only")
-        group["params"] = params
+        group["params"] = CountedList(params)
         for key, default in self.defaults.items():
             if default is required and key not in group:
                 raise ValueError(f"{name}: parameter group didn't specify a value of "
@@ -358,17 +358,17 @@ class Optimizer:
         for g, s in zip(self.param_groups, saved_groups):
             for p, i in zip(g["params"], s["params"]):
                 id_map[int(i)] = p
-        state = defaultdict(dict)
+        state = CountedDefaultDict(CountedDict)
         for key, entry in state_dict["state"].items():
             key = int(key)
             if key not in id_map:
                 raise ValueError(f"{name}.load_state_dict: state refers to parameter {key}, "
                                  "which is in no parameter group")
             p = id_map[key]
-            state[p] = {k: _as_state_value(v, p, k) for k, v in entry.items()}
-        new_groups = []
+            state[p] = CountedDict((k, _as_state_value(v, p, k)) for k, v in entry.items())
+        new_groups = CountedList()
         for g, s in zip(self.param_groups, saved_groups):
-            merged = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            merged = CountedDict((k, copy.deepcopy(v)) for k, v in s.items() if k != "params")
             merged["params"] = g["params"]
             for key, default in self.defaults.items():      # options newer than the save
                 merged.setdefault(key, copy.deepcopy(default))   # (as PyTorch's setstate)

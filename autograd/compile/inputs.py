@@ -49,6 +49,8 @@ class DirectInput:
     def fits(self, a, written):
         if type(a) is not np.ndarray or (a.shape, a.dtype, a.strides) != self.layout:
             return False
+        if a is self.bound and self.caller:    # the same array as the last call: its
+            return True                        # memory and owner are still what fitted
         return a.flags.aligned and id(owner_of(a)) not in written
 
     def bind(self, a):

@@ -7,6 +7,7 @@ a replay reads the current ``lr`` (a scheduler's) and step, computes the same Py
 arithmetic and writes ``state["step"]`` back, as the eager step would. Afterwards the
 containers hold plain numbers again (their new values).
 """
+from ..edits import counts_edits
 from .recorder import Uncapturable
 from .traced import Sym
 
@@ -39,12 +40,19 @@ class LeafSlot:
         return v if self.item is None else v[self.item]
 
     def write(self, value):
-        if self.item is None:
-            self.container[self.key] = value
-        else:
-            items = list(self.container[self.key])
+        """(At the end of a replay. A number, or a tuple of numbers, is not what the
+        guards compare: a dict's own ``__setitem__``, which counts an edit for them in
+        ``autograd.edits``, is passed by, so that a step counter written back at every
+        replay does not make the next one read every table again.)"""
+        container = self.container
+        if self.item is not None:
+            items = list(container[self.key])
             items[self.item] = value
-            self.container[self.key] = type(self.container[self.key])(items)
+            value = type(container[self.key])(items)
+        if isinstance(container, dict) and counts_edits(container):
+            dict.__setitem__(container, self.key, value)
+        else:
+            container[self.key] = value
 
     def __repr__(self):
         return self.where

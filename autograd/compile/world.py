@@ -11,17 +11,21 @@ duck-typed, so that autograd imports neither nn nor optim.
 - a cache key: each module's train/eval flag and each parameter's ``requires_grad``
   (a program per combination, so ``model.eval()`` for validation gets its own);
 - guards: the same objects under the same names, the same parameters in each module
-  and optimizer group, the same state entries, no hooks;
+  and optimizer group, the same state entries, no hooks (the modules' and optimizers'
+  tables are read again only after an edit counted in ``autograd.edits``, or when an
+  attribute of theirs is another object: ``attributes``);
 - a snapshot of the plain attributes of the objects found, compared after a trace: a
   function that changes Python state (``self.steps += 1``) cannot be replayed.
 """
 import dis
+import operator
 import sys
 import types
 
 import numpy as np
 
 from .. import hooks as tensor_hooks
+from ..edits import counts_edits
 from ..tensor import Tensor
 
 _SKIP = (types.ModuleType, type, np.ndarray, Tensor, str, bytes, int, float, complex,
@@ -190,6 +194,17 @@ def _hook_names(obj):
 _NO_TABLE = {}
 
 
+_COUNTED = ("_parameters", "_buffers", "_modules")
+
+
+def _counted_optimizer(opt):
+    """Whether every table of ``opt`` that ``World.tables`` reads counts its edits."""
+    groups, state = opt.param_groups, opt.state
+    return counts_edits(groups) and counts_edits(state) and \
+        all(counts_edits(g) and counts_edits(g.get("params")) for g in groups) and \
+        all(counts_edits(s) for s in state.values())
+
+
 class World:
     """Key, guards and snapshot for one discovery (see the module docstring)."""
 
@@ -218,11 +233,14 @@ class World:
 
     def key(self):
         """What selects a program: train/eval flags and which parameters train."""
-        return (tuple(m.training for m in self.modules),
-                tuple(p.requires_grad for p in self.params))
+        return (tuple([m.training for m in self.modules]),   # (lists: no generator
+                tuple([p.requires_grad for p in self.params]))  # frames, every call)
 
     def hooks(self):
         """Modules with hooks: their Python would not run at a replay."""
+        return self.module_hooks() + self.parameter_hooks()
+
+    def module_hooks(self):
         found = []
         for m, attrs, names, size in self._tables:   # checked at every replay: the
             if len(attrs) != size:                   # known tables, not every attribute
@@ -231,33 +249,78 @@ class World:
                 if attrs.get(k):                     # this runs for every module)
                     found.append(f"{type(m).__name__} has {', '.join(_hooks(m))}")
                     break
+        return found
+
+    def parameter_hooks(self):
+        """Parameters with Tensor.register_hook or post-accumulate-grad hooks."""
         if not tensor_hooks.ACTIVE.tensor_hooks:     # no tensor has a hook (the engine
-            return found                             # trusts this count too)
-        for p in self.params:      # Tensor.register_hook / post-accumulate-grad hooks
+            return []                                # trusts this count too)
+        found = []
+        for p in self.params:
             if getattr(p, "_hooks", None) or getattr(p, "_post_hooks", None):
                 found.append(f"parameter {p.name or tuple(p.shape)} has gradient hooks")
         return found
 
-    def structure(self):
-        """Identities a program depends on: names, parameters, buffers, groups, state."""
-        out = [id(_read((ns, k))) for ns, k, _ in self.refs]
+    def tables(self):
+        """What the modules' and optimizers' tables hold: each module's parameters,
+        buffers and sub-modules (a table's size, then its values' ids, in one flat list:
+        the cheapest form to compare), each optimizer's groups (their parameters, and
+        entries other than the numbers a replay reads anew) and the Tensors in its
+        state."""
+        out = []
         append, extend = out.append, out.extend
-        for m in self.modules:      # one flat list (a table's size, then its ids): the
+        for m in self.modules:
             for table in (m._parameters, getattr(m, "_buffers", _NO_TABLE), m._modules):
-                append(len(table))  # cheapest form compared at every replay
+                append(len(table))
                 if table:
                     extend(map(id, table.values()))
+        # (list comprehensions, not generators: this may run at every replay)
         for opt in self.optimizers:
             for g in opt.param_groups:
-                out.append(tuple(map(id, g["params"])))
-                out.append(tuple((k, v) for k, v in g.items()
-                                 if k != "params" and not isinstance(v, (int, float, tuple))
-                                 or isinstance(v, bool)))
-            out.append(tuple((id(p), tuple((k, id(v)) for k, v in s.items()
-                                           if isinstance(v, Tensor)))
-                             for p, s in opt.state.items()))
+                append(tuple(map(id, g["params"])))
+                append(tuple([(k, v) for k, v in g.items()
+                              if k != "params" and not isinstance(v, (int, float, tuple))
+                              or isinstance(v, bool)]))
+            append(tuple([(id(p), tuple([(k, id(v)) for k, v in s.items()
+                                         if isinstance(v, Tensor)]))
+                          for p, s in opt.state.items()]))
+        return out
+
+    def attributes(self):
+        """Every module's and optimizer's attribute values, if each table ``tables`` and
+        ``module_hooks`` read counts its edits (``autograd.edits``); else None. While
+        ``edits.COUNT`` stays and every attribute is the same object
+        (``same_attributes``), those tables hold what they held."""
+        out = []
+        for m in self.modules:
+            attrs = getattr(m, "__dict__", None)
+            if attrs is None or not all(counts_edits(attrs.get(k)) for k in _COUNTED) or \
+                    not all(counts_edits(attrs[k]) for k in _hook_names(m)):
+                return None
+            out.append((m, tuple(attrs.values())))
+        for opt in self.optimizers:
+            attrs = getattr(opt, "__dict__", None)
+            if attrs is None or not _counted_optimizer(opt):
+                return None
+            out.append((opt, tuple(attrs.values())))
+        return out
+
+    @staticmethod
+    def same_attributes(saved):
+        is_ = operator.is_
+        for obj, values in saved:          # (identities: an attribute may be an array)
+            attrs = obj.__dict__
+            if len(attrs) != len(values) or not all(map(is_, attrs.values(), values)):
+                return False
+        return True
+
+    def structure(self):
+        """Identities a program depends on besides the tables: the names it reads the
+        modules and optimizers under, plain objects' tensors."""
+        out = [id(ns.get(k, _MISSING) if isinstance(ns, dict) else _read((ns, k)))
+               for ns, k, _ in self.refs]
         for obj in self.objects:
-            out.append(tuple(id(v) for v in vars(obj).values() if isinstance(v, Tensor)))
+            out.append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
         return out
 
     def snapshot(self):
