@@ -51,3 +51,13 @@ def counts_edits(table):
     """Whether ``table`` counts its edits here (a plain dict does not: a guard that
     relies on the count must read it instead)."""
     return getattr(type(table), "counts_edits", False) is True
+
+
+def _defaultdict_repr(self):
+    # printed as the table it stands for (``print(opt.state)`` as in PyTorch)
+    factory = dict if self.default_factory is CountedDict else self.default_factory
+    return repr(collections.defaultdict(factory, self))
+
+
+CountedDefaultDict.__repr__ = _defaultdict_repr
+CountedOrderedDict.__repr__ = lambda self: repr(collections.OrderedDict(self))

@@ -269,3 +269,15 @@ def test_an_optimizers_counted_tables_copy_pickle_and_export_plain_data():
     other.load_state_dict(saved)
     assert type(other.param_groups[0]) is edits.CountedDict
     assert type(other.state[model[0].weight]) is edits.CountedDict
+
+
+def test_counted_tables_print_as_the_tables_they_stand_for():
+    model, opt, _, step = build()
+    step(*data(0))
+    model[0].register_forward_hook(print)
+    plain_state = collections.defaultdict(dict, opt.state)
+    assert repr(opt.state) == repr(plain_state)
+    assert repr(opt.state).startswith("defaultdict(<class 'dict'>, {")
+    hooks = model[0]._forward_hooks
+    assert repr(hooks) == repr(collections.OrderedDict(hooks))
+    assert repr(hooks).startswith("OrderedDict(")
