@@ -323,8 +323,8 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
             elif leaves is not None:
                 entry = leaves.get(id(x))
                 if entry is None:
-                    # asked before the list is built: an element already evaluated
-                    # for it is one more reference to gi, and nothing was ever adopted
+                    # asked before the list is built: inside [x, gi, ...] the elements
+                    # already evaluated hold gi once more, and unshared never says yes
                     owned = type(gi) is np.ndarray and unshared(input_grads, k)
                     leaves[id(x)] = [x, gi, owned]
                 elif entry[2] and type(gi) is np.ndarray and \
