@@ -323,10 +323,13 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
             elif leaves is not None:
                 entry = leaves.get(id(x))
                 if entry is None:
-                    leaves[id(x)] = [x, gi, type(gi) is np.ndarray
-                                     and unshared(input_grads, k)]
-                elif entry[2] and type(gi) is np.ndarray:   # a sum only the walk holds
-                    np.add(entry[1], gi, out=entry[1])
+                    # asked before the list is built: inside [x, gi, ...] the elements
+                    # already evaluated hold gi once more, and unshared never says yes
+                    owned = type(gi) is np.ndarray and unshared(input_grads, k)
+                    leaves[id(x)] = [x, gi, owned]
+                elif entry[2] and type(gi) is np.ndarray and \
+                        not _given_earlier(entry[1], input_grads, k):
+                    np.add(entry[1], gi, out=entry[1])      # a sum only the walk holds
                 else:
                     entry[1] = entry[1] + gi
                     entry[2] = type(entry[1]) is np.ndarray
@@ -350,6 +353,16 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                     summed.add(parent)
         else:
             _send(grads, x, gi)
+
+
+def _given_earlier(array, input_grads, k):
+    """True if ``array`` is this node's gradient for an input before position ``k`` (a
+    leaf used twice, ``x * x``, adopted it there): a recorder or a stepper's event still
+    reads it after the node, so the next contribution must not be added into it."""
+    for j in range(k):
+        if input_grads[j] is array:
+            return True
+    return False
 
 
 def _slice_sent(node, g, grads, summed, slices, targets, needed):

@@ -321,10 +321,28 @@ def _relu_forward(x):
     return np.maximum(x, 0)
 
 
+_SAME_WIDTH_INTS = {np.dtype(np.float16): np.dtype(np.int16),
+                    np.dtype(np.float32): np.dtype(np.int32),
+                    np.dtype(np.float64): np.dtype(np.int64)}
+
+
 def _relu_vjp(g, out, x):
     # g where out > 0 (and where out is NaN, like PyTorch's threshold_backward), else 0.
     # A select, not g * mask: an infinite g must not become inf * 0 = NaN.
-    if isinstance(g, np.generic) and isinstance(out, np.generic):
+    if type(g) is np.ndarray and type(out) is np.ndarray:
+        # (not a compile trace's arrays: its numba kernels fuse where's select with the
+        # calls around it, and an int-times-bool multiply they do not; nor small arrays,
+        # where np.where's one call is the cheaper)
+        ints = _SAME_WIDTH_INTS.get(g.dtype)
+        if ints is not None and out.dtype == g.dtype and out.shape == g.shape and \
+                g.size >= _BITSELECT_MIN:
+            # The select in two passes: g's bits times 0 or 1 as integers, which is
+            # exact (the bits of g, or of +0.0) and cannot branch. relu's output is
+            # never negative, so out <= 0 is out == ±0 and NaN keeps its gradient.
+            # where's bit select makes four passes over the batch (W4: 21 -> ~12 us
+            # per call in a step).
+            return np.multiply(g.view(ints), out != 0).view(g.dtype)
+    elif isinstance(g, np.generic) and isinstance(out, np.generic):
         # NumPy scalars (a 0-d graph): the same select in Python. np.where costs ~1.5 us
         # here and returns a 0-d array, which makes every later scalar VJP slow too.
         return g if not out <= 0 else g.dtype.type(0)

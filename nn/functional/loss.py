@@ -205,11 +205,18 @@ def _all_below(t, n):
     call): viewed as the unsigned integers of their width, negative values are larger
     than every non-negative one (two's complement), so only the maximum is needed;
     as long as ``n`` is at most the smallest of them, 2**(bits - 1)."""
-    if t.dtype.kind == "i":
-        if n > 1 << (8 * t.dtype.itemsize - 1):
+    dtype = t.dtype
+    if dtype.kind == "i":
+        if n > 1 << (8 * dtype.itemsize - 1):
             return t.min() >= 0 and t.max() < n
-        t = t.view(t.dtype.str.replace("i", "u"))
-    return t.max() < n
+        unsigned = _UNSIGNED.get(dtype)
+        if unsigned is None:
+            unsigned = _UNSIGNED[dtype] = np.dtype(dtype.str.replace("i", "u"))
+        t = t.view(unsigned)
+    return np.maximum.reduce(t, axis=None) < n      # t.max() without its Python layer
+
+
+_UNSIGNED = {}      # a signed integer dtype -> the unsigned one of its width
 
 
 def _check_targets(x, target, ignore_index, name):

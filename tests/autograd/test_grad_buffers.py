@@ -4,6 +4,8 @@ The walk lets a leaf adopt a VJP result as its ``.grad`` without a copy when not
 else refers to it (leaf_grads.unshared); these cases pin down that adoption never
 aliases a buffer someone else can see.
 """
+import weakref
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,31 @@ def test_a_stepper_shows_a_leafs_grad_as_it_stands_and_ends_as_backward():
         seen.append(x.grad.item())
     assert seen[-1] == 1.0000000000000002 and seen[0] == 1.0   # 1 + 1e-16 rounds to 1
     assert x.grad is grad_before                 # the same Tensor, updated in place
+
+
+class _Doubled(ag.Function):
+    """x * 2 whose backward keeps a weak reference to the gradient it returns."""
+
+    returned = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        out = g * 2
+        _Doubled.returned.append(weakref.ref(out))
+        return out
+
+
+@pytest.mark.parametrize("walk", [lambda loss: loss.backward(), _with_a_hook],
+                         ids=["plain", "hook"])
+def test_a_leaf_adopts_a_gradient_nothing_else_holds(walk):
+    # no copy of a fresh VJP result (leaf_grads.unshared; W4 copied every weight's
+    # gradient each step while a half-built list in the walk held it as well)
+    _Doubled.returned = []
+    a = _leaf(3, 4)
+    walk(_Doubled.apply(a).sum())
+    assert _Doubled.returned[0]() is a.grad.data
+    np.testing.assert_array_equal(a.grad.data, 2.0)

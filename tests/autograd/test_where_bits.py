@@ -69,3 +69,28 @@ def test_relu_of_numpy_scalars_is_np_maximum_bit_for_bit(dtype):
         got, want = forward(x), np.maximum(x, 0)
         assert type(got) is type(want) and got.tobytes() == want.tobytes(), x
         assert ag.relu(ag.Tensor(x)).data.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (128, 256), (64, 64)])
+def test_relu_vjp_on_arrays_is_numpys_select_bit_for_bit(dtype, shape):
+    # the array path multiplies g's bits by out != 0 as integers: every special input
+    # (NaN of either sign, which relu passes on, ±0, ±inf) and special upstream value
+    # (an infinite g must not become inf * 0 = NaN, a -0.0 or negative g where out is 0
+    # must give +0.0) gives np.where's bits; g may be a strided or broadcast view
+    vjp = P.REGISTRY["relu"].vjps[0]
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:3] = [-np.nan, np.nan, -0.0]
+    out = np.maximum(x, 0)
+    g = rng.standard_normal(shape).astype(dtype)
+    g.reshape(-1)[:3] = [np.inf, -np.inf, np.nan]
+    g.reshape(-1)[-4:] = [-0.0, -np.inf, np.inf, -np.nan]
+    views = [g, np.broadcast_to(g[..., :1], shape), np.asfortranarray(g)]
+    for gv in views:
+        got, want = vjp(gv, out, x), np.where(out <= 0, 0, gv)
+        assert type(got) is np.ndarray and got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes()
+    got = vjp(np.array(-2.0, dtype), np.array(0.0, dtype), np.array(-1.0, dtype))
+    assert type(got) is np.ndarray and got.shape == () and got.tobytes() == \
+        np.zeros((), dtype).tobytes()
