@@ -162,7 +162,7 @@ def _rewrite(prog, uses, chain):
     for k, (op, z, write, index, g, before, target) in enumerate(chain):
         prog.trace.ops[z.created].skip = write.skip = True
         region = Value.part(last, index)
-        op.kind, op.fn, op.outs, op.writes = "ufunc", np.add, [], [acc]
+        op.kind, op.fn, op.outs, op.writes = "ufunc", np.add, (), [acc]
         op.args, op.kwargs = (region, g), {"out": (region,)}
         op.values = [region, g, region]
         if k == 0 and keep_start:

@@ -377,6 +377,21 @@ class Program:
 
     def _step(self, op):
         kind = op.kind
+        fn = op.fn
+        if kind == "ufunc" and type(fn) is np.ufunc and not op.kwargs and not op.syms \
+                and len(op.outs) == 1 and op.outs[0].root.created == op.index \
+                and fn.nout == 1 and len(op.args) == fn.nin and fn not in _OUT_BY_KEYWORD:
+            # the commonest call (a ufunc making one new array, no keywords, no Syms):
+            # the step the general path below gives it, without its checks
+            args = self.bind(op.args)
+            out = self.view(op.into if op.into is not None else op.outs[0])
+            self.notes.out += 1
+            if self.kernels is None:
+                rowed = scalar_as_row(fn, args, out, self.rows,
+                                      self._handed.arrays if self._handed else ())
+                if rowed is not None:
+                    return rowed
+            return (fn, args + (out,), None)
         if kind == "sym":
             args = self.bind(op.args)
             return (_sym, (self.regs, op.sym.index, op.fn, args, sym_slots(args, None)),
