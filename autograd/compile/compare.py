@@ -50,6 +50,11 @@ def _same_arg(a, b):
     return _same_constant(a, b)
 
 
+# types whose values are equal under == only if they are of the same type and the same
+# (no float: 0.0 == -0.0; no bool: True == 1), so a tuple of them compares in one call
+_EXACT = frozenset({int, slice, type(None), type(Ellipsis)})
+
+
 def _same_args(xs, ys):
     """``_same_arg`` on two argument tuples, with the common kinds (arrays, Python
     numbers) compared inline: this loop runs for every call of a trace."""
@@ -60,8 +65,11 @@ def _same_args(xs, ys):
         if tx is not type(y):
             return False
         if tx is Value:
-            if x.root.index != y.root.index or \
-                    (x._spec or x.spec()) != (y._spec or y.spec()):
+            if x.root.index != y.root.index:
+                return False
+            spec = x._spec                  # (new arrays share their spec tuples)
+            if (spec is None or spec is not y._spec) and \
+                    (spec or x.spec()) != (y._spec or y.spec()):
                 return False
         elif tx is float:
             if x == y:
@@ -72,6 +80,14 @@ def _same_args(xs, ys):
         elif tx is int or tx is bool:
             if x != y:
                 return False
+        elif tx is tuple and _EXACT.issuperset(map(type, x)) and \
+                _EXACT.issuperset(map(type, y)):
+            try:                            # (an index: ints and slices, compared in C)
+                if x != y:
+                    return False
+            except Exception:  # noqa: BLE001 - a slice of arrays: as _same_constant
+                if not _same_arg(x, y):
+                    return False
         elif not _same_arg(x, y):
             return False
     return True
@@ -139,8 +155,10 @@ def first_difference(prev, cur):
             xs, ys = a.outs, b.outs
             if len(xs) == 1 and len(ys) == 1:
                 x, y = xs[0], ys[0]
-                if x.root.index == y.root.index and \
-                        (x._spec or x.spec()) == (y._spec or y.spec()):
+                spec = x._spec
+                if x.root.index == y.root.index and (
+                        spec is y._spec and spec is not None or
+                        (spec or x.spec()) == (y._spec or y.spec())):
                     i += 1
                     continue
             elif _same_outs(xs, ys):

@@ -257,8 +257,8 @@ class Recorder:
             root.ptr, root.initial, root.const = None, None, False
             roots.append(root)
             by_owner[id(res)] = root
-            if self.previous is not None:
-                self._constant(op, root)
+            if self.previous is not None and (not op.values or op.values[0].root.const):
+                self._constant(op, root)          # (not a constant if its first is not)
             value = _new(Value)
             value.root, value._arr, value._weak, value._spec, value.writeable = \
                 root, None, root._weak, spec, res.flags.writeable
