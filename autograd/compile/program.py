@@ -217,16 +217,20 @@ class Program:
     def view(self, value, opaque=False):
         """``value`` on its root's buffer (``opaque``: for state no step's arguments show,
         such as a scalar block's registers, so an input read there is always copied in)."""
-        index = value.root.index
+        root = value.root
+        index = root.index
         buf = self.phys[index]
         handed = self._handed
-        if buf is value.root.owner:
+        owner = root._owner                 # (root.owner, inlined: ~3 calls a step)
+        if owner is None and root._weak is not None:
+            owner = root._weak()
+        if buf is owner:
             arr = value.arr
             if arr is not None:
                 if handed is not None:
                     handed.note(index, arr, len(self.steps), opaque)
                 return arr
-        spec = value.spec()
+        spec = value._spec or value.spec()
         # one array per view of a buffer, shared by the steps using it (a result is
         # read by the next few calls: three in four views were made again). Not for
         # a candidate input's: each array handed out for it is rebuilt by inputs.py.
