@@ -28,33 +28,6 @@ FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 _OUT_BY_KEYWORD = {np.maximum, np.minimum, np.fmax, np.fmin}   # positional out= deprecated
 
 
-def blank_like(a):
-    """A new array with ``a``'s shape, dtype and strides (so saved views fit it)."""
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return np.empty_like(a, order="K")
-    lo, hi = np.byte_bounds(a)
-    raw = np.empty(hi - lo, dtype=np.uint8)
-    offset = a.__array_interface__["data"][0] - lo
-    return np.ndarray(a.shape, a.dtype, buffer=raw, offset=offset, strides=a.strides)
-
-
-class _Window:
-    """What ``np.asarray`` makes an array of (as ``as_strided`` does): any view, by address."""
-
-    def __init__(self, interface, base):
-        self.__array_interface__ = interface
-        self.base = base
-
-
-def window(buf, offset, shape, strides, dtype):
-    """The view ``offset`` bytes from ``buf``'s first element, with ``shape``, ``strides``
-    and ``dtype``, on any array (``np.ndarray(buffer=)`` wants C-contiguous memory)."""
-    start = buf.__array_interface__["data"][0]
-    interface = {"shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr,
-                 "data": (start + offset, False), "strides": tuple(strides), "version": 3}
-    return np.asarray(_Window(interface, buf))
-
-
 class Program:
     """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
     which agreed with it).
@@ -195,7 +168,7 @@ class Program:
             if reads.get(index, -1) <= first_write:
                 self.phys[index] = self.phys[target.index]        # read, then rewritten
             else:       # still read after the new value is made: keep a copy
-                scratch = blank_like(target.owner)
+                scratch = plan.blank_like(target.owner)
                 self.phys[index] = scratch
                 self.start_steps.append((np.copyto, (scratch, self.phys[target.index]), None))
                 self.notes.copies += 1
@@ -245,7 +218,7 @@ class Program:
         if buf.flags.c_contiguous:
             out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
         else:                       # an array owning its memory in another order
-            out = window(buf, offset, shape, strides, dtype)
+            out = plan.window(buf, offset, shape, strides, dtype)
         if not value.writeable:
             out.flags.writeable = False
         if key is not None:

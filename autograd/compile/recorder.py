@@ -50,8 +50,7 @@ _SCALAR_SPECS = {}      # dtype -> the spec of a 0-d array of it
 
 
 def _shared_layout(res, dtype, key):
-    """(layout, spec) of new array ``res``: the shared tuples, unless ``dtype`` is an
-    equal dtype that is another object (its metadata is its own)."""
+    """(layout, spec) of new array ``res``, shared unless an equal dtype is shared."""
     flags = res.flags
     layout = (key[0], dtype, key[1], res.nbytes, flags.c_contiguous or flags.f_contiguous)
     spec = (0, key[0], key[1], dtype)
@@ -247,8 +246,7 @@ class Recorder:
                 layout, spec = known[1], known[2]
             else:
                 layout, spec = _shared_layout(res, dtype, key)
-            # Root.made and Value.made, inlined (this runs for nearly every call)
-            root = _new(Root)
+            root = _new(Root)        # Root.made and Value.made, inlined (nearly every call)
             root.rec, root.index, root.kind, root.created = self, len(roots), "result", \
                 op.index
             root._owner, root._weak, root.layout = None, _weakref(res), layout
