@@ -283,7 +283,7 @@ class Recorder:
             roots.append(root)
             self.by_owner[id(arr)] = root
             root.scalar = True
-            if self.previous is not None:
+            if self.previous is not None and (not op.values or op.values[0].root.const):
                 self._constant(op, root)
             spec = _SCALAR_SPECS.get(arr.dtype)
             if spec is None or spec[3] is not arr.dtype:
