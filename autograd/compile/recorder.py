@@ -50,7 +50,8 @@ _SCALAR_SPECS = {}      # dtype -> the spec of a 0-d array of it
 
 
 def _shared_layout(res, dtype, key):
-    """(layout, spec) of new array ``res``, shared unless an equal dtype is shared."""
+    """(layout, spec) of new array ``res``, kept for the next arrays of its key (an equal
+    dtype that is another object gets tuples of its own: its metadata)."""
     flags = res.flags
     layout = (key[0], dtype, key[1], res.nbytes, flags.c_contiguous or flags.f_contiguous)
     spec = (0, key[0], key[1], dtype)
