@@ -17,6 +17,7 @@ import operator
 
 import numpy as np
 
+from .. import slice_sums
 from . import state
 
 _ACTIVE = state.ACTIVE
@@ -222,3 +223,6 @@ def _is_integer(x):
 
 numbers.Real.register(Sym)
 state.TYPES[:] = [TracedArray, Sym]
+# the backward walk adds gradients in place into the sums it made, as for plain arrays
+# (recorded as out= calls), so that a trace records what an eager step does
+slice_sums.IN_PLACE_TYPES.add(TracedArray)
