@@ -34,7 +34,7 @@ from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
 from .ops.registry import Primitive
 from .release import release_intermediates
-from .slice_sums import IN_PLACE_TYPES, SliceSums, basic_slice_index
+from .slice_sums import SliceSums, basic_slice_index, in_place_traced
 from .tensor import Tensor, stored_grad
 
 
@@ -326,11 +326,11 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                     leaves[id(x)] = [x, gi, type(gi) is np.ndarray
                                      and unshared(input_grads, k)]
                 elif entry[2] and (type(gi) is np.ndarray or      # a sum only the
-                                   type(gi) in IN_PLACE_TYPES):   # walk holds
+                                   in_place_traced(gi)):          # walk holds
                     np.add(entry[1], gi, out=entry[1])
                 else:
                     total = entry[1] = entry[1] + gi
-                    entry[2] = type(total) is np.ndarray or type(total) in IN_PLACE_TYPES
+                    entry[2] = type(total) is np.ndarray or in_place_traced(total)
             elif targets is None:
                 owned = (stored_grad(x) is None and not create_graph
                          and unshared(input_grads, k))
@@ -347,7 +347,7 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                 np.add(old, gi, out=old)
             else:
                 grads[parent] = old = old + gi
-                if type(old) is np.ndarray or type(old) in IN_PLACE_TYPES:
+                if type(old) is np.ndarray or in_place_traced(old):
                     summed.add(parent)
         else:
             _send(grads, x, gi)
@@ -357,7 +357,7 @@ def _slice_sent(node, g, grads, summed, slices, targets, needed):
     """For a ``getitem`` node with a basic index whose input has a one-output producer:
     add ``g`` into that producer's gradient in place (``SliceSums.add``); True if done."""
     if node.n_outputs != 1 or ANOMALY.enabled or (
-            type(g) is not np.ndarray and type(g) not in IN_PLACE_TYPES):
+            type(g) is not np.ndarray and not in_place_traced(g)):
         return False
     index = basic_slice_index(node)
     if index is None:

@@ -29,6 +29,14 @@ from .ops.index import getitem
 # autograd.compile.traced, so that a trace records the in-place adds an eager step makes
 IN_PLACE_TYPES = set()
 
+
+def in_place_traced(a):
+    """Whether ``a``, not an np.ndarray, is an array of ``IN_PLACE_TYPES`` the walk may
+    add into in place: not a 0-d one, which may stand for the NumPy scalar that eager's
+    sum of two 0-d arrays gives (added out of place; W1's replay took 2x as long with
+    its 0-d sums added in place)."""
+    return type(a) in IN_PLACE_TYPES and a.ndim > 0
+
 _SPARE = {}         # (shape, dtype) -> an accumulator a walk used, kept for the next one
 _SPARE_MAX = 4                               # shapes kept
 _SPARE_BYTES = (1 << 16, 1 << 25)            # sizes kept: 64 KB to 32 MB

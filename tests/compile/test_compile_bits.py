@@ -295,3 +295,21 @@ def test_a_trace_adds_gradients_in_place_where_an_eager_step_does():
     # slices: the first written into the zeros, two added there, then z's gradient and
     # the deferred + 0.0 (4); x * w's gradient into x's sum (1), which x adopts: no copy
     assert len(in_place) == 7 and "array" not in made, made
+
+
+def test_a_trace_adds_0d_gradients_out_of_place_as_eager_does():
+    """Eager's sum of two 0-d gradients is a NumPy scalar, which it adds out of place;
+    a 0-d traced sum may stand for one, so the trace adds it out of place too (W1's
+    scalar program: its 0-d sums added in place took twice as long to replay)."""
+    w = ag.tensor(np.float64(1.5), requires_grad=True)
+
+    def fn(x):
+        w.grad = None
+        ((w * x) * 2.0 + (w * x) * 3.0 + (w * x) * 4.0).backward()
+        return w.grad
+    compiled = ag.compile(fn)
+    for k in range(4):
+        x = ag.tensor(np.float64(k - 1.5))
+        assert fn(x).data.tobytes() == compiled(x).data.tobytes(), k
+    ops = [op for op in compiled.program().trace.ops if op.phase == "backward"]
+    assert not [op for op in ops if op.fn is np.add and "out" in op.kwargs]
