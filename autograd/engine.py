@@ -34,7 +34,7 @@ from .ops import shape as shape_ops
 from .ops.index import getitem as GETITEM
 from .ops.registry import Primitive
 from .release import release_intermediates
-from .slice_sums import SliceSums, basic_slice_index
+from .slice_sums import SliceSums, basic_slice_index, in_place_traced
 from .tensor import Tensor, stored_grad
 
 
@@ -327,12 +327,12 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                     # already evaluated hold gi once more, and unshared never says yes
                     owned = type(gi) is np.ndarray and unshared(input_grads, k)
                     leaves[id(x)] = [x, gi, owned]
-                elif entry[2] and type(gi) is np.ndarray and \
+                elif entry[2] and (type(gi) is np.ndarray or in_place_traced(gi)) and \
                         not _given_earlier(entry[1], input_grads, k):
                     np.add(entry[1], gi, out=entry[1])      # a sum only the walk holds
                 else:
-                    entry[1] = entry[1] + gi
-                    entry[2] = type(entry[1]) is np.ndarray
+                    total = entry[1] = entry[1] + gi
+                    entry[2] = type(total) is np.ndarray or in_place_traced(total)
             elif targets is None:
                 owned = (stored_grad(x) is None and not create_graph
                          and unshared(input_grads, k))
@@ -349,7 +349,7 @@ def _send_input_grads(node, input_grads, grads, summed, targets, plan, create_gr
                 np.add(old, gi, out=old)
             else:
                 grads[parent] = old = old + gi
-                if type(old) is np.ndarray:
+                if type(old) is np.ndarray or in_place_traced(old):
                     summed.add(parent)
         else:
             _send(grads, x, gi)
@@ -368,7 +368,8 @@ def _given_earlier(array, input_grads, k):
 def _slice_sent(node, g, grads, summed, slices, targets, needed):
     """For a ``getitem`` node with a basic index whose input has a one-output producer:
     add ``g`` into that producer's gradient in place (``SliceSums.add``); True if done."""
-    if node.n_outputs != 1 or ANOMALY.enabled or type(g) is not np.ndarray:
+    if node.n_outputs != 1 or ANOMALY.enabled or (
+            type(g) is not np.ndarray and not in_place_traced(g)):
         return False
     index = basic_slice_index(node)
     if index is None:

@@ -24,6 +24,19 @@ import numpy as np
 
 from .ops.index import getitem
 
+# array types besides np.ndarray whose gradients take the walk's in-place paths (these
+# sums and the engine's): a compiled function's TracedArray, added by
+# autograd.compile.traced, so that a trace records the in-place adds an eager step makes
+IN_PLACE_TYPES = set()
+
+
+def in_place_traced(a):
+    """Whether ``a``, not an np.ndarray, is an array of ``IN_PLACE_TYPES`` the walk may
+    add into in place: not a 0-d one, which may stand for the NumPy scalar that eager's
+    sum of two 0-d arrays gives (added out of place; W1's replay took 2x as long with
+    its 0-d sums added in place)."""
+    return type(a) in IN_PLACE_TYPES and a.ndim > 0
+
 _SPARE = {}         # (shape, dtype) -> an accumulator a walk used, kept for the next one
 _SPARE_MAX = 4                               # shapes kept
 _SPARE_BYTES = (1 << 16, 1 << 25)            # sizes kept: 64 KB to 32 MB
@@ -60,7 +73,9 @@ class SliceSums:
         into ``grads[parent]``; False (nothing done) if ``g`` does not fit there."""
         acc = grads.get(parent)
         if acc is None:                       # the first: index_add's zeros, written once
-            acc = _zeros(shape, g.dtype)
+            # (a traced g: zeros the trace records, never a spare plain buffer)
+            acc = _zeros(shape, g.dtype) if type(g) is np.ndarray else \
+                np.zeros(shape, dtype=g.dtype)
             view = acc[index]
             if view.shape != g.shape:
                 return False
@@ -68,7 +83,7 @@ class SliceSums:
             grads[parent] = acc
             summed.add(parent)
             return True
-        if type(acc) is not np.ndarray or acc.shape != shape or acc.dtype != g.dtype:
+        if type(acc) is not type(g) or acc.shape != shape or acc.dtype != g.dtype:
             return False
         view = acc[index]
         if view.shape != g.shape:

@@ -13,6 +13,10 @@ in the sign of a zero result, which the next ``+ 0.0`` removes as well. The prog
 therefore adds each slice into the accumulator in place, in the same order, and then
 adds ``0.0`` once to the whole of it: the same bits, in two or three passes over the
 array instead of two per slice.
+
+Where the sliced tensor has a producer, the engine sums traced slice gradients in place
+itself, as eagerly (``autograd/slice_sums.py``), and no such chain is recorded (W6's and
+W6m's programs have none): what is left here is chiefly the slices of a leaf.
 """
 import numpy as np
 
@@ -162,7 +166,7 @@ def _rewrite(prog, uses, chain):
     for k, (op, z, write, index, g, before, target) in enumerate(chain):
         prog.trace.ops[z.created].skip = write.skip = True
         region = Value.part(last, index)
-        op.kind, op.fn, op.outs, op.writes = "ufunc", np.add, [], [acc]
+        op.kind, op.fn, op.outs, op.writes = "ufunc", np.add, (), [acc]
         op.args, op.kwargs = (region, g), {"out": (region,)}
         op.values = [region, g, region]
         if k == 0 and keep_start:

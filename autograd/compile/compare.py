@@ -50,6 +50,11 @@ def _same_arg(a, b):
     return _same_constant(a, b)
 
 
+# types whose values are equal under == only if they are of the same type and the same
+# (no float: 0.0 == -0.0; no bool: True == 1), so a tuple of them compares in one call
+_EXACT = frozenset({int, slice, type(None), type(Ellipsis)})
+
+
 def _same_args(xs, ys):
     """``_same_arg`` on two argument tuples, with the common kinds (arrays, Python
     numbers) compared inline: this loop runs for every call of a trace."""
@@ -60,8 +65,11 @@ def _same_args(xs, ys):
         if tx is not type(y):
             return False
         if tx is Value:
-            if x.root.index != y.root.index or \
-                    (x._spec or x.spec()) != (y._spec or y.spec()):
+            if x.root.index != y.root.index:
+                return False
+            spec = x._spec                  # (new arrays share their spec tuples)
+            if (spec is None or spec is not y._spec) and \
+                    (spec or x.spec()) != (y._spec or y.spec()):
                 return False
         elif tx is float:
             if x == y:
@@ -71,6 +79,10 @@ def _same_args(xs, ys):
                 return False
         elif tx is int or tx is bool:
             if x != y:
+                return False
+        elif tx is tuple and _EXACT.issuperset(map(type, x)) and \
+                _EXACT.issuperset(map(type, y)):
+            if x != y:                      # (an index: ints and slices, compared in C)
                 return False
         elif not _same_arg(x, y):
             return False
@@ -84,6 +96,24 @@ def _same_outs(xs, ys):
         if x.root.index != y.root.index or (x._spec or x.spec()) != (y._spec or y.spec()):
             return False
     return True
+
+
+_OPTION_TYPES = frozenset({int, bool, str, type(None)})
+
+
+def _same_options(x, y):
+    """True if two calls' keywords are plain options (ints, bools, strings, None,
+    dtypes) and the same, compared in C (``np.array(g, dtype=...)``: a quarter of W1's
+    calls); False if they differ or are anything else (``_same_arg`` decides then)."""
+    if type(x) is not dict or type(y) is not dict or list(x) != list(y):
+        return False
+    types = list(map(type, x.values()))
+    if types != list(map(type, y.values())):
+        return False
+    for t in types:
+        if t not in _OPTION_TYPES and not issubclass(t, np.dtype):
+            return False
+    return x == y
 
 
 def _same_op(a, b):
@@ -132,15 +162,19 @@ def first_difference(prev, cur):
     n = min(len(prev.ops), len(cur.ops))
     i = 0
     for a, b in zip(prev.ops, cur.ops):
-        # the common call (the same function, no keywords, not a decision) checked
-        # inline; anything else, or a difference, by _same_op (which names it)
+        # the common call (the same function, no keywords or plain ones, not a
+        # decision) checked inline; anything else, or a difference, by _same_op (which
+        # names it)
         if a.fn is b.fn and a.kind == b.kind and a.kind != "decide" and \
-                not a.kwargs and not b.kwargs and _same_args(a.args, b.args):
+                (not a.kwargs and not b.kwargs or _same_options(a.kwargs, b.kwargs)) \
+                and _same_args(a.args, b.args):
             xs, ys = a.outs, b.outs
             if len(xs) == 1 and len(ys) == 1:
                 x, y = xs[0], ys[0]
-                if x.root.index == y.root.index and \
-                        (x._spec or x.spec()) == (y._spec or y.spec()):
+                spec = x._spec
+                if x.root.index == y.root.index and (
+                        spec is y._spec and spec is not None or
+                        (spec or x.spec()) == (y._spec or y.spec())):
                     i += 1
                     continue
             elif _same_outs(xs, ys):

@@ -223,7 +223,7 @@ def _hold_weakly(trace, root):
     if owner is None:
         return
     for op in trace.ops:
-        for v in op.values + op.outs:
+        for v in (*op.values, *op.outs):
             if v.root is root and v._arr is not None:
                 v.spec()
                 v._weak, v._arr = weakref.ref(v._arr), None

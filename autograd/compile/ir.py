@@ -10,6 +10,9 @@ import weakref
 
 import numpy as np
 
+_new = object.__new__
+_NO_KW = {}
+
 
 class Root:
     """Memory owned by one array. ``kind``: input, foreign (found by the function: a
@@ -204,7 +207,7 @@ class Op:
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
-        self.outs = []
+        self.outs = ()            # the Values it made (a tuple: most ops make one)
         self.writes = ()          # Values written in place (a list from the first)
         self.site = ()            # where it was made (see _site; kept for decisions)
         self.expect = None
@@ -225,6 +228,18 @@ class Op:
             _collect(kwargs, self.values, syms)
         if syms:
             self.syms = syms
+
+    @classmethod
+    def lean(cls, index, kind, fn, args, values, phase):
+        """A call of the recorder's fast paths (no keywords, no Syms; ``values`` the
+        Values in ``args``): ``__init__``'s fields, set without its checks."""
+        op = _new(cls)
+        op.index, op.kind, op.fn, op.args, op.kwargs, op.values, op.phase = \
+            index, kind, fn, args, _NO_KW, values, phase
+        op.outs, op.writes, op.site, op.syms = (), (), (), ()
+        op.expect = op.sym = op.into = op.finish = op.prelude = None
+        op.skip = False
+        return op
 
     @property
     def name(self):

@@ -188,6 +188,33 @@ def blank(layout):
     return np.ndarray(shape, dtype, buffer=raw, offset=-low, strides=strides)
 
 
+def blank_like(a):
+    """A new array with ``a``'s shape, dtype and strides (so saved views fit it)."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return np.empty_like(a, order="K")
+    lo, hi = np.byte_bounds(a)
+    raw = np.empty(hi - lo, dtype=np.uint8)
+    offset = a.__array_interface__["data"][0] - lo
+    return np.ndarray(a.shape, a.dtype, buffer=raw, offset=offset, strides=a.strides)
+
+
+class _Window:
+    """What ``np.asarray`` makes an array of (as ``as_strided`` does): any view, by address."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def window(buf, offset, shape, strides, dtype):
+    """The view ``offset`` bytes from ``buf``'s first element, with ``shape``, ``strides``
+    and ``dtype``, on any array (``np.ndarray(buffer=)`` wants C-contiguous memory)."""
+    start = buf.__array_interface__["data"][0]
+    interface = {"shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr,
+                 "data": (start + offset, False), "strides": tuple(strides), "version": 3}
+    return np.asarray(_Window(interface, buf))
+
+
 def created(op):
     seen = []
     for v in op.outs:

@@ -28,33 +28,6 @@ FILLS = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 _OUT_BY_KEYWORD = {np.maximum, np.minimum, np.fmax, np.fmin}   # positional out= deprecated
 
 
-def blank_like(a):
-    """A new array with ``a``'s shape, dtype and strides (so saved views fit it)."""
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return np.empty_like(a, order="K")
-    lo, hi = np.byte_bounds(a)
-    raw = np.empty(hi - lo, dtype=np.uint8)
-    offset = a.__array_interface__["data"][0] - lo
-    return np.ndarray(a.shape, a.dtype, buffer=raw, offset=offset, strides=a.strides)
-
-
-class _Window:
-    """What ``np.asarray`` makes an array of (as ``as_strided`` does): any view, by address."""
-
-    def __init__(self, interface, base):
-        self.__array_interface__ = interface
-        self.base = base
-
-
-def window(buf, offset, shape, strides, dtype):
-    """The view ``offset`` bytes from ``buf``'s first element, with ``shape``, ``strides``
-    and ``dtype``, on any array (``np.ndarray(buffer=)`` wants C-contiguous memory)."""
-    start = buf.__array_interface__["data"][0]
-    interface = {"shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr,
-                 "data": (start + offset, False), "strides": tuple(strides), "version": 3}
-    return np.asarray(_Window(interface, buf))
-
-
 class Program:
     """The replayable form of a trace (``trace``; ``previous`` is the trace before it,
     which agreed with it).
@@ -195,7 +168,7 @@ class Program:
             if reads.get(index, -1) <= first_write:
                 self.phys[index] = self.phys[target.index]        # read, then rewritten
             else:       # still read after the new value is made: keep a copy
-                scratch = blank_like(target.owner)
+                scratch = plan.blank_like(target.owner)
                 self.phys[index] = scratch
                 self.start_steps.append((np.copyto, (scratch, self.phys[target.index]), None))
                 self.notes.copies += 1
@@ -217,16 +190,20 @@ class Program:
     def view(self, value, opaque=False):
         """``value`` on its root's buffer (``opaque``: for state no step's arguments show,
         such as a scalar block's registers, so an input read there is always copied in)."""
-        index = value.root.index
+        root = value.root
+        index = root.index
         buf = self.phys[index]
         handed = self._handed
-        if buf is value.root.owner:
+        owner = root._owner                 # (root.owner, inlined: ~3 calls a step)
+        if owner is None and root._weak is not None:
+            owner = root._weak()
+        if buf is owner:
             arr = value.arr
             if arr is not None:
                 if handed is not None:
                     handed.note(index, arr, len(self.steps), opaque)
                 return arr
-        spec = value.spec()
+        spec = value._spec or value.spec()
         # one array per view of a buffer, shared by the steps using it (a result is
         # read by the next few calls: three in four views were made again). Not for
         # a candidate input's: each array handed out for it is rebuilt by inputs.py.
@@ -241,7 +218,7 @@ class Program:
         if buf.flags.c_contiguous:
             out = np.ndarray(shape, dtype, buffer=buf, offset=offset, strides=strides)
         else:                       # an array owning its memory in another order
-            out = window(buf, offset, shape, strides, dtype)
+            out = plan.window(buf, offset, shape, strides, dtype)
         if not value.writeable:
             out.flags.writeable = False
         if key is not None:
@@ -377,6 +354,21 @@ class Program:
 
     def _step(self, op):
         kind = op.kind
+        fn = op.fn
+        if kind == "ufunc" and type(fn) is np.ufunc and not op.kwargs and not op.syms \
+                and len(op.outs) == 1 and op.outs[0].root.created == op.index \
+                and fn.nout == 1 and len(op.args) == fn.nin and fn not in _OUT_BY_KEYWORD:
+            # the commonest call (a ufunc making one new array, no keywords, no Syms):
+            # the step the general path below gives it, without its checks
+            args = self.bind(op.args)
+            out = self.view(op.into if op.into is not None else op.outs[0])
+            self.notes.out += 1
+            if self.kernels is None:
+                rowed = scalar_as_row(fn, args, out, self.rows,
+                                      self._handed.arrays if self._handed else ())
+                if rowed is not None:
+                    return rowed
+            return (fn, args + (out,), None)
         if kind == "sym":
             args = self.bind(op.args)
             return (_sym, (self.regs, op.sym.index, op.fn, args, sym_slots(args, None)),

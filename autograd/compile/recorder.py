@@ -10,6 +10,7 @@ so that a replay can give every root a fixed buffer and run the calls in order.
 """
 import os
 import sys
+import weakref
 
 import numpy as np
 
@@ -22,6 +23,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _AUTOGRAD = os.path.dirname(_HERE)
 _PROJECT = os.path.dirname(_AUTOGRAD)
 _NO_KW = {}
+_new, _view, _weakref = object.__new__, np.ndarray.view, weakref.ref
 _TENSOR_FILE = os.path.join(_AUTOGRAD, "tensor.py")
 LIBRARY_DIRS = tuple(os.path.join(_PROJECT, name) + os.sep
                      for name in ("autograd", "nn", "optim", "glassgrad"))
@@ -41,18 +43,23 @@ _ARRAY = getattr(np.array, "__wrapped__", np.array)
 
 # One tuple per layout (and per whole-array spec) for every new array of a trace, not
 # one per array: most results of a step share a few layouts, and each tuple was a
-# GC-tracked object a trace made, compared and freed per call (W2: 4 of ~12 per call)
-_LAYOUTS = {}           # layout -> itself
-_SPECS = {}             # a layout in _LAYOUTS -> the spec of its whole array
+# GC-tracked object a trace made, compared and freed per call (W2: 4 of ~12 per call).
+# Found by (shape, strides, dtype), which fix the rest of the layout (size, contiguity)
+_LAYOUTS = {}           # (shape, strides, dtype) -> (dtype, layout, whole-array spec)
 _SCALAR_SPECS = {}      # dtype -> the spec of a 0-d array of it
 
 
-def _share(layout, spec):
-    if len(_LAYOUTS) > 4096:       # (a bound: a process tracing many shapes)
-        _LAYOUTS.clear()
-        _SPECS.clear()
-    _LAYOUTS[layout] = layout
-    _SPECS[layout] = spec
+def _shared_layout(res, dtype, key):
+    """(layout, spec) of new array ``res``, kept for the next arrays of its key (an equal
+    dtype that is another object gets tuples of its own: its metadata)."""
+    flags = res.flags
+    layout = (key[0], dtype, key[1], res.nbytes, flags.c_contiguous or flags.f_contiguous)
+    spec = (0, key[0], key[1], dtype)
+    if key not in _LAYOUTS:
+        if len(_LAYOUTS) > 4096:       # (a bound: a process tracing many shapes)
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = (dtype, layout, spec)
+    return layout, spec
 
 
 class Uncapturable(Exception):
@@ -112,7 +119,7 @@ class Recorder:
     def value_of(self, a):
         """The Value of array ``a`` (a TracedArray of this trace, or any ndarray)."""
         traced = type(a) is TracedArray or isinstance(a, TracedArray)
-        v = a.__dict__.get("_v") if traced else None
+        v = getattr(a, "_v", None) if traced else None
         if v is not None and v.root.rec is self:
             return v
         plain = np.ndarray.view(a, np.ndarray) if traced else a
@@ -146,7 +153,7 @@ class Recorder:
         """Arguments with arrays as Values and Syms as SymRefs (recursively)."""
         t = type(x)
         if t is TracedArray:
-            v = x.__dict__.get("_v")
+            v = getattr(x, "_v", None)
             return v if v is not None and v.root.rec is self else self.value_of(x)
         if t is float or t is int or x is None:
             return x
@@ -230,26 +237,32 @@ class Recorder:
 
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
-        if type(res) is np.ndarray and res.base is None and self._root_of(res) is None:
-            roots, flags = self.roots, res.flags                          # a new array
-            dtype = res.dtype
-            layout = (res.shape, dtype, res.strides, res.nbytes,
-                      flags.c_contiguous or flags.f_contiguous)
-            known = _LAYOUTS.get(layout)
-            if known is not None and known[1] is dtype:   # (an equal dtype that is
-                layout, spec = known, _SPECS[known]       # another object is not
-            else:                                         # shared: its metadata)
-                spec = (0, layout[0], layout[2], dtype)
-                if known is None:
-                    _share(layout, spec)
-            root = Root.made(len(roots), res, op.index, self, layout)
+        by_owner = self.by_owner
+        if type(res) is np.ndarray and res.base is None and (
+                (root := by_owner.get(id(res))) is None or root.owner is not res):
+            roots, dtype = self.roots, res.dtype                          # a new array
+            key = (res.shape, res.strides, dtype)
+            known = _LAYOUTS.get(key)
+            if known is not None and known[0] is dtype:
+                layout, spec = known[1], known[2]
+            else:
+                layout, spec = _shared_layout(res, dtype, key)
+            root = _new(Root)        # Root.made and Value.made, inlined (nearly every call)
+            root.rec, root.index, root.kind, root.created = self, len(roots), "result", \
+                op.index
+            root._owner, root._weak, root.layout = None, _weakref(res), layout
+            root.writes, root.slot, root.prev, root.held, root.scalar = (), None, None, \
+                False, False
+            root.ptr, root.initial, root.const = None, None, False
             roots.append(root)
-            self.by_owner[id(res)] = root
-            if self.previous is not None:
-                self._constant(op, root)
-            value = Value.made(root, spec, flags.writeable)
-            op.outs.append(value)
-            t = np.ndarray.view(res, TracedArray)
+            by_owner[id(res)] = root
+            if self.previous is not None and (not op.values or op.values[0].root.const):
+                self._constant(op, root)          # (not a constant if its first is not)
+            value = _new(Value)
+            value.root, value._arr, value._weak, value._spec, value.writeable = \
+                root, None, root._weak, spec, res.flags.writeable
+            op.outs += (value,)
+            t = _view(res, TracedArray)
             t._v = value              # (its base holds ``res``: no ``_p`` needed)
             return t
         if isinstance(res, np.ndarray):
@@ -261,7 +274,7 @@ class Recorder:
                 root = self._new_root(owner, "result", op.index)
                 self._constant(op, root)
             value = Value(root, res)
-            op.outs.append(value)
+            op.outs += (value,)
             return self.traced(value)
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
             arr = _ARRAY(res)
@@ -271,13 +284,13 @@ class Recorder:
             roots.append(root)
             self.by_owner[id(arr)] = root
             root.scalar = True
-            if self.previous is not None:
+            if self.previous is not None and (not op.values or op.values[0].root.const):
                 self._constant(op, root)
             spec = _SCALAR_SPECS.get(arr.dtype)
             if spec is None or spec[3] is not arr.dtype:
                 spec = _SCALAR_SPECS[arr.dtype] = (0, (), (), arr.dtype)
             value = Value.made(root, spec, True)
-            op.outs.append(value)
+            op.outs += (value,)
             t = np.ndarray.view(arr, TracedArray)
             t._v = value              # (its base holds ``arr``)
             return t
@@ -304,7 +317,7 @@ class Recorder:
         for x in inputs:
             t = type(x)
             if t is TracedArray:
-                v = x.__dict__.get("_v")
+                v = getattr(x, "_v", None)
                 if v is None or v.root.rec is not self:
                     v = self.value_of(x)
             elif t is np.ndarray:         # a plain array: a constant, or one found
@@ -317,16 +330,16 @@ class Recorder:
                 plain.append(x)
                 continue
             args.append(v)
-            plain.append(v.arr)
+            arr = v._arr                  # (v.arr, inlined)
+            plain.append(arr if arr is not None or v._weak is None else v._weak())
             values.append(v)
         return args, plain, values
 
     def _lean_op(self, kind, fn, args, values):
         ops = self.ops
-        op = Op(len(ops), kind, fn, tuple(args), _NO_KW, values)
+        op = Op.lean(len(ops), kind, fn, tuple(args), values, self.phase)
         if self.depth:
             op.site = _site(self.depth + 1)
-        op.phase = self.phase
         ops.append(op)
         return op
 
@@ -400,7 +413,7 @@ class Recorder:
             # the common case, lean (a basic index, reshape, transpose, astype: W6 makes
             # ~1,300 a trace): the arguments but the array are what ``encode`` leaves
             # as they are, and immutable, so the op holds them as given
-            v = arr.__dict__.get("_v")
+            v = getattr(arr, "_v", None)
             if v is None or v.root.rec is not self:
                 v = self.value_of(arr)
             res = self._run(getattr(np.ndarray, name), (v.arr,) + args, _NO_KW)
@@ -448,7 +461,7 @@ class Recorder:
         """np.asarray/np.array/... of data holding traced values or Syms."""
         if len(args) == 1 and type(args[0]) is TracedArray and all(
                 v is None or isinstance(v, _PLAIN_OPTIONS) for v in kwargs.values()):
-            v = args[0].__dict__.get("_v")         # one array of this trace (the engine's
+            v = getattr(args[0], "_v", None)     # one array of this trace (the engine's
             if v is not None and v.root.rec is self:           # gradient copies): lean
                 res = self._run(fn, (v.arr,), kwargs)
                 op = Op(len(self.ops), "func", fn, (v,), kwargs, [v])

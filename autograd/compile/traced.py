@@ -17,6 +17,7 @@ import operator
 
 import numpy as np
 
+from .. import slice_sums
 from . import state
 
 _ACTIVE = state.ACTIVE
@@ -24,6 +25,11 @@ _ACTIVE = state.ACTIVE
 
 class TracedArray(np.ndarray):
     """An array whose NumPy calls are recorded while its trace is active."""
+
+    # the recorder's Value of it and, for a view of a found array, the plain view it
+    # reads (unset in an array NumPy made of this class itself: read with getattr).
+    # Slots, not an instance dict: one dict fewer per recorded result (~0.2 us a call)
+    __slots__ = ("_v", "_p")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         rec = _ACTIVE[0]
@@ -217,3 +223,6 @@ def _is_integer(x):
 
 numbers.Real.register(Sym)
 state.TYPES[:] = [TracedArray, Sym]
+# the backward walk adds gradients in place into the sums it made, as for plain arrays
+# (recorded as out= calls), so that a trace records what an eager step does
+slice_sums.IN_PLACE_TYPES.add(TracedArray)

@@ -265,3 +265,51 @@ def test_summed_slice_gradients_keep_every_bit(slices):
             a, b = fn(w), compiled(w)
         assert a.data.tobytes() == b.data.tobytes(), (k, a.data, b.data)
     assert compiled.stats()["replays"] == 2
+
+
+def test_a_trace_adds_gradients_in_place_where_an_eager_step_does():
+    """The walk's in-place paths take traced gradients too (slice gradients into one
+    zeros array; a sum it made, at a producer and at a leaf, added into), so the program
+    is the eager step's: one zeros array, not one per slice, and no sum left out of place."""
+    x = ag.tensor(np.arange(12.0).reshape(4, 3) - 5.5, requires_grad=True)
+
+    def fn(w):
+        x.grad = None
+        y = x * w                                       # y's gradient: slices, then sums
+        z = y * 1.0
+        total = y[0].sum() + (y[2] * 2.0).sum() + (y[1] * 3.0).sum() + \
+            (z * 2.0).sum() + (z * 3.0).sum() + (z * 4.0).sum() + \
+            (x * 2.0).sum() + (x * 3.0).sum() + (x * 4.0).sum()
+        total.backward()
+        return x.grad
+    compiled = ag.compile(fn)
+    for k in range(4):
+        w = ag.tensor(np.float64(k - 1.5))
+        a, b = fn(w), compiled(w)
+        assert a.data.tobytes() == b.data.tobytes(), k
+    ops = [op for op in compiled.program().trace.ops if op.phase == "backward"]
+    made = [getattr(op.fn, "__name__", op.fn) for op in ops]
+    assert made.count("zeros") == 1
+    in_place = [op for op in ops if op.fn is np.add and "out" in op.kwargs]
+    # x's and z's three gradients: a sum, then one add in place each (2); y's three
+    # slices: the first written into the zeros, two added there, then z's gradient and
+    # the deferred + 0.0 (4); x * w's gradient into x's sum (1), which x adopts: no copy
+    assert len(in_place) == 7 and "array" not in made, made
+
+
+def test_a_trace_adds_0d_gradients_out_of_place_as_eager_does():
+    """Eager's sum of two 0-d gradients is a NumPy scalar, which it adds out of place;
+    a 0-d traced sum may stand for one, so the trace adds it out of place too (W1's
+    scalar program: its 0-d sums added in place took twice as long to replay)."""
+    w = ag.tensor(np.float64(1.5), requires_grad=True)
+
+    def fn(x):
+        w.grad = None
+        ((w * x) * 2.0 + (w * x) * 3.0 + (w * x) * 4.0).backward()
+        return w.grad
+    compiled = ag.compile(fn)
+    for k in range(4):
+        x = ag.tensor(np.float64(k - 1.5))
+        assert fn(x).data.tobytes() == compiled(x).data.tobytes(), k
+    ops = [op for op in compiled.program().trace.ops if op.phase == "backward"]
+    assert not [op for op in ops if op.fn is np.add and "out" in op.kwargs]

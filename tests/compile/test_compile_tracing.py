@@ -228,6 +228,31 @@ def test_new_arrays_share_layout_tuples_but_keep_their_own_dtype_object():
 
 
 
+
+def test_the_comparison_s_shortcuts_agree_with_the_careful_comparison():
+    # index tuples and plain keyword options are compared in one call (==) when their
+    # types allow it; they must say "the same" only where _same_arg does
+    from autograd.compile.compare import _same_arg, _same_args, _same_options
+    indexes = [(1, 2), (1, True), (True, 2), (slice(0, 2),), (slice(0, 3),),
+               (slice(0, 2), None, Ellipsis), (slice(0, 2), None, 1), (1.0, 2),
+               (0.0,), (-0.0,), (slice(0.0, 2),), (slice(-0.0, 2),), ()]
+    for x in indexes:
+        for y in indexes:
+            assert _same_args((x,), (y,)) == _same_arg(x, y), (x, y)
+    f8, f4 = np.dtype(np.float64), np.dtype(np.float32)
+    options = [{}, {"dtype": f8}, {"dtype": np.dtype("float64")}, {"dtype": f4},
+               {"copy": True}, {"copy": 1}, {"a": 1, "b": True}, {"b": 1, "a": True},
+               {"b": True, "a": 1}, {"order": "C"}, {"order": "F"}, {"x": 0.0},
+               {"x": -0.0}, {"x": None}, {"x": (1, 2)}]
+    for x in options:
+        for y in options:
+            if _same_options(x, y):
+                assert _same_arg(x, y), (x, y)
+    assert _same_options({"dtype": f8}, {"dtype": np.dtype("float64")})
+    assert not _same_options({"copy": True}, {"copy": 1})
+    assert not _same_options({"a": 1, "b": True}, {"b": 1, "a": True})
+
+
 def test_the_lifetimes_prune_returns_are_the_last_reads_of_the_ops_kept(monkeypatch):
     # the buffer plan takes each root's last use from prune's backward walk instead of
     # walking the ops again: it must be the last op kept reading or writing any view
