@@ -348,7 +348,34 @@ class Recorder:
                 finally:
                     active[0] = self
                 return self._result(self._lean_op("ufunc", ufunc, args, values), res)
+        elif method == "__call__" and len(kwargs) == 1:
+            out = kwargs.get("out")           # (NumPy hands ``out`` as a tuple)
+            if type(out) is tuple and len(out) == 1 and type(out[0]) is TracedArray:
+                v = getattr(out[0], "_v", None)
+                if v is not None and v.root.rec is self:
+                    flat = self._flat(inputs)
+                    if flat is not None:
+                        self._ufunc_into(ufunc, flat, v)
+                        return out[0]
         return self._ufunc(ufunc, method, inputs, kwargs)
+
+    def _ufunc_into(self, ufunc, flat, v):
+        """``ufunc(*inputs, out=...)`` into ``v``, an array of this trace (the backward's
+        in-place gradient sums: ~250 a W2 trace), recorded as ``_ufunc`` records it
+        (the same Op, writes and Values) without ``encode``'s walk of the arguments."""
+        args, plain, values = flat
+        self._before_write((v,))
+        arr = v._arr                          # (v.arr, inlined)
+        self._run(ufunc, plain, {"out": (arr if arr is not None or v._weak is None
+                                         else v._weak(),)})
+        values.append(v)
+        ops = self.ops
+        op = Op.lean(len(ops), "ufunc", ufunc, tuple(args), values, self.phase)
+        op.kwargs = {"out": (v,)}
+        if self.depth:
+            op.site = _site(self.depth)
+        ops.append(op)
+        self._written(op, (v,))
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
