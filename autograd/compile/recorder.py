@@ -8,25 +8,18 @@ roots or views of existing ones (found by following ``.base`` to the memory's ow
 and the values it writes in place (``out=``, ``x[i] = v``, ``np.copyto``) are noted,
 so that a replay can give every root a fixed buffer and run the calls in order.
 """
-import os
-import sys
 import weakref
 
 import numpy as np
 
 from . import state
 from .ir import Op, Root, SymRef, Value, geometry, owner_of, scalar_layout  # noqa: F401
+from .sites import (LIBRARY_DIRS, _BOUNDARY, _first_outside, _site,  # noqa: F401
+                    format_frame, frames)     # (function.py reads them here)
 from .traced import Sym, TracedArray
 
-_NUMPY_DIR = os.path.dirname(np.__file__)
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_AUTOGRAD = os.path.dirname(_HERE)
-_PROJECT = os.path.dirname(_AUTOGRAD)
 _NO_KW = {}
 _new, _view, _weakref = object.__new__, np.ndarray.view, weakref.ref
-_TENSOR_FILE = os.path.join(_AUTOGRAD, "tensor.py")
-LIBRARY_DIRS = tuple(os.path.join(_PROJECT, name) + os.sep
-                     for name in ("autograd", "nn", "optim", "glassgrad"))
 
 # functions whose Python result describes shapes or types, never values
 SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj,
@@ -355,7 +348,34 @@ class Recorder:
                 finally:
                     active[0] = self
                 return self._result(self._lean_op("ufunc", ufunc, args, values), res)
+        elif method == "__call__" and len(kwargs) == 1:
+            out = kwargs.get("out")           # (NumPy hands ``out`` as a tuple)
+            if type(out) is tuple and len(out) == 1 and type(out[0]) is TracedArray:
+                v = getattr(out[0], "_v", None)
+                if v is not None and v.root.rec is self:
+                    flat = self._flat(inputs)
+                    if flat is not None:
+                        self._ufunc_into(ufunc, flat, v)
+                        return out[0]
         return self._ufunc(ufunc, method, inputs, kwargs)
+
+    def _ufunc_into(self, ufunc, flat, v):
+        """``ufunc(*inputs, out=...)`` into ``v``, an array of this trace (the backward's
+        in-place gradient sums: ~250 a W2 trace), recorded as ``_ufunc`` records it
+        (the same Op, writes and Values) without ``encode``'s walk of the arguments."""
+        args, plain, values = flat
+        self._before_write((v,))
+        arr = v._arr                          # (v.arr, inlined)
+        self._run(ufunc, plain, {"out": (arr if arr is not None or v._weak is None
+                                         else v._weak(),)})
+        values.append(v)
+        ops = self.ops
+        op = Op.lean(len(ops), "ufunc", ufunc, tuple(args), values, self.phase)
+        op.kwargs = {"out": (v,)}
+        if self.depth:
+            op.site = _site(self.depth)
+        ops.append(op)
+        self._written(op, (v,))
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
@@ -540,61 +560,3 @@ def _plain_options(args):
         elif t not in _PLAIN_TYPES and not isinstance(x, np.dtype):
             return False
     return True
-
-
-def _site(depth=4):
-    """The frames that made the call, innermost first (up to ``depth`` of them, or to
-    the compiled function's boundary), as (code, line) pairs; ``frames`` names them.
-    Kept for decisions (to name the line of a guard) and, after two traces disagreed,
-    for every call (to name where they differ): walking the stack for every call
-    costs a sixth of a trace."""
-    out = []
-    f = sys._getframe(2)
-    boundary = _BOUNDARY[0]
-    while f is not None and depth:
-        code = f.f_code
-        if code is boundary:
-            break
-        out.append((code, f.f_lineno))
-        f = f.f_back
-        depth -= 1
-    return tuple(out)
-
-
-def frames(site):
-    """(filename, line, function) of a site's frames outside numpy and this package."""
-    out = []
-    for code, line in site:
-        name = code.co_filename
-        if not (name.startswith(_NUMPY_DIR) or name.startswith(_HERE)):
-            out.append((name, line, code.co_name))
-    return out
-
-
-_BOUNDARY = [None]     # the code object of the frame that calls the traced function
-
-
-def _first_outside():
-    """(site text, True if user code): who made the call, the innermost frame outside
-    numpy and this package; user code is anything outside autograd/, nn/, optim/ and
-    glassgrad/. The text names that frame, and for library code the user's line too."""
-    site = [f for f in frames(_site(64)) if f[0] != _TENSOR_FILE]   # Tensor.item() etc.
-    if not site:                                                     # decide for the caller
-        return "", False
-    inner = site[0]
-    if not inner[0].startswith(LIBRARY_DIRS):
-        return format_frame(inner), True
-    user = next((f for f in site if not f[0].startswith(LIBRARY_DIRS)), None)
-    text = format_frame(inner)
-    return (text + (f", called from {format_frame(user)}" if user else "")), False
-
-
-def format_frame(frame):
-    import linecache
-    filename, line, func = frame
-    text = linecache.getline(filename, line).strip()
-    shown = os.path.relpath(filename)
-    if shown.startswith(".."):
-        shown = filename
-    return f"{shown}:{line} in {func}" + (f": {text}" if text else "")
-

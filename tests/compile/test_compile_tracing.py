@@ -318,3 +318,53 @@ def test_the_last_reads_fold_returns_are_those_of_the_ops_forward_stores_sees(mo
     for k in range(3):
         compiled(ag.tensor(np.float64(k + 1.0)))
     assert seen == [(0, True), (1, True)]     # (one slice written in place)
+
+
+def _record_in_place(rec, ufunc):
+    """In-place ufunc calls into a result, a found array and a view of this trace (the
+    backward's gradient sums), recorded through ``ufunc`` (given rec.ufunc or
+    rec._ufunc); the trace described by plain values, to compare two recordings."""
+    from autograd.compile import state
+    state.ACTIVE[0] = rec
+    try:
+        found = rec.adopt(np.arange(4.0))
+        acc = rec.ufunc(np.multiply, "__call__", (found, 3.0), {})
+        plain = np.full(4, 0.5)
+        outs = [ufunc(np.add, "__call__", (acc, plain), {"out": (acc,)}),
+                ufunc(np.multiply, "__call__", (found, 2.0), {"out": (found,)})]
+        view = rec.method(acc, "__getitem__", (slice(1, None),), {})
+        outs.append(ufunc(np.subtract, "__call__", (view, 1), {"out": (view,)}))
+    finally:
+        state.ACTIVE[0] = None
+    assert outs[0] is acc and outs[1] is found and outs[2] is view
+
+    def arg(x):
+        return ("value", x.root.index, x.spec()) if hasattr(x, "root") else x
+
+    ops = [(op.kind, op.fn, op.phase, tuple(map(arg, op.args)),
+            {k: tuple(map(arg, v)) for k, v in op.kwargs.items()},
+            list(map(arg, op.values)), list(map(arg, op.writes)), op.syms, op.site)
+           for op in rec.ops]
+    roots = [(r.kind, list(r.writes), r.const, None if r.initial is None else
+              r.initial.tolist()) for r in rec.roots]
+    return ops, roots, np.asarray(acc).tolist(), np.asarray(found).tolist()
+
+
+def test_an_in_place_ufunc_into_an_array_of_the_trace_is_recorded_as_the_general_path():
+    # ufunc(..., out=x) into an array of the trace takes a lean path (no ``encode``
+    # walk: W2's backward makes ~250 such sums a trace); it records what the general
+    # path records: the same op fields, writes, Values, and a found array's values
+    from autograd.compile.recorder import Recorder
+    lean = Recorder(previous={})
+    lean.encode = None                     # (the lean path never walks the arguments)
+    general = Recorder(previous={})
+    assert _record_in_place(lean, lean.ufunc) == _record_in_place(general, general._ufunc)
+    again = Recorder(previous={})
+    ops, roots, acc, found = _record_in_place(again, again._ufunc)
+    f8 = np.dtype(np.float64)
+    assert [op[6] for op in ops] == [[], [("value", 1, (0, (4,), (8,), f8))],
+                                     [("value", 0, (0, (4,), (8,), f8))], [],
+                                     [("value", 1, (8, (3,), (8,), f8))]]
+    assert roots[:2] == [("foreign", [2], False, [0.0, 1.0, 2.0, 3.0]),
+                         ("result", [1, 4], False, None)]
+    assert acc == [0.5, 2.5, 5.5, 8.5] and found == [0.0, 2.0, 4.0, 6.0]
