@@ -22,13 +22,14 @@ import numpy as np
 from .. import dtypes, edits, grad_mode
 from ..anomaly import MODE as ANOMALY
 from ..tensor import Tensor, _creation, stored_grad
-from . import recorder as recorder_module
+from . import sites
 from .compare import first_difference
 from .fuse import check_kernels
 from .lift import Lifted
 from .program import Program
-from .recorder import Recorder, Uncapturable, Value, format_frame, frames
+from .recorder import Recorder, Uncapturable, Value
 from .seams import Seams
+from .sites import format_frame, frames
 from . import state
 from .state import GuardFailure
 from .traced import Sym, TracedArray
@@ -338,7 +339,7 @@ def _call_traced(fn, args, kwargs):
     return fn(*args, **kwargs)
 
 
-recorder_module._BOUNDARY[0] = _call_traced.__code__
+sites._BOUNDARY[0] = _call_traced.__code__
 
 
 def _where(op):
@@ -352,7 +353,7 @@ def _describe(rec, diff):
         return why
     op = rec.ops[index]
     where = frames(op.site)
-    site = next((f for f in where if not f[0].startswith(recorder_module.LIBRARY_DIRS)),
+    site = next((f for f in where if not f[0].startswith(sites.LIBRARY_DIRS)),
                 where[0] if where else None)
     return f"call #{index} ({op.name}) at {format_frame(site) if site else '?'}: {why}"
 

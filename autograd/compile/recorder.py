@@ -14,8 +14,7 @@ import numpy as np
 
 from . import state
 from .ir import Op, Root, SymRef, Value, geometry, owner_of, scalar_layout  # noqa: F401
-from .sites import (LIBRARY_DIRS, _BOUNDARY, _first_outside, _site,  # noqa: F401
-                    format_frame, frames)     # (function.py reads them here)
+from .sites import _first_outside, _site
 from .traced import Sym, TracedArray
 
 _NO_KW = {}
