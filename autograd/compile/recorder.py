@@ -364,16 +364,10 @@ class Recorder:
         (the same Op, writes and Values) without ``encode``'s walk of the arguments."""
         args, plain, values = flat
         self._before_write((v,))
-        arr = v._arr                          # (v.arr, inlined)
-        self._run(ufunc, plain, {"out": (arr if arr is not None or v._weak is None
-                                         else v._weak(),)})
+        self._run(ufunc, plain, {"out": (v.arr,)})
         values.append(v)
-        ops = self.ops
-        op = Op.lean(len(ops), "ufunc", ufunc, tuple(args), values, self.phase)
+        op = self._lean_op("ufunc", ufunc, args, values)
         op.kwargs = {"out": (v,)}
-        if self.depth:
-            op.site = _site(self.depth)
-        ops.append(op)
         self._written(op, (v,))
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
