@@ -31,6 +31,7 @@ class Notes:
         self.deduped = 0        # repeated decisions and conversions made once
         self.fills = 0          # zeros/ones arrays refilled instead of made
         self.slices = 0         # slice gradients written in place of zeros-array sums
+        self.picked = 0         # log_softmax gradients of a one-hot made in two calls
         self.arena = None       # the byte array the large results live in (or None)
         self.in_arena = 0       # results placed in it
 

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import accumulate, inputs, passes, plan, scalars
+from . import accumulate, inputs, onehot, passes, plan, scalars
 from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
                     same_value, scalar_as_row, sym_slots)
 from .recorder import SymRef, Uncapturable, Value
@@ -66,7 +66,8 @@ class Program:
         trace = self.trace
         reads = passes.fold(self)          # (each root's last use, on fold's walk)
         passes.dedupe(self)
-        if accumulate.sum_slices(self):     # ops rewritten: they read other values
+        rewrote = accumulate.sum_slices(self)
+        if onehot.rewrite(self) or rewrote:   # ops rewritten: they read other values
             reads = plan.last_reads(trace)
         passes.forward_stores(self, reads)
         reads = passes.prune(self)

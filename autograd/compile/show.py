@@ -76,7 +76,8 @@ def summary(compiled):
         f"computed once, {notes.dead} unused calls dropped, {notes.deduped} repeated "
         f"decisions made once, {notes.views} views made once, {notes.fills} arrays "
         f"refilled instead of allocated, {notes.slices} slice gradients written in place "
-        "instead of summed as zeros arrays",
+        f"instead of summed as zeros arrays, {notes.picked} log_softmax gradients of a "
+        "one-hot made as a scaled exp and a pick",
         f"out=: {notes.out} calls write their result straight into their buffer",
         f"guards: {decisions - in_head} decisions checked at every replay, {in_head} on "
         "numbers read anew only, checked when one of those changes; numbers read anew: "
