@@ -14,6 +14,7 @@ A step is fusable if it is
 - a select ``where(condition, a, b)`` (how relu's gradient is recorded: the mask from
   ``less_equal``, then the select) with a bool condition;
 - a copy or cast between float32, float64 and bool (``np.copyto``, fills);
+- an integer array times a bool mask (relu's gradient: a float's bits times 0 or 1);
 
 and its array operands have the run's shape, C-contiguous, or are 0-d (or broadcast
 from one element: read once per kernel call); Python numbers are constants. Other
@@ -225,6 +226,14 @@ def _instr(run, name, operands, out):  # noqa: C901 - one branch per kind of cal
         refs = [run.operand(cond, None), run.operand(a, dtype), run.operand(b, dtype)]
     elif name == "copy":
         refs = [run.operand(operands[0], dtype)]
+    elif name == "multiply" and dtype in INTS and len(operands) == 2 and \
+            sorted(getattr(x, "dtype", None) == BOOL for x in operands) == [False, True]:
+        # integers times a bool mask (relu's gradient: a float's bits, or 0): NumPy
+        # casts the mask to the integers' type, the kernel too (_cast)
+        ints = [x for x in operands if x.dtype != BOOL][0]
+        if not isinstance(ints, np.ndarray) or ints.dtype != dtype:
+            raise _Unfusable
+        refs = [run.operand(x, None) for x in operands]
     else:
         arrays = [x for x in operands if isinstance(x, (np.ndarray, np.generic))]
         if not arrays:

@@ -74,6 +74,7 @@ BINARY = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/",
           "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
           "equal": "==", "not_equal": "!="}
 ARITHMETIC = {"add", "subtract", "multiply", "divide"}
+BOOL = np.dtype(np.bool_)
 CASTS = {np.dtype(np.float64): "np.float64", np.dtype(np.float32): "np.float32",
          np.dtype(np.int64): "np.int64", np.dtype(np.int32): "np.int32"}
 
@@ -94,6 +95,9 @@ def _cast(expr, src, dst):
 def _expr(ins, names):
     a = names
     op = ins.op
+    if op == "multiply" and ins.dtype.kind == "i" and BOOL in ins.kinds:
+        x, y = (_cast(n, k, ins.dtype) for n, k in zip(a, ins.kinds))
+        return f"{x} * {y}"         # (integers times a mask, cast as NumPy casts it)
     if op in BINARY:
         return f"{a[0]} {BINARY[op]} {a[1]}"
     if op == "negative":

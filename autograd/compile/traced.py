@@ -18,6 +18,7 @@ import operator
 import numpy as np
 
 from .. import slice_sums
+from ..ops import elementwise
 from . import state
 
 _ACTIVE = state.ACTIVE
@@ -226,3 +227,5 @@ state.TYPES[:] = [TracedArray, Sym]
 # the backward walk adds gradients in place into the sums it made, as for plain arrays
 # (recorded as out= calls), so that a trace records what an eager step does
 slice_sums.IN_PLACE_TYPES.add(TracedArray)
+# relu's gradient as the bits times a mask, as eagerly (fused by numba's kernels too)
+elementwise.BIT_MULTIPLY_TYPES.add(TracedArray)

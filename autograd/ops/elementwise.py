@@ -326,13 +326,19 @@ _SAME_WIDTH_INTS = {np.dtype(np.float16): np.dtype(np.int16),
                     np.dtype(np.float64): np.dtype(np.int64)}
 
 
+# array types besides np.ndarray whose bits relu's VJP multiplies: a compile trace's
+# TracedArray (added by autograd.compile.traced), so that a trace records the two passes
+# an eager step makes (W4's replay: four steps fewer than where's four passes)
+BIT_MULTIPLY_TYPES = set()
+
+
 def _relu_vjp(g, out, x):
     # g where out > 0 (and where out is NaN, like PyTorch's threshold_backward), else 0.
     # A select, not g * mask: an infinite g must not become inf * 0 = NaN.
-    if type(g) is np.ndarray and type(out) is np.ndarray:
-        # (not a compile trace's arrays: its numba kernels fuse where's select with the
-        # calls around it, and an int-times-bool multiply they do not; nor small arrays,
-        # where np.where's one call is the cheaper)
+    tg, to = type(g), type(out)
+    if (tg is np.ndarray or tg in BIT_MULTIPLY_TYPES) and \
+            (to is np.ndarray or to in BIT_MULTIPLY_TYPES):
+        # (not small arrays, where np.where's one call is the cheaper)
         ints = _SAME_WIDTH_INTS.get(g.dtype)
         if ints is not None and out.dtype == g.dtype and out.shape == g.shape and \
                 g.size >= _BITSELECT_MIN:

@@ -160,3 +160,27 @@ def test_a_decision_made_in_a_block_after_a_write_leaves_no_trace_when_it_fails(
     prog = compiled.program()
     assert len(_decisions_in_blocks(prog)) == 2 and len(prog.backups) == 1
     assert compiled.stats()["guard_failures"] == 2
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_relus_gradient_replays_as_the_eager_bit_multiply(dt):
+    """relu's VJP on a large batch multiplies the gradient's bits by ``out != 0`` in a
+    trace as eagerly: two steps, not where's four (a mask, its int copy, minus one,
+    and), the same bits for NaNs, signed zeros and infs on either side."""
+    w = ag.tensor(np.ones(1, dt), requires_grad=True)
+
+    def f(x, g):
+        w.grad = None
+        y = ag.relu(x * w)
+        (y * g).sum().backward()
+        return y, w.grad
+
+    compiled = ag.compile(f)
+    with np.errstate(all="ignore"):
+        for seed in range(4):
+            x = ag.Tensor(_specials(dt, (64, 80), seed))
+            g = ag.Tensor(_specials(dt, (64, 80), 9 + seed))
+            want = [t.data.tobytes() for t in f(x, g)]
+            assert [t.data.tobytes() for t in compiled(x, g)] == want
+    names = [getattr(fn, "__name__", "") for fn, _a, _k in compiled.program().steps]
+    assert "not_equal" in names and not {"less_equal", "bitwise_and"} & set(names)
