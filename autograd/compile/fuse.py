@@ -11,10 +11,11 @@ A step is fusable if it is
 - a ufunc of ``FUSABLE`` (exactly rounded IEEE operations, comparisons, maximum and
   minimum) writing its one result into a buffer with ``out=``, every operand of the
   same dtype as the result (comparisons: as each other, giving bool);
-- a select ``where(condition, a, b)`` (how relu's gradient is recorded: the mask from
-  ``less_equal``, then the select) with a bool condition;
+- a select ``where(condition, a, b)`` (how relu's gradient is recorded on arrays under
+  4,096 values: the mask from ``less_equal``, then the select) with a bool condition;
 - a copy or cast between float32, float64 and bool (``np.copyto``, fills);
-- an integer array times a bool mask (relu's gradient: a float's bits times 0 or 1);
+- an integer array times a bool mask (relu's gradient on larger arrays: a float's bits
+  times 0 or 1);
 
 and its array operands have the run's shape, C-contiguous, or are 0-d (or broadcast
 from one element: read once per kernel call); Python numbers are constants. Other
