@@ -58,13 +58,18 @@ def reachable(root_nodes):
     """Every node with a path into one of ``root_nodes`` (iterative, no recursion limit)."""
     seen = set(root_nodes)
     stack = list(seen)
+    pop, push, add = stack.pop, stack.append, seen.add
     while stack:
-        for x in stack.pop().inputs:
+        node = pop()
+        xs = node._xs       # Node.inputs read from its slots (a property call per node)
+        if type(xs) is int:
+            xs = (node._x0, node._x1) if xs == 2 else (node._x0,)
+        for x in xs:
             if isinstance(x, Tensor):
                 parent = x.grad_fn
                 if parent is not None and parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
+                    add(parent)
+                    push(parent)
     return seen
 
 
@@ -274,7 +279,9 @@ def _visit_plain(order, grads, done):
         out = node() if node.n_outputs == 1 else None
         if out is not None and out._retains_grad:
             accumulate_leaf(out, g, False)
-        inputs = node.inputs
+        inputs = node._xs           # node.inputs, read from its slots as in reachable
+        if type(inputs) is int:
+            inputs = (node._x0, node._x1) if inputs == 2 else (node._x0,)
         if type(op) is Primitive:   # Primitive.input_grads, inlined
             args, params = node.arrays, node.params
             outv = out.data if out is not None else None
