@@ -58,13 +58,18 @@ def reachable(root_nodes):
     """Every node with a path into one of ``root_nodes`` (iterative, no recursion limit)."""
     seen = set(root_nodes)
     stack = list(seen)
+    pop, push, add = stack.pop, stack.append, seen.add
     while stack:
-        for x in stack.pop().inputs:
+        node = pop()
+        xs = node._xs       # Node.inputs read from its slots (a property call per node)
+        if type(xs) is int:
+            xs = (node._x0, node._x1) if xs == 2 else (node._x0,)
+        for x in xs:
             if isinstance(x, Tensor):
                 parent = x.grad_fn
                 if parent is not None and parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
+                    add(parent)
+                    push(parent)
     return seen
 
 
@@ -274,19 +279,33 @@ def _visit_plain(order, grads, done):
         out = node() if node.n_outputs == 1 else None
         if out is not None and out._retains_grad:
             accumulate_leaf(out, g, False)
-        inputs = node.inputs
+        inputs = n = node._xs       # node.inputs, read from its slots as in reachable
+        if type(n) is int:
+            inputs = (node._x0, node._x1) if n == 2 else (node._x0,)
         if type(op) is Primitive:   # Primitive.input_grads, inlined
             args, params = node.arrays, node.params
             outv = out.data if out is not None else None
+            vjps = op.vjps
             if op.variadic:
-                vjp = op.vjps[0]
+                vjp = vjps[0]
                 input_grads = [vjp(i, g, outv, args, **params)
                                if isinstance(x, Tensor) and x.requires_grad else None
                                for i, x in enumerate(inputs)]
+            elif n == 2 and len(vjps) == 2:     # written out: a comprehension is a call
+                x0, x1 = inputs
+                input_grads = [
+                    vjps[0](g, outv, *args, **params)
+                    if isinstance(x0, Tensor) and x0.requires_grad else None,
+                    vjps[1](g, outv, *args, **params)
+                    if isinstance(x1, Tensor) and x1.requires_grad else None]
+            elif n == 1 and len(vjps) == 1:
+                x0 = inputs[0]
+                input_grads = [vjps[0](g, outv, *args, **params)
+                               if isinstance(x0, Tensor) and x0.requires_grad else None]
             else:
                 input_grads = [vjp(g, outv, *args, **params)
                                if isinstance(x, Tensor) and x.requires_grad else None
-                               for vjp, x in zip(op.vjps, inputs)]
+                               for vjp, x in zip(vjps, inputs)]
         else:
             wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
             input_grads = op.input_grads(node, g, False, wanted)

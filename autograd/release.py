@@ -19,6 +19,7 @@ So in the usual loop ``loss = F.cross_entropy(model(xb), yb)`` the previous step
 activations are gone before the next forward starts, although ``loss`` still names
 the previous graph until it is rebound: peak memory is one graph's, as in PyTorch.
 """
+import operator
 import sys
 
 import numpy as np
@@ -100,6 +101,9 @@ def _is_big(nodes):
     return False
 
 
+_BY_INDEX = operator.itemgetter(3)     # an entry's creation index (see below)
+
+
 def release_intermediates(nodes):
     """Replace, in the inputs of ``nodes`` (the nodes a backward just went through),
     every intermediate tensor nothing else refers to by a released stand-in (see the
@@ -108,15 +112,22 @@ def release_intermediates(nodes):
         return
     entries = {}
     for node in nodes:
-        for x in node.inputs:
+        xs = node._xs       # node.inputs, read from its slots (as engine.reachable does)
+        if type(xs) is int:
+            xs = (node._x0, node._x1) if xs == 2 else (node._x0,)
+        for x in xs:
             if isinstance(x, Tensor) and x.grad_fn is not None:
                 entry = entries.get(id(x))
                 if entry is None:
-                    entries[id(x)] = [x, 1, [node]]
-                else:
+                    entries[id(x)] = [x, 1, node, x._index]
+                elif type(entry[2]) is list:
                     entry[1] += 1
                     entry[2].append(node)
-    order = sorted(entries.values(), key=lambda e: e[0]._index, reverse=True)
+                else:       # a second consumer: the consumers become a list
+                    entry[1] += 1
+                    entry[2] = [entry[2], node]
+    xs = x = None       # the loop's last names would count as references below
+    order = sorted(entries.values(), key=_BY_INDEX, reverse=True)
     entries.clear()
     released = {}
     for entry in order:
@@ -125,7 +136,11 @@ def release_intermediates(nodes):
             continue
         x = entry[0]
         ghost = _stand_in(x, released)
-        for node in entry[2]:
-            node.replace_input(x, ghost)
-        entry[0] = entry[2] = None
+        consumers = entry[2]
+        if type(consumers) is list:
+            for node in consumers:
+                node.replace_input(x, ghost)
+        else:
+            consumers.replace_input(x, ghost)
+        entry[0] = entry[2] = consumers = None
         del x

@@ -111,5 +111,7 @@ def float_unary(prim):
 def binary_operands(prim):
     """``f(a, b)``: two operands coerced together (see ``binary``)."""
     def fn(a, b):
+        if isinstance(a, Tensor) and isinstance(b, Tensor):    # ``binary``'s first case
+            return apply(prim, (a, b), NO_PARAMS)
         return apply(prim, binary(a, b), NO_PARAMS)
     return fn

@@ -26,10 +26,21 @@ def is_basic_index(index):
     return True
 
 
+_PLAIN_PARTS = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
 def normalize_index(index):
     """An index as a tuple whose parts are ints, slices, None, Ellipsis or integer/bool
     arrays (Tensors and lists become arrays)."""
-    if not isinstance(index, tuple):
+    if type(index) is tuple:
+        for part in index:
+            if type(part) not in _PLAIN_PARTS:
+                break
+        else:
+            return index        # ints and slices only (x[t], a[:, :H]): nothing to convert
+    elif type(index) in _PLAIN_PARTS:
+        return (index,)
+    else:
         index = (index,)
     out = []
     for part in index:
@@ -47,7 +58,7 @@ def _getitem_public(x, index):
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks.
     Integer-array indices may repeat: their gradients accumulate."""
     x = as_tensor(x)
-    out = call(getitem, x, index=normalize_index(index))   # errors name op and shape
+    out = apply(getitem, (x,), {"index": normalize_index(index)})   # errors name op, shape
     return mark_view(out, x)       # basic indexing gives a view: one version counter
 
 

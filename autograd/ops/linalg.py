@@ -12,7 +12,7 @@ import string
 import numpy as np
 
 from ..tensor import Tensor
-from .coerce import as_tensor, binary
+from .coerce import NO_PARAMS, as_tensor, binary
 from .elementwise import mul
 from .reduce import sum as _sum
 from .registry import apply, defprimitive
@@ -24,17 +24,20 @@ __all__ = ["matmul", "linear", "einsum"]
 
 def _matmul_public(a, b):
     """Matrix product with NumPy's rules for 1-d, 2-d and batched operands."""
-    a, b = (as_tensor(t) for t in binary(a, b))
-    if a.ndim == 0 or b.ndim == 0:
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):  # (an RNN's h @ W.T: both)
+        a, b = binary(a, b)
+        a, b = as_tensor(a), as_tensor(b)
+    sa, sb = a.data.shape, b.data.shape
+    if not sa or not sb:
         raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "
                          f"{a.shape} and {b.shape}; use * for scalars")
-    k_a = a.shape[-1]
-    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
                          f"({k_a} != {k_b}); the last axis of the first must equal the "
                          "second-to-last of the second")
-    return apply(matmul, (a, b), {})
+    return apply(matmul, (a, b), NO_PARAMS)
 
 
 def _mT(x):

@@ -21,7 +21,7 @@ import numpy as np
 from .. import anomaly, grad_mode, scope
 from ..anomaly import MODE as ANOMALY
 from ..inplace import CLOCK
-from ..tensor import Tensor
+from ..tensor import Tensor, _creation
 
 REGISTRY = {}
 _SCOPES = scope._stack      # the innermost name is what a new node records
@@ -375,12 +375,20 @@ def _forward_error(op, arrays, err):
     return f"{op.name}: cannot apply to inputs of shapes {shapes}: {err}"
 
 
+_new_tensor = Tensor.__new__
+_next_index = _creation.__next__
+
+
 def apply(op, args, params):
     """Run ``op`` forward on the arrays of ``args`` and record a Node if needed."""
-    if len(args) == 2:      # (written out for binary ops: a comprehension is a call)
+    n = len(args)
+    if n == 2:      # (written out for one and two operands: a comprehension is a call)
         a, b = args
         arrays = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor)
                   else b)
+    elif n == 1:
+        a = args[0]
+        arrays = (a.data if isinstance(a, Tensor) else a,)
     else:
         arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     try:
@@ -388,13 +396,16 @@ def apply(op, args, params):
     except (ValueError, IndexError, TypeError) as err:
         cls = TypeError if isinstance(err, TypeError) else type(err)   # e.g. UFuncTypeError
         raise cls(_forward_error(op, arrays, err)) from None
-    out = Tensor.__new__(Tensor)
-    out._init(data)
-    if grad_mode.STATE.enabled:
+    out = _new_tensor(Tensor)       # Tensor._init, written out (one call fewer per op)
+    out.data = data
+    out._grad = out.grad_fn = out.name = None
+    out.requires_grad = out._retains_grad = False
+    out._index = _next_index()
+    out._float = floating = data.dtype.kind == "f"
+    out._ver = 0
+    if floating and grad_mode.STATE.enabled:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
-                if not out._float:
-                    break
                 out.requires_grad = True
                 out.grad_fn = Node(op, args, params, out, arrays)
                 break

@@ -10,7 +10,7 @@ import numpy as np
 from ..inplace import mark_view
 from .axes import shape_args
 from .coerce import as_tensor, call
-from .registry import defprimitive
+from .registry import apply, defprimitive
 from .spec import Case, Fuzz
 
 __all__ = ["reshape", "transpose", "broadcast_to", "sum_to", "sum_to_shape_axes"]
@@ -55,7 +55,8 @@ def _transpose_public(x, *axes):
         nd = x.data.ndim
         if nd < 2:
             return x
-        return mark_view(call(transpose, x, axes=tuple(range(nd - 1, -1, -1))), x)
+        axes = tuple(range(nd - 1, -1, -1))
+        return mark_view(apply(transpose, (x,), {"axes": axes}), x)
     explicit = len(axes) == 1 and isinstance(axes[0], (tuple, list))
     if len(axes) == 1 and (axes[0] is None or explicit):
         axes = axes[0]
