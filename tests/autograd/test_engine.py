@@ -385,3 +385,18 @@ def test_relu_matches_torch_at_nan_zero_and_with_infinite_upstream_gradients():
     (g,) = ag.grad(ag.relu(x2).sum(), x2, create_graph=True)   # the VJP records a graph
     (h,) = ag.grad((g * x2).sum(), x2)                          # d(relu'(x)·x)/dx = relu'(x)
     np.testing.assert_array_equal(h.data, [0.0, 1.0])
+
+
+def test_an_op_result_sets_the_slots_a_new_tensor_sets():
+    # registry.apply writes Tensor._init out (one call fewer per op): a slot added to
+    # _init must be set there too, with the same starting values
+    from autograd.tensor import Tensor
+    made = Tensor(np.ones(3, np.float32))
+    out = ag.tensor(np.ones(3, np.float32)) * 2.0
+    for slot in Tensor.__slots__:
+        if slot == "__weakref__":
+            continue
+        assert hasattr(out, slot) == hasattr(made, slot), slot
+        if hasattr(made, slot) and slot not in ("data", "_index"):
+            assert getattr(out, slot) == getattr(made, slot), slot
+    assert out._index > made._index
