@@ -362,6 +362,8 @@ class Recorder:
         ops = self.ops
         index = len(ops)
         args = tuple(args)
+        if len(values) == len(args):      # arrays only (W1's and W3's nearly every
+            values = args                 # call): one list fewer to make and to free
         op = Op.lean(index, kind, fn, args, values, self.phase)
         if self.depth:
             op.site = _site(self.depth + 1)
@@ -402,9 +404,9 @@ class Recorder:
         args, plain, values = flat
         self._before_write((v,))
         self._run(ufunc, plain, {"out": (v.arr,)})
-        values.append(v)
         op = self._lean_op("ufunc", ufunc, args, values)
         op.kwargs = {"out": (v,)}
+        op.values = [*op.values, v]
         self.careful.append(op.index)       # (its keywords are not in the signature)
         self._written(op, (v,))
 
