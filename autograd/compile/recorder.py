@@ -524,7 +524,7 @@ class Recorder:
                     op.site = _site(self.depth)
                 op.phase = self.phase
                 self.ops.append(op)
-                sign_call(self, op.index, fn, op.args)
+                self.sig += (v.root.index, v._spec or v.spec(), fn, 1)   # (sign_call's)
                 if kwargs:
                     sign_options(self, op.index, kwargs)
                 return self._result(op, res)
