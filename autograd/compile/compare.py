@@ -159,6 +159,9 @@ def first_difference(prev, cur):
     if len(prev.syms) != len(cur.syms) or [s.leaf for s in prev.syms] != \
             [s.leaf for s in cur.syms]:
         return None, "different Python numbers followed"
+    if len(prev.ops) == len(cur.ops) and len(prev.roots) == len(cur.roots) and \
+            prev.careful == cur.careful and prev.found == cur.found and prev.sig == cur.sig:
+        return _differs_where_unsigned(prev, cur)
     n = min(len(prev.ops), len(cur.ops))
     i = 0
     for a, b in zip(prev.ops, cur.ops):
@@ -193,7 +196,25 @@ def first_difference(prev, cur):
             continue                    # (what _same_root says, inline: most roots)
         why = _same_root(a, b)
         if why:
-            first = next((op.index for op in cur.ops for v in op.values
-                          if v.root is b), None)
-            return first, why
+            return _first_reader(cur, b), why
     return None
+
+
+def _differs_where_unsigned(prev, cur):
+    """``first_difference`` of two traces with equal signatures (``signature.py``):
+    every call but the ``careful`` ones agrees, and every root but the ``found`` ones is
+    a call's result in both."""
+    for i in cur.careful:
+        why = _same_op(prev.ops[i], cur.ops[i])
+        if why:
+            return i, why
+    for i in cur.found:
+        b = cur.roots[i]
+        why = _same_root(prev.roots[i], b)
+        if why:
+            return _first_reader(cur, b), why
+    return None
+
+
+def _first_reader(trace, root):
+    return next((op.index for op in trace.ops for v in op.values if v.root is root), None)

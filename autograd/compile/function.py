@@ -247,6 +247,7 @@ class CompiledFunction:
         if entry.last is not None:
             diff = first_difference(entry.last, rec)
             if diff is None and outputs[0] == entry.last_outputs[0]:
+                rec.sig = None           # (compared: no trace follows this one)
                 try:
                     entry.program = Compiled(rec, entry.last, outputs, seams, world,
                                              start, self.kernels)

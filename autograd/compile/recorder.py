@@ -14,6 +14,7 @@ import numpy as np
 
 from . import state
 from .ir import Op, Root, SymRef, Value, geometry, owner_of, scalar_layout  # noqa: F401
+from .signature import CAREFUL, OTHER, OUT, sign_call, sign_options
 from .sites import _first_outside, _site
 from .traced import Sym, TracedArray
 
@@ -38,7 +39,7 @@ _ARRAY = getattr(np.array, "__wrapped__", np.array)
 # GC-tracked object a trace made, compared and freed per call (W2: 4 of ~12 per call).
 # Found by (shape, strides, dtype), which fix the rest of the layout (size, contiguity)
 _LAYOUTS = {}           # (shape, strides, dtype) -> (dtype, layout, whole-array spec)
-_SCALAR_SPECS = {}      # dtype -> the spec of a 0-d array of it
+_SCALAR_SPECS = {}      # dtype -> (dtype, layout, spec) of a 0-d array of it
 
 
 def _shared_layout(res, dtype, key):
@@ -80,6 +81,9 @@ class Recorder:
         self.strict = strict
         self.inputs = []           # (position path, Value)
         self.first_site = None
+        self.sig = []              # what compare checks of the calls (signature.py)
+        self.careful = []          # calls the signature does not describe in full
+        self.found = []            # roots not made by a call (all others: results)
 
     def release(self):
         """Drop the trace's calls and memory (once it is no longer compared or built
@@ -88,6 +92,7 @@ class Recorder:
         generation), holding a step's worth of objects and constants until then."""
         self.ops, self.roots, self.by_owner, self.syms = [], [], {}, []
         self.leaves, self.inputs, self.previous = [], [], None
+        self.sig, self.careful, self.found = [], [], []
 
     # ------------------------------------------------------------------ roots
     def _new_root(self, owner, kind, created=-1):
@@ -95,6 +100,7 @@ class Recorder:
         self.roots.append(root)
         self.by_owner[id(owner)] = root
         if kind == "foreign":
+            self.found.append(root.index)
             root.const = True                      # until written; and unless it was
             if self.previous is not None:          # there in the previous call too
                 root.prev = self.previous.get(id(owner))
@@ -195,6 +201,8 @@ class Recorder:
             op.site = _site(16 if kind == "decide" else self.depth)
         op.phase = self.phase
         self.ops.append(op)
+        self.sig.append(CAREFUL)
+        self.careful.append(op.index)
         return op
 
     def _before_write(self, values):
@@ -254,6 +262,7 @@ class Recorder:
             value.root, value._arr, value._weak, value._spec, value.writeable = \
                 root, None, root._weak, spec, res.flags.writeable
             op.outs += (value,)
+            self.sig += (OUT, root.index, spec)
             t = _view(res, TracedArray)
             t._v = value              # (its base holds ``res``: no ``_p`` needed)
             return t
@@ -267,28 +276,40 @@ class Recorder:
                 self._constant(op, root)
             value = Value(root, res)
             op.outs += (value,)
+            self.sig += (OUT, root.index, value.spec())
             return self.traced(value)
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
-            arr = _ARRAY(res)
-            roots = self.roots
-            layout = scalar_layout(arr.dtype)
-            root = Root.made(len(roots), arr, op.index, self, layout)
-            roots.append(root)
-            self.by_owner[id(arr)] = root
-            root.scalar = True
-            if self.previous is not None and (not op.values or op.values[0].root.const):
-                self._constant(op, root)
-            spec = _SCALAR_SPECS.get(arr.dtype)
-            if spec is None or spec[3] is not arr.dtype:
-                spec = _SCALAR_SPECS[arr.dtype] = (0, (), (), arr.dtype)
-            value = Value.made(root, spec, True)
-            op.outs += (value,)
-            t = np.ndarray.view(arr, TracedArray)
-            t._v = value              # (its base holds ``arr``)
-            return t
+            return self._scalar(op, _ARRAY(res))
         if type(res) is tuple or type(res) is list:
             return type(res)(self._result(op, r) for r in res)
         return res
+
+    def _scalar(self, op, arr):
+        """A result that is eagerly a NumPy scalar, given as the 0-d array ``arr``
+        (Root.made and Value.made, inlined: W1's and W3's every other call)."""
+        roots, dtype = self.roots, arr.dtype
+        known = _SCALAR_SPECS.get(dtype)
+        if known is None or known[0] is not dtype:
+            known = _SCALAR_SPECS[dtype] = (dtype, scalar_layout(dtype), (0, (), (), dtype))
+        root, index = _new(Root), len(roots)
+        root.rec, root.index, root.kind, root.created = self, index, "result", op.index
+        root._owner, root._weak, root.layout = None, _weakref(arr), known[1]
+        root.writes, root.slot, root.prev, root.held, root.scalar = (), None, None, \
+            False, True
+        root.ptr, root.initial, root.const = None, None, False
+        roots.append(root)
+        self.by_owner[id(arr)] = root
+        if self.previous is not None and (not op.values or op.values[0].root.const):
+            self._constant(op, root)
+        spec = known[2]
+        value = _new(Value)
+        value.root, value._arr, value._weak, value._spec, value.writeable = \
+            root, None, root._weak, spec, True
+        op.outs += (value,)
+        self.sig += (OUT, index, spec)
+        t = _view(arr, TracedArray)
+        t._v = value                  # (its base holds ``arr``)
+        return t
 
     def _constant(self, op, root):
         """A result of constants only is kept (a program may compute it once, at build);
@@ -304,8 +325,11 @@ class Recorder:
     def _flat(self, inputs):
         """(encoded args, plain args, Values) of positional arguments that are arrays
         and plain Python numbers only (the common case, encoded in one loop); None if
-        one needs ``encode`` (a Sym, a container, another object)."""
+        one needs ``encode`` (a Sym, a container, another object). Appends the
+        arguments' part of the call's signature (signature.py)."""
         args, plain, values = [], [], []
+        sig = self.sig
+        start = len(sig)
         for x in inputs:
             t = type(x)
             if t is TracedArray:
@@ -316,23 +340,35 @@ class Recorder:
                 v = self.value_of(x)
             elif t is Sym or t is tuple or t is list or t is dict or \
                     isinstance(x, np.ndarray):
+                del sig[start:]
                 return None
             else:                         # a number, None, a dtype: a constant
                 args.append(x)
                 plain.append(x)
+                if t is int or t is bool or x is None:
+                    sig += (t, x)
+                else:                     # (0.0 == -0.0: compared call by call)
+                    sig += (OTHER, None)
+                    self.careful.append(len(self.ops))
                 continue
             args.append(v)
             arr = v._arr                  # (v.arr, inlined)
             plain.append(arr if arr is not None or v._weak is None else v._weak())
             values.append(v)
+            sig += (v.root.index, v._spec or v.spec())
         return args, plain, values
 
     def _lean_op(self, kind, fn, args, values):
         ops = self.ops
-        op = Op.lean(len(ops), kind, fn, tuple(args), values, self.phase)
+        index = len(ops)
+        args = tuple(args)
+        if len(values) == len(args):      # arrays only (W1's and W3's nearly every
+            values = args                 # call): one list fewer to make and to free
+        op = Op.lean(index, kind, fn, args, values, self.phase)
         if self.depth:
             op.site = _site(self.depth + 1)
         ops.append(op)
+        self.sig += (fn, len(args))       # (its arguments' part: appended by _flat)
         return op
 
     def ufunc(self, ufunc, method, inputs, kwargs):
@@ -342,11 +378,14 @@ class Recorder:
                 args, plain, values = flat
                 active = state.ACTIVE
                 active[0] = None              # (self._run, inlined: the hottest path)
-                try:
-                    res = ufunc(*plain)
-                finally:
+                try:              # (out=...: a 0-d result as a 0-d array, not a scalar
+                    res = ufunc(*plain, out=...) if ufunc.nout == 1 else ufunc(*plain)
+                finally:                      # the recorder would make one of again)
                     active[0] = self
-                return self._result(self._lean_op("ufunc", ufunc, args, values), res)
+                op = self._lean_op("ufunc", ufunc, args, values)
+                if type(res) is np.ndarray and not res.ndim and res.dtype.kind != "O":
+                    return self._scalar(op, res)
+                return self._result(op, res)
         elif method == "__call__" and len(kwargs) == 1:
             out = kwargs.get("out")           # (NumPy hands ``out`` as a tuple)
             if type(out) is tuple and len(out) == 1 and type(out[0]) is TracedArray:
@@ -365,9 +404,10 @@ class Recorder:
         args, plain, values = flat
         self._before_write((v,))
         self._run(ufunc, plain, {"out": (v.arr,)})
-        values.append(v)
         op = self._lean_op("ufunc", ufunc, args, values)
         op.kwargs = {"out": (v,)}
+        op.values = [*op.values, v]
+        self.careful.append(op.index)       # (its keywords are not in the signature)
         self._written(op, (v,))
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
@@ -397,6 +437,7 @@ class Recorder:
                 if isinstance(res, (bool, int, float, complex)) and \
                         not isinstance(res, np.generic):
                     op.kind, op.expect = "decide", res      # (as below)
+                    self.careful.append(op.index)
                     self._check_library(f"np.{func.__name__}() of a traced array")
                     return res
                 return self._result(op, res)
@@ -436,6 +477,7 @@ class Recorder:
                 op.site = _site(self.depth)
             op.phase = self.phase
             ops.append(op)
+            sign_call(self, op.index, name, op.args)
             return self._result(op, res)
         if name == "resize" or (name == "byteswap" and (args or kwargs)):
             self.uncapturable(f"ndarray.{name}() in place inside a compiled function")
@@ -482,6 +524,9 @@ class Recorder:
                     op.site = _site(self.depth)
                 op.phase = self.phase
                 self.ops.append(op)
+                self.sig += (v.root.index, v._spec or v.spec(), fn, 1)   # (sign_call's)
+                if kwargs:
+                    sign_options(self, op.index, kwargs)
                 return self._result(op, res)
         a, kw = self.encode(args), self.encode(kwargs)
         res = self._run(fn, self.concrete(a), self.concrete(kw))
