@@ -49,17 +49,6 @@ class Root:
         self.initial = None       # a foreign array's values before the trace wrote it
         self.const = False        # computed from constants only (may be folded)
 
-    @classmethod
-    def made(cls, index, arr, created, rec, layout):
-        """A call's new array, held weakly (``Root(..., "result", weak=True)`` without
-        its checks: this runs for nearly every recorded call)."""
-        root = cls.__new__(cls)
-        root.rec, root.index, root.kind, root.created = rec, index, "result", created
-        root._owner, root._weak, root.layout = None, weakref.ref(arr), layout
-        root.writes, root.slot, root.prev, root.held, root.scalar = (), None, None, False, False
-        root.ptr, root.initial, root.const = None, None, False
-        return root
-
     @property
     def owner(self):
         """The array (None if it was a result the program did not keep)."""
@@ -129,14 +118,6 @@ class Value:
                 self._spec = self._measure(arr)
         else:
             self._arr, self._weak = arr, None
-
-    @classmethod
-    def made(cls, root, spec, writeable):
-        """The whole of a call's new array (its root made by ``Root.made``)."""
-        v = cls.__new__(cls)
-        v.root, v._arr, v._weak, v._spec, v.writeable = root, None, root._weak, spec, \
-            writeable
-        return v
 
     @classmethod
     def whole(cls, root):

@@ -247,7 +247,7 @@ class Recorder:
                 layout, spec = known[1], known[2]
             else:
                 layout, spec = _shared_layout(res, dtype, key)
-            root = _new(Root)        # Root.made and Value.made, inlined (nearly every call)
+            root = _new(Root)        # Root and Value written out (a test checks the slots)
             root.rec, root.index, root.kind, root.created = self, len(roots), "result", \
                 op.index
             root._owner, root._weak, root.layout = None, _weakref(res), layout
@@ -286,7 +286,7 @@ class Recorder:
 
     def _scalar(self, op, arr):
         """A result that is eagerly a NumPy scalar, given as the 0-d array ``arr``
-        (Root.made and Value.made, inlined: W1's and W3's every other call)."""
+        (its Root and Value written out, as in _result: W1's and W3's every other call)."""
         roots, dtype = self.roots, arr.dtype
         known = _SCALAR_SPECS.get(dtype)
         if known is None or known[0] is not dtype:

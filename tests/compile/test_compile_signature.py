@@ -124,3 +124,21 @@ def test_traces_with_equal_signatures_are_not_compared_call_by_call(monkeypatch)
     (trace,) = traces
     assert compared == trace.careful and 0 < len(compared) < len(trace.ops) // 2
     assert len(args_compared) == len(compared)
+
+
+
+def test_inline_roots_set_every_slot():
+    # the recorder writes a result's Root and Value out (no __init__ call, for nearly
+    # every recorded call): a slot added to Root or Value must be set there as well
+    from autograd.compile.ir import Root, Value
+    rec = _trace(lambda rec, x, y: rec.ufunc(np.add, "__call__", (y, y), {}))
+    rec2 = _trace(lambda rec, x, y: rec.ufunc(np.add, "__call__", (y.sum(), 1.0), {}))
+    assert any(root.scalar for root in rec2.roots)      # (the 0-d path too)
+    for r in (rec, rec2):
+        results = [root for root in r.roots if root.kind == "result"]
+        assert results
+        for root in results:
+            assert all(hasattr(root, s) for s in Root.__slots__), root.index
+        for op in r.ops:
+            for v in op.outs:
+                assert all(hasattr(v, s) for s in Value.__slots__)
