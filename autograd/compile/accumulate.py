@@ -20,6 +20,7 @@ W6m's programs have none): what is left here is chiefly the slices of a leaf.
 """
 import numpy as np
 
+from .plan import readers
 from .recorder import Value, geometry
 
 _ZEROS = ("zeros", "zeros_like")
@@ -96,11 +97,7 @@ def sum_slices(prog):
             break
     else:                           # no slice written into a zeros array: no chain
         return False
-    uses = {}
-    for op in ops:
-        if not op.skip:
-            for v in op.values:
-                uses.setdefault(v.root.index, []).append(op.index)
+    uses = readers(ops)
     sparse = _sparse_roots(prog, uses)
     if not sparse:
         return False

@@ -29,6 +29,7 @@ second gradient added in; a ``c`` that is not a negative constant) is left as it
 """
 import numpy as np
 
+from .plan import readers
 from .recorder import Value
 
 
@@ -144,13 +145,7 @@ def rewrite(prog):
                   and getattr(op.fn, "__name__", "") == "at"]
     if not candidates:
         return False
-    uses = {}
-    for op in ops:
-        if not op.skip:
-            for v in op.values:
-                uses.setdefault(v.root.index, []).append(op.index)
-            if op.into is not None:
-                uses.setdefault(op.into.root.index, []).append(op.index)
+    uses = readers(ops, into=True)
     rewrote = False
     for at in candidates:
         found = _match(prog, uses, at)

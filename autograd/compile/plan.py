@@ -57,6 +57,19 @@ def first_uses(trace):
     return first
 
 
+def readers(ops, into=False):
+    """root index -> indices of the kept ops that read it (any view of it), and with
+    ``into`` also those writing their result into it (``out=``)."""
+    uses = {}
+    for op in ops:
+        if not op.skip:
+            for v in op.values:
+                uses.setdefault(v.root.index, []).append(op.index)
+            if into and op.into is not None:
+                uses.setdefault(op.into.root.index, []).append(op.index)
+    return uses
+
+
 def share_buffers(trace, births, ends, fixed, notes, exact=False):
     """root index -> buffer for every root born at an op (``births``: root index -> op
     index) without one in ``fixed``. A buffer is free again after its root's last use
