@@ -211,7 +211,7 @@ class CompiledFunction:
                        depth=64 if entry.disagreements else 0)
         for problem in world.hooks():
             rec.uncapturable(f"hooks run Python that a replay would skip: {problem}")
-        before = world.snapshot()
+        before, plain = world.snapshot(), world.plain_values()
         start = next(_creation)
         traced_args, traced_kwargs = _input_tensors(rec, args, kwargs)
         seams = Seams(rec, start, world.optimizers)
@@ -233,7 +233,7 @@ class CompiledFunction:
         grads = {id(g): t for t, _ in seams.grads.values()
                  if (g := stored_grad(t)) is not None and not isinstance(g, (int, float))}
         outputs, result = _pack_outputs(rec, result, args, kwargs, start, grads)
-        for change in World.changes(before, world.snapshot()):
+        for change in World.changes(before, world.snapshot()) + world.plain_changes(plain):
             rec.uncapturable(f"the function changed Python state a replay would not "
                              f"change: {change}")
         if rec.problems:
@@ -484,6 +484,7 @@ class Compiled:
         self.outputs = outputs[1]
         self.tables = world.tables()
         self.structure = world.structure()
+        self.plain = world.plain_values()   # the constants the trace read, as it left them
         self._checked = None        # (world, edits.COUNT, its attributes): see below
         inputs = {id(t) for t, _ in rec.input_tensors}
         self.tensors = []          # (tensor, array, requires_grad) it must still have
@@ -532,7 +533,9 @@ class Compiled:
                 return False
         if not self._tables_hold(world) or world.parameter_hooks():
             return False
-        return world.structure() == self.structure
+        if world.structure() != self.structure:
+            return False
+        return world.plain_hold(self.plain)
 
     def _tables_hold(self, world):
         """The modules' and optimizers' tables as traced, and no module with hooks.

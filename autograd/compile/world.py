@@ -15,9 +15,16 @@ duck-typed, so that autograd imports neither nn nor optim.
   tables are read again only after an edit counted in ``autograd.edits``, or when an
   attribute of theirs is another object: ``attributes``);
 - a snapshot of the plain attributes of the objects found, compared after a trace: a
-  function that changes Python state (``self.steps += 1``) cannot be replayed.
+  function that changes Python state (``self.steps += 1``) cannot be replayed;
+- the plain values the function can read (``plain``: numbers, strings, None and tuples
+  of them in the globals it names, its closure, lists and dicts found, plain objects'
+  attributes and modules' public ones): a trace bakes them in as constants, so a call
+  that changes one (``global n; n += 1``, ``counts[0] += 1``) runs eagerly, and one
+  changed between calls (``K = 4``, ``model.drop.p = 0.2``) sends the next call back to
+  tracing.
 """
 import dis
+import math
 import operator
 import sys
 import types
@@ -102,9 +109,13 @@ class Discovery:
         self.optimizers = []
         self.objects = []          # plain objects whose attributes were read
         self.refs = []             # (namespace dict, key, object) to guard by identity
+        self.plain = []            # (namespace, key, label): where a plain value was read
         self.seen = set()
 
-    def walk(self, obj, depth=0, ref=None):
+    def walk(self, obj, depth=0, ref=None, label=None):
+        if ref is not None and (isinstance(obj, _SKIP) and isinstance(obj, _PLAIN) or
+                                type(obj) is tuple and _all_plain(obj)):
+            self.plain.append(ref + (label if label is not None else ref[1],))
         if isinstance(obj, _SKIP) or id(obj) in self.seen or len(self.seen) > _LIMIT:
             return
         self.seen.add(id(obj))
@@ -126,19 +137,22 @@ class Discovery:
             return
         if isinstance(obj, (types.FunctionType, types.MethodType)):
             self._function(obj, depth)
+        elif type(obj) is list:
+            for i, v in enumerate(obj[:256]):
+                self.walk(v, depth + 1, (obj, i), f"[{i}]")
         elif isinstance(obj, (list, tuple, set, frozenset)):
             for v in list(obj)[:256]:
                 self.walk(v, depth + 1)
         elif isinstance(obj, dict):
             for k, v in list(obj.items())[:256]:
-                self.walk(v, depth + 1, (obj, k))
+                self.walk(v, depth + 1, (obj, k), f"[{k!r}]")
         elif hasattr(obj, "__dict__"):
             module = type(obj).__module__ or ""
             if module.split(".")[0] in _FOREIGN or module.startswith("autograd.compile"):
                 return
             self.objects.append(obj)
             for k, v in list(vars(obj).items()):
-                self.walk(v, depth + 1, (vars(obj), k))
+                self.walk(v, depth + 1, (vars(obj), k), f"{type(obj).__name__}.{k}")
 
     def _function(self, fn, depth):
         if isinstance(fn, types.MethodType):
@@ -147,9 +161,9 @@ class Discovery:
         mod = getattr(fn, "__module__", "") or ""
         if mod.startswith(("numpy", "autograd")):
             return
-        for cell in fn.__closure__ or ():
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             try:
-                self.walk(cell.cell_contents, depth + 1, (cell, "cell_contents"))
+                self.walk(cell.cell_contents, depth + 1, (cell, "cell_contents"), name)
             except ValueError:          # an empty cell
                 pass
         names = _code_names(fn.__code__, set())
@@ -173,6 +187,8 @@ def _read(ref):
     ns, key = ref
     if isinstance(ns, dict):
         return ns.get(key, _MISSING)
+    if type(ns) is list:
+        return ns[key] if key < len(ns) else _MISSING
     try:
         return getattr(ns, key)
     except ValueError:
@@ -181,6 +197,26 @@ def _read(ref):
 
 _MISSING = object()
 _PLAIN = (int, float, bool, str, type(None), tuple)
+
+
+def _all_plain(values):
+    return all(isinstance(v, _PLAIN) and (type(v) is not tuple or _all_plain(v))
+               for v in values)
+
+
+def same_plain(a, b):
+    """``a`` and ``b`` are the same constant to a trace: equal, of one type, with one sign
+    of zero (0.0 == -0.0 but they are different constants), NaN equal to NaN."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is tuple:
+        return len(a) == len(b) and all(map(same_plain, a, b))
+    if type(a) is float:
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or \
+            a != a and b != b
+    return a == b
 
 
 def _hooks(obj):
@@ -214,6 +250,9 @@ class World:
         self.objects = discovery.objects
         self.refs = [(ns, key, obj) for ns, key, obj in discovery.refs
                      if is_module(obj) or is_optimizer(obj) or obj in self.objects]
+        self.plain = discovery.plain + [
+            (vars(m), k, f"{type(m).__name__}.{k}") for m in self.modules
+            for k, v in vars(m).items() if not k.startswith("_") and isinstance(v, _PLAIN)]
         # per module: its attribute dict, the names of its hook tables, the dict's size
         # then (an attribute added since may be a new table: the names are looked again)
         self._tables = [(m, vars(m), _hook_names(m), len(vars(m))) for m in self.modules]
@@ -311,6 +350,24 @@ class World:
         for obj, values in saved:          # (identities: an attribute may be an array)
             attrs = obj.__dict__
             if len(attrs) != len(values) or not all(map(is_, attrs.values(), values)):
+                return False
+        return True
+
+    def plain_values(self):
+        """The plain values the function can read, now (``plain``)."""
+        return [_read((ns, key)) for ns, key, _ in self.plain]
+
+    def plain_changes(self, values):
+        """Descriptions of the plain values that are no longer ``values``."""
+        return [f"{label}: {old!r} -> {'(unset)' if new is _MISSING else repr(new)}"
+                for (ns, key, label), old in zip(self.plain, values)
+                if not same_plain(new := _read((ns, key)), old)]
+
+    def plain_hold(self, values):
+        """No plain value is other than ``values`` (``plain_changes``, at every replay)."""
+        for (ns, key, _), value in zip(self.plain, values):
+            now = ns.get(key, _MISSING) if type(ns) is dict else _read((ns, key))
+            if now is not value and not same_plain(now, value):
                 return False
         return True
 

@@ -1,0 +1,161 @@
+"""Plain Python values a traced call reads (numbers, strings, None, tuples of them) are
+baked into the program as constants. A call that changes one runs eagerly from then on
+(with a CompileWarning naming it); one changed between calls sends the next call back to
+tracing. Before this guard every case below replayed the first value silently."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from autograd.compile import CompileWarning
+
+W0 = np.arange(6.0)
+K = 2
+COUNTS = {"n": 0}
+N = 0
+SIGN = 0.0
+SHAPE = (2,)
+
+
+def _sum_first(w, x, k):
+    w.grad = None
+    loss = (w[:k] * x[:k]).sum()
+    loss.backward()
+    return loss
+
+
+def _run(fn, calls=5, between=None):
+    """Each call's loss, the warnings, the counts."""
+    step = ag.compile(fn)
+    x = ag.tensor(np.ones(6))
+    out = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(calls):
+            if between is not None:
+                between(i)
+            out.append(float(step(x)))
+    return out, [str(w.message) for w in caught if w.category is CompileWarning], \
+        step.counts
+
+
+def test_a_global_the_function_increments_makes_it_run_eagerly():
+    global N
+    N = 0
+    w = ag.tensor(W0, requires_grad=True)
+
+    def f(x):
+        global N
+        N += 1
+        return _sum_first(w, x, 2 if N < 3 else 4)
+    out, caught, counts = _run(f)
+    assert out == [1.0, 1.0, 6.0, 6.0, 6.0]
+    assert counts["replays"] == 0 and counts["eager"] == 4
+    assert "N: 0 -> 1" in caught[0] and "changed Python state" in caught[0]
+
+
+@pytest.mark.parametrize("kind", ["dict item", "closure list", "nonlocal"])
+def test_state_changed_in_containers_and_closures_makes_it_run_eagerly(kind):
+    w = ag.tensor(W0, requires_grad=True)
+    COUNTS["n"] = 0
+    box, n = [0], 0
+
+    def f(x):
+        nonlocal n
+        if kind == "dict item":
+            COUNTS["n"] += 1
+            c = COUNTS["n"]
+        elif kind == "closure list":
+            box[0] += 1
+            c = box[0]
+        else:
+            n += 1
+            c = n
+        return _sum_first(w, x, 2 if c < 3 else 4)
+    out, caught, counts = _run(f)
+    assert out == [1.0, 1.0, 6.0, 6.0, 6.0]
+    assert counts["replays"] == 0
+    assert caught and "changed Python state" in caught[0]
+
+
+def test_a_global_changed_between_calls_is_traced_again():
+    global K
+    K = 2
+    w = ag.tensor(W0, requires_grad=True)
+
+    def between(i):
+        global K
+        K = 2 if i < 3 else 3
+    out, caught, counts = _run(lambda x: _sum_first(w, x, K), calls=6, between=between)
+    assert out == [1.0, 1.0, 1.0, 3.0, 3.0, 3.0]
+    assert counts["replays"] >= 2 and not caught
+
+
+def test_a_module_attribute_changed_between_calls_is_traced_again():
+    class Crop(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = 2
+
+        def forward(self, x):
+            return x[:self.k]
+    crop = Crop()
+    w = ag.tensor(W0, requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        loss = (crop(w) * crop(x)).sum()
+        loss.backward()
+        return loss
+
+    def between(i):
+        crop.k = 2 if i < 3 else 4
+    out, _, counts = _run(f, calls=6, between=between)
+    assert out == [1.0, 1.0, 1.0, 6.0, 6.0, 6.0]
+    assert counts["replays"] >= 2
+
+
+def test_a_sign_of_zero_and_a_tuple_are_constants_too():
+    global SIGN, SHAPE
+    SIGN, SHAPE = 0.0, (2,)
+    w = ag.tensor(W0, requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        loss = (w[:SHAPE[0]] * x[:SHAPE[0]] + SIGN).sum()
+        loss.backward()
+        return (loss * 0 + 1) * SIGN     # -0.0 and 0.0 differ in what the step returns
+
+    def between(i):
+        global SIGN, SHAPE
+        SIGN = 0.0 if i < 3 else -0.0
+        SHAPE = (2,) if i < 4 else (3,)
+    step = ag.compile(f)
+    x = ag.tensor(np.ones(6))
+    signs, sizes = [], []
+    for i in range(7):
+        between(i)
+        loss = step(x)
+        signs.append(math.copysign(1.0, float(loss)))
+        sizes.append(float(w.grad.data.sum()))
+    assert signs == [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0]
+    assert sizes == [2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0]
+
+
+def test_unchanged_values_replay_including_nan():
+    global K
+    K = 2
+    w = ag.tensor(W0, requires_grad=True)
+    nan = [math.nan]
+
+    def f(x):
+        w.grad = None
+        loss = (w[:K] * x[:K]).sum()
+        loss.backward()
+        return loss if nan[0] == nan[0] else loss * 1.0
+    out, caught, counts = _run(f, calls=6)
+    assert out == [1.0] * 6 and not caught
+    assert counts["traces"] == 2 and counts["replays"] == 4
