@@ -104,7 +104,7 @@ def _flat_inputs(args, kwargs):
 class Entry:
     """One cache key's state: its last trace, its program, its guards."""
 
-    def __init__(self):
+    def __init__(self, replaced=0):
         self.last = None              # the previous trace (Recorder)
         self.last_table = None        # its {id(owner): root index}
         self.last_outputs = None
@@ -112,6 +112,7 @@ class Entry:
         self.eager = None             # why this key runs eagerly (a message)
         self.disagreements = []
         self.failures = 0
+        self.replaced = replaced      # programs in a row dropped for a changed plain value
 
 
 class CompiledFunction:
@@ -164,9 +165,17 @@ class CompiledFunction:
         if entry.program is not None:
             if entry.program.guards_hold(self.world):
                 return self._replay(entry, args, kwargs)
+            changed = self.world.plain_changes(entry.program.plain)
             self.world = World(discover(self.fn, args, kwargs))
-            self.entries[key] = entry = Entry()
+            self.entries[key] = entry = Entry(entry.replaced + 1 if changed else 0)
             fresh = True
+            if entry.replaced >= 3:     # three programs in a row lost to a changed plain
+                entry.eager = changed[0]    # value, none replayed: tracing every call
+                self._warn(f"{changed[0]}: a value the function reads changed before "
+                           "each of the last three replays; a trace keeps it as a constant, "
+                           "so this call and the next run eagerly (pass a changing number "
+                           "as a tensor argument, or read it outside the function)")
+                return self._eager(args, kwargs)
         return self._trace(entry, args, kwargs, self.world if fresh else None)
 
     def _eager(self, args, kwargs):
@@ -192,7 +201,7 @@ class CompiledFunction:
                            f"({_where(op)}: {op.expect!r} when traced, {got!r} now); "
                            "tracing again")
             return self._eager(args, kwargs)
-        entry.failures = 0
+        entry.failures = entry.replaced = 0
         self.counts["replays"] += 1
         return out
 

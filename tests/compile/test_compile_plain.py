@@ -159,3 +159,36 @@ def test_unchanged_values_replay_including_nan():
     out, caught, counts = _run(f, calls=6)
     assert out == [1.0] * 6 and not caught
     assert counts["traces"] == 2 and counts["replays"] == 4
+
+
+def _reads_k_in_a_test(w):
+    def f(x):
+        w.grad = None
+        loss = (w[:2] * x[:2]).sum() * (1.0 if K >= 0 else 2.0)   # K read, same program
+        loss.backward()
+        return loss
+    return f
+
+
+def test_a_value_changing_at_every_call_ends_in_eager_with_a_warning():
+    w = ag.tensor(W0, requires_grad=True)
+
+    def between(i):
+        global K
+        K = i
+    out, caught, counts = _run(_reads_k_in_a_test(w), calls=12, between=between)
+    assert out == [1.0] * 12
+    assert counts["traces"] == 6 and counts["eager"] == 6 and counts["replays"] == 0
+    assert len(caught) == 1 and caught[0].startswith("ag.compile(") and "K: 5 -> 6" in \
+        caught[0] and "tensor argument" in caught[0]
+
+
+def test_a_value_changing_now_and_then_keeps_replaying():
+    w = ag.tensor(W0, requires_grad=True)
+
+    def between(i):          # an epoch counter: changes every 5 calls
+        global K
+        K = i // 5
+    out, caught, counts = _run(_reads_k_in_a_test(w), calls=30, between=between)
+    assert out == [1.0] * 30 and not caught and counts["eager"] == 0
+    assert counts["replays"] == 30 - counts["traces"] >= 15
