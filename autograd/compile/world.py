@@ -17,11 +17,11 @@ duck-typed, so that autograd imports neither nn nor optim.
 - a snapshot of the plain attributes of the objects found, compared after a trace: a
   function that changes Python state (``self.steps += 1``) cannot be replayed;
 - the plain values the function can read (``plain``: numbers, strings, None and tuples
-  of them in the globals it names, its closure, lists and dicts found, plain objects'
-  attributes and modules' public ones): a trace bakes them in as constants, so a call
-  that changes one (``global n; n += 1``, ``counts[0] += 1``) runs eagerly, and one
-  changed between calls (``K = 4``, ``model.drop.p = 0.2``) sends the next call back to
-  tracing.
+  of them, and which array or tensor, in the globals it names, its closure, lists and
+  dicts found, plain objects' attributes and modules' public ones): a trace bakes them
+  in as constants, so a call that changes one (``global n; n += 1``, ``counts[0] += 1``)
+  runs eagerly, and one changed between calls (``K = 4``, ``model.drop.p = 0.2``,
+  ``mask = np.ones(3)``, a global batch rebound) sends the next call back to tracing.
 """
 import dis
 import math
@@ -113,7 +113,7 @@ class Discovery:
         self.seen = set()
 
     def walk(self, obj, depth=0, ref=None, label=None):
-        if ref is not None and (isinstance(obj, _SKIP) and isinstance(obj, _PLAIN) or
+        if ref is not None and (isinstance(obj, _SKIP) and isinstance(obj, _GUARDED) or
                                 type(obj) is tuple and _all_plain(obj)):
             self.plain.append(ref + (label if label is not None else ref[1],))
         if isinstance(obj, _SKIP) or id(obj) in self.seen or len(self.seen) > _LIMIT:
@@ -199,6 +199,11 @@ _MISSING = object()
 _PLAIN = (int, float, bool, str, type(None), tuple)
 
 
+# plain values and the arrays a trace reads where they are: guarded as the same value
+# (numbers) or the same object (arrays and tensors: a global batch rebound every call)
+_GUARDED = _PLAIN + (np.generic, np.ndarray, Tensor)
+
+
 def _all_plain(values):
     return all(isinstance(v, _PLAIN) and (type(v) is not tuple or _all_plain(v))
                for v in values)
@@ -209,14 +214,22 @@ def same_plain(a, b):
     of zero (0.0 == -0.0 but they are different constants), NaN equal to NaN."""
     if a is b:
         return True
-    if type(a) is not type(b):
-        return False
+    if type(a) is not type(b) or isinstance(a, (np.ndarray, Tensor)):
+        return False                    # (an array or tensor: the same object only)
     if type(a) is tuple:
         return len(a) == len(b) and all(map(same_plain, a, b))
-    if type(a) is float:
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or \
-            a != a and b != b
-    return a == b
+    if isinstance(a, (float, np.floating)):
+        return bool(a == b) and math.copysign(1.0, a) == math.copysign(1.0, b) or \
+            bool(a != a and b != b)
+    return bool(a == b)
+
+
+def _show(v):
+    if v is _MISSING:
+        return "(unset)"
+    if isinstance(v, (np.ndarray, Tensor)):
+        return f"a {type(v).__name__} of shape {tuple(v.shape)} at {id(v):#x}"
+    return repr(v)
 
 
 def _hooks(obj):
@@ -252,7 +265,7 @@ class World:
                      if is_module(obj) or is_optimizer(obj) or obj in self.objects]
         self.plain = discovery.plain + [
             (vars(m), k, f"{type(m).__name__}.{k}") for m in self.modules
-            for k, v in vars(m).items() if not k.startswith("_") and isinstance(v, _PLAIN)]
+            for k, v in vars(m).items() if not k.startswith("_") and isinstance(v, _GUARDED)]
         # per module: its attribute dict, the names of its hook tables, the dict's size
         # then (an attribute added since may be a new table: the names are looked again)
         self._tables = [(m, vars(m), _hook_names(m), len(vars(m))) for m in self.modules]
@@ -359,7 +372,7 @@ class World:
 
     def plain_changes(self, values):
         """Descriptions of the plain values that are no longer ``values``."""
-        return [f"{label}: {old!r} -> {'(unset)' if new is _MISSING else repr(new)}"
+        return [f"{label}: {_show(old)} -> {_show(new)}"
                 for (ns, key, label), old in zip(self.plain, values)
                 if not same_plain(new := _read((ns, key)), old)]
 
