@@ -113,9 +113,11 @@ class Discovery:
         self.seen = set()
 
     def walk(self, obj, depth=0, ref=None, label=None):
+        if label is None:           # (what a warning calls it: a global's name, n[0])
+            label = "" if ref is None else str(ref[1])
         if ref is not None and (isinstance(obj, _SKIP) and isinstance(obj, _GUARDED) or
                                 type(obj) is tuple and _all_plain(obj)):
-            self.plain.append(ref + (label if label is not None else ref[1],))
+            self.plain.append(ref + (label,))
         if isinstance(obj, _SKIP) or id(obj) in self.seen or len(self.seen) > _LIMIT:
             return
         self.seen.add(id(obj))
@@ -139,13 +141,13 @@ class Discovery:
             self._function(obj, depth)
         elif type(obj) is list:
             for i, v in enumerate(obj[:256]):
-                self.walk(v, depth + 1, (obj, i), f"[{i}]")
+                self.walk(v, depth + 1, (obj, i), f"{label}[{i}]")
         elif isinstance(obj, (list, tuple, set, frozenset)):
             for v in list(obj)[:256]:
                 self.walk(v, depth + 1)
         elif isinstance(obj, dict):
             for k, v in list(obj.items())[:256]:
-                self.walk(v, depth + 1, (obj, k), f"[{k!r}]")
+                self.walk(v, depth + 1, (obj, k), f"{label}[{k!r}]")
         elif hasattr(obj, "__dict__"):
             module = type(obj).__module__ or ""
             if module.split(".")[0] in _FOREIGN or module.startswith("autograd.compile"):

@@ -79,6 +79,9 @@ def test_state_changed_in_containers_and_closures_makes_it_run_eagerly(kind):
     assert out == [1.0, 1.0, 6.0, 6.0, 6.0]
     assert counts["replays"] == 0
     assert caught and "changed Python state" in caught[0]
+    named = {"dict item": "COUNTS['n']: 0 -> 1", "closure list": "box[0]: 0 -> 1",
+             "nonlocal": "n: 0 -> 1"}[kind]
+    assert named in caught[0], caught[0]
 
 
 def test_a_global_changed_between_calls_is_traced_again():
