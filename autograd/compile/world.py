@@ -147,7 +147,9 @@ class Discovery:
                 self.walk(v, depth + 1)
         elif isinstance(obj, dict):
             for k, v in list(obj.items())[:256]:
-                self.walk(v, depth + 1, (obj, k), f"{label}[{k!r}]")
+                # (a key's repr only if plain: a tensor's is all its values)
+                key = repr(k) if isinstance(k, _PLAIN) else f"<{type(k).__name__}>"
+                self.walk(v, depth + 1, (obj, k), f"{label}[{key}]")
         elif hasattr(obj, "__dict__"):
             module = type(obj).__module__ or ""
             if module.split(".")[0] in _FOREIGN or module.startswith("autograd.compile"):
