@@ -21,9 +21,10 @@ next calls replay it: no Tensor or graph node is made, the engine does not walk,
 result goes into a buffer allocated once. The results are the eager ones, bit for bit.
 Guards send a call back to tracing when what the program assumed changed (argument
 shapes and dtypes, grad mode, train/eval, parameters, hooks, the plain Python values
-it can read); what a trace cannot capture makes the function run eagerly, with a
-``CompileWarning`` naming the line (``strict=True`` raises ``CompileError`` there
-instead). See docs/compile.md.
+it can read); what a trace cannot capture (a number read from the data, Python state
+the function changes, a draw from a generator other than glassgrad's) makes the
+function run eagerly, with a ``CompileWarning`` naming the line (``strict=True``
+raises ``CompileError`` there instead). See docs/compile.md.
 """
 from .function import CompiledFunction, CompileError, CompileWarning
 

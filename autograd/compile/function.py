@@ -24,6 +24,7 @@ from ..anomaly import MODE as ANOMALY
 from ..tensor import Tensor, _creation, stored_grad
 from . import sites
 from .compare import first_difference
+from .draws import Draws
 from .fuse import check_kernels
 from .lift import Lifted
 from .program import Program
@@ -221,6 +222,7 @@ class CompiledFunction:
         for problem in world.hooks():
             rec.uncapturable(f"hooks run Python that a replay would skip: {problem}")
         before, plain = world.snapshot(), world.plain_values()
+        draws = Draws(world.generators, states=entry.last is not None)
         start = next(_creation)
         traced_args, traced_kwargs = _input_tensors(rec, args, kwargs)
         seams = Seams(rec, start, world.optimizers)
@@ -242,9 +244,15 @@ class CompiledFunction:
         grads = {id(g): t for t, _ in seams.grads.values()
                  if (g := stored_grad(t)) is not None and not isinstance(g, (int, float))}
         outputs, result = _pack_outputs(rec, result, args, kwargs, start, grads)
-        for change in World.changes(before, world.snapshot()) + world.plain_changes(plain):
-            rec.uncapturable(f"the function changed Python state a replay would not "
-                             f"change: {change}")
+        try:                            # (strict: each raises)
+            for change in World.changes(before, world.snapshot()) + \
+                    world.plain_changes(plain):
+                rec.uncapturable(f"the function changed Python state a replay would "
+                                 f"not change: {change}")
+            for problem, site in draws.problems(rec, seams.empties):
+                rec.uncapturable(problem, site)
+        except Uncapturable as problem:
+            raise CompileError(f"ag.compile: {problem}") from None
         if rec.problems:
             entry.eager = str(rec.problems[0])
             self._warn(f"{rec.problems[0]}; running it eagerly from now on")

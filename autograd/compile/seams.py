@@ -22,6 +22,8 @@ import numpy as np
 from .. import factories
 from ..tensor import Tensor
 from . import state
+from .draws import EMPTY
+from .sites import _site
 from .traced import Sym, TracedArray
 
 ARRAY_FUNCTIONS = ("asarray", "asanyarray", "array", "ascontiguousarray", "asfortranarray")
@@ -35,6 +37,7 @@ MATH_FUNCTIONS = ("sqrt", "exp", "log", "log1p", "log2", "log10", "expm1", "pow"
                   "copysign", "hypot", "fmod")
 MATH_PREDICATES = ("isfinite", "isnan", "isinf", "isclose")
 _ACTIVE = state.ACTIVE
+_EMPTIES = [None]      # the active Seams' list of arrays np.empty made
 RNG_METHODS = {"random", "standard_normal", "normal", "uniform", "integers", "binomial",
                "bernoulli", "exponential", "standard_exponential", "permutation", "choice",
                "shuffle", "poisson", "gamma", "standard_gamma", "beta", "multinomial"}
@@ -83,6 +86,7 @@ class Seams:
         self.assigned = []         # (weak references to) tensors given an array
         self.grads = {}            # id(tensor) -> (tensor, .grad when first touched)
         self.generator = None
+        self.empties = []          # (Value, site) of each array np.empty made (draws.py)
 
     # ---------------------------------------------------------------- install
     def __enter__(self):
@@ -91,11 +95,13 @@ class Seams:
         self._hook_phases()
         self.generator = factories._rng
         factories._rng = RecordingGenerator(self.generator, self.rec)
+        _EMPTIES[0] = self.empties
         state.ACTIVE[0] = self.rec
         return self
 
     def __exit__(self, *exc):
         state.ACTIVE[0] = None
+        _EMPTIES[0] = None
         if factories._rng.__class__ is RecordingGenerator:
             factories._rng = self.generator
         else:
@@ -243,11 +249,16 @@ def _array_patch(original, name):
 
 
 def _creation_patch(original, name):
+    empty = name in EMPTY
+
     def patched(*args, **kwargs):
         rec = _ACTIVE[0]
         if rec is None:                  # inside a call being recorded
             return original(*args, **kwargs)
-        return rec.array(original, args, kwargs)
+        res = rec.array(original, args, kwargs)
+        if empty and type(res) is TracedArray:     # (read before written: draws.py)
+            _EMPTIES[0].append((res._v, _site(64)))
+        return res
     patched.__name__ = original.__name__
     patched.__wrapped__ = original
     return patched

@@ -34,6 +34,7 @@ import numpy as np
 from .. import hooks as tensor_hooks
 from ..edits import counts_edits
 from ..tensor import Tensor
+from .draws import GENERATORS
 
 _SKIP = (types.ModuleType, type, np.ndarray, Tensor, str, bytes, int, float, complex,
          bool, type(None), np.generic, np.dtype)
@@ -110,6 +111,7 @@ class Discovery:
         self.objects = []          # plain objects whose attributes were read
         self.refs = []             # (namespace dict, key, object) to guard by identity
         self.plain = []            # (namespace, key, label): where a plain value was read
+        self.generators = []       # (label, generator): random generators found (draws.py)
         self.seen = set()
 
     def walk(self, obj, depth=0, ref=None, label=None):
@@ -123,11 +125,17 @@ class Discovery:
         self.seen.add(id(obj))
         if ref is not None:
             self.refs.append(ref + (obj,))
+        if isinstance(obj, GENERATORS):
+            self.generators.append((label or type(obj).__name__, obj))
+            return
         if is_module(obj):
             for m in obj.modules():
                 if id(m) not in {id(x) for x in self.modules}:
                     self.modules.append(m)
                     self.seen.add(id(m))
+                    self.generators += [(f"{type(m).__name__}.{k}", v)
+                                        for k, v in vars(m).items()
+                                        if isinstance(v, GENERATORS)]
             return
         if is_optimizer(obj):
             self.optimizers.append(obj)
@@ -264,6 +272,7 @@ class World:
     def __init__(self, discovery):
         self.modules = discovery.modules
         self.optimizers = discovery.optimizers
+        self.generators = discovery.generators
         self.objects = discovery.objects
         self.refs = [(ns, key, obj) for ns, key, obj in discovery.refs
                      if is_module(obj) or is_optimizer(obj) or obj in self.objects]
