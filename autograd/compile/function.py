@@ -151,8 +151,10 @@ class CompiledFunction:
         fresh = self.world is None      # (a world found now serves this call's trace)
         if fresh:
             self.world = World(discover(self.fn, args, kwargs))
+        arrays = _flat_inputs(args, kwargs)
+        aliasing = _aliasing(arrays)
         key = (_signature(args), _signature(kwargs), grad_mode.STATE.enabled,
-               dtypes.get_default_dtype()) + self.world.key()
+               dtypes.get_default_dtype(), aliasing) + self.world.key()
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= MAX_PROGRAMS:
@@ -160,12 +162,17 @@ class CompiledFunction:
                            "train/eval settings; this one runs eagerly")
                 return self._eager(args, kwargs)
             entry = self.entries[key] = Entry()
+            if aliasing is OVERLAP:
+                entry.eager = "arguments sharing memory"
+                self._warn("two arguments share memory as different arrays (views of one "
+                           "array); a program gives each argument its own buffer, so "
+                           "calls with such arguments run eagerly")
         self._last_key = key
         if entry.eager is not None:
             return self._eager(args, kwargs)
         if entry.program is not None:
             if entry.program.guards_hold(self.world):
-                return self._replay(entry, args, kwargs)
+                return self._replay(entry, arrays, args, kwargs)
             changed = self.world.plain_changes(entry.program.plain)
             self.world = World(discover(self.fn, args, kwargs))
             self.entries[key] = entry = Entry(entry.replaced + 1 if changed else 0)
@@ -189,9 +196,9 @@ class CompiledFunction:
         warnings.warn(f"ag.compile({getattr(self.fn, '__qualname__', self.fn)}): {message}",
                       CompileWarning, stacklevel=4)
 
-    def _replay(self, entry, args, kwargs):
+    def _replay(self, entry, arrays, args, kwargs):
         try:
-            out = entry.program.replay(_flat_inputs(args, kwargs), args, kwargs)
+            out = entry.program.replay(arrays, args, kwargs)
         except GuardFailure as failure:
             self.counts["guard_failures"] += 1
             entry.failures += 1
@@ -240,7 +247,8 @@ class CompiledFunction:
             self.entries[self._last_key] = Entry()
             raise
         seams.restore_arrays()
-        _restore_inputs(rec)
+        for problem in _restore_inputs(rec):
+            rec.uncapturable(problem)
         grads = {id(g): t for t, _ in seams.grads.values()
                  if (g := stored_grad(t)) is not None and not isinstance(g, (int, float))}
         outputs, result = _pack_outputs(rec, result, args, kwargs, start, grads)
@@ -376,24 +384,73 @@ def _describe(rec, diff):
     return f"call #{index} ({op.name}) at {format_frame(site) if site else '?'}: {why}"
 
 
+def _whole(a, b):
+    """``a`` is array ``b`` again (itself, or a view of all of it as it is)."""
+    return a is b or isinstance(a, np.ndarray) and a.shape == b.shape and \
+        a.strides == b.strides and a.dtype == b.dtype and \
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+
+
+def _aliasing(arrays):
+    """How the argument arrays alias, for the cache key: None when they are distinct
+    objects owning their memory (the usual call), else each one's first position (an
+    array passed twice: a trace reads one buffer for both), or OVERLAP when two of them
+    share memory as different arrays (views of one array: each has its own buffer in a
+    program, so a write through one would not show through the other)."""
+    if len(arrays) < 2:
+        return None
+    if len({id(a) for a in arrays}) == len(arrays):
+        if all(a.base is None for a in arrays):
+            return None
+        first = ()
+    else:
+        seen = {}
+        first = tuple([seen.setdefault(id(a), i) for i, a in enumerate(arrays)])
+    distinct = list({id(a): a for a in arrays}.values())
+    for i, a in enumerate(distinct):
+        for b in distinct[:i]:
+            if np.may_share_memory(a, b):
+                return OVERLAP
+    return first or None
+
+
+OVERLAP = "overlap"
+
+
 def _input_tensors(rec, args, kwargs):
     """Arguments for the traced call: arrays replaced by traced copies (input slots);
-    tensors' arrays become traced copies on first read (``Seams.first_read``)."""
+    tensors' arrays become traced copies on first read (``Seams.first_read``). An array
+    met again (a tensor or array passed twice) gets the copy it got first, so the call
+    sees one array as eagerly; its later slots are unread (``_aliasing`` keys them)."""
     rec.input_ids = {}
     rec.input_tensors = []
+    rec.input_copies = []               # (the caller's array, its copy): written back
+    made = {}                           # id(caller's array) -> traced copy
     slot = [0]
+
+    def copy_of(a):
+        traced = made.get(id(a))
+        if traced is None:
+            traced = made[id(a)] = _input_copy(rec, a, slot)
+            rec.input_copies.append((a, traced))
+        else:
+            slot[0] += 1
+        return traced
 
     def visit(x):
         if isinstance(x, Tensor):
             if x.requires_grad:
                 rec.uncapturable("an argument tensor requires grad; compile a function "
                                  "of the data, with the parameters it trains captured")
-            copy = _input_copy(rec, x.data, slot)
-            rec.input_tensors.append((x, x.data))
+            if type(x.data) is TracedArray:       # the same tensor again
+                slot[0] += 1
+                return x
+            copy = copy_of(x.data)
+            rec.input_tensors.append((x, x.data, copy))
             Tensor.__dict__["data"].__set__(x, copy)
             return x
         if isinstance(x, np.ndarray):
-            return _input_copy(rec, x, slot)
+            return copy_of(x)
         if type(x) in (tuple, list):
             return type(x)(visit(v) for v in x)
         if type(x) is dict:
@@ -412,8 +469,21 @@ def _input_copy(rec, a, slot):
 
 
 def _restore_inputs(rec):
-    for tensor, original in rec.input_tensors:
-        Tensor.__dict__["data"].__set__(tensor, original)
+    """After the traced call, as after an eager one: what the call wrote into an
+    argument's array is in the caller's array, and an argument tensor holds its own
+    array again, unless the call gave it another one (``x.data = ...``: kept, and a
+    replay could not do it to the next call's tensor: returned as a problem)."""
+    for original, traced in rec.input_copies:
+        if rec.value_of(traced).root.writes:
+            np.copyto(original, np.ndarray.view(traced, np.ndarray))
+    slot, problems = Tensor.__dict__["data"], []
+    for tensor, original, traced in rec.input_tensors:
+        if _whole(slot.__get__(tensor), traced):      # (``x.data *= 2`` sets it again)
+            slot.__set__(tensor, original)
+        else:
+            problems.append("the function gives an argument tensor another array "
+                            "(x.data = ...)")
+    return problems
 
 
 def _cut_graphs(x, start):
@@ -503,7 +573,7 @@ class Compiled:
         self.structure = world.structure()
         self.plain = world.plain_values()   # the constants the trace read, as it left them
         self._checked = None        # (world, edits.COUNT, its attributes): see below
-        inputs = {id(t) for t, _ in rec.input_tensors}
+        inputs = {id(t) for t, _, _ in rec.input_tensors}
         self.tensors = []          # (tensor, array, requires_grad) it must still have
         self.grads = []            # (tensor, .grad object) it must still have
         self.grad_kinds = []       # (tensor, .grad is None) as when traced
