@@ -21,7 +21,10 @@ constants from a list changed before a random call: a trace bakes them in, so th
 must trace again (before the guard on plain values, it replayed the old constant). A
 quarter of the seeds multiply in noise: from glassgrad's generator the program must
 replay fresh draws; from NumPy's global one, a Generator or Python's random module it
-must run eagerly with a warning (before the check on draws, it replayed one draw).
+must run eagerly with a warning (before the check on draws, it replayed one draw). A
+quarter take a second argument: the input again at some calls, a tensor sharing its
+array, or a tensor of its own (before arguments were keyed by which are the same
+array, a program traced on ``f(x, x)`` read one argument for both).
 
     GLASSGRAD_COMPILE_FUZZ=2000 python -m pytest tests/compile/test_compile_fuzz.py -q
 
@@ -90,7 +93,16 @@ def draw(seed):
         spec["knob"] = (int(rng.integers(1, CALLS)), pick(CONSTANTS))
     if rng.integers(4) == 0:    # noise drawn in the step (NOISE), seeded before each call
         spec["noise"] = pick(list(NOISE))
+    if rng.integers(4) == 0:    # a second argument: the input again, or another (TWIN)
+        spec["twin"] = pick(list(TWIN))
     return spec
+
+
+# the second argument at call k (of 2 * CALLS): x itself, then a tensor of its own; a
+# tensor sharing x's array, then its own; its own
+TWIN = {"same": lambda x, k, other: x if k < CALLS else other(),
+        "shares": lambda x, k, other: x.detach() if k < CALLS else other(),
+        "own": lambda x, k, other: other()}
 
 
 # where a step's noise comes from: glassgrad's generator is recorded and replays fresh
@@ -109,7 +121,7 @@ def build(spec):
               for shape in spec["leaves"]]
     x_shape, zero_grads, update, lr = spec["x"], spec["zero_grads"], spec["update"], spec["lr"]
     raw, raw_const, returns = spec["raw"], spec["raw_const"], spec["returns"]
-    knob, noise = spec.get("knob"), spec.get("noise")
+    knob, noise, twin = spec.get("knob"), spec.get("noise"), spec.get("twin")
     box = spec.setdefault("box", [None])    # (one list for both copies of the step)
     gen = np.random.default_rng([seed, 1])
 
@@ -121,13 +133,16 @@ def build(spec):
         data = np.random.default_rng([seed, k]).standard_normal(x_shape) * (k + 1)
         if k % 3 == 2:
             data = data * 0.0 - 0.0           # zeros of both signs
-        return ag.tensor(np.asarray(data, dtype))
+        x = ag.tensor(np.asarray(data, dtype))
+        if twin is None:
+            return (x,)
+        return x, TWIN[twin](x, k, lambda: ag.tensor(np.asarray(data * 0.5 + k, dtype)))
 
-    def step(x):
+    def step(x, *second):
         if zero_grads:
             for p in leaves:
                 p.grad = None
-        pool = list(leaves) + [x]
+        pool = list(leaves) + [x] + list(second)
         for op in ops:
             a = pool[op[2] % len(pool)]
             if op[0] == "unary":
@@ -245,14 +260,14 @@ def check(spec):
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)     # 1/0 and the like, both ways
         warnings.simplefilter("always", UserWarning)
-        for k in range(CALLS):
+        for k in range(CALLS * 2 if spec.get("twin") else CALLS):
             try:
-                want = eager_step(make_input(k))
+                want = eager_step(*make_input(k))
             except ValueError as error:             # shapes that do not broadcast
                 with pytest.raises(type(error)):
-                    compiled(make_input(k))
+                    compiled(*make_input(k))
                 return
-            got = compiled(make_input(k))
+            got = compiled(*make_input(k))
             assert _bytes(got) == _bytes(want), f"seed {seed}, call {k}: the result"
             assert _state(leaves) == _state(eager_leaves), f"seed {seed}, call {k}: leaves"
     # the one fallback allowed: a decision the library takes on the data (finite logits,
