@@ -14,8 +14,10 @@ duck-typed, so that autograd imports neither nn nor optim.
   and optimizer group, the same state entries, no hooks (the modules' and optimizers'
   tables are read again only after an edit counted in ``autograd.edits``, or when an
   attribute of theirs is another object: ``attributes``);
-- a snapshot of the plain attributes of the objects found, compared after a trace: a
-  function that changes Python state (``self.steps += 1``) cannot be replayed;
+- a snapshot of the attributes of the objects found (plain ones by value, others by
+  identity) and of the sizes of the lists, dicts and sets found, compared after a
+  trace: a function that changes Python state (``self.steps += 1``,
+  ``losses.append(loss)``, ``self.last = y``) cannot be replayed;
 - the plain values the function can read (``plain``: numbers, strings, None and tuples
   of them, and which array or tensor, in the globals it names, its closure, lists and
   dicts found, plain objects' attributes and modules' public ones): a trace bakes them
@@ -112,6 +114,7 @@ class Discovery:
         self.refs = []             # (namespace dict, key, object) to guard by identity
         self.plain = []            # (namespace, key, label): where a plain value was read
         self.generators = []       # (label, generator): random generators found (draws.py)
+        self.containers = []       # (label, list/dict/set): their sizes are compared
         self.seen = set()
 
     def walk(self, obj, depth=0, ref=None, label=None):
@@ -145,6 +148,8 @@ class Discovery:
             return
         if depth > 4:
             return
+        if isinstance(obj, (list, dict, set)):
+            self.containers.append((label or type(obj).__name__, obj))
         if isinstance(obj, (types.FunctionType, types.MethodType)):
             self._function(obj, depth)
         elif type(obj) is list:
@@ -273,6 +278,7 @@ class World:
         self.modules = discovery.modules
         self.optimizers = discovery.optimizers
         self.generators = discovery.generators
+        self.containers = discovery.containers
         self.objects = discovery.objects
         self.refs = [(ns, key, obj) for ns, key, obj in discovery.refs
                      if is_module(obj) or is_optimizer(obj) or obj in self.objects]
@@ -407,7 +413,10 @@ class World:
         return out
 
     def snapshot(self):
-        """The plain attributes of the objects found (modules included)."""
+        """The attributes of the objects found (modules included: their public ones),
+        plain ones by value and others by identity, and the sizes of the lists, dicts
+        and sets found: a call that appends a loss to a list, stores a tensor in an
+        attribute or adds a key changes what a replay would leave unchanged."""
         snap = []
         for obj in self.objects + self.modules:
             items = []
@@ -418,19 +427,50 @@ class World:
                 if isinstance(v, _PLAIN) and not isinstance(v, tuple):
                     items.append((k, type(v), v))
                 elif isinstance(v, list):
-                    items.append((k, list, len(v)))
-            snap.append((obj, tuple(items)))
+                    items.append((k, list, _Size(len(v))))
+                else:
+                    items.append((k, object, _Same(v)))
+            snap.append((f"{type(obj).__name__}.", tuple(items)))
+        for label, c in self.containers:
+            snap.append(("", ((label, object, _Size(len(c))),)))
         return snap
 
     @staticmethod
     def changes(before, after):
         """Descriptions of attributes the call changed."""
         found = []
-        for (obj, a), (_, b) in zip(before, after):
+        for (prefix, a), (_, b) in zip(before, after):
             if a != b:
                 da, db = dict((k, v) for k, _, v in a), dict((k, v) for k, _, v in b)
                 for k in sorted(set(da) | set(db)):
                     if da.get(k, _MISSING) != db.get(k, _MISSING):
-                        found.append(f"{type(obj).__name__}.{k}: {da.get(k, '(unset)')!r}"
+                        found.append(f"{prefix}{k}: {da.get(k, '(unset)')!r}"
                                      f" -> {db.get(k, '(unset)')!r}")
         return found
+
+
+class _Same:
+    """An attribute's object in a snapshot: equal only to the same object."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __repr__(self):
+        obj = self.obj
+        return _show(obj) if isinstance(obj, (np.ndarray, Tensor)) else \
+            f"a {type(obj).__name__} at {id(obj):#x}"
+
+
+class _Size(int):
+    """A container's size in a snapshot."""
+
+    def __repr__(self):
+        return f"{int(self)} items"

@@ -243,3 +243,47 @@ def test_a_global_batch_rebound_at_every_call_runs_eagerly_with_a_warning():
     # (here the traces already differ, since the array found is another one: the
     # warning says so; had they agreed, the plain-value guard's would name MASK)
     assert counts["replays"] == 0 and len(caught) == 1 and "eagerly" in caught[0]
+
+
+HISTORY = []
+
+
+def test_a_step_that_appends_to_a_list_or_adds_a_key_runs_eagerly():
+    """A replay would not append: the list stopped growing after the tracing calls."""
+    w = ag.tensor(W0, requires_grad=True)
+    HISTORY.clear()
+    seen = {}
+
+    def f(x):
+        loss = _sum_first(w, x, 2)
+        HISTORY.append(loss)
+        seen[len(seen)] = loss
+        return loss
+    out, caught, counts = _run(f)
+    assert len(HISTORY) == 5 and len(seen) == 5 and counts["replays"] == 0
+    assert "seen: 0 items -> 1 items" in caught[0]              # (the first found)
+
+
+@pytest.mark.parametrize("start", ["none", "tensor"])
+def test_a_step_that_stores_a_tensor_in_an_attribute_runs_eagerly(start):
+    """``self.last = y.detach()`` on an object: a replay would leave the traced one."""
+    w = ag.tensor(W0, requires_grad=True)
+
+    class Cache:
+        pass
+    cache = Cache()
+    cache.last = None if start == "none" else ag.tensor(np.zeros(()))
+
+    def f(x):
+        loss = _sum_first(w, x, 2)
+        cache.last = loss.detach()
+        return loss
+    step = ag.compile(f)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(5):
+            loss = step(ag.tensor(np.full(6, float(k))))
+            assert float(cache.last) == float(loss) == k * 1.0
+    assert step.counts["replays"] == 0
+    assert "Cache.last: " in str(caught[0].message)
+    assert "-> a Tensor of shape ()" in str(caught[0].message)
