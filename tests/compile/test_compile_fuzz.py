@@ -24,7 +24,10 @@ replay fresh draws; from NumPy's global one, a Generator or Python's random modu
 must run eagerly with a warning (before the check on draws, it replayed one draw). A
 quarter take a second argument: the input again at some calls, a tensor sharing its
 array, or a tensor of its own (before arguments were keyed by which are the same
-array, a program traced on ``f(x, x)`` read one argument for both).
+array, a program traced on ``f(x, x)`` read one argument for both). An eighth keep
+their loss (appended to a list, under a new dict key, in an attribute): such a step
+must run eagerly (before sizes and identities were compared, replays stopped
+appending).
 
     GLASSGRAD_COMPILE_FUZZ=2000 python -m pytest tests/compile/test_compile_fuzz.py -q
 
@@ -95,6 +98,8 @@ def draw(seed):
         spec["noise"] = pick(list(NOISE))
     if rng.integers(4) == 0:    # a second argument: the input again, or another (TWIN)
         spec["twin"] = pick(list(TWIN))
+    if rng.integers(8) == 0:    # the step keeps its loss: a list, a dict key, an attribute
+        spec["log"] = pick(["append", "key", "attribute"])
     return spec
 
 
@@ -122,6 +127,7 @@ def build(spec):
     x_shape, zero_grads, update, lr = spec["x"], spec["zero_grads"], spec["update"], spec["lr"]
     raw, raw_const, returns = spec["raw"], spec["raw_const"], spec["returns"]
     knob, noise, twin = spec.get("knob"), spec.get("noise"), spec.get("twin")
+    log, kept = spec.get("log"), _Kept()
     box = spec.setdefault("box", [None])    # (one list for both copies of the step)
     gen = np.random.default_rng([seed, 1])
 
@@ -170,6 +176,12 @@ def build(spec):
                              "random": lambda: random.gauss(0.0, 1.0)}[noise]())
         loss = sum((v.sum() for v in pool[len(leaves) + 1:]), leaves[0].sum() * 0.5)
         loss.backward()
+        if log == "append":
+            kept.losses.append(loss.detach())
+        elif log == "key":
+            kept.by_call[len(kept.by_call)] = loss.detach()
+        elif log == "attribute":
+            kept.last = loss.detach()
         with ag.no_grad():
             if raw:
                 d = leaves[-1].data
@@ -193,7 +205,19 @@ def build(spec):
             return pool[-1]
         return None
 
+    step.kept = kept
     return step, leaves, make_input
+
+
+class _Kept:
+    """What a step keeps of its calls (``spec["log"]``)."""
+
+    def __init__(self):
+        self.losses, self.by_call, self.last = [], {}, None
+
+    def seen(self):
+        return [_bits(t.data) for t in self.losses + list(self.by_call.values()) +
+                ([self.last] if self.last is not None else [])]
 
 
 def _bits(a):
@@ -270,15 +294,16 @@ def check(spec):
             got = compiled(*make_input(k))
             assert _bytes(got) == _bytes(want), f"seed {seed}, call {k}: the result"
             assert _state(leaves) == _state(eager_leaves), f"seed {seed}, call {k}: leaves"
+            assert step.kept.seen() == eager_step.kept.seen(), f"seed {seed}, call {k}: kept"
     # the one fallback allowed: a decision the library takes on the data (finite logits,
     # say) that the inputs' infs and NaNs change, so a guard fails (and, three times in
     # a row, a warning says so); anything else must replay
     others = [str(w.message) for w in caught if "a decision of the traced call" not in
               str(w.message)]
     stats = compiled.stats()
-    if spec.get("noise", "ag") != "ag":      # drawn where a replay would not draw again
-        assert others and all("which a replay would not" in m or "np.empty made" in m
-                              for m in others), others
+    if spec.get("noise", "ag") != "ag" or spec.get("log"):     # what a replay would not do
+        assert others and all("which a replay would not" in m or "np.empty made" in m or
+                              "changed Python state" in m for m in others), others
         assert stats["replays"] == 0, stats
         return
     assert not others, others
