@@ -40,6 +40,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     """The ``norm_type``-norm of all tensors together, as if concatenated:
 
         ||g||_p = (sum_i sum_j |g_ij|^p)^(1/p),    ||g||_inf = max |g_ij|.
+
+    Summed in float64 with NumPy calls only, never a Python float made from the data, so
+    that ``ag.compile`` captures a step that clips (a float would be frozen in a trace).
     """
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
@@ -47,11 +50,13 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return ag.tensor(0.0)
     arrays = [np.asarray(t.data if isinstance(t, Tensor) else t) for t in tensors]
     if math.isinf(norm_type):
-        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+        per = [np.max(np.abs(a)).astype(np.float64) if a.size else np.zeros((), np.float64)
+               for a in arrays]
+        total = np.max(np.stack(per))
     else:
         per = [np.sum(np.abs(a.astype(np.float64)) ** norm_type) for a in arrays]
-        total = float(np.sum(per)) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+        total = np.sum(np.stack(per)) ** (1.0 / norm_type)     # (NumPy scalar math)
+    if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the "
@@ -60,11 +65,13 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """Scale every gradient in place by min(1, max_norm / (total_norm + 1e-6))."""
-    coef = float(max_norm) / (float(total_norm) + 1e-6)
-    coef = min(coef, 1.0)
+    """Scale every gradient in place by min(1, max_norm / (total_norm + 1e-6)), computed
+    in float64 (NumPy calls on the norm: see ``get_total_norm``)."""
+    total = np.asarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm,
+                       dtype=np.float64)
+    coef = np.minimum(np.divide(float(max_norm), np.add(total, 1e-6)), 1.0)
     for g in _grads(parameters):
-        overwrite_(g, g.data * np.asarray(coef, dtype=g.dtype))
+        overwrite_(g, g.data * coef.astype(g.dtype))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
