@@ -43,7 +43,19 @@ def _matmul_public(a, b):
 def _mT(x):
     """Swap the last two axes."""
     nd = len(x.shape)
-    return transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    axes = (1, 0) if nd == 2 else tuple(range(nd - 2)) + (nd - 1, nd - 2)
+    if type(x) is np.ndarray:       # transpose's forward, without the primitive's dispatch
+        return x.transpose(axes)
+    return transpose(x, axes=axes)
+
+
+def _matmul(a, b):
+    """``matmul(a, b)`` in a VJP: NumPy's own call when both are plain arrays (the plain
+    backward; an RNN's step runs three of these per ``h @ W.T``), the primitive
+    otherwise (Tensors under ``create_graph``, a compiled function's traced arrays)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return np.matmul(a, b)
+    return matmul(a, b)
 
 
 def _col(x):
@@ -57,7 +69,7 @@ def _matmul_vjp_a(g, out, a, b):
     if len(a.shape) == 1:            # out[..., m] = sum_k a[k] b[..., k, m]
         prod = matmul(b, _col(g))    # (..., k, 1)
         return reshape(prod, shape=tuple(prod.shape[:-1]))
-    return matmul(g, _mT(b))         # (..., n, k)
+    return _matmul(g, _mT(b))        # (..., n, k)
 
 
 def _column_major(x):
@@ -77,7 +89,7 @@ def _matmul_vjp_b(g, out, a, b):
     if len(a.shape) == 2 and _column_major(b):
         # (Gᵀ A)ᵀ equals Aᵀ G and is laid out like b: for x @ W.T the gradient reaching
         # W is then row-major like W, not a transposed copy (cheaper to update, adopt).
-        return _mT(matmul(_mT(g), a))
+        return _mT(_matmul(_mT(g), a))
     if len(a.shape) == 1:
         if len(b.shape) == 1:
             return g * a
@@ -85,7 +97,7 @@ def _matmul_vjp_b(g, out, a, b):
     if len(b.shape) == 1:            # out[..., n] = sum_k a[..., n, k] b[k]
         prod = matmul(_mT(a), _col(g))
         return reshape(prod, shape=tuple(prod.shape[:-1]))
-    return matmul(_mT(a), g)         # (..., k, m)
+    return _matmul(_mT(a), g)        # (..., k, m)
 
 
 matmul = defprimitive(
