@@ -257,7 +257,7 @@ def cells():
         assert np.allclose(logits_form.numpy(), np.logaddexp(0, z.numpy()), rtol=1e-6)
         assert np.allclose(z.grad.numpy(), 1 / (1 + np.exp(-z.numpy().astype(float))), atol=1e-6)
         """),
-        md("""
+        md(r"""
         `nn.BCEWithLogitsLoss` is that stable form. `nn.BCELoss`, which takes probabilities, follows
         PyTorch: it clamps the logarithms at −100 (the loss stays finite, 100) and keeps a finite
         gradient in p, $(p - y)/\max(p(1-p), 10^{-12})$. But for the saturated examples

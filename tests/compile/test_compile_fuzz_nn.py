@@ -7,7 +7,8 @@ max/average/adaptive pooling), an RNN/LSTM/GRU (maybe bidirectional) or an embed
 bag (maybe with a padding index); then one of eleven optimizers with random options
 (momentum, Nesterov, weight decay, AMSGrad, centered, maximize...), sometimes a
 scheduler, a loss (cross-entropy with or without label smoothing, MSE, Huber), and a
-step that zeroes the gradients to None or to zeros, or lets them add up. Two twins
+step that zeroes the gradients to None or to zeros, or lets them add up, and may clip
+them (``clip_grad_norm_`` in the 2- or inf-norm, ``clip_grad_value_``). Two twins
 built from the seed train on the same batches (the generator reset alike, for
 dropout); after every step the loss, every parameter, gradient, buffer and optimizer
 state array must be the same bytes (a NaN's sign aside), and the compiled twin must
@@ -161,6 +162,7 @@ def build(seed):
     sched = _scheduler(rng, opt)
     loss_kind = pick(["ce", "ce_smooth", "mse", "huber"])
     zero = pick(["none", "zeros", "accumulate"])
+    clip = pick(["none", "none", "norm", "norm_inf", "value"])
     data = np.random.default_rng([seed, 1])
     batches = []
     for k in range(STEPS):
@@ -185,10 +187,17 @@ def build(seed):
         else:
             loss = F.huber_loss(out, y)
         loss.backward()
+        if clip == "norm":
+            nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        elif clip == "norm_inf":
+            nn.utils.clip_grad_norm_(model.parameters(), 0.05, norm_type="inf")
+        elif clip == "value":
+            nn.utils.clip_grad_value_(model.parameters(), 0.01)
         opt.step()
         return loss
 
-    what = f"{family} {model} {name}{opt.defaults} {type(sched).__name__} {loss_kind} {zero}"
+    what = f"{family} {model} {name}{opt.defaults} {type(sched).__name__} {loss_kind} " \
+        f"{zero} clip={clip}"
     return model, opt, sched, step, batches, what
 
 
