@@ -93,8 +93,8 @@ class Draws:
             if op is not None:
                 user = [f for f in frames(site) if not f[0].startswith(LIBRARY_DIRS)]
                 name = getattr(op.fn, "__name__", op.fn)
-                out.append((f"{name} read an array np.empty made before a traced call "
-                            "wrote it: something the trace cannot see filled it, such as "
+                out.append((f"an array np.empty made was read ({name}) before a traced "
+                            "call wrote it: something the trace cannot see filled it, such as "
                             "a NumPy random function (np.random.randn, a Generator's "
                             f"method), which a replay would not run again: {_DO}",
                             format_frame(user[0]) if user else None))

@@ -97,7 +97,7 @@ def test_a_generator_no_walk_finds_shows_by_the_array_it_fills():
     got, want, caught, counts = _calls(lambda: _loss(w, box[0].normal(size=3)),
                                        seed=seed)
     assert got == want and counts["replays"] == 0
-    assert "read an array np.empty made before a traced call wrote it" in caught[0]
+    assert "an array np.empty made was read (copy) before a traced call wrote it" in caught[0]
     assert "box[0].normal(size=3)" in caught[0]          # the line that drew
 
 
