@@ -66,6 +66,15 @@ KNOWN = {
     ("F.l1_loss", "nan_grad"): "convention, not a bug: a NaN input gives NaN gradients; "
                                "PyTorch's sign(NaN) = 0 gives 0 (the oracle accepts NaN "
                                "gradients when an input is NaN)",
+    ("F.binary_cross_entropy_with_logits", "value"): "convention, not a bug: at logit "
+                                                     "-inf with a target > 0 and pos_weight "
+                                                     "< 1 the loss is inf, the limit of "
+                                                     "-pos_weight * y * log(sigmoid(x)); "
+                                                     "PyTorch's (1 - y) * x term makes NaN",
+    ("F.normalize", "grad"): "convention, not a bug: rounding where the exact gradient is "
+                             "0 (an upstream gradient along the output: (g - y (y . g)) / "
+                             "|x| keeps ~1e-16 of g / |x|, e.g. 4.7e-10 at |x| = 1.4e-6); "
+                             "PyTorch's order of operations cancels exactly",
     ("F.normalize", "grad2"): "convention, not a bug: float32 second-order rounding (0.03 "
                               "against 0 where 1/|x| terms cancel); second order is now "
                               "compared in float64 only",
