@@ -453,7 +453,9 @@ def _check_root(root, opname, k=0):
     if not root.requires_grad:
         raise RuntimeError(
             f"{opname}: element {k} of the outputs does not require grad and has no "
-            "grad_fn; make the inputs with requires_grad=True (and not under no_grad)")
+            "grad_fn; make the inputs with requires_grad=True (and not under no_grad). "
+            "(A function under ag.compile returns values without their graph: call "
+            "backward() inside it.)")
 
 
 def backward(root, gradient=None, retain_graph=False, create_graph=False, inputs=None):

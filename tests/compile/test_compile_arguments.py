@@ -9,6 +9,7 @@ every call, silently, replays included."""
 import warnings
 
 import numpy as np
+import pytest
 
 import autograd as ag
 from autograd.compile import CompileWarning
@@ -129,3 +130,15 @@ def test_a_function_giving_its_argument_another_array_keeps_it():
     want, got, caught, counts = _both(f, lambda k: (ag.tensor(np.arange(3.0) + k),))
     assert got == want
     assert counts["replays"] == 0 and "another array (x.data = ...)" in caught[0]
+
+
+def test_backward_on_a_compiled_functions_result_says_where_to_call_it():
+    """A compiled function returns values without their graph (PyTorch users may expect
+    torch.compile's behaviour): the error says to call backward() inside."""
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    forward = ag.compile(lambda x: (w * x).sum())
+    for k in range(3):
+        out = forward(ag.tensor(np.full(3, float(k))))
+        with pytest.raises(RuntimeError, match=r"ag.compile returns values without their "
+                                               r"graph: call backward\(\) inside it"):
+            out.backward()
