@@ -8,7 +8,7 @@ train/eval flags and which parameters train) an entry goes through
 
 A tracing call runs the function itself (with recording on), so it returns what the
 function returns and has all its effects. The call whose trace agrees with the one
-before classifies its memory and takes the guards; the program is built at the first
+before classifies its memory and takes the guards (``guards.py``); the program is built at the first
 replay (``Compiled.program``), so that no call pays for a recording and a build. A
 compiled call checks the guards, brings the inputs in (an array read where it is when
 it fits, else copied into the program's buffer: ``inputs.py``) and replays the program.
@@ -19,12 +19,13 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes, edits, grad_mode
+from .. import dtypes, grad_mode
 from ..anomaly import MODE as ANOMALY
 from ..tensor import Tensor, _creation, stored_grad
 from . import sites
 from .compare import first_difference
 from .fuse import check_kernels
+from .guards import Guards
 from .lift import Lifted
 from .program import Program
 from .recorder import Recorder, Uncapturable, Value
@@ -165,7 +166,7 @@ class CompiledFunction:
         if entry.program is not None:
             if entry.program.guards_hold(self.world):
                 return self._replay(entry, args, kwargs)
-            changed = self.world.plain_changes(entry.program.plain)
+            changed = entry.program.guards.plain_changes(self.world)
             self.world = World(discover(self.fn, args, kwargs))
             self.entries[key] = entry = Entry(entry.replaced + 1 if changed else 0)
             fresh = True
@@ -480,41 +481,22 @@ def _shape_of(structure):
 
 
 class Compiled:
-    """A program with its guards, write-backs and output structure.
+    """A program with its guards (``guards.py``), write-backs and output structure.
 
-    Everything the guards compare is taken when the two traces agree, at the end of
-    the second tracing call (the arrays in the tensors, the gradients, the modules'
-    structure), so what changes between that call and the next is seen by the guards;
-    the program itself is built at its first use (``Program.build``)."""
+    Made when two traces agree, at the end of the second tracing call, so that what
+    changes between that call and the next is seen by the guards; the program itself
+    is built at its first use (``Program.build``)."""
 
     def __init__(self, rec, previous, outputs, seams, world, start, kernels=None):
         self._program = Program(rec, previous, kernels)
         self.broken = False
         self.outputs = outputs[1]
-        self.tables = world.tables()
-        self.structure = world.structure()
-        self.plain = world.plain_values()   # the constants the trace read, as it left them
-        self._checked = None        # (world, edits.COUNT, its attributes): see below
-        inputs = {id(t) for t, _ in rec.input_tensors}
-        self.tensors = []          # (tensor, array, requires_grad) it must still have
-        self.grads = []            # (tensor, .grad object) it must still have
-        self.grad_kinds = []       # (tensor, .grad is None) as when traced
+        self.guards = Guards(rec, seams, world, start)
         self.grad_writes = []      # (tensor, .grad) a replay leaves, as the call did
-        for tensor, _original, _traced in seams.touched.values():
-            if tensor._index < start and id(tensor) not in inputs:
-                self.tensors.append((tensor, tensor.data, tensor.requires_grad))
         for tensor, initial in seams.grads.values():
             final = stored_grad(tensor)     # the Tensor (a Value's .grad is a number)
             if final is not initial:
                 self.grad_writes.append((tensor, final))
-            if initial is not None and id(initial) in seams.touched:
-                # the call read the gradient it found (it accumulates): a replay reads
-                # the one the last replay left, which must still be there
-                self.grads.append((tensor, final))
-                if final is not None:
-                    self.tensors.append((final, final.data, final.requires_grad))
-            else:
-                self.grad_kinds.append((tensor, initial is None))
 
     @property
     def program(self):
@@ -529,40 +511,8 @@ class Compiled:
         return prog
 
     def guards_hold(self, world):
-        if self.broken:                  # a build that raised: trace anew
-            return False
-        for t, data, rg in self.tensors:
-            if t.data is not data or t.requires_grad != rg:
-                return False
-        for t, grad in self.grads:         # (t._grad: what stored_grad(t) reads outside
-            if t._grad is not grad:        # a trace, and none runs now; a call less each)
-                return False
-        for t, none in self.grad_kinds:
-            if (t._grad is None) != none:
-                return False
-        if not self._tables_hold(world) or world.parameter_hooks():
-            return False
-        if world.structure() != self.structure:
-            return False
-        return world.plain_hold(self.plain)
-
-    def _tables_hold(self, world):
-        """The modules' and optimizers' tables as traced, and no module with hooks.
-        Read in full (~10 us of cache misses in a W4 step) unless nothing was edited
-        since the last time they held: ``edits.COUNT`` where it was, and every module's
-        and optimizer's attributes the same objects (a table replaced, however it was
-        set, is seen)."""
-        checked = self._checked
-        if checked is not None and checked[0] is world and checked[1] == edits.COUNT[0] \
-                and world.same_attributes(checked[2]):
-            return True
-        self._checked = None
-        if world.module_hooks() or world.tables() != self.tables:
-            return False
-        attributes = world.attributes()
-        if attributes is not None:
-            self._checked = (world, edits.COUNT[0], attributes)
-        return True
+        """(False after a build that raised: the function is traced anew.)"""
+        return not self.broken and self.guards.hold(world)
 
     def buffer_bytes(self):
         return self.program.buffer_bytes()

@@ -7,7 +7,7 @@ there) and collects the modules (anything with ``_modules``, ``training`` and
 ``named_parameters``) and optimizers (anything with ``param_groups`` and ``state``).
 duck-typed, so that autograd imports neither nn nor optim.
 
-``World`` turns them into:
+``World`` turns them into (what a program took of them is compared in ``guards.py``):
 - a cache key: each module's train/eval flag and each parameter's ``requires_grad``
   (a program per combination, so ``model.eval()`` for validation gets its own);
 - guards: the same objects under the same names, the same parameters in each module
