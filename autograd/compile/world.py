@@ -390,11 +390,15 @@ class World:
 
     def structure(self):
         """Identities a program depends on besides the tables: the names it reads the
-        modules and optimizers under, plain objects' tensors."""
+        modules and optimizers under, plain objects' tensors, the attribute dicts of the
+        plain objects and modules."""
         out = [id(ns.get(k, _MISSING) if isinstance(ns, dict) else _read((ns, k)))
                for ns, k, _ in self.refs]
         for obj in self.objects:
             out.append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
+        # the attribute dicts the plain values are read from (``plain`` holds them): one
+        # assigned anew (``obj.__dict__ = {...}``) would leave the guards reading the old
+        out += [id(vars(obj)) for obj in self.objects + self.modules]
         return out
 
     def snapshot(self):
