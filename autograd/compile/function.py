@@ -62,6 +62,8 @@ def _signature(x):
     if t is np.ndarray or isinstance(x, np.ndarray):
         return ("A", x.shape, x.dtype)
     if t in (int, float, bool, str, type(None), complex):
+        if t is float and x == 0:      # 0.0 == -0.0, but a trace that keeps one as
+            return ("S", t, x, str(x))  # a constant keeps its sign
         return ("S", t, x)
     if t is tuple or t is list:
         return (t.__name__,) + tuple(_signature(v) for v in x)
