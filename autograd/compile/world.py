@@ -273,6 +273,7 @@ class World:
         # per module: its attribute dict, the names of its hook tables, the dict's size
         # then (an attribute added since may be a new table: the names are looked again)
         self._tables = [(m, vars(m), _hook_names(m), len(vars(m))) for m in self.modules]
+        self._owners = tuple(self.objects + self.modules)    # (see ``structure``)
         self.params = []
         seen = set()
         for m in self.modules:
@@ -398,7 +399,7 @@ class World:
             out.append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
         # the attribute dicts the plain values are read from (``plain`` holds them): one
         # assigned anew (``obj.__dict__ = {...}``) would leave the guards reading the old
-        out += [id(vars(obj)) for obj in self.objects + self.modules]
+        out += map(id, map(vars, self._owners))
         return out
 
     def snapshot(self):
