@@ -166,7 +166,8 @@ class CompiledFunction:
         if entry.eager is not None:
             return self._eager(args, kwargs)
         if entry.program is not None:
-            if entry.program.guards_hold(self.world):
+            # (a program whose build raised is traced anew)
+            if not entry.program.broken and entry.program.guards.hold(self.world):
                 return self._replay(entry, args, kwargs)
             changed = entry.program.guards.plain_changes(self.world)
             self.world = World(discover(self.fn, args, kwargs))
@@ -511,10 +512,6 @@ class Compiled:
                 prog.build()
             self.broken = False
         return prog
-
-    def guards_hold(self, world):
-        """(False after a build that raised: the function is traced anew.)"""
-        return not self.broken and self.guards.hold(world)
 
     def buffer_bytes(self):
         return self.program.buffer_bytes()
