@@ -8,10 +8,11 @@ train/eval flags and which parameters train) an entry goes through
 
 A tracing call runs the function itself (with recording on), so it returns what the
 function returns and has all its effects. The call whose trace agrees with the one
-before classifies its memory and takes the guards (``guards.py``); the program is built at the first
-replay (``Compiled.program``), so that no call pays for a recording and a build. A
-compiled call checks the guards, brings the inputs in (an array read where it is when
-it fits, else copied into the program's buffer: ``inputs.py``) and replays the program.
+before classifies its memory and takes the guards (``guards.py``); the program is built
+at the first replay (``Compiled.program``), so that no call pays for a recording and a
+build. A compiled call checks the guards, brings the inputs in (an array read where it
+is when it fits, else copied into the program's buffer: ``inputs.py``) and replays the
+program.
 """
 import functools
 import gc
