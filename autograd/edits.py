@@ -6,7 +6,7 @@ hooks, groups or state. Reading all of those at every call cost ~10 us of a W4 s
 (cache misses on objects the step itself never touches); so they are dicts and lists
 that count their edits in ``COUNT``, and a replay that finds the count where it was at
 its last full check, and every module's and optimizer's attributes the same objects,
-skips reading them (``Compiled._tables_hold``). Each mutating method counts (``[k] = v``,
+skips reading them (``guards.Guards._tables_hold``). Each mutating method counts (``[k] = v``,
 ``del``, ``pop``, ``clear``, ``update``, ``append``, ...); a write made around them
 with the base class's own method (``dict.__setitem__(m._parameters, k, p)``) is not
 seen.

@@ -1,17 +1,19 @@
 """``CompiledFunction``: trace, compare, build, guard, replay, and fall back.
 
-Per cache key (the arguments' shapes and dtypes, grad mode, default dtype, the modules'
-train/eval flags and which parameters train) an entry goes through
+Per cache key (the arguments' shapes and dtypes and which of them are one array:
+``arguments.py``; grad mode, default dtype, the modules' train/eval flags and which
+parameters train) an entry goes through
 
     tracing --(two consecutive traces agree)--> compiled --(a guard fails)--> tracing
        \\--(something uncapturable, or traces never agree)--> eager (with a warning)
 
 A tracing call runs the function itself (with recording on), so it returns what the
 function returns and has all its effects. The call whose trace agrees with the one
-before classifies its memory and takes the guards; the program is built at the first
-replay (``Compiled.program``), so that no call pays for a recording and a build. A
-compiled call checks the guards, brings the inputs in (an array read where it is when
-it fits, else copied into the program's buffer: ``inputs.py``) and replays the program.
+before classifies its memory and takes the guards (``guards.py``); the program is built
+at the first replay (``Compiled.program``), so that no call pays for a recording and a
+build. A compiled call checks the guards, brings the inputs in (an array read where it
+is when it fits, else copied into the program's buffer: ``inputs.py``) and replays the
+program.
 """
 import functools
 import gc
@@ -19,13 +21,16 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes, edits, grad_mode
+from .. import dtypes, grad_mode
 from ..anomaly import MODE as ANOMALY
 from ..tensor import Tensor, _creation, stored_grad
 from . import sites
+from .arguments import OVERLAP, aliasing, flat_inputs, restore_inputs, signature, \
+    trace_inputs
 from .compare import first_difference
 from .draws import Draws
 from .fuse import check_kernels
+from .guards import Guards
 from .lift import Lifted
 from .program import Program
 from .recorder import Recorder, Uncapturable, Value
@@ -47,59 +52,6 @@ class CompileWarning(UserWarning):
 
 MAX_TRACES = 5            # consecutive traces that may disagree before giving up
 MAX_PROGRAMS = 8          # cache entries per function before running eagerly
-
-
-def _signature(x):
-    # (dtypes as themselves: equal exactly when their .str is, and .str builds a string)
-    t = type(x)
-    if t is tuple and len(x) < 8:       # the arguments: one call per replay, no generator
-        return ("tuple",) + tuple([_signature(v) for v in x])
-    if t is dict and not x:
-        return ("D",)
-    if t is Tensor or isinstance(x, Tensor):
-        a = x.data
-        return ("T", a.shape, a.dtype, x.requires_grad)
-    if t is np.ndarray or isinstance(x, np.ndarray):
-        return ("A", x.shape, x.dtype)
-    if t in (int, float, bool, str, type(None), complex):
-        return ("S", t, x)
-    if t is tuple or t is list:
-        return (t.__name__,) + tuple(_signature(v) for v in x)
-    if t is dict:
-        return ("D",) + tuple((k, _signature(v)) for k, v in sorted(x.items(), key=repr))
-    return ("O", id(x))
-
-
-def _flat_inputs(args, kwargs):
-    """The arrays of the arguments, in a fixed order: the program's input slots."""
-    if not kwargs:          # the usual call: tensors, arrays and numbers, nothing nested
-        out = []
-        for x in args:
-            t = type(x)
-            if t is Tensor:
-                out.append(x.data)
-            elif t is np.ndarray:
-                out.append(x)
-            elif t not in (int, float, bool, str, type(None)):
-                break
-        else:
-            return out
-    out = []
-
-    def visit(x):
-        if isinstance(x, Tensor):
-            out.append(x.data)
-        elif isinstance(x, np.ndarray):
-            out.append(x)
-        elif type(x) in (tuple, list):
-            for v in x:
-                visit(v)
-        elif type(x) is dict:
-            for k in sorted(x, key=repr):
-                visit(x[k])
-    visit(args)
-    visit(kwargs)
-    return out
 
 
 class Entry:
@@ -151,10 +103,10 @@ class CompiledFunction:
         fresh = self.world is None      # (a world found now serves this call's trace)
         if fresh:
             self.world = World(discover(self.fn, args, kwargs))
-        arrays = _flat_inputs(args, kwargs)
-        aliasing = _aliasing(arrays)
-        key = (_signature(args), _signature(kwargs), grad_mode.STATE.enabled,
-               dtypes.get_default_dtype(), aliasing) + self.world.key()
+        arrays = flat_inputs(args, kwargs)
+        aliased = aliasing(arrays)
+        key = (signature(args), signature(kwargs), grad_mode.STATE.enabled,
+               dtypes.get_default_dtype(), aliased) + self.world.key()
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= MAX_PROGRAMS:
@@ -162,7 +114,7 @@ class CompiledFunction:
                            "train/eval settings; this one runs eagerly")
                 return self._eager(args, kwargs)
             entry = self.entries[key] = Entry()
-            if aliasing is OVERLAP:
+            if aliased is OVERLAP:
                 entry.eager = "arguments sharing memory"
                 self._warn("two arguments share memory as different arrays (views of one "
                            "array); a program gives each argument its own buffer, so "
@@ -171,9 +123,10 @@ class CompiledFunction:
         if entry.eager is not None:
             return self._eager(args, kwargs)
         if entry.program is not None:
-            if entry.program.guards_hold(self.world):
+            # (a program whose build raised is traced anew)
+            if not entry.program.broken and entry.program.guards.hold(self.world):
                 return self._replay(entry, arrays, args, kwargs)
-            changed = self.world.plain_changes(entry.program.plain)
+            changed = entry.program.guards.plain_changes(self.world)
             self.world = World(discover(self.fn, args, kwargs))
             self.entries[key] = entry = Entry(entry.replaced + 1 if changed else 0)
             fresh = True
@@ -231,7 +184,7 @@ class CompiledFunction:
         before, plain = world.snapshot(), world.plain_values()
         draws = Draws(world.generators, states=entry.last is not None)
         start = next(_creation)
-        traced_args, traced_kwargs = _input_tensors(rec, args, kwargs)
+        traced_args, traced_kwargs = trace_inputs(rec, args, kwargs)
         seams = Seams(rec, start, world.optimizers)
         try:
             with seams, Lifted(rec, world.optimizers):
@@ -239,15 +192,15 @@ class CompiledFunction:
                                      start)
         except Uncapturable as problem:
             seams.restore_arrays()
-            _restore_inputs(rec)
+            restore_inputs(rec)
             raise CompileError(f"ag.compile: {problem}") from None
         except BaseException:
             seams.restore_arrays()
-            _restore_inputs(rec)
+            restore_inputs(rec)
             self.entries[self._last_key] = Entry()
             raise
         seams.restore_arrays()
-        for problem in _restore_inputs(rec):
+        for problem in restore_inputs(rec):
             rec.uncapturable(problem)
         grads = {id(g): t for t, _ in seams.grads.values()
                  if (g := stored_grad(t)) is not None and not isinstance(g, (int, float))}
@@ -384,108 +337,6 @@ def _describe(rec, diff):
     return f"call #{index} ({op.name}) at {format_frame(site) if site else '?'}: {why}"
 
 
-def _whole(a, b):
-    """``a`` is array ``b`` again (itself, or a view of all of it as it is)."""
-    return a is b or isinstance(a, np.ndarray) and a.shape == b.shape and \
-        a.strides == b.strides and a.dtype == b.dtype and \
-        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-
-
-def _aliasing(arrays):
-    """How the argument arrays alias, for the cache key: None when they are distinct
-    objects owning their memory (the usual call), else each one's first position (an
-    array passed twice: a trace reads one buffer for both), or OVERLAP when two of them
-    share memory as different arrays (views of one array: each has its own buffer in a
-    program, so a write through one would not show through the other)."""
-    if len(arrays) < 2:
-        return None
-    if len({id(a) for a in arrays}) == len(arrays):
-        if all(a.base is None for a in arrays):
-            return None
-        first = ()
-    else:
-        seen = {}
-        first = tuple([seen.setdefault(id(a), i) for i, a in enumerate(arrays)])
-    distinct = list({id(a): a for a in arrays}.values())
-    for i, a in enumerate(distinct):
-        for b in distinct[:i]:
-            if np.may_share_memory(a, b):
-                return OVERLAP
-    return first or None
-
-
-OVERLAP = "overlap"
-
-
-def _input_tensors(rec, args, kwargs):
-    """Arguments for the traced call: arrays replaced by traced copies (input slots);
-    tensors' arrays become traced copies on first read (``Seams.first_read``). An array
-    met again (a tensor or array passed twice) gets the copy it got first, so the call
-    sees one array as eagerly; its later slots are unread (``_aliasing`` keys them)."""
-    rec.input_ids = {}
-    rec.input_tensors = []
-    rec.input_copies = []               # (the caller's array, its copy): written back
-    made = {}                           # id(caller's array) -> traced copy
-    slot = [0]
-
-    def copy_of(a):
-        traced = made.get(id(a))
-        if traced is None:
-            traced = made[id(a)] = _input_copy(rec, a, slot)
-            rec.input_copies.append((a, traced))
-        else:
-            slot[0] += 1
-        return traced
-
-    def visit(x):
-        if isinstance(x, Tensor):
-            if x.requires_grad:
-                rec.uncapturable("an argument tensor requires grad; compile a function "
-                                 "of the data, with the parameters it trains captured")
-            if type(x.data) is TracedArray:       # the same tensor again
-                slot[0] += 1
-                return x
-            copy = copy_of(x.data)
-            rec.input_tensors.append((x, x.data, copy))
-            Tensor.__dict__["data"].__set__(x, copy)
-            return x
-        if isinstance(x, np.ndarray):
-            return copy_of(x)
-        if type(x) in (tuple, list):
-            return type(x)(visit(v) for v in x)
-        if type(x) is dict:
-            return {k: visit(x[k]) for k in sorted(x, key=repr)}
-        return x
-    return visit(args), visit(kwargs)
-
-
-def _input_copy(rec, a, slot):
-    copy = np.array(a, copy=True, order="C")
-    t = rec.adopt(copy, "input")
-    rec.by_owner[id(copy)].slot = slot[0]
-    rec.by_owner[id(copy)].kind = "input"
-    slot[0] += 1
-    return t
-
-
-def _restore_inputs(rec):
-    """After the traced call, as after an eager one: what the call wrote into an
-    argument's array is in the caller's array, and an argument tensor holds its own
-    array again, unless the call gave it another one (``x.data = ...``: kept, and a
-    replay could not do it to the next call's tensor: returned as a problem)."""
-    for original, traced in rec.input_copies:
-        if rec.value_of(traced).root.writes:
-            np.copyto(original, np.ndarray.view(traced, np.ndarray))
-    slot, problems = Tensor.__dict__["data"], []
-    for tensor, original, traced in rec.input_tensors:
-        if _whole(slot.__get__(tensor), traced):      # (``x.data *= 2`` sets it again)
-            slot.__set__(tensor, original)
-        else:
-            problems.append("the function gives an argument tensor another array "
-                            "(x.data = ...)")
-    return problems
-
-
 def _cut_graphs(x, start):
     """The result with every tensor the call made cut from its graph, as a replay's
     results are: the graph (the step's activations) is then freed before the trace
@@ -558,41 +409,22 @@ def _shape_of(structure):
 
 
 class Compiled:
-    """A program with its guards, write-backs and output structure.
+    """A program with its guards (``guards.py``), write-backs and output structure.
 
-    Everything the guards compare is taken when the two traces agree, at the end of
-    the second tracing call (the arrays in the tensors, the gradients, the modules'
-    structure), so what changes between that call and the next is seen by the guards;
-    the program itself is built at its first use (``Program.build``)."""
+    Made when two traces agree, at the end of the second tracing call, so that what
+    changes between that call and the next is seen by the guards; the program itself
+    is built at its first use (``Program.build``)."""
 
     def __init__(self, rec, previous, outputs, seams, world, start, kernels=None):
         self._program = Program(rec, previous, kernels)
         self.broken = False
         self.outputs = outputs[1]
-        self.tables = world.tables()
-        self.structure = world.structure()
-        self.plain = world.plain_values()   # the constants the trace read, as it left them
-        self._checked = None        # (world, edits.COUNT, its attributes): see below
-        inputs = {id(t) for t, _, _ in rec.input_tensors}
-        self.tensors = []          # (tensor, array, requires_grad) it must still have
-        self.grads = []            # (tensor, .grad object) it must still have
-        self.grad_kinds = []       # (tensor, .grad is None) as when traced
+        self.guards = Guards(rec, seams, world, start)
         self.grad_writes = []      # (tensor, .grad) a replay leaves, as the call did
-        for tensor, _original, _traced in seams.touched.values():
-            if tensor._index < start and id(tensor) not in inputs:
-                self.tensors.append((tensor, tensor.data, tensor.requires_grad))
         for tensor, initial in seams.grads.values():
             final = stored_grad(tensor)     # the Tensor (a Value's .grad is a number)
             if final is not initial:
                 self.grad_writes.append((tensor, final))
-            if initial is not None and id(initial) in seams.touched:
-                # the call read the gradient it found (it accumulates): a replay reads
-                # the one the last replay left, which must still be there
-                self.grads.append((tensor, final))
-                if final is not None:
-                    self.tensors.append((final, final.data, final.requires_grad))
-            else:
-                self.grad_kinds.append((tensor, initial is None))
 
     @property
     def program(self):
@@ -605,42 +437,6 @@ class Compiled:
                 prog.build()
             self.broken = False
         return prog
-
-    def guards_hold(self, world):
-        if self.broken:                  # a build that raised: trace anew
-            return False
-        for t, data, rg in self.tensors:
-            if t.data is not data or t.requires_grad != rg:
-                return False
-        for t, grad in self.grads:         # (t._grad: what stored_grad(t) reads outside
-            if t._grad is not grad:        # a trace, and none runs now; a call less each)
-                return False
-        for t, none in self.grad_kinds:
-            if (t._grad is None) != none:
-                return False
-        if not self._tables_hold(world) or world.parameter_hooks():
-            return False
-        if world.structure() != self.structure:
-            return False
-        return world.plain_hold(self.plain)
-
-    def _tables_hold(self, world):
-        """The modules' and optimizers' tables as traced, and no module with hooks.
-        Read in full (~10 us of cache misses in a W4 step) unless nothing was edited
-        since the last time they held: ``edits.COUNT`` where it was, and every module's
-        and optimizer's attributes the same objects (a table replaced, however it was
-        set, is seen)."""
-        checked = self._checked
-        if checked is not None and checked[0] is world and checked[1] == edits.COUNT[0] \
-                and world.same_attributes(checked[2]):
-            return True
-        self._checked = None
-        if world.module_hooks() or world.tables() != self.tables:
-            return False
-        attributes = world.attributes()
-        if attributes is not None:
-            self._checked = (world, edits.COUNT[0], attributes)
-        return True
 
     def buffer_bytes(self):
         return self.program.buffer_bytes()

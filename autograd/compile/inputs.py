@@ -1,6 +1,6 @@
 """A program's inputs: the caller's array read where it is, or copied into a buffer.
 
-A traced call reads a copy of each input array (``function._input_copy``): the copy is
+A traced call reads a copy of each input array (``arguments._input_copy``): the copy is
 the input's root, and the program's steps were built on views of it. Copying every new
 batch into that buffer costs a pass over the batch and keeps a batch-sized buffer alive
 between calls, so an input whose array fits (the same dtype, shape and strides as the

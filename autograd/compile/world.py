@@ -7,7 +7,7 @@ there) and collects the modules (anything with ``_modules``, ``training`` and
 ``named_parameters``) and optimizers (anything with ``param_groups`` and ``state``).
 duck-typed, so that autograd imports neither nn nor optim.
 
-``World`` turns them into:
+``World`` turns them into (what a program took of them is compared in ``guards.py``):
 - a cache key: each module's train/eval flag and each parameter's ``requires_grad``
   (a program per combination, so ``model.eval()`` for validation gets its own);
 - guards: the same objects under the same names, the same parameters in each module
@@ -288,6 +288,7 @@ class World:
         # per module: its attribute dict, the names of its hook tables, the dict's size
         # then (an attribute added since may be a new table: the names are looked again)
         self._tables = [(m, vars(m), _hook_names(m), len(vars(m))) for m in self.modules]
+        self._owners = tuple(self.objects + self.modules)    # (see ``structure``)
         self.params = []
         seen = set()
         for m in self.modules:
@@ -405,11 +406,15 @@ class World:
 
     def structure(self):
         """Identities a program depends on besides the tables: the names it reads the
-        modules and optimizers under, plain objects' tensors."""
+        modules and optimizers under, plain objects' tensors, the attribute dicts of the
+        plain objects and modules."""
         out = [id(ns.get(k, _MISSING) if isinstance(ns, dict) else _read((ns, k)))
                for ns, k, _ in self.refs]
         for obj in self.objects:
             out.append(tuple([id(v) for v in vars(obj).values() if isinstance(v, Tensor)]))
+        # the attribute dicts the plain values are read from (``plain`` holds them): one
+        # assigned anew (``obj.__dict__ = {...}``) would leave the guards reading the old
+        out += map(id, map(vars, self._owners))
         return out
 
     def snapshot(self):

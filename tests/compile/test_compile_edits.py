@@ -1,6 +1,6 @@
 """A replay skips reading the modules' and optimizers' tables while
 ``autograd.edits.COUNT`` stands still and every attribute of theirs is the same object
-(``Compiled._tables_hold``); each edit a user can make to a module, an optimizer or an
+(``guards.Guards._tables_hold``); each edit a user can make to a module, an optimizer or an
 object the step reads must still be seen at the next call. Each case first checks that
 the skipping is in use (so that the edit is what has to be noticed), edits the compiled
 twin only, calls it, then makes the same edit to the eager twin: the compiled call must

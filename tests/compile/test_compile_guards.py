@@ -74,6 +74,22 @@ def test_dtype_and_grad_mode_select_other_programs():
     assert f.stats()["programs"] == 3
 
 
+def test_a_number_argument_of_the_other_sign_of_zero_gets_its_own_program():
+    """A plain argument is a constant in the program; 0.0 == -0.0 would select the
+    program traced with 0.0 for a call with -0.0 (1 / s: inf instead of -inf)."""
+    w = ag.tensor(np.ones(3), requires_grad=True)
+
+    def f(x, s):
+        return (w * x / s).sum()
+    compiled = ag.compile(f)
+    x = ag.tensor(np.ones(3))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for s in (0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0):
+            got, want = compiled(x, s), f(x, s)
+            assert np.asarray(got.data).tobytes() == np.asarray(want.data).tobytes()
+    assert compiled.stats()["programs"] == 2 and compiled.counts["replays"] == 3
+
+
 def test_train_and_eval_each_get_a_program():
     pair = twins(momentum=0)
     for i in range(3):

@@ -121,6 +121,32 @@ def test_a_module_attribute_changed_between_calls_is_traced_again():
     assert counts["replays"] >= 2
 
 
+@pytest.mark.parametrize("owner", ["object", "module"])
+def test_an_attribute_dict_assigned_anew_between_calls_is_traced_again(owner):
+    """``obj.__dict__ = {...}``: the guards read the plain values from the dict they
+    found; a new one (here with another k) must be seen, not the old one read on."""
+    class Holder:
+        def __init__(self):
+            self.k = 2
+
+    class Crop(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = 2
+    holder = Holder() if owner == "object" else Crop()
+    w = ag.tensor(W0, requires_grad=True)
+
+    def f(x):
+        return _sum_first(w, x, holder.k)
+
+    def between(i):
+        if i == 4:
+            holder.__dict__ = {**vars(holder), "k": 4}
+    out, _, counts = _run(f, calls=6, between=between)
+    assert out == [1.0, 1.0, 1.0, 1.0, 6.0, 6.0]
+    assert counts["replays"] >= 2
+
+
 def test_a_sign_of_zero_and_a_tuple_are_constants_too():
     global SIGN, SHAPE
     SIGN, SHAPE = 0.0, (2,)
