@@ -128,9 +128,9 @@ def test_traces_with_equal_signatures_are_not_compared_call_by_call(monkeypatch)
 
 
 def test_inline_roots_set_every_slot():
-    # the recorder writes a result's Root and Value out (no __init__ call, for nearly
-    # every recorded call): a slot added to Root or Value must be set there as well
-    from autograd.compile.ir import Root, Value
+    # the recorder writes a result's Op, Root and Value out (no __init__ call, for
+    # nearly every recorded call): a slot added to them must be set there as well
+    from autograd.compile.ir import Op, Root, Value
     rec = _trace(lambda rec, x, y: rec.ufunc(np.add, "__call__", (y, y), {}))
     rec2 = _trace(lambda rec, x, y: rec.ufunc(np.add, "__call__", (y.sum(), 1.0), {}))
     assert any(root.scalar for root in rec2.roots)      # (the 0-d path too)
@@ -140,5 +140,21 @@ def test_inline_roots_set_every_slot():
         for root in results:
             assert all(hasattr(root, s) for s in Root.__slots__), root.index
         for op in r.ops:
+            assert all(hasattr(op, s) for s in Op.__slots__), op.index
             for v in op.outs:
                 assert all(hasattr(v, s) for s in Value.__slots__)
+
+
+def test_a_plain_array_read_by_several_calls_has_one_value():
+    # (W2's cached constants ``y + 1e-4``: a Value per use was made, measured and freed)
+    const = np.full(3, 0.5)
+
+    def record(rec, x, y):
+        for _ in range(3):
+            rec.ufunc(np.add, "__call__", (y, const), {})
+        other = const.copy()             # an equal array of its own: another root
+        rec.ufunc(np.add, "__call__", (y, other), {})
+    rec = _trace(record)
+    reads = [op.args[1] for op in rec.ops[1:]]
+    assert reads[0] is reads[1] is reads[2] and reads[0].arr is const
+    assert reads[3] is not reads[0] and reads[3].root is not reads[0].root
