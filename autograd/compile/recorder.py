@@ -13,7 +13,7 @@ import numpy as np
 from . import state
 from .ir import Op, Root, SymRef, Value, geometry, owner_of  # noqa: F401
 from .results import fresh, scalar
-from .signature import CAREFUL, OTHER, OUT, sign_call, sign_options
+from .signature import CAREFUL, INDEX_PARTS, OTHER, OUT, sign_call, sign_options
 from .sites import _first_outside, _site
 from .traced import Sym, TracedArray
 
@@ -276,7 +276,15 @@ class Recorder:
                 if v is None or v.root.rec is not self:
                     v = self.value_of(x)
             elif t is np.ndarray:         # a plain array: a constant, or one found
-                v = self.value_of(x)
+                v = self.plain_values.get(id(x))
+                if v is None or v._arr is not x:
+                    v = self.value_of(x)
+            elif t is tuple and INDEX_PARTS.issuperset(map(type, x)):
+                args.append(x)            # a shape, axes, an index: a constant (W7's
+                plain.append(x)           # reshapes and broadcasts)
+                numbers = True
+                sig += (t, x)
+                continue
             elif t is Sym or t is tuple or t is list or t is dict or \
                     isinstance(x, np.ndarray):
                 del sig[start:]
@@ -475,6 +483,18 @@ class Recorder:
                 if kwargs:
                     sign_options(self, op.index, kwargs)
                 return self._result(op, res)
+        if _plain_options(args) and all(v is None or isinstance(v, _PLAIN_OPTIONS)
+                                        for v in kwargs.values()):
+            res = self._run(fn, args, kwargs)     # np.ones(shape, dtype=...): lean
+            op = Op(len(self.ops), "func", fn, args, kwargs, [])
+            if self.depth:
+                op.site = _site(self.depth)
+            op.phase = self.phase
+            self.ops.append(op)
+            sign_call(self, op.index, fn, args)
+            if kwargs:
+                sign_options(self, op.index, kwargs)
+            return self._result(op, res)
         a, kw = self.encode(args), self.encode(kwargs)
         res = self._run(fn, self.concrete(a), self.concrete(kw))
         op = self._op("func", fn, a, kw)

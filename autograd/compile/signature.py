@@ -44,7 +44,7 @@ OTHER, KW, OUT, CAREFUL = _Marker("OTHER"), _Marker("KW"), _Marker("OUT"), \
 # constants ``compare`` checks as "the same type, and ==" (floats are not: 0.0 == -0.0)
 _BY_EQUALITY = frozenset({int, bool, str, slice, type(None), type(Ellipsis), type})
 # a tuple of these is an index, compared with one == (compare._EXACT)
-_INDEX_PARTS = frozenset({int, slice, type(None), type(Ellipsis)})
+INDEX_PARTS = frozenset({int, slice, type(None), type(Ellipsis)})
 
 
 def sign_call(rec, index, fn, args):
@@ -56,7 +56,7 @@ def sign_call(rec, index, fn, args):
         if t is Value:
             sig += (x.root.index, x._spec or x.spec())
         elif t in _BY_EQUALITY or isinstance(x, np.dtype) or \
-                t is tuple and _INDEX_PARTS.issuperset(map(type, x)):
+                t is tuple and INDEX_PARTS.issuperset(map(type, x)):
             sig += (t, x)
         else:
             sig += (OTHER, None)

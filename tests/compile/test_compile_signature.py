@@ -158,3 +158,56 @@ def test_a_plain_array_read_by_several_calls_has_one_value():
     reads = [op.args[1] for op in rec.ops[1:]]
     assert reads[0] is reads[1] is reads[2] and reads[0].arr is const
     assert reads[3] is not reads[0] and reads[3].root is not reads[0].root
+
+
+SHAPES = [(6,), (3, 2), (3, True), (6, None), (np.int64(6),), (), (2, 3), 6, [3, 2]]
+BROADCASTS = [(2, 3), (1, 2, 3), (4, 2, 3), (np.int64(2), 3), [2, 3]]
+
+
+def test_shapes_and_creation_options_sign_as_the_careful_comparison_agrees():
+    # np.reshape(a, shape), np.broadcast_to(a, shape) and np.ones(shape, dtype=...)
+    # take the lean function and creation paths (W7's tracing calls); a shape with a
+    # bool or a NumPy int, or a list, still goes the general path
+    def reshape(shape):
+        return lambda rec, x, y: rec.function(np.reshape, (y, shape if shape else -1), {})
+
+    def broadcast(shape):
+        return lambda rec, x, y: rec.function(np.broadcast_to, (y, shape), {})
+
+    def ones(kw):
+        return lambda rec, x, y: rec.array(np.ones, ((2, 3),), kw)
+
+    def full(value):
+        return lambda rec, x, y: rec.array(np.full, ((2,), value), {})
+
+    _check_pairs([reshape(s) for s in SHAPES if s != (3, True) and s != (6, None)])
+    _check_pairs([broadcast(s) for s in BROADCASTS])
+    _check_pairs([ones(kw) for kw in OPTIONS if "copy" not in kw])
+    _check_pairs([full(c) for c in NUMBERS])
+
+
+def _describe(rec):
+    def arg(x):
+        return ("value", x.root.index, x.spec()) if hasattr(x, "root") else x
+    ops = [(op.kind, op.fn, op.phase, tuple(map(arg, op.args)), dict(op.kwargs),
+            list(map(arg, op.values)), list(map(arg, op.outs)), op.syms, op.site)
+           for op in rec.ops]
+    return ops, [(r.kind, r.layout, r.const) for r in rec.roots]
+
+
+def test_lean_shape_and_creation_calls_record_what_the_general_path_records(monkeypatch):
+    from autograd.compile import recorder
+
+    def record(rec, x, y):
+        z = rec.function(np.reshape, (y, (3, 2)), {})
+        rec.function(np.broadcast_to, (rec.function(np.reshape, (z, (6,)), {}), (2, 6)), {})
+        rec.array(np.ones, ((2, 3),), {"dtype": np.float32})
+        rec.array(np.full, ((4,), 0.5), {})
+        rec.function(np.transpose, (y, (1, 0)), {})
+    lean = _trace(record, {})
+    monkeypatch.setattr(recorder.Recorder, "_flat", lambda self, inputs: None)
+    monkeypatch.setattr(recorder, "_plain_options", lambda args: False)
+    general = _trace(record, {})
+    assert _describe(lean) == _describe(general)
+    assert len(lean.careful) == 1 and len(general.careful) == 7    # (np.full's 0.5)
+    assert compare.first_difference(general, lean) is None
