@@ -13,7 +13,7 @@ import numpy as np
 from . import state
 from .ir import Op, Root, SymRef, Value, geometry, owner_of  # noqa: F401
 from .results import fresh, scalar
-from .signature import CAREFUL, INDEX_PARTS, OTHER, OUT, sign_call, sign_options
+from .signature import CAREFUL, INDEX_PARTS, INTO, OTHER, OUT, sign_call, sign_options
 from .sites import _first_outside, _site
 from .traced import Sym, TracedArray
 
@@ -362,7 +362,7 @@ class Recorder:
         op = self._lean_op("ufunc", ufunc, args, values)
         op.kwargs = {"out": (v,)}
         op.values = [*op.values, v]
-        self.careful.append(op.index)       # (its keywords are not in the signature)
+        self.sig += (INTO, v.root.index, v._spec or v.spec())   # (its keywords, in full)
         self._written(op, (v,))
 
     def _ufunc(self, ufunc, method, inputs, kwargs):

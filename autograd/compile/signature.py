@@ -14,7 +14,9 @@ A call's items, in order (``==`` on each gives what ``compare`` asks of it):
     OTHER, None                        anything else (then compared call by call);
     fn, n                            the call and its number of arguments;
     KW, n, (key, type, value) * n    plain keyword options (np.array(g, dtype=...));
-    OUT, root index, spec            each result, appended as it is made.
+    OUT, root index, spec            each result, appended as it is made;
+    INTO, root index, spec           instead: the one ``out=`` array of an in-place
+                                     ufunc call (the recorder's ``_ufunc_into``).
     CAREFUL                          instead of the first two lines: a call of the
                                      general path, compared call by call
 
@@ -38,8 +40,8 @@ class _Marker:
         return self.name
 
 
-OTHER, KW, OUT, CAREFUL = _Marker("OTHER"), _Marker("KW"), _Marker("OUT"), \
-    _Marker("CAREFUL")
+OTHER, KW, OUT, INTO, CAREFUL = _Marker("OTHER"), _Marker("KW"), _Marker("OUT"), \
+    _Marker("INTO"), _Marker("CAREFUL")
 
 # constants ``compare`` checks as "the same type, and ==" (floats are not: 0.0 == -0.0)
 _BY_EQUALITY = frozenset({int, bool, str, slice, type(None), type(Ellipsis), type})

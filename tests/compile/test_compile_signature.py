@@ -211,3 +211,20 @@ def test_lean_shape_and_creation_calls_record_what_the_general_path_records(monk
     assert _describe(lean) == _describe(general)
     assert len(lean.careful) == 1 and len(general.careful) == 7    # (np.full's 0.5)
     assert compare.first_difference(general, lean) is None
+
+
+def test_in_place_sums_sign_their_out_array_as_the_careful_comparison_agrees():
+    # ufunc(a, b, out=acc) into an array of the trace (the backward's gradient sums)
+    # is signed in full: the array written, its root and its view
+    def into(target, general=False):
+        def record(rec, x, y):
+            z = rec.ufunc(np.multiply, "__call__", (y, 3), {})
+            acc = {"y": y, "z": z, "row": rec.method(z, "__getitem__", (0,), {}),
+                   "col": rec.method(z, "__getitem__", ((slice(None), 1),), {})}[target]
+            ufunc = rec._ufunc if general else rec.ufunc
+            ufunc(np.add, "__call__", (acc, acc), {"out": (acc,)})
+        return record
+    variants = [into(t) for t in ("y", "z", "row", "col")] + [into("z", general=True)]
+    _check_pairs(variants)
+    lean = _trace(into("row"))
+    assert not lean.careful and lean.ops[-1].kwargs["out"][0].root.index == 2
