@@ -193,12 +193,10 @@ class Program:
         such as a scalar block's registers, so an input read there is always copied in)."""
         views, handed = self._views, self._handed
         if views is not None and handed is None:  # (a Value read again: ~2 in 3 reads)
-            known = views.get(id(value))
-            if known is not None and known[0] is value:
-                return known[1]
-            out = self._view(value, None, views)
-            views[id(value)] = (value, out)     # (holding it: its id stays its own)
-            return out
+            known = views.get(id(value))          # (holding it: its id stays its own)
+            if known is None or known[0] is not value:
+                known = views[id(value)] = (value, self._view(value, None, views))
+            return known[1]
         return self._view(value, handed, views, opaque)
 
     def _view(self, value, handed, views, opaque=False):
@@ -310,8 +308,7 @@ class Program:
         self._plan_rollback()
 
     def _add(self, step, ops):
-        """Step ``step`` (None or (): none) made for ``ops`` (a list of the caller's own,
-        kept as it is)."""
+        """Step ``step`` (None or (): none) of ``ops`` (the caller's own list, kept)."""
         if step is None or step == ():
             return
         fn = step[0]
