@@ -10,9 +10,6 @@ import weakref
 
 import numpy as np
 
-_new = object.__new__
-_NO_KW = {}
-
 
 class Root:
     """Memory owned by one array. ``kind``: input, foreign (found by the function: a
@@ -199,7 +196,8 @@ class Op:
         self.phase = "forward"    # or backward, update (set by the recorder)
         self.finish = None        # a Value to add 0.0 to after this op (accumulate.py)
         self.prelude = None       # (source, destination) Values to copy before it
-        if values is not None:    # (given by the recorder's fast path: no Syms)
+        if values is not None:    # (given by the recorder: no Syms. Its fast paths
+                                  # write these fields out: Recorder._lean_op)
             self.values = values
             return
         self.values = []          # the Values in args and kwargs, in order
@@ -209,18 +207,6 @@ class Op:
             _collect(kwargs, self.values, syms)
         if syms:
             self.syms = syms
-
-    @classmethod
-    def lean(cls, index, kind, fn, args, values, phase):
-        """A call of the recorder's fast paths (no keywords, no Syms; ``values`` the
-        Values in ``args``): ``__init__``'s fields, set without its checks."""
-        op = _new(cls)
-        op.index, op.kind, op.fn, op.args, op.kwargs, op.values, op.phase = \
-            index, kind, fn, args, _NO_KW, values, phase
-        op.outs, op.writes, op.site, op.syms = (), (), (), ()
-        op.expect = op.sym = op.into = op.finish = op.prelude = None
-        op.skip = False
-        return op
 
     @property
     def name(self):

@@ -13,8 +13,8 @@ import operator
 import numpy as np
 
 from . import accumulate, inputs, onehot, passes, plan, scalars
-from .forms import (as_reduce, dynamic_args, filled, number_refs, run_head,
-                    same_value, scalar_as_row, sym_slots)
+from .forms import (ROW_SCALARS, as_reduce, dynamic_args, filled, number_refs,
+                    run_head, same_value, scalar_as_row, sym_slots)
 from .recorder import SymRef, Uncapturable, Value
 from .state import GuardFailure
 
@@ -191,10 +191,18 @@ class Program:
     def view(self, value, opaque=False):
         """``value`` on its root's buffer (``opaque``: for state no step's arguments show,
         such as a scalar block's registers, so an input read there is always copied in)."""
+        views, handed = self._views, self._handed
+        if views is not None and handed is None:  # (a Value read again: ~2 in 3 reads)
+            known = views.get(id(value))          # (holding it: its id stays its own)
+            if known is None or known[0] is not value:
+                known = views[id(value)] = (value, self._view(value, None, views))
+            return known[1]
+        return self._view(value, handed, views, opaque)
+
+    def _view(self, value, handed, views, opaque=False):
         root = value.root
         index = root.index
         buf = self.phys[index]
-        handed = self._handed
         owner = root._owner                 # (root.owner, inlined: ~3 calls a step)
         if owner is None and root._weak is not None:
             owner = root._weak()
@@ -208,7 +216,6 @@ class Program:
         # one array per view of a buffer, shared by the steps using it (a result is
         # read by the next few calls: three in four views were made again). Not for
         # a candidate input's: each array handed out for it is rebuilt by inputs.py.
-        views = self._views
         key = None if views is None or handed is not None and index in handed.roots \
             else (id(buf), spec, value.writeable)
         if key is not None:
@@ -301,16 +308,19 @@ class Program:
         self._plan_rollback()
 
     def _add(self, step, ops):
-        if step is not None and step != () and self._to_head(step):
+        """Step ``step`` (None or (): none) of ``ops`` (the caller's own list, kept)."""
+        if step is None or step == ():
+            return
+        fn = step[0]
+        if (fn is _sym or fn is _guard) and self._to_head(step):
             self.head.append((step, ops[0]))
             self.ops.extend(ops)
             return
-        if step is not None and step != ():
-            self.steps.append(step)
-            self.step_ops.append(list(ops))
-            for op in ops:
-                if not self.ops or self.ops[-1] is not op:
-                    self.ops.append(op)
+        self.steps.append(step)
+        self.step_ops.append(ops)
+        for op in ops:
+            if not self.ops or self.ops[-1] is not op:
+                self.ops.append(op)
 
     def _to_head(self, step):
         """True for a decision or Sym arithmetic on the numbers read anew only (and
@@ -364,7 +374,7 @@ class Program:
             args = self.bind(op.args)
             out = self.view(op.into if op.into is not None else op.outs[0])
             self.notes.out += 1
-            if self.kernels is None:
+            if self.kernels is None and fn in ROW_SCALARS:
                 rowed = scalar_as_row(fn, args, out, self.rows,
                                       self._handed.arrays if self._handed else ())
                 if rowed is not None:

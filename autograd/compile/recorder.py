@@ -8,18 +8,17 @@ roots or views of existing ones (found by following ``.base`` to the memory's ow
 and the values it writes in place (``out=``, ``x[i] = v``, ``np.copyto``) are noted,
 so that a replay can give every root a fixed buffer and run the calls in order.
 """
-import weakref
-
 import numpy as np
 
 from . import state
-from .ir import Op, Root, SymRef, Value, geometry, owner_of, scalar_layout  # noqa: F401
-from .signature import CAREFUL, OTHER, OUT, sign_call, sign_options
+from .ir import Op, Root, SymRef, Value, geometry, owner_of  # noqa: F401
+from .results import fresh, scalar
+from .signature import CAREFUL, INDEX_PARTS, INTO, OTHER, OUT, sign_call, sign_options
 from .sites import _first_outside, _site
 from .traced import Sym, TracedArray
 
 _NO_KW = {}
-_new, _view, _weakref = object.__new__, np.ndarray.view, weakref.ref
+_new = object.__new__
 
 # functions whose Python result describes shapes or types, never values
 SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj,
@@ -32,27 +31,6 @@ _PLAIN_OPTIONS = (np.dtype, type, bool, int, str)      # np.array's options, nev
 # NumPy's own np.array: while tracing, np.array is the seams' patch, and the recorder
 # making a 0-d array of each NumPy scalar result went through it (W3: 1 us per call)
 _ARRAY = getattr(np.array, "__wrapped__", np.array)
-
-
-# One tuple per layout (and per whole-array spec) for every new array of a trace, not
-# one per array: most results of a step share a few layouts, and each tuple was a
-# GC-tracked object a trace made, compared and freed per call (W2: 4 of ~12 per call).
-# Found by (shape, strides, dtype), which fix the rest of the layout (size, contiguity)
-_LAYOUTS = {}           # (shape, strides, dtype) -> (dtype, layout, whole-array spec)
-_SCALAR_SPECS = {}      # dtype -> (dtype, layout, spec) of a 0-d array of it
-
-
-def _shared_layout(res, dtype, key):
-    """(layout, spec) of new array ``res``, kept for the next arrays of its key (an equal
-    dtype that is another object gets tuples of its own: its metadata)."""
-    flags = res.flags
-    layout = (key[0], dtype, key[1], res.nbytes, flags.c_contiguous or flags.f_contiguous)
-    spec = (0, key[0], key[1], dtype)
-    if key not in _LAYOUTS:
-        if len(_LAYOUTS) > 4096:       # (a bound: a process tracing many shapes)
-            _LAYOUTS.clear()
-        _LAYOUTS[key] = (dtype, layout, spec)
-    return layout, spec
 
 
 class Uncapturable(Exception):
@@ -74,6 +52,8 @@ class Recorder:
         self.ops = []
         self.roots = []
         self.by_owner = {}         # id(owner) -> Root (owners kept alive by the Roots)
+        self.plain_values = {}     # id(array) -> Value of a plain array found (W2's
+                                   # constants: one Value, not one per use)
         self.syms = []             # SymRef
         self.leaves = []           # LeafSlot (compile.lift)
         self.previous = previous   # the previous trace's {id(owner): root index}
@@ -91,6 +71,7 @@ class Recorder:
         only a full collection frees (``function.promote`` puts it in the oldest
         generation), holding a step's worth of objects and constants until then."""
         self.ops, self.roots, self.by_owner, self.syms = [], [], {}, []
+        self.plain_values = {}
         self.leaves, self.inputs, self.previous = [], [], None
         self.sig, self.careful, self.found = [], [], []
 
@@ -117,10 +98,16 @@ class Recorder:
     def value_of(self, a):
         """The Value of array ``a`` (a TracedArray of this trace, or any ndarray)."""
         traced = type(a) is TracedArray or isinstance(a, TracedArray)
-        v = getattr(a, "_v", None) if traced else None
-        if v is not None and v.root.rec is self:
-            return v
-        plain = np.ndarray.view(a, np.ndarray) if traced else a
+        if traced:
+            v = getattr(a, "_v", None)
+            if v is not None and v.root.rec is self:
+                return v
+            plain = np.ndarray.view(a, np.ndarray)
+        else:
+            v = self.plain_values.get(id(a))
+            if v is not None and v._arr is a:
+                return v
+            plain = a
         owner = owner_of(plain)
         root = self._root_of(owner)
         if root is None:
@@ -128,6 +115,8 @@ class Recorder:
         v = Value(root, plain)
         if traced:              # the plain view lives as long as the traced array
             a._v, a._p = v, plain
+        elif root._weak is None:          # (which holds ``a``: its id stays its own)
+            self.plain_values[id(a)] = v
         return v
 
     def traced(self, value):
@@ -237,35 +226,9 @@ class Recorder:
 
     def _result(self, op, res):
         """Map a call's result to the trace: new roots, or views of known ones."""
-        by_owner = self.by_owner
         if type(res) is np.ndarray and res.base is None and (
-                (root := by_owner.get(id(res))) is None or root.owner is not res):
-            roots, dtype = self.roots, res.dtype                          # a new array
-            key = (res.shape, res.strides, dtype)
-            known = _LAYOUTS.get(key)
-            if known is not None and known[0] is dtype:
-                layout, spec = known[1], known[2]
-            else:
-                layout, spec = _shared_layout(res, dtype, key)
-            root = _new(Root)        # Root and Value written out (a test checks the slots)
-            root.rec, root.index, root.kind, root.created = self, len(roots), "result", \
-                op.index
-            root._owner, root._weak, root.layout = None, _weakref(res), layout
-            root.writes, root.slot, root.prev, root.held, root.scalar = (), None, None, \
-                False, False
-            root.ptr, root.initial, root.const = None, None, False
-            roots.append(root)
-            by_owner[id(res)] = root
-            if self.previous is not None and (not op.values or op.values[0].root.const):
-                self._constant(op, root)          # (not a constant if its first is not)
-            value = _new(Value)
-            value.root, value._arr, value._weak, value._spec, value.writeable = \
-                root, None, root._weak, spec, res.flags.writeable
-            op.outs += (value,)
-            self.sig += (OUT, root.index, spec)
-            t = _view(res, TracedArray)
-            t._v = value              # (its base holds ``res``: no ``_p`` needed)
-            return t
+                (root := self.by_owner.get(id(res))) is None or root.owner is not res):
+            return fresh(self, op, res, res.flags.writeable)              # a new array
         if isinstance(res, np.ndarray):
             if isinstance(res, TracedArray):
                 res = np.ndarray.view(res, np.ndarray)
@@ -279,37 +242,10 @@ class Recorder:
             self.sig += (OUT, root.index, value.spec())
             return self.traced(value)
         if isinstance(res, np.generic):                 # a 0-d result: a new root, lean
-            return self._scalar(op, _ARRAY(res))
+            return scalar(self, op, _ARRAY(res))
         if type(res) is tuple or type(res) is list:
             return type(res)(self._result(op, r) for r in res)
         return res
-
-    def _scalar(self, op, arr):
-        """A result that is eagerly a NumPy scalar, given as the 0-d array ``arr``
-        (its Root and Value written out, as in _result: W1's and W3's every other call)."""
-        roots, dtype = self.roots, arr.dtype
-        known = _SCALAR_SPECS.get(dtype)
-        if known is None or known[0] is not dtype:
-            known = _SCALAR_SPECS[dtype] = (dtype, scalar_layout(dtype), (0, (), (), dtype))
-        root, index = _new(Root), len(roots)
-        root.rec, root.index, root.kind, root.created = self, index, "result", op.index
-        root._owner, root._weak, root.layout = None, _weakref(arr), known[1]
-        root.writes, root.slot, root.prev, root.held, root.scalar = (), None, None, \
-            False, True
-        root.ptr, root.initial, root.const = None, None, False
-        roots.append(root)
-        self.by_owner[id(arr)] = root
-        if self.previous is not None and (not op.values or op.values[0].root.const):
-            self._constant(op, root)
-        spec = known[2]
-        value = _new(Value)
-        value.root, value._arr, value._weak, value._spec, value.writeable = \
-            root, None, root._weak, spec, True
-        op.outs += (value,)
-        self.sig += (OUT, index, spec)
-        t = _view(arr, TracedArray)
-        t._v = value                  # (its base holds ``arr``)
-        return t
 
     def _constant(self, op, root):
         """A result of constants only is kept (a program may compute it once, at build);
@@ -326,10 +262,13 @@ class Recorder:
         """(encoded args, plain args, Values) of positional arguments that are arrays
         and plain Python numbers only (the common case, encoded in one loop); None if
         one needs ``encode`` (a Sym, a container, another object). Appends the
-        arguments' part of the call's signature (signature.py)."""
-        args, plain, values = [], [], []
+        arguments' part of the call's signature (signature.py). The encoded args are a
+        tuple, and for arrays only (W1's and W3's nearly every call) the Values too:
+        the same tuple, one object fewer to make and to free."""
+        args, plain = [], []
         sig = self.sig
         start = len(sig)
+        numbers = False
         for x in inputs:
             t = type(x)
             if t is TracedArray:
@@ -337,7 +276,15 @@ class Recorder:
                 if v is None or v.root.rec is not self:
                     v = self.value_of(x)
             elif t is np.ndarray:         # a plain array: a constant, or one found
-                v = self.value_of(x)
+                v = self.plain_values.get(id(x))
+                if v is None or v._arr is not x:
+                    v = self.value_of(x)
+            elif t is tuple and INDEX_PARTS.issuperset(map(type, x)):
+                args.append(x)            # a shape, axes, an index: a constant (W7's
+                plain.append(x)           # reshapes and broadcasts)
+                numbers = True
+                sig += (t, x)
+                continue
             elif t is Sym or t is tuple or t is list or t is dict or \
                     isinstance(x, np.ndarray):
                 del sig[start:]
@@ -345,6 +292,7 @@ class Recorder:
             else:                         # a number, None, a dtype: a constant
                 args.append(x)
                 plain.append(x)
+                numbers = True
                 if t is int or t is bool or x is None:
                     sig += (t, x)
                 else:                     # (0.0 == -0.0: compared call by call)
@@ -354,17 +302,22 @@ class Recorder:
             args.append(v)
             arr = v._arr                  # (v.arr, inlined)
             plain.append(arr if arr is not None or v._weak is None else v._weak())
-            values.append(v)
             sig += (v.root.index, v._spec or v.spec())
-        return args, plain, values
+        args = tuple(args)
+        if numbers:
+            return args, plain, [v for v in args if type(v) is Value]
+        return args, plain, args
 
     def _lean_op(self, kind, fn, args, values):
+        """The Op of a call of the fast paths (``Op.lean``'s fields, written out here:
+        one call fewer on the hottest path)."""
         ops = self.ops
-        index = len(ops)
-        args = tuple(args)
-        if len(values) == len(args):      # arrays only (W1's and W3's nearly every
-            values = args                 # call): one list fewer to make and to free
-        op = Op.lean(index, kind, fn, args, values, self.phase)
+        op = _new(Op)
+        op.index, op.kind, op.fn, op.args, op.kwargs, op.values, op.phase = \
+            len(ops), kind, fn, args, _NO_KW, values, self.phase
+        op.outs, op.writes, op.site, op.syms = (), (), (), ()
+        op.expect = op.sym = op.into = op.finish = op.prelude = None
+        op.skip = False
         if self.depth:
             op.site = _site(self.depth + 1)
         ops.append(op)
@@ -383,8 +336,10 @@ class Recorder:
                 finally:                      # the recorder would make one of again)
                     active[0] = self
                 op = self._lean_op("ufunc", ufunc, args, values)
-                if type(res) is np.ndarray and not res.ndim and res.dtype.kind != "O":
-                    return self._scalar(op, res)
+                if type(res) is np.ndarray:   # (a new array: out= was not given)
+                    if res.ndim or res.dtype.kind == "O":
+                        return fresh(self, op, res, True)
+                    return scalar(self, op, res)
                 return self._result(op, res)
         elif method == "__call__" and len(kwargs) == 1:
             out = kwargs.get("out")           # (NumPy hands ``out`` as a tuple)
@@ -407,7 +362,7 @@ class Recorder:
         op = self._lean_op("ufunc", ufunc, args, values)
         op.kwargs = {"out": (v,)}
         op.values = [*op.values, v]
-        self.careful.append(op.index)       # (its keywords are not in the signature)
+        self.sig += (INTO, v.root.index, v._spec or v.spec())   # (its keywords, in full)
         self._written(op, (v,))
 
     def _ufunc(self, ufunc, method, inputs, kwargs):
@@ -528,6 +483,18 @@ class Recorder:
                 if kwargs:
                     sign_options(self, op.index, kwargs)
                 return self._result(op, res)
+        if _plain_options(args) and all(v is None or isinstance(v, _PLAIN_OPTIONS)
+                                        for v in kwargs.values()):
+            res = self._run(fn, args, kwargs)     # np.ones(shape, dtype=...): lean
+            op = Op(len(self.ops), "func", fn, args, kwargs, [])
+            if self.depth:
+                op.site = _site(self.depth)
+            op.phase = self.phase
+            self.ops.append(op)
+            sign_call(self, op.index, fn, args)
+            if kwargs:
+                sign_options(self, op.index, kwargs)
+            return self._result(op, res)
         a, kw = self.encode(args), self.encode(kwargs)
         res = self._run(fn, self.concrete(a), self.concrete(kw))
         op = self._op("func", fn, a, kw)

@@ -34,6 +34,13 @@ def _zero_d(v):
 def scalar_op(op):
     """True if ``op`` is a ufunc call (or ``np.where``) on 0-d operands giving one 0-d
     result."""
+    kwargs, targets = op.kwargs, op.outs
+    if kwargs and kwargs.get("out"):
+        targets = kwargs["out"]
+        if type(targets) is not tuple:        # (a function's out=: not a ufunc call)
+            return False
+    if len(targets) != 1 or not _zero_d(targets[0]):    # (first: what most calls fail)
+        return False
     if op.skip or op.syms or op.into is not None:
         return False
     fn = op.fn
@@ -43,7 +50,6 @@ def scalar_op(op):
     elif op.kind != "ufunc" or type(fn) is not np.ufunc or fn.nout != 1 \
             or len(op.args) != fn.nin:
         return False
-    kwargs = op.kwargs
     if kwargs and any(k != "out" for k in kwargs):
         return False
     if op.finish is not None or op.prelude is not None:
@@ -51,9 +57,7 @@ def scalar_op(op):
     for v in op.args:
         if not (_zero_d(v) or isinstance(v, (int, float, bool, np.generic))):
             return False
-    outs = kwargs.get("out", ()) if kwargs else ()
-    targets = outs if outs else op.outs
-    return len(targets) == 1 and _zero_d(targets[0])
+    return True
 
 
 DECISIONS = (bool, int, float)

@@ -14,7 +14,9 @@ A call's items, in order (``==`` on each gives what ``compare`` asks of it):
     OTHER, None                        anything else (then compared call by call);
     fn, n                            the call and its number of arguments;
     KW, n, (key, type, value) * n    plain keyword options (np.array(g, dtype=...));
-    OUT, root index, spec            each result, appended as it is made.
+    OUT, root index, spec            each result, appended as it is made;
+    INTO, root index, spec           instead: the one ``out=`` array of an in-place
+                                     ufunc call (the recorder's ``_ufunc_into``).
     CAREFUL                          instead of the first two lines: a call of the
                                      general path, compared call by call
 
@@ -38,13 +40,13 @@ class _Marker:
         return self.name
 
 
-OTHER, KW, OUT, CAREFUL = _Marker("OTHER"), _Marker("KW"), _Marker("OUT"), \
-    _Marker("CAREFUL")
+OTHER, KW, OUT, INTO, CAREFUL = _Marker("OTHER"), _Marker("KW"), _Marker("OUT"), \
+    _Marker("INTO"), _Marker("CAREFUL")
 
 # constants ``compare`` checks as "the same type, and ==" (floats are not: 0.0 == -0.0)
 _BY_EQUALITY = frozenset({int, bool, str, slice, type(None), type(Ellipsis), type})
 # a tuple of these is an index, compared with one == (compare._EXACT)
-_INDEX_PARTS = frozenset({int, slice, type(None), type(Ellipsis)})
+INDEX_PARTS = frozenset({int, slice, type(None), type(Ellipsis)})
 
 
 def sign_call(rec, index, fn, args):
@@ -56,7 +58,7 @@ def sign_call(rec, index, fn, args):
         if t is Value:
             sig += (x.root.index, x._spec or x.spec())
         elif t in _BY_EQUALITY or isinstance(x, np.dtype) or \
-                t is tuple and _INDEX_PARTS.issuperset(map(type, x)):
+                t is tuple and INDEX_PARTS.issuperset(map(type, x)):
             sig += (t, x)
         else:
             sig += (OTHER, None)

@@ -128,9 +128,9 @@ def test_traces_with_equal_signatures_are_not_compared_call_by_call(monkeypatch)
 
 
 def test_inline_roots_set_every_slot():
-    # the recorder writes a result's Root and Value out (no __init__ call, for nearly
-    # every recorded call): a slot added to Root or Value must be set there as well
-    from autograd.compile.ir import Root, Value
+    # the recorder writes a result's Op, Root and Value out (no __init__ call, for
+    # nearly every recorded call): a slot added to them must be set there as well
+    from autograd.compile.ir import Op, Root, Value
     rec = _trace(lambda rec, x, y: rec.ufunc(np.add, "__call__", (y, y), {}))
     rec2 = _trace(lambda rec, x, y: rec.ufunc(np.add, "__call__", (y.sum(), 1.0), {}))
     assert any(root.scalar for root in rec2.roots)      # (the 0-d path too)
@@ -140,5 +140,91 @@ def test_inline_roots_set_every_slot():
         for root in results:
             assert all(hasattr(root, s) for s in Root.__slots__), root.index
         for op in r.ops:
+            assert all(hasattr(op, s) for s in Op.__slots__), op.index
             for v in op.outs:
                 assert all(hasattr(v, s) for s in Value.__slots__)
+
+
+def test_a_plain_array_read_by_several_calls_has_one_value():
+    # (W2's cached constants ``y + 1e-4``: a Value per use was made, measured and freed)
+    const = np.full(3, 0.5)
+
+    def record(rec, x, y):
+        for _ in range(3):
+            rec.ufunc(np.add, "__call__", (y, const), {})
+        other = const.copy()             # an equal array of its own: another root
+        rec.ufunc(np.add, "__call__", (y, other), {})
+    rec = _trace(record)
+    reads = [op.args[1] for op in rec.ops[1:]]
+    assert reads[0] is reads[1] is reads[2] and reads[0].arr is const
+    assert reads[3] is not reads[0] and reads[3].root is not reads[0].root
+
+
+SHAPES = [(6,), (3, 2), (3, True), (6, None), (np.int64(6),), (), (2, 3), 6, [3, 2]]
+BROADCASTS = [(2, 3), (1, 2, 3), (4, 2, 3), (np.int64(2), 3), [2, 3]]
+
+
+def test_shapes_and_creation_options_sign_as_the_careful_comparison_agrees():
+    # np.reshape(a, shape), np.broadcast_to(a, shape) and np.ones(shape, dtype=...)
+    # take the lean function and creation paths (W7's tracing calls); a shape with a
+    # bool or a NumPy int, or a list, still goes the general path
+    def reshape(shape):
+        return lambda rec, x, y: rec.function(np.reshape, (y, shape if shape else -1), {})
+
+    def broadcast(shape):
+        return lambda rec, x, y: rec.function(np.broadcast_to, (y, shape), {})
+
+    def ones(kw):
+        return lambda rec, x, y: rec.array(np.ones, ((2, 3),), kw)
+
+    def full(value):
+        return lambda rec, x, y: rec.array(np.full, ((2,), value), {})
+
+    _check_pairs([reshape(s) for s in SHAPES if s != (3, True) and s != (6, None)])
+    _check_pairs([broadcast(s) for s in BROADCASTS])
+    _check_pairs([ones(kw) for kw in OPTIONS if "copy" not in kw])
+    _check_pairs([full(c) for c in NUMBERS])
+
+
+def _describe(rec):
+    def arg(x):
+        return ("value", x.root.index, x.spec()) if hasattr(x, "root") else x
+    ops = [(op.kind, op.fn, op.phase, tuple(map(arg, op.args)), dict(op.kwargs),
+            list(map(arg, op.values)), list(map(arg, op.outs)), op.syms, op.site)
+           for op in rec.ops]
+    return ops, [(r.kind, r.layout, r.const) for r in rec.roots]
+
+
+def test_lean_shape_and_creation_calls_record_what_the_general_path_records(monkeypatch):
+    from autograd.compile import recorder
+
+    def record(rec, x, y):
+        z = rec.function(np.reshape, (y, (3, 2)), {})
+        rec.function(np.broadcast_to, (rec.function(np.reshape, (z, (6,)), {}), (2, 6)), {})
+        rec.array(np.ones, ((2, 3),), {"dtype": np.float32})
+        rec.array(np.full, ((4,), 0.5), {})
+        rec.function(np.transpose, (y, (1, 0)), {})
+    lean = _trace(record, {})
+    monkeypatch.setattr(recorder.Recorder, "_flat", lambda self, inputs: None)
+    monkeypatch.setattr(recorder, "_plain_options", lambda args: False)
+    general = _trace(record, {})
+    assert _describe(lean) == _describe(general)
+    assert len(lean.careful) == 1 and len(general.careful) == 7    # (np.full's 0.5)
+    assert compare.first_difference(general, lean) is None
+
+
+def test_in_place_sums_sign_their_out_array_as_the_careful_comparison_agrees():
+    # ufunc(a, b, out=acc) into an array of the trace (the backward's gradient sums)
+    # is signed in full: the array written, its root and its view
+    def into(target, general=False):
+        def record(rec, x, y):
+            z = rec.ufunc(np.multiply, "__call__", (y, 3), {})
+            acc = {"y": y, "z": z, "row": rec.method(z, "__getitem__", (0,), {}),
+                   "col": rec.method(z, "__getitem__", ((slice(None), 1),), {})}[target]
+            ufunc = rec._ufunc if general else rec.ufunc
+            ufunc(np.add, "__call__", (acc, acc), {"out": (acc,)})
+        return record
+    variants = [into(t) for t in ("y", "z", "row", "col")] + [into("z", general=True)]
+    _check_pairs(variants)
+    lean = _trace(into("row"))
+    assert not lean.careful and lean.ops[-1].kwargs["out"][0].root.index == 2
